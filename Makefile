@@ -1,0 +1,144 @@
+# smsslab -- build, test, demo, bench.
+#   make demo            build, simulate the default scenario, check it, render its tree
+#   make test            every unit and end-to-end test (installs missing Debian packages)
+#   make test VARIANT=san   the same under AddressSanitizer + UBSan
+#   make bench | fuzz | valgrind | format-check | clean
+# VARIANT=release|debug|san builds into build/$(VARIANT); O=DIR overrides the folder.
+
+VARIANT ?= release
+O ?= build/$(VARIANT)
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := yaml-0.1 libcjson libxml-2.0 libevtx
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wno-missing-field-initializers -Wvla
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DSMSSLAB_VERSION='"$(VERSION)"' \
+        -MMD -MP $(WARN)
+ifeq ($(VARIANT),release)
+  VFLAGS := -O2 -g
+else ifeq ($(VARIANT),debug)
+  VFLAGS := -O0 -g3
+else ifeq ($(VARIANT),san)
+  VFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  VLDFLAGS := -fsanitize=address,undefined
+else
+  $(error VARIANT must be release, debug or san)
+endif
+ifeq ($(DEVELOPER),1)
+  WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+ALL_CFLAGS = $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(VLDFLAGS) $(LDFLAGS)
+
+MODULES := core snap sim checker render corpus readers
+LIB_SRC := $(sort $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(O)/tests/%)
+BIN := $(O)/smsslab
+LIB := $(O)/libsmsslab.a
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps deps-test demo test test-unit test-e2e bench fuzz valgrind format format-check \
+        clean install
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) -lm
+
+$(O)/tests/%: $(O)/tests/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+# The demo: simulate the default scenario with one anomaly, check it, draw it.
+DEMO := $(O)/demo
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(DEMO)
+	$(BIN) run -o $(DEMO)/boot.json
+	@echo '== smsslab check (default normal boot: expect no findings)'
+	$(BIN) check $(DEMO)/boot.json
+	$(BIN) render $(DEMO)/boot.json -o $(DEMO)/boot.svg
+	$(BIN) run scenarios/anomaly-smss-wrong-parent.yaml -o $(DEMO)/anomaly.json
+	@echo '== smsslab check (one injected anomaly: findings expected, exit 1)'
+	-$(BIN) check $(DEMO)/anomaly.json
+	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.png
+	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.svg
+	@echo "== wrote $(DEMO)/boot.json boot.svg anomaly.json anomaly.png anomaly.svg"
+
+test: deps-test
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@$(MAKE) --no-print-directory test-unit test-e2e
+
+test-unit: $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+
+test-e2e: $(BIN)
+	/usr/bin/python3 tests/e2e/run_e2e.py --bin $(BIN) --variant $(VARIANT)
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory VARIANT=release all
+	@$(MAKE) --no-print-directory VARIANT=release O=build/release build/release/bench/bench_all
+	bench/run.sh build/release
+
+$(O)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/deps.sh fuzz
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+valgrind: deps-test
+	@$(MAKE) --no-print-directory VARIANT=debug all build/debug/tests/dummy 2>/dev/null || true
+	@$(MAKE) --no-print-directory VARIANT=debug all $(patsubst $(O)/%,build/debug/%,$(TEST_BIN))
+	@set -e; for t in $(patsubst $(O)/%,build/debug/%,$(TEST_BIN)); do \
+	  echo "== valgrind $$t"; valgrind -q --error-exitcode=99 --leak-check=full $$t; done
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h)
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/smsslab
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+
+# The embedded default scenario: scenarios/default.yaml compiled into the binary.
+$(O)/gen/default_scenario.c: scenarios/default.yaml scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh scn_default_yaml $< > $@
+$(O)/gen/default_scenario.o: $(O)/gen/default_scenario.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+LIB_OBJ += $(O)/gen/default_scenario.o

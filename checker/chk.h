@@ -1,0 +1,66 @@
+/*
+ * chk: the one rule engine. Rules are data (checker/rules.def, one row per
+ * rule); chk_check evaluates them on a snapshot and returns findings that
+ * carry the rule, the process or registry value, and a message.
+ */
+#ifndef SMSS_CHK_H
+#define SMSS_CHK_H
+
+#include <stdint.h>
+
+#include "../snap/snap.h"
+
+enum chk_severity { CHK_INFO, CHK_LOW, CHK_MEDIUM, CHK_HIGH, CHK_CRITICAL };
+
+struct chk_finding;
+struct chk_ctx;
+
+struct chk_rule {
+    const char *id;            /* stable, e.g. "SMSS-PARENT" */
+    enum chk_severity severity;
+    const char *process;       /* the lesson it belongs to: "smss.exe", "registry", ... */
+    const char *title;
+    const char *normal;        /* what normal looks like */
+    const char *rationale;     /* why it matters */
+    const char *technique;     /* ATT&CK id(s), e.g. "T1036.005" */
+    const char *source;        /* reference: poster, tool, rule file */
+    uint32_t needs;            /* enum snap_field bits the rule needs */
+    void (*check)(struct chk_ctx *ctx);
+};
+
+struct chk_finding {
+    const struct chk_rule *rule;
+    long proc;                 /* index into snap->procs, or -1 */
+    long reg;                  /* index into snap->regs, or -1 */
+    char message[512];
+};
+
+struct chk_findings {
+    struct chk_finding *v;
+    size_t n, cap;
+    /* rules skipped because the source lacks their inputs */
+    const struct chk_rule **skipped;
+    size_t nskipped, cap_skipped;
+};
+
+struct chk_config {
+    enum chk_severity min_severity;
+    const char *only;          /* comma-separated rule ids, NULL = all */
+    const char *ignore;        /* comma-separated rule ids, NULL = none */
+};
+
+extern const struct chk_rule chk_rules[];
+extern const size_t chk_nrules;
+const struct chk_rule *chk_rule_find(const char *id); /* case-insensitive */
+const char *chk_severity_name(enum chk_severity s);  /* "high" */
+int chk_severity_parse(const char *s, enum chk_severity *out);
+
+/* Evaluate every enabled rule. Findings are appended in a stable order
+ * (rule table order, then process order). Returns 0, or -1 with e set for a
+ * bad config (unknown rule id). */
+int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings *out,
+              struct err *e);
+void chk_findings_reset(struct chk_findings *f);
+void chk_findings_release(struct chk_findings *f);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * cli: the thin front end. One command table (cli/commands.def) drives
+ * dispatch, `smsslab --help` and `smsslab help CMD`; each command lives in
+ * cli/cmd_NAME.c and only parses arguments, calls modules and prints.
+ */
+#ifndef SMSS_CLI_H
+#define SMSS_CLI_H
+
+#include <stdio.h>
+
+#include "../core/afile.h"
+#include "../core/util.h"
+
+struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full help text */
+};
+
+#define CMD(name, summary)                                                                       \
+    int cmd_##name(int argc, char **argv);                                                       \
+    extern const char cmd_##name##_usage[];
+#include "commands.def"
+#undef CMD
+
+const struct cli_cmd *cli_find(const char *name);
+/* Print "smsslab CMD: msg" to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print an error record and return EXIT_USAGE. */
+int cli_fail(const struct err *e);
+/* Colour only on a terminal and never with NO_COLOR set (https://no-color.org). */
+int cli_color(FILE *f);
+/* Is this a --help / -h argument? */
+int cli_is_help(const char *arg);
+/* Print a command's usage to stdout and return 0. */
+int cli_help(const char *cmd);
+
+#endif

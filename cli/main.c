@@ -1,0 +1,121 @@
+/*
+ * smsslab: the entry point. Dispatches to the command table and makes sure
+ * a failed write to stdout (a full disk, a closed pipe) is an error.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct cli_cmd commands[] = {
+#define CMD(n, s) {#n, cmd_##n, s, cmd_##n##_usage},
+#include "commands.def"
+#undef CMD
+};
+
+const struct cli_cmd *cli_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "smsslab %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'smsslab help %s')\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const struct err *e)
+{
+    fprintf(stderr, "smsslab: %s\n", e->msg);
+    return EXIT_USAGE;
+}
+
+int cli_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc)
+        return 0;
+    return isatty(fileno(f));
+}
+
+int cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int cli_help(const char *cmd)
+{
+    const struct cli_cmd *c = cli_find(cmd);
+    if (!c) {
+        fprintf(stderr, "smsslab: no such command '%s' (see 'smsslab --help')\n", cmd);
+        return EXIT_USAGE;
+    }
+    fputs(c->usage, stdout);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: smsslab [--version] [--help] COMMAND [ARGS]\n\n"
+               "smsslab simulates, checks and draws how Windows starts its core processes\n"
+               "(System -> smss -> csrss/wininit/winlogon), with ground-truth labels.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-9s %s\n", "help", "show the help of a command");
+    fprintf(f, "\nexit status: 0 clean, 1 findings, 2 usage or input error.\n"
+               "'smsslab help COMMAND' shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int rc;
+    if (cli_is_help(cmd)) {
+        usage(stdout);
+        rc = 0;
+    } else if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("smsslab %s (snapshot schema %d)\n", SMSSLAB_VERSION, 1);
+        rc = 0;
+    } else if (!strcmp(cmd, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            rc = 0;
+        } else {
+            rc = cli_help(argv[2]);
+        }
+    } else {
+        const struct cli_cmd *c = cli_find(cmd);
+        if (!c) {
+            fprintf(stderr, "smsslab: '%s' is not a command (see 'smsslab --help')\n", cmd);
+            return EXIT_USAGE;
+        }
+        if (argc > 2 && cli_is_help(argv[2]))
+            return cli_help(cmd);
+        afile_install_signal_cleanup();
+        rc = c->fn(argc - 1, argv + 1);
+    }
+    /* Like git: a failed flush of stdout is an error, not a silent truncation. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            fprintf(stderr, "smsslab: error writing to standard output: %s\n", strerror(errno));
+        return EXIT_USAGE;
+    }
+    return rc;
+}

@@ -1,0 +1,169 @@
+/*
+ * afile: temp file + fsync + rename, as engineering.md describes. Open temp
+ * files are tracked so a SIGINT/SIGTERM handler can unlink them: an
+ * interrupted corpus run leaves only complete files.
+ */
+#include "afile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_TRACKED 64
+static char *volatile tracked[MAX_TRACKED];
+
+static void track(char *tmp)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (!tracked[i]) {
+            tracked[i] = tmp;
+            return;
+        }
+}
+
+static void untrack(const char *tmp)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i] == tmp)
+            tracked[i] = NULL;
+}
+
+void afile_cleanup_all(void)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i])
+            unlink(tracked[i]); /* async-signal-safe */
+}
+
+static void on_signal(int sig)
+{
+    afile_cleanup_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void afile_install_signal_cleanup(void)
+{
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
+
+int afile_open(struct afile *af, const char *path, struct err *e)
+{
+    memset(af, 0, sizeof(*af));
+    if (strcmp(path, "-") == 0) {
+        af->fp = stdout;
+        af->is_stdout = 1;
+        af->path = xstrdup("-");
+        return 0;
+    }
+    size_t n = strlen(path);
+    af->path = xstrdup(path);
+    af->tmp = xmalloc(n + 32);
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(af->tmp, n + 32, "%.*s.%s.tmpXXXXXX", (int)dirlen, path, path + dirlen);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        err_set(e, "%s: cannot create temporary file: %s", path, strerror(errno));
+        free(af->tmp);
+        free(af->path);
+        memset(af, 0, sizeof(*af));
+        return -1;
+    }
+    fchmod(fd, 0644);
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        err_set(e, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(af->tmp);
+        free(af->tmp);
+        free(af->path);
+        memset(af, 0, sizeof(*af));
+        return -1;
+    }
+    track(af->tmp);
+    return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int afile_commit(struct afile *af, struct err *e)
+{
+    if (!af->fp)
+        return -1;
+    int rc = 0;
+    if (af->is_stdout) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            err_set(e, "error writing to standard output: %s", strerror(errno));
+            rc = -1;
+        }
+        af->fp = NULL;
+        free(af->path);
+        af->path = NULL;
+        return rc;
+    }
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+        err_set(e, "%s: write failed: %s", af->path, strerror(errno));
+        rc = -1;
+    }
+    if (fclose(af->fp) != 0 && !rc) {
+        err_set(e, "%s: close failed: %s", af->path, strerror(errno));
+        rc = -1;
+    }
+    af->fp = NULL;
+    if (!rc && rename(af->tmp, af->path) != 0) {
+        err_set(e, "%s: cannot rename into place: %s", af->path, strerror(errno));
+        rc = -1;
+    }
+    if (rc)
+        unlink(af->tmp);
+    else
+        fsync_dir(af->path);
+    untrack(af->tmp);
+    free(af->tmp);
+    free(af->path);
+    af->tmp = af->path = NULL;
+    return rc;
+}
+
+void afile_abort(struct afile *af)
+{
+    if (af->fp && !af->is_stdout)
+        fclose(af->fp);
+    if (af->tmp) {
+        unlink(af->tmp);
+        untrack(af->tmp);
+    }
+    free(af->tmp);
+    free(af->path);
+    memset(af, 0, sizeof(*af));
+}
+
+int afile_write_all(const char *path, const void *data, size_t n, struct err *e)
+{
+    struct afile af;
+    if (afile_open(&af, path, e) < 0)
+        return -1;
+    if (n && fwrite(data, 1, n, af.fp) != n) {
+        err_set(e, "%s: write failed: %s", path, strerror(errno));
+        afile_abort(&af);
+        return -1;
+    }
+    return afile_commit(&af, e);
+}

@@ -1,0 +1,84 @@
+/*
+ * util: the small pieces every module needs -- checked allocation, a growable
+ * string buffer, an arena for strings that live as long as a snapshot, and an
+ * error record that library code fills and only main() prints.
+ */
+#ifndef SMSS_UTIL_H
+#define SMSS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that never returns NULL: out of memory prints and aborts. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Grow *arr (holding *cap elements of size elem) so index `need-1` fits. */
+void xgrow(void **arr, size_t *cap, size_t need, size_t elem);
+#define XGROW(arr, cap, need) xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* A growable, always NUL-terminated byte buffer (git's strbuf, smaller). */
+struct strbuf {
+    char *buf;
+    size_t len;
+    size_t cap;
+};
+#define STRBUF_INIT {NULL, 0, 0}
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_addu64(struct strbuf *sb, uint64_t v);
+void sb_addi64(struct strbuf *sb, int64_t v);
+void sb_reset(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+/* Hand the buffer to the caller (who frees it) and reset sb. */
+char *sb_detach(struct strbuf *sb, size_t *len);
+
+/* An arena: many small allocations, one release. Pointers stay valid until
+ * arena_reset/arena_release. */
+struct arena_chunk;
+struct arena {
+    struct arena_chunk *head;
+    size_t total;
+};
+#define ARENA_INIT {NULL, 0}
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Keep the first chunk for reuse, free the rest. */
+void arena_reset(struct arena *a);
+void arena_release(struct arena *a);
+
+/* Errors: library functions return a negative value and fill this. */
+struct err {
+    char msg[1024];
+};
+void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Exit codes, as grep/diff/shellcheck use them. */
+enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
+
+/* Strict decimal parsing: whole string, no sign surprises, range checked. */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* ASCII-only case-insensitive helpers (never locale dependent). */
+int ascii_casecmp(const char *a, const char *b);
+int ascii_ncasecmp(const char *a, const char *b, size_t n);
+int ascii_ends_with_case(const char *s, const char *suffix);
+char ascii_lower(char c);
+
+/* Read a whole file ("-" = stdin) up to max bytes. Returns 0 or -1 with err. */
+int read_file_all(const char *path, size_t max, char **out, size_t *len, struct err *e);
+
+#endif
