@@ -1,0 +1,60 @@
+/*
+ * input: dispatch by file name and content to the snapshot reader, the
+ * simulator (scenarios) or the real-data readers.
+ */
+#include "input.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_input {
+    char *name;
+    struct snap_reader *native;
+};
+
+static int is_yaml(const char *path)
+{
+    return ascii_ends_with_case(path, ".yaml") || ascii_ends_with_case(path, ".yml");
+}
+
+struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e)
+{
+    const char *fmt = o && o->format ? o->format : "auto";
+    struct cli_input *in = xcalloc(1, sizeof(*in));
+    in->name = xstrdup(path);
+    if (is_yaml(path)) {
+        err_set(e, "%s: scenarios are not supported here yet", path);
+        cli_input_close(in);
+        return NULL;
+    }
+    if (strcmp(fmt, "auto") && strcmp(fmt, "native")) {
+        err_set(e, "unknown input format '%s' (expected auto or native)", fmt);
+        cli_input_close(in);
+        return NULL;
+    }
+    in->native = snap_reader_open(path, e);
+    if (!in->native) {
+        cli_input_close(in);
+        return NULL;
+    }
+    return in;
+}
+
+int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
+{
+    return snap_reader_next(in->native, s, e);
+}
+
+const char *cli_input_name(const struct cli_input *in)
+{
+    return in->name;
+}
+
+void cli_input_close(struct cli_input *in)
+{
+    if (!in)
+        return;
+    snap_reader_close(in->native);
+    free(in->name);
+    free(in);
+}

@@ -1,0 +1,27 @@
+/*
+ * input: one way for check, render and score to open what a user hands
+ * them -- smsslab JSON (a file or "-"), a scenario (.yaml/.yml: simulated on
+ * the fly), or real host data through readers/ (.evtx, XML, NDJSON, CSV).
+ */
+#ifndef SMSS_CLI_INPUT_H
+#define SMSS_CLI_INPUT_H
+
+#include <stdint.h>
+
+#include "../snap/snap.h"
+
+struct cli_input_opts {
+    const char *format;        /* --input-format; NULL/"auto" = detect */
+    int have_seed;             /* --seed given (scenarios only) */
+    uint64_t seed;
+};
+
+struct cli_input;
+struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e);
+/* 1 = *s holds the next snapshot, 0 = end, -1 = error (e set). */
+int cli_input_next(struct cli_input *in, struct snap *s, struct err *e);
+/* The path as given ("-" for stdin), for reports. */
+const char *cli_input_name(const struct cli_input *in);
+void cli_input_close(struct cli_input *in);
+
+#endif
