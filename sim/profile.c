@@ -13,11 +13,11 @@
 #include <string.h>
 
 #define CSRSS_WIN8 \
-    "%%SystemRoot%%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection=%s Windows=On " \
+    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
     "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 " \
     "ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16"
 #define CSRSS_WIN7 \
-    "%%SystemRoot%%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection=%s Windows=On " \
+    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
     "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 " \
     "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off " \
     "MaxRequestThreads=16"
@@ -187,6 +187,14 @@ static void add_pairs(struct snap *s, const char *key, const char *const (*pairs
         add1(s, key, pairs[i][0], type, pairs[i][1]);
 }
 
+/* The profile's csrss line with {SS} replaced by the SharedSection value. */
+static const char *csrss_cmdline(struct snap *s, const struct os_profile *p, const char *ss)
+{
+    const char *mark = strstr(p->csrss_cmdline_fmt, "{SS}");
+    return arena_printf(&s->arena, "%.*s%s%s", (int)(mark - p->csrss_cmdline_fmt),
+                        p->csrss_cmdline_fmt, ss, mark + 4);
+}
+
 void profile_default_registry(enum scn_os os, const char *shared_section, struct snap *s)
 {
     static const char *const bootexec[] = {"autocheck autochk *"};
@@ -207,8 +215,7 @@ void profile_default_registry(enum scn_os os, const char *shared_section, struct
     add(s, KEY_SM "\\SubSystems", "Optional", SNAP_REG_MULTI_SZ, NULL, 0);
     add(s, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, required, 2);
     add1(s, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ,
-         arena_printf(&s->arena, p->csrss_cmdline_fmt,
-                      shared_section ? shared_section : "1024,20480,768"));
+         csrss_cmdline(s, p, shared_section ? shared_section : "1024,20480,768"));
     add_pairs(s, KEY_SM "\\DOS Devices", dos_devices, ARRAY_SIZE(dos_devices), SNAP_REG_SZ);
     add_pairs(s, KEY_SM "\\Environment", environment, ARRAY_SIZE(environment),
               SNAP_REG_EXPAND_SZ);

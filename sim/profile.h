@@ -24,7 +24,7 @@ struct os_profile {
     int win11_child_line;      /* default */
     int console_logon_default; /* does the default scenario log a user on at the console */
     int svchosts;              /* typical svchost.exe count at boot */
-    const char *csrss_cmdline_fmt; /* %s = SharedSection */
+    const char *csrss_cmdline_fmt; /* {SS} = SharedSection */
 };
 
 const struct os_profile *profile_get(enum scn_os os);

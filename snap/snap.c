@@ -230,8 +230,7 @@ const struct snap_reg *snap_reg_find(const struct snap *s, const char *key, cons
 static void k_opt_i64(struct strbuf *sb, const char *key, int64_t v, int64_t none)
 {
     if (v == none) {
-        jw_key(sb, key);
-        sb_add(sb, "null", 4);
+        jw_kstr(sb, key, NULL);
     } else {
         jw_ki64(sb, key, v);
     }
@@ -255,9 +254,7 @@ void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
         jw_kstr(sb, "logon_id", NULL);
     }
     jw_kstr(sb, "integrity", p->integrity);
-    sb_addc(sb, ',');
     k_opt_i64(sb, "session", p->session, SNAP_NO_SESSION);
-    sb_addc(sb, ',');
     k_opt_i64(sb, "base_priority", p->base_priority, SNAP_NO_PRIORITY);
     jw_kstr(sb, "cwd", p->cwd);
     jw_ktime(sb, "create_time", p->create_time);

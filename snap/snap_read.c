@@ -198,19 +198,21 @@ static int get_int(struct ctx *c, const cJSON *v, int64_t lo, int64_t hi, int64_
     return 0;
 }
 
-static void set_path(struct ctx *c, const char *fmt, size_t i, const char *key)
+/* c->path = "PREFIX[i].key" (or "PREFIX[i]" for an empty key) for messages. */
+static void set_path(struct ctx *c, const char *prefix, size_t i, const char *key)
 {
-    snprintf(c->path, sizeof(c->path), fmt, i, key ? key : "");
+    snprintf(c->path, sizeof(c->path), "%s[%zu]%s%s", prefix, i, key && *key ? "." : "",
+             key ? key : "");
 }
 
-static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *where_fmt)
+static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *prefix)
 {
     if (!cJSON_IsObject(o)) {
-        set_path(c, where_fmt, idx, "");
+        set_path(c, prefix, idx, "");
         return fail(c, "expected an object");
     }
     if (c->s->nprocs >= SNAP_MAX_PROCS) {
-        set_path(c, where_fmt, idx, "");
+        set_path(c, prefix, idx, "");
         return fail(c, "more processes than the limit of 200000 per snapshot");
     }
     struct snap_proc *p = snap_add_proc(c->s);
@@ -218,7 +220,7 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *wher
     for (const cJSON *v = o->child; v; v = v->next) {
         const char *k = v->string;
         int64_t n;
-        set_path(c, where_fmt, idx, k);
+        set_path(c, prefix, idx, k);
         int rc = 0;
         switch (k[0]) {
         case 'a':
@@ -306,7 +308,7 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *wher
             return -1;
     }
     if (!have_pid) {
-        set_path(c, where_fmt, idx, "pid");
+        set_path(c, prefix, idx, "pid");
         return fail(c, "missing");
     }
     return 0;
@@ -314,7 +316,7 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *wher
 
 static int read_session(struct ctx *c, const cJSON *o, size_t idx)
 {
-    set_path(c, "sessions[%zu]%s", idx, "");
+    set_path(c, "sessions", idx, "");
     if (!cJSON_IsObject(o))
         return fail(c, "expected an object");
     if (c->s->nsessions >= SNAP_MAX_SESSIONS)
@@ -325,7 +327,7 @@ static int read_session(struct ctx *c, const cJSON *o, size_t idx)
         const char *k = v->string;
         int64_t n;
         int rc = 0;
-        set_path(c, "sessions[%zu].%s", idx, k);
+        set_path(c, "sessions", idx, k);
         if (!strcmp(k, "id")) {
             rc = get_int(c, v, 0, INT32_MAX, -1, &n);
             if (!rc && n < 0)
@@ -347,7 +349,7 @@ static int read_session(struct ctx *c, const cJSON *o, size_t idx)
             return -1;
     }
     if (!have_id) {
-        set_path(c, "sessions[%zu].%s", idx, "id");
+        set_path(c, "sessions", idx, "id");
         return fail(c, "missing");
     }
     return 0;
@@ -442,14 +444,14 @@ static int read_reg(struct ctx *c, const cJSON *o, size_t idx, const char *fmt)
 
 static int read_label(struct ctx *c, const cJSON *o, size_t idx)
 {
-    set_path(c, "labels[%zu]%s", idx, "");
+    set_path(c, "labels", idx, "");
     if (!cJSON_IsObject(o))
         return fail(c, "expected an object");
     struct snap_label *l = snap_add_label(c->s);
     for (const cJSON *v = o->child; v; v = v->next) {
         const char *k = v->string;
         int rc = 0;
-        set_path(c, "labels[%zu].%s", idx, k);
+        set_path(c, "labels", idx, k);
         if (!strcmp(k, "id"))
             rc = get_str(c, v, &l->id);
         else if (!strcmp(k, "type"))
@@ -555,11 +557,11 @@ static int read_body(struct ctx *c, const cJSON *o, long snap_idx)
 {
     char pfmt[64], rfmt[64];
     if (snap_idx >= 0) {
-        snprintf(pfmt, sizeof(pfmt), "snapshots[%ld].processes[%%zu].%%s", snap_idx);
-        snprintf(rfmt, sizeof(rfmt), "snapshots[%ld].registry[%%zu].%%s", snap_idx);
+        snprintf(pfmt, sizeof(pfmt), "snapshots[%ld].processes", snap_idx);
+        snprintf(rfmt, sizeof(rfmt), "snapshots[%ld].registry", snap_idx);
     } else {
-        snprintf(pfmt, sizeof(pfmt), "processes[%%zu].%%s");
-        snprintf(rfmt, sizeof(rfmt), "registry[%%zu].%%s");
+        snprintf(pfmt, sizeof(pfmt), "processes");
+        snprintf(rfmt, sizeof(rfmt), "registry");
     }
     int have_procs = 0;
     for (const cJSON *v = o->child; v; v = v->next) {

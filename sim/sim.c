@@ -1,0 +1,1230 @@
+/*
+ * sim: the boot. Actions on a (time, sequence) queue create and end
+ * processes, read and change the Session Manager key and create and end
+ * sessions, in the order Windows does it (../shared/domain.md section 1).
+ *
+ * Timing is calibrated on the real boots in ../shared/real/boot_timing_table.tsv
+ * (offsets from the master smss; Windows 10 MSEDGEWIN10 and WORKSTATION5,
+ * Windows 7 PC01, RDP sessions on PC01 and IEWIN7):
+ *   autochk +3.3..11 s; session-0 child +4.7..14.5 s; csrss(0) child+120..400 ms;
+ *   wininit child+400..620 ms (the child exits 0..12 ms after it); session-1 child
+ *   child0+400..620 ms; csrss(1) +10..20 ms; winlogon +50..400 ms; services
+ *   wininit+60..300 ms; lsass services+30..150 ms; fontdrvhost wininit+~590 ms;
+ *   LogonUI/dwm winlogon+0.5..1.5 s; explorer userinit+30..200 ms;
+ *   RDP logoff: winlogon and LogonUI end together, csrss ~210 ms later.
+ */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/jsonw.h"
+#include "sim_int.h"
+
+enum { STREAM_TIME = 1, STREAM_PID = 2, STREAM_MISC = 3, STREAM_SVC = 4, STREAM_ANOM = 5 };
+
+#define SYS32 "C:\\Windows\\System32\\"
+#define SYSTEM_USER "NT AUTHORITY\\SYSTEM"
+
+const struct pspec sim_system_user = {.user = SYSTEM_USER, .sid = "S-1-5-18",
+                                      .integrity = "System", .logon_id = 0x3e7};
+
+/* ---- plumbing ------------------------------------------------------------------ */
+
+const char *sim_strdup(struct sim *sm, const char *s)
+{
+    return arena_strdup(&sm->arena, s);
+}
+
+const char *sim_printf(struct sim *sm, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof(tmp))
+        n = sizeof(tmp) - 1;
+    return arena_strndup(&sm->arena, tmp, (size_t)n);
+}
+
+int64_t sim_rand_ms(struct sim *sm, int64_t lo_ms, int64_t hi_ms)
+{
+    /* Microsecond resolution inside the range so ties are rare but legal. */
+    return prng_range(&sm->r_time, lo_ms * WT_MSEC, hi_ms * WT_MSEC);
+}
+
+static int act_before(const struct action *x, const struct action *y)
+{
+    return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+void sim_schedule(struct sim *sm, int64_t t, sim_action_fn fn, long a, long b, int32_t session,
+                  int anomaly)
+{
+    XGROW(sm->heap, sm->cap_heap, sm->nheap + 1);
+    struct action act = {t, sm->seq++, fn, a, b, session, anomaly};
+    size_t i = sm->nheap++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!act_before(&act, &sm->heap[p]))
+            break;
+        sm->heap[i] = sm->heap[p];
+        i = p;
+    }
+    sm->heap[i] = act;
+}
+
+static struct action pop(struct sim *sm)
+{
+    struct action top = sm->heap[0];
+    struct action last = sm->heap[--sm->nheap];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const struct action *best = &last;
+        if (l < sm->nheap && act_before(&sm->heap[l], best)) {
+            m = l;
+            best = &sm->heap[l];
+        }
+        if (r < sm->nheap && act_before(&sm->heap[r], best))
+            m = r;
+        if (m == i)
+            break;
+        sm->heap[i] = sm->heap[m];
+        i = m;
+    }
+    if (sm->nheap)
+        sm->heap[i] = last;
+    return top;
+}
+
+void sim_add_event(struct sim *sm, int64_t t, enum sim_event_type type, long proc, long reg,
+                   int32_t session, const char *text, const char *text2, int anomaly)
+{
+    if (sm->nevents >= SIM_MAX_EVENTS) {
+        if (!sm->failed)
+            err_set(sm->err, "%s: the simulation produced more than %d events", sm->sc->file,
+                    SIM_MAX_EVENTS);
+        sm->failed = 1;
+        return;
+    }
+    size_t cap = sm->cap_events;
+    XGROW(sm->events, sm->cap_events, sm->nevents + 1);
+    if (cap != sm->cap_events)
+        sm->event_seq = xrealloc(sm->event_seq, sm->cap_events * sizeof(uint64_t));
+    sm->event_seq[sm->nevents] = sm->nevents;
+    sm->events[sm->nevents++] = (struct sim_event){t, type, proc, reg, session, text, text2, anomaly};
+}
+
+struct sess *sim_sess(struct sim *sm, int32_t id)
+{
+    for (size_t i = 0; i < sm->nsess; i++)
+        if (sm->sess[i].id == id)
+            return &sm->sess[i];
+    return NULL;
+}
+
+/* PIDs are multiples of 4 from one counter that threads share too (so real
+ * boots show gaps of 8..90); after boot, exited pids may come back. */
+static uint32_t alloc_pid(struct sim *sm, int64_t t, int small_gap)
+{
+    if (sm->sc->opt.pid_reuse && t > sm->boot + 2 * WT_MIN && sm->nfree &&
+        prng_chance(&sm->r_pid, 1, 3)) {
+        size_t k = (size_t)prng_below(&sm->r_pid, sm->nfree);
+        uint32_t pid = sm->free_pids[k];
+        sm->free_pids[k] = sm->free_pids[--sm->nfree];
+        return pid;
+    }
+    uint32_t steps = (uint32_t)(small_gap ? prng_range(&sm->r_pid, 1, 16)
+                                          : prng_range(&sm->r_pid, 2, 24));
+    if (sm->next_pid > 0xfffff000u)
+        sm->next_pid = 8;
+    sm->next_pid += 4 * steps;
+    return sm->next_pid;
+}
+
+long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, int anomaly)
+{
+    if (sm->nprocs >= SIM_MAX_PROCS) {
+        if (!sm->failed)
+            err_set(sm->err, "%s: the simulation created more than %d processes", sm->sc->file,
+                    SIM_MAX_PROCS);
+        sm->failed = 1;
+        return -1;
+    }
+    XGROW(sm->procs, sm->cap_procs, sm->nprocs + 1);
+    long idx = (long)sm->nprocs++;
+    struct snap_proc *p = &sm->procs[idx];
+    memset(p, 0, sizeof(*p));
+    p->pid = alloc_pid(sm, t, ps->name && !strcmp(ps->name, "svchost.exe"));
+    if (parent >= 0) {
+        p->ppid = sm->procs[parent].pid;
+        p->parent_create_time = sm->procs[parent].create_time;
+    } else {
+        p->parent_create_time = WT_NONE;
+    }
+    p->create_time = t;
+    p->exit_time = WT_NONE;
+    p->session = ps->session;
+    p->base_priority = ps->prio;
+    p->logon_id = ps->logon_id;
+    p->name = sim_strdup(sm, ps->name);
+    p->image = sim_strdup(sm, ps->image);
+    p->command_line = sim_strdup(sm, ps->cmd);
+    p->user = sim_strdup(sm, ps->user);
+    p->sid = sim_strdup(sm, ps->sid);
+    p->integrity = sim_strdup(sm, ps->integrity);
+    p->cwd = sim_strdup(sm, ps->cwd);
+    if (anomaly)
+        p->anomaly = sm->labels[anomaly - 1].id;
+    sim_add_event(sm, t, SIM_EV_PROCESS_CREATE, idx, -1, p->session, NULL, NULL, anomaly);
+    return idx;
+}
+
+static void act_exit(struct sim *sm, const struct action *a)
+{
+    struct snap_proc *p = &sm->procs[a->a];
+    if (p->exit_time != WT_NONE)
+        return;
+    p->exit_time = a->t;
+    int anomaly = 0;
+    if (p->anomaly)
+        for (size_t i = 0; i < sm->nlabels; i++)
+            if (sm->labels[i].id == p->anomaly)
+                anomaly = (int)i + 1;
+    sim_add_event(sm, a->t, SIM_EV_PROCESS_EXIT, a->a, -1, p->session, NULL, NULL, anomaly);
+    if (p->pid > 4) {
+        XGROW(sm->free_pids, sm->cap_free, sm->nfree + 1);
+        sm->free_pids[sm->nfree++] = p->pid;
+    }
+}
+
+void sim_schedule_exit(struct sim *sm, int64_t t, long proc)
+{
+    if (proc >= 0)
+        sim_schedule(sm, t, act_exit, proc, 0, 0, 0);
+}
+
+/* ---- registry history ------------------------------------------------------------ */
+
+static int reg_alive(const struct sim *sm, size_t i, int64_t at)
+{
+    return (sm->reg_from[i] == WT_NONE || sm->reg_from[i] <= at) &&
+           (sm->reg_until[i] == WT_NONE || sm->reg_until[i] > at);
+}
+
+long sim_reg_current(struct sim *sm, const char *key, const char *name, int64_t at)
+{
+    for (size_t i = sm->nregs; i-- > 0;)
+        if (reg_alive(sm, i, at) && !ascii_casecmp(sm->regs[i].key, key) &&
+            !ascii_casecmp(sm->regs[i].name, name))
+            return (long)i;
+    return -1;
+}
+
+static long reg_push(struct sim *sm, const struct snap_reg *r, int64_t from, int anomaly)
+{
+    size_t cap = sm->cap_regs;
+    XGROW(sm->regs, sm->cap_regs, sm->nregs + 1);
+    if (cap != sm->cap_regs) {
+        sm->reg_from = xrealloc(sm->reg_from, sm->cap_regs * sizeof(int64_t));
+        sm->reg_until = xrealloc(sm->reg_until, sm->cap_regs * sizeof(int64_t));
+        sm->reg_anomaly = xrealloc(sm->reg_anomaly, sm->cap_regs * sizeof(int));
+    }
+    size_t i = sm->nregs++;
+    sm->regs[i] = *r;
+    sm->regs[i].anomaly = anomaly ? sm->labels[anomaly - 1].id : NULL;
+    sm->reg_from[i] = from;
+    sm->reg_until[i] = WT_NONE;
+    sm->reg_anomaly[i] = anomaly;
+    return (long)i;
+}
+
+long sim_reg_set(struct sim *sm, int64_t t, const char *key, const char *name,
+                 enum snap_reg_type type, const char *const *data, uint32_t n, int anomaly,
+                 int emit_event)
+{
+    long old = sim_reg_current(sm, key, name, t);
+    if (old >= 0)
+        sm->reg_until[old] = t;
+    const char **copy = arena_alloc(&sm->arena, (n ? n : 1) * sizeof(char *));
+    for (uint32_t i = 0; i < n; i++)
+        copy[i] = sim_strdup(sm, data[i]);
+    struct snap_reg r = {sim_strdup(sm, key), sim_strdup(sm, name), type, copy, n, 0, NULL};
+    long idx = reg_push(sm, &r, t, anomaly);
+    if (emit_event)
+        sim_add_event(sm, t, SIM_EV_REGISTRY_SET, -1, idx, -1, NULL, NULL, anomaly);
+    return idx;
+}
+
+void sim_reg_delete(struct sim *sm, int64_t t, long idx, int anomaly, int emit_event)
+{
+    if (idx < 0)
+        return;
+    sm->reg_until[idx] = t;
+    if (emit_event)
+        sim_add_event(sm, t, SIM_EV_REGISTRY_DELETE, -1, idx, -1, NULL, NULL, anomaly);
+}
+
+/* Drop a boot-time value (a scenario override replaces it before boot). */
+static void reg_remove(struct sim *sm, size_t i)
+{
+    size_t tail = sm->nregs - i - 1;
+    memmove(&sm->regs[i], &sm->regs[i + 1], tail * sizeof(sm->regs[0]));
+    memmove(&sm->reg_from[i], &sm->reg_from[i + 1], tail * sizeof(int64_t));
+    memmove(&sm->reg_until[i], &sm->reg_until[i + 1], tail * sizeof(int64_t));
+    memmove(&sm->reg_anomaly[i], &sm->reg_anomaly[i + 1], tail * sizeof(int));
+    sm->nregs--;
+}
+
+/* Defaults of the OS profile, then the scenario's overrides, all "since
+ * forever" (from = WT_NONE): this is the key as smss finds it at boot. */
+static void init_registry(struct sim *sm)
+{
+    struct snap tmp;
+    snap_init(&tmp);
+    profile_default_registry(sm->sc->os, sm->sc->opt.shared_section, &tmp);
+    for (size_t i = 0; i < tmp.nregs; i++) {
+        struct snap_reg r = tmp.regs[i];
+        const char **copy = arena_alloc(&sm->arena, (r.ndata ? r.ndata : 1) * sizeof(char *));
+        for (uint32_t k = 0; k < r.ndata; k++)
+            copy[k] = sim_strdup(sm, r.data[k]);
+        r.data = copy;
+        r.key = sim_strdup(sm, r.key);
+        r.name = sim_strdup(sm, r.name);
+        reg_push(sm, &r, WT_NONE, 0);
+    }
+    snap_release(&tmp);
+    for (size_t i = 0; i < sm->sc->nregs; i++) {
+        const struct scn_reg *o = &sm->sc->regs[i];
+        const char *name;
+        const struct reg_def *d = profile_reg_lookup(o->rel, &name);
+        if (!d)
+            continue; /* the loader already rejected unknown names */
+        long old = sim_reg_current(sm, d->key, name, WT_NONE);
+        if (old >= 0)
+            reg_remove(sm, (size_t)old);
+        if (o->is_delete)
+            continue;
+        /* A list is always REG_MULTI_SZ; a single string keeps the value's own type. */
+        enum snap_reg_type type = o->is_list ? SNAP_REG_MULTI_SZ : d->type;
+        const char **copy = arena_alloc(&sm->arena, (o->ndata ? o->ndata : 1) * sizeof(char *));
+        for (uint32_t k = 0; k < o->ndata; k++)
+            copy[k] = sim_strdup(sm, o->data[k]);
+        struct snap_reg r = {sim_strdup(sm, d->key), sim_strdup(sm, name), type, copy,
+                             o->ndata, 0, NULL};
+        reg_push(sm, &r, WT_NONE, 0);
+    }
+}
+
+static const char *reg_first(struct sim *sm, const char *key, const char *name, int64_t at,
+                             const char *dflt)
+{
+    long i = sim_reg_current(sm, key, name, at);
+    if (i < 0 || !sm->regs[i].ndata)
+        return dflt;
+    return sm->regs[i].data[0];
+}
+
+/* ---- users ------------------------------------------------------------------------- */
+
+static struct pspec as_system(const char *name, const char *image, const char *cmd,
+                              int32_t session, int prio, const char *cwd)
+{
+    struct pspec p = sim_system_user;
+    p.name = name;
+    p.image = image;
+    p.cmd = cmd;
+    p.session = session;
+    p.prio = prio;
+    p.cwd = cwd;
+    return p;
+}
+
+static uint64_t new_logon_id(struct sim *sm)
+{
+    /* Interactive logon ids are LUIDs well above the well-known 0x3e4..0x3e7. */
+    return (uint64_t)prng_range(&sm->r_misc, 0x10000, 0x7fffff);
+}
+
+/* ---- the boot ---------------------------------------------------------------------- */
+
+static void act_master_smss(struct sim *sm, const struct action *a);
+static void act_boot_execute(struct sim *sm, const struct action *a);
+static void act_session_child(struct sim *sm, const struct action *a);
+
+static void act_boot(struct sim *sm, const struct action *a)
+{
+    (void)a;
+    int64_t t = sm->boot;
+    /* Idle is not a real process: no image, no token, base priority 0. */
+    struct pspec idle = {.name = "Idle", .session = SNAP_NO_SESSION, .prio = 0};
+    long i = sim_create(sm, t, -1, &idle, 0);
+    sm->procs[i].pid = 0;
+    sm->next_pid = 0;
+    struct pspec sys = as_system("System", NULL, NULL, SNAP_NO_SESSION, 8, NULL);
+    sm->system = sim_create(sm, t, -1, &sys, 0);
+    sm->procs[sm->system].pid = 4;
+    sm->procs[sm->system].ppid = 0;
+    sm->procs[sm->system].parent_create_time = t;
+    sm->next_pid = 4;
+    int64_t at = t;
+    if (sm->credential_guard) {
+        /* VBS: the secure kernel's process appears right after System. */
+        at += sim_rand_ms(sm, 5, 40);
+        struct pspec ss = as_system("Secure System", NULL, NULL, SNAP_NO_SESSION, 8, NULL);
+        sim_create(sm, at, sm->system, &ss, 0);
+    }
+    if (sm->prof->has_registry_proc) {
+        at += sim_rand_ms(sm, 20, 400);
+        struct pspec reg = as_system("Registry", NULL, NULL, SNAP_NO_SESSION, 8, NULL);
+        sim_create(sm, at, sm->system, &reg, 0);
+    }
+    /* Threads of System take ids too: smss lands around pid 260..420 in real boots. */
+    sm->next_pid += 4 * (uint32_t)prng_range(&sm->r_pid, 40, 80);
+    sim_schedule(sm, at + sim_rand_ms(sm, 600, 2500), act_master_smss, 0, 0, 0, 0);
+}
+
+static const char *const smss_steps[] = {
+    "read the Session Manager key",        "known_dlls: map KnownDLLs as shared sections",
+    "dos_devices: create \\?? links",      "paging_files: create the page files",
+    "environment: build the initial environment",
+    "kmode: load the kernel part of the Windows subsystem (win32k.sys)",
+};
+
+static void act_master_smss(struct sim *sm, const struct action *a)
+{
+    const char *cmd = sm->sc->opt.special_session ? "\\SystemRoot\\System32\\smss.exe -SpecialSession"
+                                                  : "\\SystemRoot\\System32\\smss.exe";
+    struct pspec p = as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11,
+                               "C:\\Windows\\");
+    sm->master = sim_create(sm, a->t, sm->system, &p, 0);
+    int64_t t = a->t + sim_rand_ms(sm, 2, 15);
+    sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[0], NULL, 0);
+    for (size_t i = 0; i < sm->nregs; i++) {
+        if (!reg_alive(sm, i, t))
+            continue;
+        sim_add_event(sm, t, SIM_EV_REGISTRY_READ, sm->master, (long)i, -1, NULL, NULL,
+                      sm->reg_anomaly[i]);
+    }
+    /* PendingFileRenameOperations: pairs (from, to); an empty target deletes.
+     * smss applies them early (before BootExecute's programs run: ReactOS
+     * sminit.c SmpProcessFileRenames) and deletes the value. */
+    long pfro = sim_reg_current(sm, KEY_SM, "PendingFileRenameOperations", t);
+    if (pfro >= 0) {
+        const struct snap_reg *r = &sm->regs[pfro];
+        t += sim_rand_ms(sm, 10, 60);
+        for (uint32_t k = 0; k + 1 < r->ndata; k += 2)
+            sim_add_event(sm, t, SIM_EV_FILE_RENAME, sm->master, pfro, -1, r->data[k],
+                          r->data[k + 1], sm->reg_anomaly[pfro]);
+        sim_reg_delete(sm, t, pfro, sm->reg_anomaly[pfro], 1);
+    }
+    sim_schedule(sm, a->t + sim_rand_ms(sm, 1500, 4000), act_boot_execute, 0, 0, 0, 0);
+}
+
+/* "autocheck autochk *" -> autochk.exe with "*"; "prog args" -> prog.exe args. */
+static void boot_exec_entry(struct sim *sm, const char *entry, const char **name,
+                            const char **image, const char **cmd)
+{
+    const char *p = entry;
+    while (*p == ' ')
+        p++;
+    if (!ascii_ncasecmp(p, "autocheck ", 10))
+        p += 10;
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, " ");
+    const char *args = p + n;
+    while (*args == ' ')
+        args++;
+    const char *base = p;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\\')
+            base = p + i + 1;
+    size_t bn = n - (size_t)(base - p);
+    int has_exe = bn >= 4 && !ascii_ncasecmp(base + bn - 4, ".exe", 4);
+    *name = sim_printf(sm, "%.*s%s", (int)bn, base, has_exe ? "" : ".exe");
+    if (base != p) /* a full path: smss runs what it names */
+        *image = sim_printf(sm, "%.*s%s", (int)n, p, has_exe ? "" : ".exe");
+    else
+        *image = sim_printf(sm, SYS32 "%s", *name);
+    *cmd = sim_printf(sm, "\\??\\%s%s%s", *image, *args ? " " : "", args);
+}
+
+static void act_boot_execute(struct sim *sm, const struct action *a)
+{
+    long idx = sim_reg_current(sm, KEY_SM, "BootExecute", a->t);
+    uint32_t k = (uint32_t)a->a;
+    const struct snap_reg *r = idx >= 0 ? &sm->regs[idx] : NULL;
+    if (!r || k >= r->ndata) {
+        sm->boot_exec_done = a->t;
+        int64_t t = a->t;
+        for (size_t i = 1; i < ARRAY_SIZE(smss_steps); i++) {
+            t += sim_rand_ms(sm, 3, 40);
+            sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[i], NULL, 0);
+        }
+        sim_schedule(sm, t + sim_rand_ms(sm, 50, 300), act_session_child, 0, 0, 0, 0);
+        return;
+    }
+    const char *entry = r->data[k];
+    int64_t next = a->t + sim_rand_ms(sm, 5, 30);
+    if (*entry) {
+        const char *name, *image, *cmd;
+        boot_exec_entry(sm, entry, &name, &image, &cmd);
+        struct pspec p = as_system(name, image, cmd, SNAP_NO_SESSION, 8, "C:\\Windows\\");
+        /* An entry an anomaly added carries its label. */
+        int anomaly = 0;
+        if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17))
+            anomaly = sm->reg_anomaly[idx];
+        long pi = sim_create(sm, a->t, sm->master, &p, anomaly);
+        int64_t end = a->t + sim_rand_ms(sm, 600, 1800);
+        sim_schedule_exit(sm, end, pi);
+        next = end + sim_rand_ms(sm, 5, 40);
+    }
+    sim_schedule(sm, next, act_boot_execute, (long)k + 1, 0, 0, 0);
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+static void act_csrss(struct sim *sm, const struct action *a);
+static void act_session_main(struct sim *sm, const struct action *a);
+static void act_logon(struct sim *sm, const struct action *a);
+
+/* a->session: the session to create. Session 0 then chains session 1. */
+static void act_session_child(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || sm->master < 0)
+        return;
+    uint32_t h1 = (uint32_t)prng_range(&sm->r_misc, 0x18, 0x50) * 4;
+    uint32_t h2 = (uint32_t)prng_range(&sm->r_misc, 0x18, 0x28) * 4;
+    const char *cmd;
+    if (sm->win11_child_line && s->id != 0) {
+        uint64_t g1 = prng_next(&sm->r_misc), g2 = prng_next(&sm->r_misc);
+        cmd = sim_printf(sm,
+                         "\\SystemRoot\\System32\\smss.exe %08x %08x winlogon.exe "
+                         "{%08x-%04x-%04x-%04x-%012llx}",
+                         h1, h2, (unsigned)(g1 >> 32), (unsigned)(g1 >> 16) & 0xffff,
+                         (unsigned)g1 & 0xffff, (unsigned)(g2 >> 48),
+                         (unsigned long long)(g2 & 0xffffffffffffULL));
+    } else {
+        cmd = sim_printf(sm, "\\SystemRoot\\System32\\smss.exe %08x %08x ", h1, h2);
+    }
+    struct pspec p = as_system("smss.exe", SYS32 "smss.exe", cmd, s->id, 11, "C:\\Windows\\");
+    s->child = sim_create(sm, a->t, sm->master, &p, 0);
+    struct snap_session *ss = &sm->sessions[s->snap_index];
+    ss->create_time = a->t;
+    sim_add_event(sm, a->t, SIM_EV_SESSION_CREATE, s->child, -1, s->id, ss->kind, NULL, 0);
+    int64_t csrss_at = a->t + (s->is_boot && s->id == 0 ? sim_rand_ms(sm, 120, 400)
+                                                         : sim_rand_ms(sm, 8, 20));
+    int64_t main_at = s->id == 0 ? a->t + sim_rand_ms(sm, 400, 620)
+                                 : csrss_at + sim_rand_ms(sm, 40, 140);
+    sim_schedule(sm, csrss_at, act_csrss, 0, 0, s->id, 0);
+    sim_schedule(sm, main_at, act_session_main, 0, 0, s->id, 0);
+    /* The child exits the same millisecond as its last process or a few ms later. */
+    sim_schedule_exit(sm, main_at + sim_rand_ms(sm, 0, 12), s->child);
+    if (s->id == 0 && sim_sess(sm, 1))
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 400, 620), act_session_child, 0, 0, 1, 0);
+}
+
+static long recorded_parent(struct sim *sm, struct sess *s)
+{
+    /* Hard negative: some logs record the Terminal Services svchost as the
+     * creator of an RDP session's csrss and winlogon (domain.md section 2). */
+    if (s->kind == SCN_SESS_RDP && sm->sc->opt.rdp_termsvcs_parent && sm->termsvcs >= 0)
+        return sm->termsvcs;
+    return s->child;
+}
+
+static void act_csrss(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    const char *cmd = reg_first(sm, KEY_SM "\\SubSystems", "Windows", a->t,
+                                "%SystemRoot%\\system32\\csrss.exe");
+    struct pspec p = as_system("csrss.exe", SYS32 "csrss.exe", cmd, s->id, 13,
+                               "C:\\Windows\\system32\\");
+    s->csrss = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
+}
+
+static void act_services(struct sim *sm, const struct action *a);
+static void act_svchost(struct sim *sm, const struct action *a);
+static void act_wininit_child(struct sim *sm, const struct action *a);
+static void act_winlogon_child(struct sim *sm, const struct action *a);
+
+enum { WI_SERVICES, WI_LSAISO, WI_LSASS, WI_LSM, WI_FONTDRV, WI_MEMCOMP };
+enum { WL_FONTDRV, WL_LOGONUI, WL_DWM };
+
+static void act_session_main(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (s->id == 0) {
+        struct pspec p = as_system("wininit.exe", SYS32 "wininit.exe", "wininit.exe", 0, 13,
+                                   "C:\\Windows\\system32\\");
+        s->main = sm->wininit = sim_create(sm, a->t, s->child, &p, 0);
+        int64_t svc = a->t + sim_rand_ms(sm, 60, 300);
+        int64_t lsass = svc + sim_rand_ms(sm, 30, 150);
+        sim_schedule(sm, svc, act_wininit_child, WI_SERVICES, 0, 0, 0);
+        if (sm->credential_guard)
+            sim_schedule(sm, lsass - sim_rand_ms(sm, 2, 20), act_wininit_child, WI_LSAISO, 0, 0, 0);
+        sim_schedule(sm, lsass, act_wininit_child, WI_LSASS, 0, 0, 0);
+        if (sm->prof->has_lsm_proc)
+            sim_schedule(sm, lsass + sim_rand_ms(sm, 5, 20), act_wininit_child, WI_LSM, 0, 0, 0);
+        if (sm->prof->has_fontdrvhost)
+            sim_schedule(sm, a->t + sim_rand_ms(sm, 500, 700), act_wininit_child, WI_FONTDRV, 0,
+                         0, 0);
+        if (sm->prof->has_memcompression)
+            sim_schedule(sm, lsass + sim_rand_ms(sm, 1000, 3000), act_wininit_child, WI_MEMCOMP,
+                         0, 0, 0);
+        return;
+    }
+    struct pspec p = as_system("winlogon.exe", SYS32 "winlogon.exe", "winlogon.exe", s->id, 13,
+                               "C:\\Windows\\system32\\");
+    s->main = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
+    if (sm->prof->has_fontdrvhost)
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 480, 620), act_winlogon_child, WL_FONTDRV, 0,
+                     s->id, 0);
+    int64_t ui = a->t + (s->is_boot ? sim_rand_ms(sm, 500, 1500) : sim_rand_ms(sm, 100, 300));
+    sim_schedule(sm, ui, act_winlogon_child, WL_LOGONUI, 0, s->id, 0);
+    if (sm->prof->dwm_under_winlogon)
+        sim_schedule(sm, ui + sim_rand_ms(sm, 1, 40), act_winlogon_child, WL_DWM, 0, s->id, 0);
+    if (s->logon != WT_NONE)
+        sim_schedule(sm, s->logon > ui ? s->logon : ui + sim_rand_ms(sm, 500, 2000), act_logon,
+                     0, 0, s->id, 0);
+}
+
+static void act_wininit_child(struct sim *sm, const struct action *a)
+{
+    struct pspec p;
+    switch (a->a) {
+    case WI_SERVICES:
+        p = as_system("services.exe", SYS32 "services.exe", "C:\\Windows\\system32\\services.exe",
+                      0, 9, "C:\\Windows\\system32\\");
+        sm->services = sim_create(sm, a->t, sm->wininit, &p, 0);
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 150, 300), act_services, 0, 0, 0, 0);
+        return;
+    case WI_LSAISO:
+        p = as_system("LsaIso.exe", SYS32 "lsaiso.exe", "\\??\\C:\\Windows\\system32\\lsaiso.exe",
+                      0, 9, "C:\\Windows\\system32\\");
+        sim_create(sm, a->t, sm->wininit, &p, 0);
+        return;
+    case WI_LSASS:
+        p = as_system("lsass.exe", SYS32 "lsass.exe", "C:\\Windows\\system32\\lsass.exe", 0, 9,
+                      "C:\\Windows\\system32\\");
+        sm->lsass = sim_create(sm, a->t, sm->wininit, &p, 0);
+        return;
+    case WI_LSM:
+        p = as_system("lsm.exe", SYS32 "lsm.exe", "C:\\Windows\\system32\\lsm.exe", 0, 8,
+                      "C:\\Windows\\system32\\");
+        sim_create(sm, a->t, sm->wininit, &p, 0);
+        return;
+    case WI_FONTDRV:
+        p = (struct pspec){.name = "fontdrvhost.exe", .image = SYS32 "fontdrvhost.exe",
+                           .cmd = "\"fontdrvhost.exe\"", .user = "Font Driver Host\\UMFD-0",
+                           .sid = "S-1-5-96-0-0", .integrity = "Low", .session = 0, .prio = 8,
+                           .logon_id = new_logon_id(sm), .cwd = "C:\\Windows\\system32\\"};
+        sim_create(sm, a->t, sm->wininit, &p, 0);
+        return;
+    case WI_MEMCOMP:
+        /* MemCompression belongs to System (Windows 10 1607+), it just starts later. */
+        p = as_system("MemCompression", NULL, NULL, SNAP_NO_SESSION, 8, NULL);
+        sim_create(sm, a->t, sm->system, &p, 0);
+        return;
+    }
+}
+
+static void act_winlogon_child(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+        return;
+    struct pspec p;
+    switch (a->a) {
+    case WL_FONTDRV:
+        p = (struct pspec){.name = "fontdrvhost.exe", .image = SYS32 "fontdrvhost.exe",
+                           .cmd = "\"fontdrvhost.exe\"",
+                           .user = sim_printf(sm, "Font Driver Host\\UMFD-%d", s->id),
+                           .sid = sim_printf(sm, "S-1-5-96-0-%d", s->id), .integrity = "Low",
+                           .session = s->id, .prio = 8, .logon_id = new_logon_id(sm),
+                           .cwd = "C:\\Windows\\system32\\"};
+        s->fontdrv = sim_create(sm, a->t, s->main, &p, 0);
+        return;
+    case WL_LOGONUI: {
+        uint32_t s0 = (uint32_t)prng_next(&sm->r_misc), s1 = (uint32_t)prng_next(&sm->r_misc);
+        p = as_system("LogonUI.exe", SYS32 "LogonUI.exe",
+                      sim_printf(sm, "\"LogonUI.exe\" /flags:0x0 /state0:0x%08x /state1:0x%08x",
+                                 s0, s1),
+                      s->id, 13, "C:\\Windows\\system32\\");
+        s->logonui = sim_create(sm, a->t, s->main, &p, 0);
+        return;
+    }
+    case WL_DWM:
+        p = (struct pspec){.name = "dwm.exe", .image = SYS32 "dwm.exe", .cmd = "\"dwm.exe\"",
+                           .user = sim_printf(sm, "Window Manager\\DWM-%d", s->id),
+                           .sid = sim_printf(sm, "S-1-5-90-0-%d", s->id), .integrity = "System",
+                           .session = s->id, .prio = 13, .logon_id = new_logon_id(sm),
+                           .cwd = "C:\\Windows\\system32\\"};
+        s->dwm = sim_create(sm, a->t, s->main, &p, 0);
+        return;
+    }
+}
+
+/* Service host groups as Windows 10/11 start them (svchost -k GROUP -p [-s SVC]),
+ * with the account each runs as. Windows 7 has no -p/-s split. */
+static const struct {
+    const char *args;
+    const char *user;
+} svc_groups[] = {
+    {"-k DcomLaunch -p", "SYSTEM"},
+    {"-k RPCSS -p", "NETWORK SERVICE"},
+    {"-k DcomLaunch -p -s LSM", "SYSTEM"},
+    {"-k termsvcs -s TermService", "NETWORK SERVICE"},
+    {"-k LocalServiceNetworkRestricted -p -s lmhosts", "LOCAL SERVICE"},
+    {"-k LocalServiceNetworkRestricted -p -s Dhcp", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s Schedule", "SYSTEM"},
+    {"-k LocalService -p -s EventSystem", "LOCAL SERVICE"},
+    {"-k LocalServiceNetworkRestricted -p -s EventLog", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s ProfSvc", "SYSTEM"},
+    {"-k LocalServiceNoNetworkFirewall -p", "LOCAL SERVICE"},
+    {"-k NetworkService -p -s Dnscache", "NETWORK SERVICE"},
+    {"-k LocalSystemNetworkRestricted -p -s SysMain", "SYSTEM"},
+    {"-k netsvcs -p -s Themes", "SYSTEM"},
+    {"-k LocalService -p -s nsi", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s SENS", "SYSTEM"},
+    {"-k LocalServiceNetworkRestricted -p -s WinHttpAutoProxySvc", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s Winmgmt", "SYSTEM"},
+    {"-k NetworkService -p -s LanmanWorkstation", "NETWORK SERVICE"},
+    {"-k LocalSystemNetworkRestricted -p -s PcaSvc", "SYSTEM"},
+    {"-k utcsvc -p", "SYSTEM"},
+    {"-k netsvcs -p -s iphlpsvc", "SYSTEM"},
+    {"-k LocalService -p -s FontCache", "LOCAL SERVICE"},
+    {"-k appmodel -p -s StateRepository", "SYSTEM"},
+    {"-k NetworkService -p -s CryptSvc", "NETWORK SERVICE"},
+    {"-k LocalServiceNoNetwork -p", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s gpsvc", "SYSTEM"},
+    {"-k LocalService -p -s W32Time", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s UserManager", "SYSTEM"},
+    {"-k LocalSystemNetworkRestricted -p -s TrkWks", "SYSTEM"},
+    {"-k netsvcs -p -s ShellHWDetection", "SYSTEM"},
+    {"-k LocalService -p -s DispBrokerDesktopSvc", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s BITS", "SYSTEM"},
+    {"-k NetworkService -p -s NlaSvc", "NETWORK SERVICE"},
+    {"-k LocalServiceNetworkRestricted -p -s AudioEndpointBuilder", "SYSTEM"},
+    {"-k LocalServiceNetworkRestricted -p -s Audiosrv", "LOCAL SERVICE"},
+    {"-k netsvcs -p -s Winmgmt", "SYSTEM"},
+    {"-k wsappx -p -s AppXSvc", "SYSTEM"},
+    {"-k netsvcs -p -s wuauserv", "SYSTEM"},
+    {"-k LocalSystemNetworkRestricted -p -s WdiSystemHost", "SYSTEM"},
+};
+static const struct {
+    const char *args;
+    const char *user;
+} svc_groups_win7[] = {
+    {"-k DcomLaunch", "SYSTEM"},
+    {"-k RPCSS", "NETWORK SERVICE"},
+    {"-k LocalServiceNetworkRestricted", "LOCAL SERVICE"},
+    {"-k LocalSystemNetworkRestricted", "SYSTEM"},
+    {"-k LocalService", "LOCAL SERVICE"},
+    {"-k netsvcs", "SYSTEM"},
+    {"-k NetworkService", "NETWORK SERVICE"},
+    {"-k LocalServiceNoNetwork", "LOCAL SERVICE"},
+    {"-k LocalServiceAndNoImpersonation", "LOCAL SERVICE"},
+    {"-k termsvcs", "NETWORK SERVICE"},
+    {"-k NetworkServiceNetworkRestricted", "NETWORK SERVICE"},
+    {"-k utcsvc", "SYSTEM"},
+    {"-k WerSvcGroup", "SYSTEM"},
+    {"-k secsvcs", "SYSTEM"},
+};
+
+static struct pspec service_account(const char *who)
+{
+    struct pspec p = sim_system_user;
+    if (!strcmp(who, "LOCAL SERVICE")) {
+        p.user = "NT AUTHORITY\\LOCAL SERVICE";
+        p.sid = "S-1-5-19";
+        p.logon_id = 0x3e5;
+    } else if (!strcmp(who, "NETWORK SERVICE")) {
+        p.user = "NT AUTHORITY\\NETWORK SERVICE";
+        p.sid = "S-1-5-20";
+        p.logon_id = 0x3e4;
+    }
+    return p;
+}
+
+static int svchost_count(const struct sim *sm)
+{
+    return sm->sc->opt.svchosts >= 0 ? sm->sc->opt.svchosts : sm->prof->svchosts;
+}
+
+static void act_services(struct sim *sm, const struct action *a)
+{
+    (void)a;
+    int n = svchost_count(sm);
+    int64_t t = a->t;
+    for (int i = 0; i < n; i++) {
+        sim_schedule(sm, t, act_svchost, i, 0, 0, 0);
+        t += sim_rand_ms(sm, 5, 120);
+    }
+    /* The print spooler comes with the first wave of auto-start services. */
+    sim_schedule(sm, a->t + sim_rand_ms(sm, 800, 2500), act_svchost, -1, 0, 0, 0);
+}
+
+static void act_svchost(struct sim *sm, const struct action *a)
+{
+    if (sm->services < 0)
+        return;
+    struct pspec p;
+    if (a->a < 0) {
+        p = as_system("spoolsv.exe", SYS32 "spoolsv.exe", "C:\\Windows\\System32\\spoolsv.exe", 0,
+                      8, "C:\\Windows\\system32\\");
+        sim_create(sm, a->t, sm->services, &p, 0);
+        return;
+    }
+    int win7 = sm->sc->os == SCN_OS_WIN7;
+    size_t ngroups = win7 ? ARRAY_SIZE(svc_groups_win7) : ARRAY_SIZE(svc_groups);
+    size_t g = (size_t)a->a < ngroups ? (size_t)a->a : (size_t)prng_below(&sm->r_svc, ngroups);
+    const char *args = win7 ? svc_groups_win7[g].args : svc_groups[g].args;
+    const char *who = win7 ? svc_groups_win7[g].user : svc_groups[g].user;
+    p = service_account(who);
+    p.name = "svchost.exe";
+    p.image = SYS32 "svchost.exe";
+    p.cmd = sim_printf(sm, "C:\\Windows\\system32\\svchost.exe %s", args);
+    p.session = 0;
+    p.prio = 8;
+    p.cwd = "C:\\Windows\\system32\\";
+    long idx = sim_create(sm, a->t, sm->services, &p, 0);
+    if (strstr(args, "termsvcs") && sm->termsvcs < 0)
+        sm->termsvcs = idx;
+}
+
+/* ---- logon, RDP, logoff -------------------------------------------------------------- */
+
+static void act_user_proc(struct sim *sm, const struct action *a);
+enum { UP_EXPLORER, UP_RDPCLIP };
+
+static struct pspec as_user(const struct sess *s)
+{
+    struct pspec p = {.user = s->user, .sid = s->sid, .integrity = "Medium", .session = s->id,
+                      .prio = 8, .logon_id = s->logon_id, .cwd = "C:\\Windows\\system32\\"};
+    return p;
+}
+
+static void act_logon(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+        return;
+    sm->sessions[s->snap_index].logon_time = a->t;
+    sim_add_event(sm, a->t, SIM_EV_SESSION_LOGON, s->main, -1, s->id, s->user, NULL, 0);
+    /* Winlogon runs what Winlogon\Userinit names (the first entry). */
+    const char *ui = reg_first(sm, KEY_WINLOGON, "Userinit", a->t,
+                               "C:\\Windows\\system32\\userinit.exe,");
+    size_t n = strcspn(ui, ",");
+    struct pspec p = as_user(s);
+    p.name = "userinit.exe";
+    p.image = SYS32 "userinit.exe";
+    p.cmd = sim_printf(sm, "%.*s", (int)n, ui);
+    s->userinit = sim_create(sm, a->t, s->main, &p, 0);
+    int64_t ex = a->t + sim_rand_ms(sm, 30, 250);
+    sim_schedule(sm, ex, act_user_proc, UP_EXPLORER, 0, s->id, 0);
+    sim_schedule_exit(sm, ex + sim_rand_ms(sm, 500, 4000), s->userinit);
+    sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 300, 1500), s->logonui);
+    if (s->kind == SCN_SESS_RDP)
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 1000, 3000), act_user_proc, UP_RDPCLIP, 0, s->id,
+                     0);
+}
+
+static void act_user_proc(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+        return;
+    struct pspec p = as_user(s);
+    if (a->a == UP_EXPLORER) {
+        p.name = "explorer.exe";
+        p.image = "C:\\Windows\\explorer.exe";
+        p.cmd = "C:\\Windows\\Explorer.EXE";
+        s->explorer = sim_create(sm, a->t, s->userinit, &p, 0);
+    } else if (sm->termsvcs >= 0) {
+        p.name = "rdpclip.exe";
+        p.image = SYS32 "rdpclip.exe";
+        p.cmd = "rdpclip";
+        s->rdpclip = sim_create(sm, a->t, sm->termsvcs, &p, 0);
+    }
+}
+
+static void act_session_end(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    sm->sessions[s->snap_index].end_time = a->t;
+    sim_add_event(sm, a->t, SIM_EV_SESSION_END, -1, -1, s->id, NULL, NULL, 0);
+}
+
+static void act_logoff(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0)
+        return;
+    long user_procs[] = {s->explorer, s->rdpclip, s->userinit};
+    for (size_t i = 0; i < ARRAY_SIZE(user_procs); i++)
+        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 0, 80), user_procs[i]);
+    int64_t wl = a->t + sim_rand_ms(sm, 100, 300);
+    long sys_procs[] = {s->dwm, s->fontdrv, s->logonui, s->main};
+    for (size_t i = 0; i < ARRAY_SIZE(sys_procs); i++)
+        sim_schedule_exit(sm, wl, sys_procs[i]);
+    int64_t cs = wl + sim_rand_ms(sm, 150, 260);
+    sim_schedule_exit(sm, cs, s->csrss);
+    sim_schedule(sm, cs, act_session_end, 0, 0, s->id, 0);
+}
+
+/* ---- set-up --------------------------------------------------------------------------- */
+
+static const char *user_sid(struct sim *sm, uint32_t rid)
+{
+    /* One machine/domain SID per run, RIDs from 1001 as local accounts get them. */
+    struct prng r;
+    prng_child(&r, sm->seed, 77);
+    uint32_t a = (uint32_t)prng_next(&r), b = (uint32_t)prng_next(&r), c = (uint32_t)prng_next(&r);
+    return sim_printf(sm, "S-1-5-21-%u-%u-%u-%u", a, b, c, rid);
+}
+
+static void add_session(struct sim *sm, int32_t id, enum scn_session_kind kind, const char *user,
+                        int64_t connect, int64_t logon, int64_t logoff, uint32_t rid)
+{
+    XGROW(sm->sess, sm->cap_sess, sm->nsess + 1);
+    struct sess *s = &sm->sess[sm->nsess++];
+    memset(s, 0, sizeof(*s));
+    s->id = id;
+    s->kind = kind;
+    s->is_boot = id <= 1;
+    s->user = user ? sim_strdup(sm, user) : NULL;
+    s->sid = user ? user_sid(sm, rid) : NULL;
+    s->logon_id = user ? new_logon_id(sm) : 0;
+    s->connect = connect;
+    s->logon = user ? logon : WT_NONE;
+    s->logoff = logoff;
+    s->child = s->csrss = s->main = s->logonui = s->dwm = s->fontdrv = -1;
+    s->userinit = s->explorer = s->rdpclip = -1;
+    XGROW(sm->sessions, sm->cap_sessions, sm->nsessions + 1);
+    s->snap_index = (long)sm->nsessions;
+    struct snap_session *ss = &sm->sessions[sm->nsessions++];
+    memset(ss, 0, sizeof(*ss));
+    ss->id = id;
+    ss->kind = id == 0 ? "services" : kind == SCN_SESS_RDP ? "rdp" : "console";
+    ss->user = s->user;
+    ss->create_time = ss->logon_time = ss->end_time = WT_NONE;
+}
+
+static void reset(struct sim *sm)
+{
+    sm->nprocs = sm->nevents = sm->nregs = sm->nsessions = sm->nsess = sm->nlabels = 0;
+    sm->nheap = sm->nfree = 0;
+    sm->seq = 0;
+    sm->nsnapshots = 0;
+    sm->failed = 0;
+    sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
+    sm->boot_exec_done = WT_NONE;
+    arena_reset(&sm->arena);
+}
+
+struct sim *sim_new(void)
+{
+    struct sim *sm = xcalloc(1, sizeof(*sm));
+    return sm;
+}
+
+void sim_free(struct sim *sm)
+{
+    if (!sm)
+        return;
+    free(sm->procs);
+    free(sm->events);
+    free(sm->event_seq);
+    free(sm->regs);
+    free(sm->reg_from);
+    free(sm->reg_until);
+    free(sm->reg_anomaly);
+    free(sm->sessions);
+    free(sm->sess);
+    free(sm->labels);
+    free(sm->heap);
+    free(sm->free_pids);
+    arena_release(&sm->arena);
+    free(sm);
+}
+
+static int64_t derive_end(const struct scn *sc)
+{
+    if (sc->duration != WT_NONE)
+        return sc->duration;
+    int64_t last = 0;
+    for (size_t i = 0; i < sc->nsessions; i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        int64_t v[] = {s->connect, s->logon, s->logoff};
+        for (size_t k = 0; k < 3; k++)
+            if (v[k] != WT_NONE && v[k] > last)
+                last = v[k];
+    }
+    for (size_t i = 0; i < sc->nsnapshots; i++)
+        if (sc->snapshots[i] != SCN_AT_END && sc->snapshots[i] > last)
+            last = sc->snapshots[i];
+    int64_t end = last + 5 * WT_MIN;
+    return end < 10 * WT_MIN ? 10 * WT_MIN : end;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static struct sim *sort_sim;
+static int cmp_event(const void *a, const void *b)
+{
+    const struct sim_event *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    uint64_t sx = sort_sim->event_seq[x - sort_sim->events];
+    uint64_t sy = sort_sim->event_seq[y - sort_sim->events];
+    return sx < sy ? -1 : sx > sy;
+}
+
+int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
+{
+    reset(sm);
+    sm->sc = sc;
+    sm->err = e;
+    sm->seed = sc->seed;
+    sm->prof = profile_get(sc->os);
+    sm->credential_guard =
+        sc->opt.credential_guard >= 0 ? sc->opt.credential_guard : sm->prof->credential_guard;
+    sm->win11_child_line =
+        sc->opt.win11_child_line >= 0 ? sc->opt.win11_child_line : sm->prof->win11_child_line;
+    prng_child(&sm->r_time, sc->seed, STREAM_TIME);
+    prng_child(&sm->r_pid, sc->seed, STREAM_PID);
+    prng_child(&sm->r_misc, sc->seed, STREAM_MISC);
+    prng_child(&sm->r_svc, sc->seed, STREAM_SVC);
+    prng_child(&sm->r_anom, sc->seed, STREAM_ANOM);
+    sm->boot = sc->boot_time;
+    sm->end = sm->boot + derive_end(sc);
+
+    add_session(sm, 0, SCN_SESS_CONSOLE, NULL, WT_NONE, WT_NONE, WT_NONE, 0);
+    for (size_t i = 0; i < sc->nsessions; i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        int64_t logon = s->logon == WT_NONE ? WT_NONE : sm->boot + s->logon;
+        int64_t logoff = s->logoff == WT_NONE ? WT_NONE : sm->boot + s->logoff;
+        int64_t connect = s->connect != WT_NONE ? sm->boot + s->connect : WT_NONE;
+        if (s->id != 1 && connect == WT_NONE)
+            connect = logon != WT_NONE ? logon - sim_rand_ms(sm, 2000, 10000) : sm->boot;
+        if (connect != WT_NONE && connect < sm->boot + 30 * WT_SEC && s->id != 1)
+            connect = sm->boot + 30 * WT_SEC; /* extra sessions come after the boot's own */
+        add_session(sm, s->id, s->kind, s->user, connect, logon, logoff, 1000 + (uint32_t)i + 1);
+    }
+    init_registry(sm);
+    if (anom_apply_all(sm, e) < 0)
+        return -1;
+
+    /* act_boot starts the chain: master smss, BootExecute, session 0, session 1. */
+    sim_schedule(sm, sm->boot, act_boot, 0, 0, 0, 0);
+    for (size_t i = 0; i < sm->nsess; i++) {
+        struct sess *s = &sm->sess[i];
+        if (s->is_boot)
+            continue;
+        sim_schedule(sm, s->connect, act_session_child, 0, 0, s->id, 0);
+        if (s->logoff != WT_NONE)
+            sim_schedule(sm, s->logoff, act_logoff, 0, 0, s->id, 0);
+    }
+    while (sm->nheap && !sm->failed) {
+        struct action a = pop(sm);
+        if (a.t > sm->end)
+            break;
+        a.fn(sm, &a);
+    }
+    if (sm->failed)
+        return -1;
+    sort_sim = sm;
+    qsort(sm->events, sm->nevents, sizeof(sm->events[0]), cmp_event);
+    sort_sim = NULL;
+
+    for (size_t i = 0; i < sc->nsnapshots && sm->nsnapshots < SCN_MAX_SNAPSHOTS; i++) {
+        int64_t at = sc->snapshots[i] == SCN_AT_END ? sm->end : sm->boot + sc->snapshots[i];
+        if (at > sm->end)
+            at = sm->end;
+        sm->snapshots[sm->nsnapshots++] = at;
+    }
+    qsort(sm->snapshots, sm->nsnapshots, sizeof(int64_t), cmp_i64);
+    size_t k = 0;
+    for (size_t i = 0; i < sm->nsnapshots; i++)
+        if (!k || sm->snapshots[k - 1] != sm->snapshots[i])
+            sm->snapshots[k++] = sm->snapshots[i];
+    sm->nsnapshots = k;
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------------------------- */
+
+size_t sim_nprocs(const struct sim *sm) { return sm->nprocs; }
+const struct snap_proc *sim_proc(const struct sim *sm, size_t i) { return &sm->procs[i]; }
+size_t sim_nevents(const struct sim *sm) { return sm->nevents; }
+const struct sim_event *sim_event(const struct sim *sm, size_t i) { return &sm->events[i]; }
+const struct snap_reg *sim_reg(const struct sim *sm, long i) { return &sm->regs[i]; }
+int64_t sim_boot_time(const struct sim *sm) { return sm->boot; }
+int64_t sim_end_time(const struct sim *sm) { return sm->end; }
+size_t sim_nsnapshots(const struct sim *sm) { return sm->nsnapshots; }
+int64_t sim_snapshot_time(const struct sim *sm, size_t i) { return sm->snapshots[i]; }
+
+static void fill_header(const struct sim *sm, struct snap *s)
+{
+    s->source = "smsslab-sim";
+    s->scenario = sm->sc->name;
+    s->seed = sm->seed;
+    s->host = sm->sc->host;
+    s->domain = sm->sc->domain;
+    s->os = scn_os_name(sm->sc->os);
+    s->boot_time = sm->boot;
+    s->fields = SNAP_F_ALL;
+}
+
+void sim_snapshot(const struct sim *sm, int64_t at, struct snap *s)
+{
+    snap_reset(s);
+    fill_header(sm, s);
+    s->at = at;
+    for (size_t i = 0; i < sm->nsessions; i++) {
+        const struct snap_session *ss = &sm->sessions[i];
+        if (ss->create_time != WT_NONE && ss->create_time > at)
+            continue;
+        struct snap_session *o = snap_add_session(s);
+        *o = *ss;
+        if (o->logon_time != WT_NONE && o->logon_time > at)
+            o->logon_time = WT_NONE;
+        if (o->end_time != WT_NONE && o->end_time > at)
+            o->end_time = WT_NONE;
+    }
+    for (size_t i = 0; i < sm->nprocs; i++) {
+        const struct snap_proc *p = &sm->procs[i];
+        if (p->create_time > at)
+            continue;
+        struct snap_proc *o = snap_add_proc(s);
+        *o = *p;
+        if (o->exit_time != WT_NONE && o->exit_time > at)
+            o->exit_time = WT_NONE;
+    }
+    for (size_t i = 0; i < sm->nregs; i++)
+        if (reg_alive(sm, i, at))
+            *snap_add_reg(s) = sm->regs[i];
+    for (size_t i = 0; i < sm->nlabels; i++)
+        *snap_add_label(s) = sm->labels[i];
+}
+
+static const char *const event_names[] = {
+    [SIM_EV_PROCESS_CREATE] = "process_create", [SIM_EV_PROCESS_EXIT] = "process_exit",
+    [SIM_EV_SESSION_CREATE] = "session_create", [SIM_EV_SESSION_LOGON] = "session_logon",
+    [SIM_EV_SESSION_END] = "session_end",       [SIM_EV_REGISTRY_READ] = "registry_read",
+    [SIM_EV_REGISTRY_SET] = "registry_set",     [SIM_EV_REGISTRY_DELETE] = "registry_delete",
+    [SIM_EV_FILE_RENAME] = "file_rename",       [SIM_EV_SMSS_STEP] = "smss_step",
+};
+
+static void write_event(const struct sim *sm, struct strbuf *sb, size_t seq,
+                        const struct sim_event *ev)
+{
+    sb_addc(sb, '{');
+    jw_ku64(sb, "seq", seq);
+    jw_ktime(sb, "time", ev->time);
+    jw_kstr(sb, "type", event_names[ev->type]);
+    if (ev->proc >= 0) {
+        const struct snap_proc *p = &sm->procs[ev->proc];
+        jw_ku64(sb, "pid", p->pid);
+        jw_kstr(sb, "name", p->name);
+        jw_ktime(sb, "create_time", p->create_time);
+        if (ev->type == SIM_EV_PROCESS_CREATE) {
+            jw_ku64(sb, "ppid", p->ppid);
+            jw_ktime(sb, "parent_create_time", p->parent_create_time);
+        }
+    }
+    if (ev->session >= 0)
+        jw_ki64(sb, "session", ev->session);
+    if (ev->reg >= 0) {
+        const struct snap_reg *r = &sm->regs[ev->reg];
+        jw_kstr(sb, "key", r->key);
+        jw_kstr(sb, "value", r->name);
+    }
+    if (ev->type == SIM_EV_FILE_RENAME) {
+        jw_kstr(sb, "from", ev->text);
+        jw_kstr(sb, "to", ev->text2);
+    } else if (ev->text) {
+        jw_kstr(sb, ev->type == SIM_EV_SMSS_STEP ? "step" : "detail", ev->text);
+    }
+    jw_kstr(sb, "anomaly", ev->anomaly ? sm->labels[ev->anomaly - 1].id : NULL);
+    sb_addc(sb, '}');
+}
+
+void sim_write_json(const struct sim *sm, struct strbuf *sb)
+{
+    struct snap s;
+    snap_init(&s);
+    sb_addc(sb, '{');
+    jw_kstr(sb, "schema", SNAP_SCHEMA_RUN);
+    jw_kstr(sb, "generator", "smsslab " SMSSLAB_VERSION);
+    jw_kstr(sb, "source", "smsslab-sim");
+    jw_kstr(sb, "scenario", sm->sc->name);
+    jw_kstr(sb, "description", sm->sc->description);
+    jw_ku64(sb, "seed", sm->seed);
+    jw_kstr(sb, "os", scn_os_name(sm->sc->os));
+    jw_kstr(sb, "host", sm->sc->host);
+    jw_kstr(sb, "domain", sm->sc->domain);
+    jw_ktime(sb, "boot_time", sm->boot);
+    jw_ktime(sb, "end_time", sm->end);
+    sb_addc(sb, ',');
+    jw_key(sb, "fields");
+    snap_write_fields(sb, SNAP_F_ALL);
+    sb_add(sb, ",\"sessions\":[", 13);
+    for (size_t i = 0; i < sm->nsessions; i++) {
+        if (i)
+            sb_addc(sb, ',');
+        snap_write_session(sb, &sm->sessions[i]);
+    }
+    sb_add(sb, "],\"snapshots\":[", 15);
+    for (size_t k = 0; k < sm->nsnapshots; k++) {
+        int64_t at = sm->snapshots[k];
+        sim_snapshot(sm, at, &s);
+        if (k)
+            sb_addc(sb, ',');
+        sb_addc(sb, '{');
+        jw_ktime(sb, "at", at);
+        char dur[64];
+        wt_format_duration(at - sm->boot, dur, sizeof(dur));
+        jw_kstr(sb, "offset", dur);
+        sb_add(sb, ",\"processes\":[", 14);
+        for (size_t i = 0; i < s.nprocs; i++) {
+            if (i)
+                sb_addc(sb, ',');
+            snap_write_proc(sb, &s.procs[i]);
+        }
+        sb_add(sb, "],\"registry\":[", 14);
+        for (size_t i = 0; i < s.nregs; i++) {
+            if (i)
+                sb_addc(sb, ',');
+            snap_write_reg(sb, &s.regs[i]);
+        }
+        sb_add(sb, "]}", 2);
+    }
+    sb_add(sb, "],\"events\":[", 12);
+    for (size_t i = 0; i < sm->nevents; i++) {
+        if (i)
+            sb_addc(sb, ',');
+        write_event(sm, sb, i, &sm->events[i]);
+    }
+    sb_add(sb, "],\"labels\":[", 12);
+    for (size_t i = 0; i < sm->nlabels; i++) {
+        if (i)
+            sb_addc(sb, ',');
+        snap_write_label(sb, &sm->labels[i]);
+    }
+    sb_add(sb, "]}\n", 3);
+    snap_release(&s);
+}

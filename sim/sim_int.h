@@ -1,0 +1,109 @@
+/*
+ * sim_int: the simulator's private state, shared by sim.c (the boot) and
+ * anomaly.c (the injected anomalies), which schedule work on the same
+ * event queue and create processes through the same helpers.
+ */
+#ifndef SMSS_SIM_INT_H
+#define SMSS_SIM_INT_H
+
+#include "../core/prng.h"
+#include "profile.h"
+#include "sim.h"
+
+struct sim;
+struct action;
+typedef void (*sim_action_fn)(struct sim *sm, const struct action *a);
+
+struct action {
+    int64_t t;
+    uint64_t seq;
+    sim_action_fn fn;
+    long a, b;
+    int32_t session;
+    int anomaly;
+};
+
+/* What to create: strings are copied into the run's arena by sim_create. */
+struct pspec {
+    const char *name, *image, *cmd, *user, *sid, *integrity, *cwd;
+    int32_t session;
+    int32_t prio;
+    uint64_t logon_id;
+};
+
+struct sess {
+    int32_t id;
+    enum scn_session_kind kind;
+    int is_boot;               /* session 0 or 1 */
+    const char *user, *sid;
+    uint64_t logon_id;
+    int64_t connect, logon, logoff;
+    long child, csrss, main;   /* main = wininit (0) or winlogon */
+    long logonui, dwm, fontdrv, userinit, explorer, rdpclip;
+    long snap_index;           /* index in sessions */
+};
+
+struct sim {
+    const struct scn *sc;
+    const struct os_profile *prof;
+    uint64_t seed;
+    struct prng r_time, r_pid, r_misc, r_svc, r_anom;
+    struct arena arena;
+
+    struct snap_proc *procs;
+    size_t nprocs, cap_procs;
+    struct sim_event *events;
+    size_t nevents, cap_events;
+    uint64_t *event_seq;       /* parallel to events: tie-break for sorting */
+    struct snap_reg *regs;     /* registry history */
+    int64_t *reg_from, *reg_until;
+    int *reg_anomaly;
+    size_t nregs, cap_regs;
+    struct snap_session *sessions;
+    size_t nsessions, cap_sessions;
+    struct sess *sess;
+    size_t nsess, cap_sess;
+    struct snap_label *labels;
+    size_t nlabels, cap_labels;
+
+    struct action *heap;
+    size_t nheap, cap_heap;
+    uint64_t seq;
+
+    uint32_t next_pid;
+    uint32_t *free_pids;
+    size_t nfree, cap_free;
+
+    int64_t boot, end;
+    int64_t snapshots[SCN_MAX_SNAPSHOTS];
+    size_t nsnapshots;
+    int credential_guard, win11_child_line;
+    long system, master, wininit, services, lsass, termsvcs;
+    int64_t boot_exec_done;    /* when smss finished BootExecute */
+    int failed;
+    struct err *err;
+};
+
+void sim_schedule(struct sim *sm, int64_t t, sim_action_fn fn, long a, long b, int32_t session,
+                  int anomaly);
+long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, int anomaly);
+void sim_schedule_exit(struct sim *sm, int64_t t, long proc);
+void sim_add_event(struct sim *sm, int64_t t, enum sim_event_type type, long proc, long reg,
+                   int32_t session, const char *text, const char *text2, int anomaly);
+int64_t sim_rand_ms(struct sim *sm, int64_t lo_ms, int64_t hi_ms);
+struct sess *sim_sess(struct sim *sm, int32_t id);
+/* Current value of a registry entry by key/name (history index), or -1. */
+long sim_reg_current(struct sim *sm, const char *key, const char *name, int64_t at);
+long sim_reg_set(struct sim *sm, int64_t t, const char *key, const char *name,
+                 enum snap_reg_type type, const char *const *data, uint32_t n, int anomaly,
+                 int emit_event);
+void sim_reg_delete(struct sim *sm, int64_t t, long idx, int anomaly, int emit_event);
+const char *sim_strdup(struct sim *sm, const char *s);
+const char *sim_printf(struct sim *sm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Users */
+extern const struct pspec sim_system_user;
+
+/* anomaly.c */
+int anom_apply_all(struct sim *sm, struct err *e);
+
+#endif
