@@ -142,3 +142,5 @@ $(O)/gen/default_scenario.c: scenarios/default.yaml scripts/embed.sh
 $(O)/gen/default_scenario.o: $(O)/gen/default_scenario.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 LIB_OBJ += $(O)/gen/default_scenario.o
+# $(LIB)'s prerequisite list was expanded before the line above, so name the object here too.
+$(LIB): $(O)/gen/default_scenario.o

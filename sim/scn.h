@@ -20,6 +20,7 @@
 #define SCN_MAX_SESSIONS 1024        /* extra sessions besides 0 and 1 */
 #define SCN_MAX_SNAPSHOTS 64
 #define SCN_MAX_REGS 256
+#define SCN_MAX_REG_ITEMS 4096       /* strings across all registry lists */
 #define SCN_MAX_ANOMALIES 64
 #define SCN_MAX_PARAMS 16
 #define SCN_MAX_STRING 4096          /* any scalar */
@@ -110,7 +111,9 @@ struct scn {
 void scn_init(struct scn *sc);
 void scn_release(struct scn *sc);
 
-/* Load a scenario. On error returns -1 and e holds "file:line:col: message". */
+/* Load a scenario over sc (any previous contents are not freed). On error
+ * returns -1, e holds "file:line:col: message" and sc is left zeroed, so
+ * scn_release(sc) is always safe. */
 int scn_load_file(struct scn *sc, const char *path, struct err *e);
 int scn_load_mem(struct scn *sc, const char *name, const char *buf, size_t len, struct err *e);
 /* The embedded default scenario (scenarios/default.yaml, compiled in). */
