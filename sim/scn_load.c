@@ -370,7 +370,7 @@ static int take_duration(struct ctx *c, const yaml_event_t *ev, const char *what
                     "e.g. '250ms', '30s', '2h', '1h30m' (units d h m s ms us)",
                     what, qv(c, 0, ev));
     if (v > SCN_MAX_TIME)
-        return fail(c, at, "'%s' duration '%s' is past the limit of 366d", what, qv(c, 0, ev));
+        return fail(c, at, "'%s' value '%s' is past the limit of 366d", what, qv(c, 0, ev));
     *out = v;
     return 0;
 }
@@ -431,7 +431,7 @@ static int unknown_key(struct ctx *c, const yaml_event_t *k, const char *what,
         sb_adds(&sb, i ? ", " : "");
         sb_adds(&sb, f[i].key);
         int d = levenshtein(sval(k), f[i].key);
-        if (d < best && d * 3 <= (int)strlen(f[i].key)) {
+        if (d < best && d < (int)strlen(f[i].key)) {
             best = d;
             guess = f[i].key;
         }
@@ -821,7 +821,9 @@ static int reg_item(struct ctx *c, const yaml_event_t *ev, void *arg)
     char *s;
     if (take_str(c, ev, r->rel, SCN_MAX_STRING, &s))
         return -1;
-    r->data = xrealloc(r->data, (r->ndata + 1) * sizeof(*r->data));
+    /* Capacity doubles at each power of two, so a long list costs no quadratic copying. */
+    if (!(r->ndata & (r->ndata - 1)))
+        r->data = xrealloc(r->data, (r->ndata ? 2 * r->ndata : 1) * sizeof(*r->data));
     r->data[r->ndata++] = s;
     c->reg_items++;
     return 0;
