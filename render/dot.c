@@ -609,8 +609,24 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c)
     free(ids);
 }
 
+/* More leaf children than this under one parent are staggered over several
+ * rows (as Graphviz's unflatten -l does): 40 svchosts side by side would make
+ * the picture 6,000 points wide. */
+#define STAGGER_MIN 8
+#define STAGGER_ROW 10
+#define STAGGER_MAX_ROWS 6
+
 static void put_edges(struct strbuf *sb, const struct ctx *c)
 {
+    size_t *nkids = xcalloc(c->n + 1, sizeof(*nkids));
+    size_t *nleaf = xcalloc(c->n + 1, sizeof(*nleaf));
+    size_t *seen = xcalloc(c->n + 1, sizeof(*seen));
+    for (size_t i = 0; i < c->n; i++)
+        if (c->draw[i] && c->par[i] >= 0 && c->draw[c->par[i]])
+            nkids[c->par[i]]++;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->draw[i] && c->par[i] >= 0 && c->draw[c->par[i]] && nkids[i] == 0)
+            nleaf[c->par[i]]++;
     for (size_t k = 0; k < c->n; k++) {
         size_t i = c->order[k].idx;
         const struct snap_proc *p = &c->s->procs[i];
@@ -628,12 +644,27 @@ static void put_edges(struct strbuf *sb, const struct ctx *c)
             put_ghost_id(sb, p->ppid, p->parent_create_time);
         sb_adds(sb, " -> ");
         put_node_id(sb, c, i);
+        const char *sep = " [";
         /* Dotted: the parent is gone, which is normal for csrss, wininit,
          * winlogon and explorer. */
-        if (q < 0 || !snap_proc_alive(&c->s->procs[q]))
-            sb_adds(sb, " [style=dotted, color=grey45]");
-        sb_adds(sb, ";\n");
+        if (q < 0 || !snap_proc_alive(&c->s->procs[q])) {
+            sb_adds(sb, " [style=dotted, color=grey45");
+            sep = ", ";
+        }
+        if (q >= 0 && nkids[i] == 0 && nleaf[q] > STAGGER_MIN) {
+            size_t rows = (nleaf[q] + STAGGER_ROW - 1) / STAGGER_ROW;
+            rows = rows > STAGGER_MAX_ROWS ? STAGGER_MAX_ROWS : rows;
+            size_t ml = 1 + seen[q]++ % rows;
+            if (ml > 1) {
+                sb_addf(sb, "%sminlen=%zu", sep, ml);
+                sep = ", ";
+            }
+        }
+        sb_adds(sb, sep[1] == ' ' ? "];\n" : ";\n");
     }
+    free(seen);
+    free(nleaf);
+    free(nkids);
 }
 
 static int reg_cmp(const struct snap *s, size_t a, size_t b)

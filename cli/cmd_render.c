@@ -1,0 +1,321 @@
+/*
+ * smsslab render: draw one snapshot's process tree with the checker's
+ * findings -- DOT text, or SVG/PNG through the Graphviz `dot` program. The
+ * picture itself is render/dot.c; this file picks the snapshot, runs the
+ * checker and writes the file atomically (nothing is left behind on error).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../checker/chk.h"
+#include "../render/dot.h"
+#include "cli.h"
+#include "input.h"
+
+const char cmd_render_usage[] =
+    "usage: smsslab render [FILE|-|SCENARIO.yaml] [--at T] [-o tree.dot|tree.svg|tree.png|-]\n"
+    "                      [--dot PATH] [--details] [--no-check] [--focus PID|NAME]\n"
+    "                      [--input-format F] [--seed N]\n"
+    "\n"
+    "Draw the process tree of one snapshot (docs/render.md): System and the master\n"
+    "smss on top, one box per session, exited processes dashed and grey with their\n"
+    "exit time, orphans tied to their dead parent by a dotted edge, and what the\n"
+    "checker flags in red with its rule ids. Input: smsslab JSON (a file or '-',\n"
+    "the default), a scenario (simulated on the fly) or real host data.\n"
+    "\n"
+    "  --at T           which snapshot: an ISO time (2024-05-01T08:00:30Z), a time\n"
+    "                   after boot (30s, 2h) or 'end' (the last one, default)\n"
+    "  -o, --output F   F.dot or '-' (default): DOT text; F.svg, F.png: run Graphviz\n"
+    "  --dot PATH       the Graphviz 'dot' program (default: 'dot' on PATH)\n"
+    "  --details        also show user, start time and command line in each box\n"
+    "  --no-check       draw the plain tree, without running the checker\n"
+    "  --focus PID|NAME only that process's branch and its ancestors (big hosts)\n"
+    "  --input-format F input format (default: detect)\n"
+    "  --seed N         seed for a scenario input\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "The same input always gives byte-identical DOT. Findings do not change the\n"
+    "exit status (use 'smsslab check' for that).\n"
+    "exit status: 0 drawn, 2 usage, input or Graphviz error (no output file left).\n";
+
+enum out_kind { OUT_DOT, OUT_SVG, OUT_PNG };
+
+/* Deep copy: the reader's strings die with its next snapshot, and "end" is
+ * only known after reading one more. */
+static void copy_snap(struct snap *d, const struct snap *s)
+{
+    snap_reset(d);
+    d->source = snap_str(d, s->source);
+    d->scenario = snap_str(d, s->scenario);
+    d->seed = s->seed;
+    d->host = snap_str(d, s->host);
+    d->domain = snap_str(d, s->domain);
+    d->os = snap_str(d, s->os);
+    d->boot_time = s->boot_time;
+    d->at = s->at;
+    d->fields = s->fields;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        struct snap_proc *q = snap_add_proc(d);
+        *q = *p;
+        q->name = snap_str(d, p->name);
+        q->image = snap_str(d, p->image);
+        q->command_line = snap_str(d, p->command_line);
+        q->user = snap_str(d, p->user);
+        q->sid = snap_str(d, p->sid);
+        q->integrity = snap_str(d, p->integrity);
+        q->cwd = snap_str(d, p->cwd);
+        q->guid = snap_str(d, p->guid);
+        q->parent_guid = snap_str(d, p->parent_guid);
+        q->anomaly = snap_str(d, p->anomaly);
+    }
+    for (size_t i = 0; i < s->nsessions; i++) {
+        struct snap_session *q = snap_add_session(d);
+        *q = s->sessions[i];
+        q->kind = snap_str(d, q->kind);
+        q->user = snap_str(d, q->user);
+    }
+    for (size_t i = 0; i < s->nregs; i++) {
+        const struct snap_reg *r = &s->regs[i];
+        struct snap_reg *q = snap_add_reg(d);
+        *q = *r;
+        q->key = snap_str(d, r->key);
+        q->name = snap_str(d, r->name);
+        q->anomaly = snap_str(d, r->anomaly);
+        const char **data = NULL;
+        if (r->ndata && r->data) {
+            data = arena_alloc(&d->arena, r->ndata * sizeof(*data));
+            for (uint32_t k = 0; k < r->ndata; k++)
+                data[k] = snap_str(d, r->data[k]);
+        }
+        q->data = data;
+        q->ndata = data ? r->ndata : 0;
+    }
+}
+
+static void describe(struct strbuf *sb, const struct snap *s)
+{
+    char iso[WT_ISO_LEN], dur[64];
+    if (s->at == WT_NONE) {
+        sb_adds(sb, "(no time)");
+        return;
+    }
+    wt_format_iso(s->at, iso);
+    if (s->boot_time != WT_NONE && s->at >= s->boot_time) {
+        wt_format_duration(s->at - s->boot_time, dur, sizeof(dur));
+        sb_addf(sb, "%s (%s)", dur, iso);
+    } else {
+        sb_adds(sb, iso);
+    }
+}
+
+enum at_kind { AT_END, AT_ABS, AT_REL };
+
+/* Read every snapshot; keep the one --at names. Returns 0, or an exit code. */
+static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *at_arg,
+                struct snap *out)
+{
+    struct snap cur;
+    snap_init(&cur);
+    struct strbuf seen = STRBUF_INIT;
+    struct err e = {""};
+    size_t n = 0;
+    int found = 0, rc;
+    while ((rc = cli_input_next(in, &cur, &e)) == 1) {
+        n++;
+        if (n <= 20) {
+            sb_adds(&seen, n > 1 ? ", " : "");
+            describe(&seen, &cur);
+        }
+        int match = kind == AT_END ||
+                    (kind == AT_ABS && cur.at == t) ||
+                    (kind == AT_REL && cur.boot_time != WT_NONE && cur.at != WT_NONE &&
+                     cur.at - cur.boot_time == t);
+        if (match) {
+            copy_snap(out, &cur);
+            found = 1;
+            if (kind != AT_END)
+                break;
+        }
+    }
+    snap_release(&cur);
+    int status = 0;
+    if (rc < 0) {
+        status = cli_fail(&e);
+    } else if (n == 0) {
+        fprintf(stderr, "smsslab render: %s holds no snapshot\n", cli_input_name(in));
+        status = EXIT_USAGE;
+    } else if (!found) {
+        fprintf(stderr, "smsslab render: no snapshot at '%s' in %s; available: %s%s\n", at_arg,
+                cli_input_name(in), seen.buf, n > 20 ? ", ..." : "");
+        status = EXIT_USAGE;
+    }
+    sb_release(&seen);
+    return status;
+}
+
+static int out_kind(const char *out, enum out_kind *k)
+{
+    if (!strcmp(out, "-") || ascii_ends_with_case(out, ".dot") || ascii_ends_with_case(out, ".gv"))
+        *k = OUT_DOT;
+    else if (ascii_ends_with_case(out, ".svg"))
+        *k = OUT_SVG;
+    else if (ascii_ends_with_case(out, ".png"))
+        *k = OUT_PNG;
+    else
+        return -1;
+    return 0;
+}
+
+/* Write DOT text, or let Graphviz turn it into out; atomic either way. */
+static int write_output(const char *out, enum out_kind kind, const char *dot_prog,
+                        const struct strbuf *text)
+{
+    struct err e = {""};
+    struct afile af = {0};
+    char *prog = NULL;
+    if (kind != OUT_DOT) {
+        prog = dot_find_program(dot_prog ? dot_prog : "dot");
+        if (!prog) {
+            if (dot_prog)
+                fprintf(stderr, "smsslab render: the Graphviz program '%s' was not found or is "
+                                "not executable\n", dot_prog);
+            else
+                fprintf(stderr, "smsslab render: the Graphviz 'dot' program was not found on "
+                                "PATH; install it with 'apt-get install graphviz' or pass "
+                                "--dot PATH\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (afile_open(&af, out, &e) < 0) {
+        free(prog);
+        return cli_fail(&e);
+    }
+    int status = 0;
+    if (kind == OUT_DOT) {
+        if (fwrite(text->buf, 1, text->len, af.fp) != text->len) {
+            err_set(&e, "%s: write failed", out);
+            status = cli_fail(&e);
+        }
+    } else {
+        struct stat st;
+        fflush(af.fp);
+        if (dot_run(prog, kind == OUT_SVG ? "svg" : "png", text->buf, text->len,
+                    fileno(af.fp), &e) < 0) {
+            fprintf(stderr, "smsslab render: Graphviz failed: %s\n", e.msg);
+            status = EXIT_USAGE;
+        } else if (fstat(fileno(af.fp), &st) != 0 || st.st_size == 0) {
+            fprintf(stderr, "smsslab render: '%s' wrote nothing\n", prog);
+            status = EXIT_USAGE;
+        }
+    }
+    if (status == 0) {
+        if (afile_commit(&af, &e) < 0)
+            status = cli_fail(&e);
+    } else {
+        afile_abort(&af);
+    }
+    free(prog);
+    return status;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    enum { O_AT = 256, O_DOT, O_DETAILS, O_NOCHECK, O_FOCUS, O_FORMAT, O_SEED };
+    static const struct option opts[] = {{"at", required_argument, NULL, O_AT},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"dot", required_argument, NULL, O_DOT},
+                                         {"details", no_argument, NULL, O_DETAILS},
+                                         {"no-check", no_argument, NULL, O_NOCHECK},
+                                         {"focus", required_argument, NULL, O_FOCUS},
+                                         {"input-format", required_argument, NULL, O_FORMAT},
+                                         {"seed", required_argument, NULL, O_SEED},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *out = "-", *at_arg = "end", *dot_prog = NULL, *seed_arg = NULL;
+    struct dot_opts dopts = {0, NULL};
+    struct cli_input_opts iopts = {NULL, 0, 0};
+    int no_check = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_AT: at_arg = optarg; break;
+        case 'o': out = optarg; break;
+        case O_DOT: dot_prog = optarg; break;
+        case O_DETAILS: dopts.details = 1; break;
+        case O_NOCHECK: no_check = 1; break;
+        case O_FOCUS: dopts.focus = optarg; break;
+        case O_FORMAT: iopts.format = optarg; break;
+        case O_SEED: seed_arg = optarg; break;
+        case 'h': return cli_help("render");
+        default:
+            return cli_usage_error("render", "unknown or incomplete option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("render", "expected at most one input, got %d", argc - optind);
+    const char *path = argc - optind == 1 ? argv[optind] : "-";
+    if (!strcmp(path, "-") && isatty(STDIN_FILENO))
+        return cli_usage_error("render", "no input: give a FILE, a SCENARIO.yaml or '-'");
+    enum out_kind kind;
+    if (out_kind(out, &kind) < 0)
+        return cli_usage_error("render", "-o '%s': expected a name ending in .dot, .svg or .png, "
+                                         "or '-'", out);
+    if (seed_arg) {
+        if (parse_u64(seed_arg, UINT64_MAX, &iopts.seed) < 0)
+            return cli_usage_error("render", "--seed: '%s' is not an integer in 0..2^64-1",
+                                   seed_arg);
+        iopts.have_seed = 1;
+    }
+    enum at_kind ak = AT_END;
+    int64_t t = 0;
+    if (strcmp(at_arg, "end")) {
+        if (wt_parse_iso(at_arg, &t) == 0)
+            ak = AT_ABS;
+        else if (wt_parse_duration(at_arg, WT_MAX, &t) == 0)
+            ak = AT_REL;
+        else
+            return cli_usage_error("render", "--at: '%s' is neither an ISO time, a duration "
+                                             "after boot (30s) nor 'end'", at_arg);
+    }
+
+    struct err e = {""};
+    struct cli_input *in = cli_input_open(path, &iopts, &e);
+    if (!in)
+        return cli_fail(&e);
+    struct snap s;
+    snap_init(&s);
+    struct chk_findings f = {0};
+    struct strbuf text = STRBUF_INIT;
+    int status = pick(in, ak, t, at_arg, &s);
+    cli_input_close(in);
+    if (status)
+        goto out;
+    if (!no_check) {
+        struct chk_config cfg = {CHK_INFO, NULL, NULL};
+        if (chk_check(&s, &cfg, &f, &e) < 0) {
+            status = cli_fail(&e);
+            goto out;
+        }
+    }
+    if (dot_write(&text, &s, no_check ? NULL : &f, &dopts, &e) < 0) {
+        fprintf(stderr, "smsslab render: %s\n", e.msg);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (kind != OUT_DOT && !dopts.focus && s.nprocs > 3000)
+        fprintf(stderr, "smsslab render: note: %zu processes; Graphviz may take a while "
+                        "(--focus draws one branch)\n", s.nprocs);
+    status = write_output(out, kind, dot_prog, &text);
+out:
+    sb_release(&text);
+    chk_findings_release(&f);
+    snap_release(&s);
+    return status;
+}

@@ -1,0 +1,113 @@
+"""smsslab render end to end: simulate, render to .dot/.svg/.png with the real
+Graphviz, check the files are what they claim, reruns are byte-identical, and
+a missing or failing dot leaves no output file and exits 2."""
+import re
+import shutil
+import sys
+import xml.dom.minidom
+
+# The runner runs as __main__: its Skip is the one it catches.
+Skip = getattr(sys.modules["__main__"], "Skip", None)
+if Skip is None:
+    from run_e2e import Skip
+
+ANOMALY = "anomaly-smss-wrong-parent.yaml"
+
+
+def _need_dot():
+    if shutil.which("dot") is None:
+        raise Skip("the Graphviz 'dot' program is not on PATH")
+
+
+def _default_run(ctx):
+    out = ctx.tmp / "boot.json"
+    ctx.run("run", "-o", out, rc=0)
+    return out
+
+
+def _anomaly_run(ctx):
+    """The shipped anomaly scenario, else the default with one injected anomaly."""
+    scn = ctx.root / "scenarios" / ANOMALY
+    if not scn.exists():
+        text = (ctx.root / "scenarios" / "default.yaml").read_text()
+        text = re.sub(r"(?m)^snapshots:.*$", "snapshots: [end]", text)
+        scn = ctx.tmp / ANOMALY
+        scn.write_text(text + "anomalies:\n  - type: smss-wrong-parent\n")
+    out = ctx.tmp / "anomaly.json"
+    p = ctx.run("run", "-o", out, scn)
+    if p.returncode != 0:
+        raise Skip("the simulator cannot inject smss-wrong-parent yet: "
+                   + p.stderr.decode(errors="replace").strip()[:200])
+    return out
+
+
+def _render_all(ctx, src, stem, *extra):
+    """Render src to .dot, .svg and .png; check each; return the DOT text."""
+    dot = ctx.tmp / f"{stem}.dot"
+    svg = ctx.tmp / f"{stem}.svg"
+    png = ctx.tmp / f"{stem}.png"
+    for out in (dot, svg, png):
+        ctx.run("render", src, "-o", out, *extra, rc=0)
+    text = dot.read_text(encoding="utf-8")
+    assert text.startswith('digraph "smsslab" {') and text.rstrip().endswith("}")
+    nodes = len(re.findall(r'^\s+"p\d+_[0-9x]+(?:_\d+)?" \[label=', text, re.M))
+    assert 10 <= nodes <= 5000, f"{nodes} process nodes"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    doc = xml.dom.minidom.parse(str(svg))
+    assert doc.documentElement.tagName == "svg"
+    drawn = sum(1 for g in doc.getElementsByTagName("g") if g.getAttribute("class") == "node")
+    assert drawn >= nodes, f"SVG has {drawn} nodes, DOT {nodes} processes"
+    # Same input, same bytes: DOT to stdout and again to a file.
+    again = ctx.run("render", src, *extra, rc=0).stdout
+    assert again == dot.read_bytes(), "rerun differs"
+    return text
+
+
+def test_default_scenario(ctx):
+    _need_dot()
+    src = _default_run(ctx)
+    text = _render_all(ctx, src, "boot")
+    assert 'subgraph "cluster_s0"' in text and 'subgraph "cluster_s1"' in text
+    assert "smss.exe (master)" in text
+    assert "style=dotted" in text, "orphans must hang on their exited parent"
+    assert "color=red" not in text, "a normal boot has no findings"
+    details = _render_all(ctx, src, "boot-details", "--details", "--no-check")
+    assert "not checked" in details and "NT AUTHORITY" in details
+
+
+def test_anomaly_scenario(ctx):
+    _need_dot()
+    src = _anomaly_run(ctx)
+    text = _render_all(ctx, src, "anomaly")
+    assert "color=red" in text and "\\n! " in text, "the anomaly must be drawn red"
+
+
+def test_at_and_focus(ctx):
+    src = _default_run(ctx)
+    early = ctx.run("render", src, "--at", "30s", rc=0).stdout.decode()
+    assert "snapshot at +30.000s" in early
+    p = ctx.run("render", src, "--at", "99s", rc=2)
+    assert b"available: 30s" in p.stderr
+    lsass = ctx.run("render", src, "--focus", "lsass.exe", rc=0).stdout.decode()
+    assert "lsass.exe" in lsass and "winlogon.exe" not in lsass
+    ctx.run("render", src, "--focus", "no-such-process", rc=2)
+
+
+def test_missing_dot_leaves_nothing(ctx):
+    src = _default_run(ctx)
+    for name in ("tree.svg", "tree.png"):
+        out = ctx.tmp / name
+        p = ctx.run("render", src, "-o", out, "--dot", "/nonexistent", rc=2)
+        assert b"/nonexistent" in p.stderr
+        assert not out.exists()
+    p = ctx.run("render", src, "-o", ctx.tmp / "t.svg", env={"PATH": "/nonexistent"}, rc=2)
+    assert b"apt-get install graphviz" in p.stderr
+    # A dot that fails: its message is passed on, and still no file.
+    fake = ctx.tmp / "fakedot"
+    fake.write_text("#!/bin/sh\necho 'Error: fake failure' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    p = ctx.run("render", src, "-o", ctx.tmp / "f.png", "--dot", fake, rc=2)
+    assert b"fake failure" in p.stderr and b"exit status 3" in p.stderr
+    assert not (ctx.tmp / "f.png").exists()
+    assert [x.name for x in ctx.tmp.iterdir() if x.name.startswith(("t.", "f.", "tree"))] == []
+    ctx.run("render", src, "-o", ctx.tmp / "tree.pdf", rc=2)
