@@ -1,23 +1,435 @@
 /*
  * anomaly: the catalogue of injectable anomalies (docs/anomalies.md). Each
- * entry changes the simulation the way the real attack or fault would --
- * an extra process with a believable parent, path and user, a registry value
- * that smss then acts on -- and records a ground-truth label.
+ * entry changes the simulation the way the real attack or fault would -- a
+ * process with a believable parent chain, path and user, or a registry value
+ * that smss and winlogon then act on -- and records a ground-truth label
+ * naming what it touched and the checker rules expected to fire.
+ *
+ * Attack chains follow what Sysmon records for them: an elevated shell run
+ * from the user's explorer.exe (UAC records the requester as the parent), or
+ * a SYSTEM shell from a PsExec-style service (services.exe -> PSEXESVC.exe ->
+ * cmd.exe). Techniques are ATT&CK v18.1 ids from ../shared/domain.md.
  */
 #include "anomaly.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim_int.h"
 
+#define SYS32 "C:\\Windows\\System32\\"
+
+/* ---- parameters ------------------------------------------------------------------ */
+
+static const struct scn_param *param(const struct scn_anomaly *an, const char *key)
+{
+    for (size_t i = 0; i < an->nparams; i++)
+        if (!strcmp(an->params[i].key, key))
+            return &an->params[i];
+    return NULL;
+}
+
+static int bad(const struct sim *sm, struct scn_loc loc, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad(const struct sim *sm, struct scn_loc loc, struct err *e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err_set(e, "%s:%d:%d: %s", sm->sc->file, loc.line, loc.col, msg);
+    return -1;
+}
+
+static int param_choice(const struct sim *sm, const struct scn_anomaly *an, const char *key,
+                        const char *const *choices, const char **out, struct err *e)
+{
+    const struct scn_param *p = param(an, key);
+    if (!p) {
+        *out = choices[0];
+        return 0;
+    }
+    char list[256] = "";
+    for (size_t i = 0; choices[i]; i++) {
+        if (!ascii_casecmp(p->value, choices[i])) {
+            *out = choices[i];
+            return 0;
+        }
+        size_t n = strlen(list);
+        snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", choices[i]);
+    }
+    return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %s)", p->value,
+               list);
+}
+
+static int param_str(const struct scn_anomaly *an, const char *key, const char *dflt,
+                     const char **out)
+{
+    const struct scn_param *p = param(an, key);
+    *out = p ? p->value : dflt;
+    return 0;
+}
+
+static int param_dur(const struct sim *sm, const struct scn_anomaly *an, const char *key,
+                     int64_t dflt, int64_t *out, struct err *e)
+{
+    const struct scn_param *p = param(an, key);
+    if (!p) {
+        *out = dflt;
+        return 0;
+    }
+    if (wt_parse_duration(p->value, SCN_MAX_TIME, out) < 0)
+        return bad(sm, p->loc, e, "'%s' is not a duration like 90s, 5m or 1h30m (at most 366d)",
+                   p->value);
+    return 0;
+}
+
+static int param_session(const struct sim *sm, const struct scn_anomaly *an, int32_t dflt,
+                         int32_t *out, struct err *e)
+{
+    const struct scn_param *p = param(an, "session");
+    if (!p) {
+        *out = dflt;
+        return 0;
+    }
+    uint64_t v;
+    if (parse_u64(p->value, SCN_SESSION_ID_MAX, &v) < 0)
+        return bad(sm, p->loc, e, "'%s' is not a session id (0..65535)", p->value);
+    *out = (int32_t)v;
+    return 0;
+}
+
+/* A printable path: no control characters, at most 260 characters (MAX_PATH). */
+static int check_path(const struct sim *sm, const struct scn_anomaly *an, const char *key,
+                      struct err *e)
+{
+    const struct scn_param *p = param(an, key);
+    if (!p)
+        return 0;
+    if (strlen(p->value) > 260 || !strchr(p->value, '\\'))
+        return bad(sm, p->loc, e, "'%.200s' is not a Windows path like C:\\Windows\\Temp\\x.exe",
+                   p->value);
+    return 0;
+}
+
+/* ---- helpers the anomalies share --------------------------------------------------- */
+
+static const struct scn_session *session_cfg(const struct sim *sm, int32_t id)
+{
+    for (size_t i = 0; i < sm->sc->nsessions; i++)
+        if (sm->sc->sessions[i].id == id)
+            return &sm->sc->sessions[i];
+    return NULL;
+}
+
+/* Anomalies acting from a user's desktop need that user logged on before `at`. */
+static int need_user(const struct sim *sm, const struct scn_anomaly *an, int32_t session,
+                     int64_t at, struct err *e)
+{
+    const struct scn_session *s = session_cfg(sm, session);
+    if (!s || !s->user || s->logon == WT_NONE)
+        return bad(sm, an->loc, e,
+                   "anomaly '%s' acts from the desktop of session %d, but nobody logs on there "
+                   "(add a user and logon to that session)", an->type, (int)session);
+    if (s->logon + 20 * WT_SEC > at)
+        return bad(sm, an->loc, e,
+                   "anomaly '%s' acts before the user of session %d has logged on (set 'at' "
+                   "at least 20s after the logon)", an->type, (int)session);
+    return 0;
+}
+
+static struct sess *live_sess(struct sim *sm, int32_t id)
+{
+    struct sess *s = sim_sess(sm, id);
+    if (s && s->main >= 0 && sm->procs[s->main].exit_time == WT_NONE)
+        return s;
+    return NULL;
+}
+
+static struct pspec user_of(const struct sess *s, const char *integrity)
+{
+    struct pspec p = {.user = s->user, .sid = s->sid, .integrity = integrity, .session = s->id,
+                      .prio = 8, .logon_id = s->logon_id, .cwd = "C:\\Windows\\system32\\"};
+    return p;
+}
+
+static struct pspec system_in(int32_t session)
+{
+    struct pspec p = sim_system_user;
+    p.session = session;
+    p.prio = 8;
+    p.cwd = "C:\\Windows\\system32\\";
+    return p;
+}
+
+static struct pspec named(struct pspec p, const char *name, const char *image, const char *cmd)
+{
+    p.name = name;
+    p.image = image;
+    p.cmd = cmd;
+    return p;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '\\');
+    return b ? b + 1 : path;
+}
+
+/* An elevated cmd.exe the user started from explorer (UAC records explorer). */
+static long user_shell(struct sim *sm, int64_t t, struct sess *s, int label)
+{
+    if (!s || s->explorer < 0)
+        return -1;
+    struct pspec p = named(user_of(s, "High"), "cmd.exe", SYS32 "cmd.exe",
+                           "\"C:\\Windows\\system32\\cmd.exe\"");
+    return sim_create(sm, t, s->explorer, &p, label);
+}
+
+/* A SYSTEM shell in session 0 through a PsExec-style service. */
+static long system_shell(struct sim *sm, int64_t t, int label)
+{
+    if (sm->services < 0)
+        return -1;
+    struct pspec svc = named(system_in(0), "PSEXESVC.exe", "C:\\Windows\\PSEXESVC.exe",
+                             "C:\\Windows\\PSEXESVC.exe");
+    long s = sim_create(sm, t, sm->services, &svc, label);
+    struct pspec cmd = named(system_in(0), "cmd.exe", SYS32 "cmd.exe", "\"cmd.exe\"");
+    return sim_create(sm, t + sim_rand_ms(sm, 200, 900), s, &cmd, label);
+}
+
+/* The label target must be the process the anomaly is about, not the shell
+ * that started it: create the chain first, then point the label at it. */
+static void target(struct sim *sm, int label, long proc)
+{
+    if (proc < 0)
+        return;
+    sm->labels[label - 1].pid = sm->procs[proc].pid;
+    sm->labels[label - 1].create_time = sm->procs[proc].create_time;
+}
+
+static const char *core_image(struct sim *sm, const char *name)
+{
+    return sim_printf(sm, SYS32 "%s", name);
+}
+
+static const char *core_cmd(const char *name, const char *image)
+{
+    if (!strcmp(name, "wininit.exe") || !strcmp(name, "winlogon.exe"))
+        return name;
+    if (!strcmp(name, "smss.exe"))
+        return "\\SystemRoot\\System32\\smss.exe";
+    if (!strcmp(name, "csrss.exe"))
+        return "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows "
+               "SharedSection=1024,20480,768 Windows=On SubSystemType=Windows "
+               "ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "
+               "ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16";
+    return image;
+}
+
+static int core_prio(const char *name)
+{
+    if (!strcmp(name, "smss.exe"))
+        return 11;
+    if (!strcmp(name, "services.exe") || !strcmp(name, "lsass.exe"))
+        return 9;
+    return 13;
+}
+
+/* ---- the anomalies that act after boot (scheduled at st->at) ------------------------ */
+
+static void run_action(struct sim *sm, const struct action *a);
+
+static long spawn_core(struct sim *sm, int64_t t, long parent, struct pspec who,
+                       const char *name, const char *image, int label)
+{
+    struct pspec p = named(who, name, image, core_cmd(name, image));
+    p.prio = core_prio(name);
+    return sim_create(sm, t, parent, &p, label);
+}
+
+static void do_smss_wrong_parent(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    long parent = !strcmp(st->parent, "explorer.exe") && s ? s->explorer
+                                                           : user_shell(sm, t, s, st->label);
+    if (parent < 0 || !s)
+        return;
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 300, 2000), parent, user_of(s, "High"),
+                        "smss.exe", SYS32 "smss.exe", st->label);
+    target(sm, st->label, p);
+}
+
+static void do_smss_wrong_path(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* Dropped under a core name and started from a Run key at logon. */
+    struct sess *s = live_sess(sm, st->session);
+    if (!s || s->explorer < 0)
+        return;
+    struct pspec p = named(user_of(s, "Medium"), base_name(st->path), st->path, st->path);
+    sim_create(sm, t, s->explorer, &p, st->label);
+}
+
+static void do_smss_extra_instance(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* A persistent second smss with its own csrss and winlogon, installed as a service. */
+    long p = spawn_core(sm, t, sm->services, system_in(0), "smss.exe", SYS32 "smss.exe",
+                        st->label);
+    if (p < 0)
+        return;
+    spawn_core(sm, t + sim_rand_ms(sm, 10, 30), p, system_in(0), "csrss.exe", SYS32 "csrss.exe",
+               st->label);
+    spawn_core(sm, t + sim_rand_ms(sm, 50, 150), p, system_in(0), "winlogon.exe",
+               SYS32 "winlogon.exe", st->label);
+    target(sm, st->label, p);
+}
+
+static void do_smss_wrong_user(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    if (!s || s->explorer < 0)
+        return;
+    spawn_core(sm, t, s->explorer, user_of(s, "Medium"), "smss.exe", SYS32 "smss.exe",
+               st->label);
+}
+
+static void do_lookalike(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* A service whose binary imitates a core name, next to the real ones. */
+    struct pspec p = named(system_in(0), st->name, core_image(sm, st->name),
+                           core_image(sm, st->name));
+    sim_create(sm, t, sm->services, &p, st->label);
+}
+
+static void do_core_wrong_parent(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    long parent = !strcmp(st->parent, "explorer.exe") && s ? s->explorer
+                                                           : system_shell(sm, t, st->label);
+    if (parent < 0)
+        return;
+    int32_t session = sm->procs[parent].session;
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), parent, system_in(session),
+                        st->process, core_image(sm, st->process), st->label);
+    target(sm, st->label, p);
+}
+
+static void do_core_wrong_path(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    long shell = system_shell(sm, t, st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, system_in(0), st->process,
+                        st->path, st->label);
+    target(sm, st->label, p);
+}
+
+static void do_core_extra_instance(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    long shell = system_shell(sm, t, st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, system_in(0), st->process,
+                        core_image(sm, st->process), st->label);
+    target(sm, st->label, p);
+}
+
+static void do_core_wrong_session(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* The elevated user starts a copy in the desktop session. */
+    struct sess *s = live_sess(sm, st->session);
+    long shell = user_shell(sm, t, s, st->label);
+    if (shell < 0)
+        return;
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, user_of(s, "High"),
+                        st->process, core_image(sm, st->process), st->label);
+    target(sm, st->label, p);
+}
+
+static void do_core_wrong_user(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* A copy run by a service configured with a user account. */
+    struct pspec who = system_in(0);
+    who.user = sim_printf(sm, "%s\\svc_backup", sm->sc->domain ? sm->sc->domain : "WORKGROUP");
+    who.sid = "S-1-5-21-3623811015-3361044348-30300820-1105";
+    who.integrity = "High";
+    who.logon_id = (uint64_t)prng_range(&sm->r_anom, 0x10000, 0x7fffff);
+    long p = spawn_core(sm, t, sm->services, who, st->process, core_image(sm, st->process),
+                        st->label);
+    target(sm, st->label, p);
+}
+
+static void do_core_late(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* A session's process appearing long after boot in a session nobody opened. */
+    long shell = system_shell(sm, t, st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, system_in(st->session),
+                        st->process, core_image(sm, st->process), st->label);
+    target(sm, st->label, p);
+}
+
+static void do_lsass_children(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* Code running inside lsass (a malicious SSP, an exploit) starts a shell. */
+    if (sm->lsass < 0)
+        return;
+    struct pspec p = named(system_in(0), "cmd.exe", SYS32 "cmd.exe",
+                           "C:\\Windows\\system32\\cmd.exe /c whoami > C:\\Windows\\Temp\\o.txt");
+    sim_create(sm, t, sm->lsass, &p, st->label);
+}
+
+static void do_explorer_system(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    long shell = system_shell(sm, t, st->label);
+    struct pspec p = named(system_in(st->session), "explorer.exe", "C:\\Windows\\explorer.exe",
+                           "C:\\Windows\\explorer.exe");
+    long e = sim_create(sm, t + sim_rand_ms(sm, 1000, 3000), shell, &p, st->label);
+    target(sm, st->label, e);
+}
+
+static void do_ppid_spoof(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    /* PROC_THREAD_ATTRIBUTE_PARENT_PROCESS: the recorded parent is whatever
+     * the creator named -- here a core process that never starts such things. */
+    long parent = !strcmp(st->parent, "wininit.exe") ? sm->wininit
+                  : !strcmp(st->parent, "services.exe") ? sm->services
+                                                        : sm->lsass;
+    if (parent < 0)
+        return;
+    struct pspec p = named(system_in(0), "rundll32.exe", SYS32 "rundll32.exe",
+                           "rundll32.exe C:\\Users\\Public\\beacon.dll,Start");
+    sim_create(sm, t, parent, &p, st->label);
+}
+
+/* ---- the catalogue ------------------------------------------------------------------- */
+
+static const char *const core_names[] = {"csrss.exe", "wininit.exe", "winlogon.exe",
+                                         "services.exe", "lsass.exe", NULL};
+static const char *const parents_user[] = {"cmd.exe", "explorer.exe", NULL};
+static const char *const spoof_parents[] = {"lsass.exe", "wininit.exe", "services.exe", NULL};
+
+/* prepare: validate parameters, create registry changes or boot hooks. A
+ * type with `act` also runs at st->at. */
+static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                        struct err *e);
+static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e);
+static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                         struct err *e);
+
+#define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_)                             \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_},
+#define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_)                                  \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_boot_hook, NULL},
+#define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_)                                   \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL},
+
 static const struct anom_type catalogue[] = {
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+#include "anomalies.def"
 };
 
 size_t anom_count(void)
 {
-    return ARRAY_SIZE(catalogue) - 1;
+    return ARRAY_SIZE(catalogue);
 }
 
 const struct anom_type *anom_get(size_t i)
@@ -33,6 +445,207 @@ const struct anom_type *anom_find(const char *id)
     return NULL;
 }
 
+/* Parameter names a type accepts: the words before '=' in its params text. */
+static int accepts(const struct anom_type *t, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++)
+        if ((p == t->params || p[-1] == ' ') && p[n] == '=')
+            return 1;
+    return 0;
+}
+
+static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                        struct err *e)
+{
+    int64_t at;
+    const struct scn_session *s1 = session_cfg(sm, 1);
+    int64_t dflt = 5 * WT_MIN;
+    if (s1 && s1->logon != WT_NONE && s1->logon + WT_MIN > dflt)
+        dflt = s1->logon + WT_MIN;
+    if (param_dur(sm, an, "at", dflt, &at, e) < 0 ||
+        param_session(sm, an, !strcmp(an->type, "core-late-start") ? 3 : 1, &st->session, e) < 0 ||
+        param_choice(sm, an, "process", core_names, &st->process, e) < 0 ||
+        param_choice(sm, an, "parent",
+                     !strcmp(an->type, "ppid-spoof") ? spoof_parents : parents_user, &st->parent,
+                     e) < 0 ||
+        check_path(sm, an, "path", e) < 0)
+        return -1;
+    param_str(an, "path", "C:\\Windows\\Temp\\smss.exe", &st->path);
+    if (!strcmp(an->type, "core-wrong-path") && !param(an, "path"))
+        st->path = sim_printf(sm, "C:\\Windows\\Temp\\%s", st->process);
+    param_str(an, "name", "smmss.exe", &st->name);
+    st->at = sm->boot + at;
+    if (at < 2 * WT_MIN)
+        return bad(sm, param(an, "at") ? param(an, "at")->loc : an->loc, e,
+                   "anomaly '%s' acts after the boot: 'at' must be 2m or later", an->type);
+    const char *needs_desktop[] = {"smss-wrong-parent", "smss-wrong-path", "smss-wrong-user",
+                                   "core-wrong-session"};
+    for (size_t i = 0; i < ARRAY_SIZE(needs_desktop); i++)
+        if (!strcmp(an->type, needs_desktop[i]) &&
+            need_user(sm, an, st->session, at, e) < 0)
+            return -1;
+    if (!strcmp(an->type, "core-wrong-parent") && !strcmp(st->parent, "explorer.exe") &&
+        need_user(sm, an, st->session, at, e) < 0)
+        return -1;
+    if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
+        return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
+    if (sm->boot + at + 2 * WT_MIN > sm->end)
+        sm->end = sm->boot + at + 2 * WT_MIN;
+    sim_schedule(sm, st->at, run_action, (long)(st - sm->anoms), 0, 0, st->label);
+    return 0;
+}
+
+static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e)
+{
+    if (!strcmp(an->type, "smss-late-master")) {
+        int64_t delay;
+        if (param_dur(sm, an, "delay", 3 * WT_MIN, &delay, e) < 0)
+            return -1;
+        if (delay < 90 * WT_SEC)
+            return bad(sm, param(an, "delay")->loc, e,
+                       "'delay' must be at least 90s to be late (%s given)",
+                       param(an, "delay")->value);
+        sm->master_delay = delay;
+        sm->master_label = st->label;
+        if (sm->boot + delay + 10 * WT_MIN > sm->end)
+            sm->end = sm->boot + delay + 10 * WT_MIN;
+        return 0;
+    }
+    /* smss-child-not-exited */
+    if (param_session(sm, an, 1, &st->session, e) < 0)
+        return -1;
+    struct sess *s = sim_sess(sm, st->session);
+    if (!s)
+        return bad(sm, param(an, "session") ? param(an, "session")->loc : an->loc, e,
+                   "session %d does not exist in this scenario", (int)st->session);
+    s->hang_label = st->label;
+    return 0;
+}
+
+/* Registry anomalies: the value is already changed when the machine boots
+ * (persistence written during an earlier compromise). */
+static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                         struct err *e)
+{
+    const char *v;
+    const char *t = an->type;
+    struct snap_label *l = &sm->labels[st->label - 1];
+    long idx;
+    if (!strcmp(t, "bootexecute-extra")) {
+        param_str(an, "program", "BootExecuteNative.exe -q", &v);
+        const char *data[] = {"autocheck autochk *", v};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2,
+                          st->label, 0);
+    } else if (!strcmp(t, "setupexecute-entry")) {
+        param_str(an, "program", "native_loader.exe", &v);
+        const char *data[] = {v};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "SetupExecute", SNAP_REG_MULTI_SZ, data, 1,
+                          st->label, 0);
+    } else if (!strcmp(t, "appcertdlls")) {
+        param_str(an, "dll", "C:\\Users\\Public\\certhook.dll", &v);
+        const char *data[] = {v};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\AppCertDlls", "certhook", SNAP_REG_EXPAND_SZ,
+                          data, 1, st->label, 0);
+    } else if (!strcmp(t, "knowndlls-changed")) {
+        const char *entry;
+        param_str(an, "entry", "kernel32", &entry);
+        param_str(an, "dll", "kernel33.dll", &v);
+        const char *data[] = {v};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\KnownDLLs", entry, SNAP_REG_SZ, data, 1,
+                          st->label, 0);
+    } else if (!strcmp(t, "pending-rename-system32")) {
+        const char *src, *dst;
+        param_str(an, "source", "C:\\Users\\Public\\spoolsv.exe", &src);
+        param_str(an, "target", "C:\\Windows\\System32\\spoolsv.exe", &dst);
+        if (ascii_ncasecmp(dst, SYS32, strlen(SYS32)))
+            return bad(sm, param(an, "target")->loc, e,
+                       "'target' must be a file in C:\\Windows\\System32 (%s given)", dst);
+        /* The value's own syntax: \??\ paths, "!" before a target that is replaced. */
+        const char *data[] = {sim_printf(sm, "\\??\\%s", src), sim_printf(sm, "!\\??\\%s", dst)};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "PendingFileRenameOperations", SNAP_REG_MULTI_SZ,
+                          data, 2, st->label, 0);
+        sm->replaced_image = sim_strdup(sm, dst);
+        sm->replaced_label = st->label;
+    } else if (!strcmp(t, "subsystems-extra")) {
+        param_str(an, "program", "C:\\Windows\\System32\\psxss.exe", &v);
+        const char *req[] = {"Debug", "Windows", "Psx"};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, req,
+                          3, st->label, 0);
+        const char *data[] = {v};
+        sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Psx", SNAP_REG_EXPAND_SZ, data, 1,
+                    st->label, 0);
+    } else if (!strcmp(t, "subsystems-windows-changed")) {
+        param_str(an, "serverdll", "ServerDll=winsrvx,5", &v);
+        long cur = sim_reg_current(sm, KEY_SM "\\SubSystems", "Windows", WT_NONE);
+        const char *old = cur >= 0 ? sm->regs[cur].data[0] : "";
+        const char *data[] = {sim_printf(sm, "%s %s", old, v)};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ, data,
+                          1, st->label, 0);
+    } else if (!strcmp(t, "subsystems-kmode-changed")) {
+        param_str(an, "driver", "\\SystemRoot\\System32\\win32kx.sys", &v);
+        const char *data[] = {v};
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, data, 1,
+                          st->label, 0);
+    } else if (!strcmp(t, "winlogon-shell")) {
+        param_str(an, "program", "C:\\Users\\Public\\shellhost.exe", &v);
+        const char *data[] = {sim_printf(sm, "explorer.exe, %s", v)};
+        idx = sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Shell", SNAP_REG_SZ, data, 1, st->label, 0);
+    } else { /* winlogon-userinit */
+        param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
+        const char *data[] = {sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v)};
+        idx = sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, data, 1, st->label,
+                          0);
+    }
+    l->reg_key = sm->regs[idx].key;
+    l->reg_name = sm->regs[idx].name;
+    return 0;
+}
+
+/* "CSRSS" for csrss.exe: the prefix of a core process's rule ids. */
+static const char *rule_prefix(struct sim *sm, const char *exe)
+{
+    size_t n = strcspn(exe, ".");
+    char *p = arena_strndup(&sm->arena, exe, n);
+    for (char *c = p; *c; c++)
+        if (*c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 32);
+    return p;
+}
+
+/* The catalogue's comma list with {P} (the process parameter) and {Q} (the
+ * parent parameter) replaced by rule prefixes, split into the arena. */
+static void expected_rules(struct sim *sm, struct snap_label *l, const struct anom_type *t,
+                           const struct anom_state *st)
+{
+    uint32_t n = 1;
+    for (const char *c = t->rules; *c; c++)
+        n += *c == ',';
+    const char **rules = arena_alloc(&sm->arena, n * sizeof(char *));
+    uint32_t k = 0;
+    for (const char *c = t->rules; *c;) {
+        size_t len = strcspn(c, ",");
+        if (!strncmp(c, "{P}", 3))
+            rules[k++] = sim_printf(sm, "%s%.*s", rule_prefix(sm, st->process), (int)len - 3, c + 3);
+        else if (!strncmp(c, "{Q}", 3))
+            rules[k++] = sim_printf(sm, "%s%.*s", rule_prefix(sm, st->parent), (int)len - 3, c + 3);
+        else
+            rules[k++] = arena_strndup(&sm->arena, c, len);
+        c += len;
+        if (*c == ',')
+            c++;
+    }
+    l->rules = rules;
+    l->nrules = k;
+}
+
+static void run_action(struct sim *sm, const struct action *a)
+{
+    const struct anom_state *st = &sm->anoms[a->a];
+    st->type->act(sm, st, a->t);
+}
+
 int anom_apply_all(struct sim *sm, struct err *e)
 {
     const struct scn *sc = sm->sc;
@@ -40,10 +653,44 @@ int anom_apply_all(struct sim *sm, struct err *e)
         const struct scn_anomaly *an = &sc->anomalies[i];
         const struct anom_type *t = anom_find(an->type);
         if (!t) {
-            err_set(e, "%s:%d:%d: unknown anomaly type '%s' (see 'smsslab anomalies')", sc->file,
-                    an->type_loc.line, an->type_loc.col, an->type);
+            char list[2048] = "";
+            for (size_t k = 0; k < anom_count(); k++) {
+                size_t n = strlen(list);
+                snprintf(list + n, sizeof(list) - n, "%s%s", k ? ", " : "", catalogue[k].id);
+            }
+            err_set(e, "%s:%d:%d: unknown anomaly type '%.100s' (known: %s)", sc->file,
+                    an->type_loc.line, an->type_loc.col, an->type, list);
             return -1;
         }
+        for (size_t k = 0; k < an->nparams; k++)
+            if (!accepts(t, an->params[k].key)) {
+                err_set(e, "%s:%d:%d: anomaly '%s' has no parameter '%.100s' (it takes: %s)",
+                        sc->file, an->params[k].loc.line, an->params[k].loc.col, t->id,
+                        an->params[k].key, *t->params ? t->params : "none");
+                return -1;
+            }
+        XGROW(sm->labels, sm->cap_labels, sm->nlabels + 1);
+        struct snap_label *l = &sm->labels[sm->nlabels++];
+        memset(l, 0, sizeof(*l));
+        l->id = an->id ? sim_strdup(sm, an->id) : sim_printf(sm, "a%zu", i + 1);
+        for (size_t k = 0; k + 1 < sm->nlabels; k++)
+            if (!strcmp(sm->labels[k].id, l->id)) {
+                err_set(e, "%s:%d:%d: anomaly id '%s' is used twice", sc->file, an->loc.line,
+                        an->loc.col, l->id);
+                return -1;
+            }
+        l->type = t->id;
+        l->technique = t->technique;
+        l->description = t->lesson;
+        l->create_time = WT_NONE;
+        XGROW(sm->anoms, sm->cap_anoms, sm->nanoms + 1);
+        struct anom_state *st = &sm->anoms[sm->nanoms++];
+        memset(st, 0, sizeof(*st));
+        st->type = t;
+        st->label = (int)sm->nlabels;
+        if (t->prepare(sm, an, st, e) < 0)
+            return -1;
+        expected_rules(sm, &sm->labels[st->label - 1], t, st);
     }
     return 0;
 }

@@ -8,10 +8,12 @@
 #define SMSS_ANOMALY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sim;
 struct scn_anomaly;
 struct err;
+struct anom_state;
 
 struct anom_type {
     const char *id;            /* "smss-wrong-parent" */
@@ -20,7 +22,11 @@ struct anom_type {
     const char *rules;         /* comma-separated checker rule ids expected to fire */
     const char *params;        /* "parent=explorer.exe|cmd.exe at=DURATION session=N" */
     const char *lesson;
-    int (*apply)(struct sim *sm, const struct scn_anomaly *an, int label, struct err *e);
+    /* Validate parameters; change the registry, set a boot hook or schedule act. */
+    int (*prepare)(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                   struct err *e);
+    /* For anomalies that act after boot: runs at st->at. */
+    void (*act)(struct sim *sm, const struct anom_state *st, int64_t t);
 };
 
 size_t anom_count(void);

@@ -180,8 +180,19 @@ long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, 
     p->sid = sim_strdup(sm, ps->sid);
     p->integrity = sim_strdup(sm, ps->integrity);
     p->cwd = sim_strdup(sm, ps->cwd);
-    if (anomaly)
-        p->anomaly = sm->labels[anomaly - 1].id;
+    /* A binary a pending rename replaced at boot runs under its usual name. */
+    if (!anomaly && sm->replaced_image && ps->image && !ascii_casecmp(ps->image, sm->replaced_image))
+        anomaly = sm->replaced_label;
+    if (anomaly) {
+        /* The first process an anomaly creates is its label's target, unless
+         * the label points at a registry value. */
+        struct snap_label *l = &sm->labels[anomaly - 1];
+        p->anomaly = l->id;
+        if (!l->pid && !l->reg_key) {
+            l->pid = p->pid;
+            l->create_time = t;
+        }
+    }
     sim_add_event(sm, t, SIM_EV_PROCESS_CREATE, idx, -1, p->session, NULL, NULL, anomaly);
     return idx;
 }
@@ -387,7 +398,8 @@ static void act_boot(struct sim *sm, const struct action *a)
     }
     /* Threads of System take ids too: smss lands around pid 260..420 in real boots. */
     sm->next_pid += 4 * (uint32_t)prng_range(&sm->r_pid, 40, 80);
-    sim_schedule(sm, at + sim_rand_ms(sm, 600, 2500), act_master_smss, 0, 0, 0, 0);
+    sim_schedule(sm, at + sim_rand_ms(sm, 600, 2500) + sm->master_delay, act_master_smss, 0, 0, 0,
+                 sm->master_label);
 }
 
 static const char *const smss_steps[] = {
@@ -403,7 +415,7 @@ static void act_master_smss(struct sim *sm, const struct action *a)
                                                   : "\\SystemRoot\\System32\\smss.exe";
     struct pspec p = as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11,
                                "C:\\Windows\\");
-    sm->master = sim_create(sm, a->t, sm->system, &p, 0);
+    sm->master = sim_create(sm, a->t, sm->system, &p, a->anomaly);
     int64_t t = a->t + sim_rand_ms(sm, 2, 15);
     sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[0], NULL, 0);
     for (size_t i = 0; i < sm->nregs; i++) {
@@ -411,18 +423,6 @@ static void act_master_smss(struct sim *sm, const struct action *a)
             continue;
         sim_add_event(sm, t, SIM_EV_REGISTRY_READ, sm->master, (long)i, -1, NULL, NULL,
                       sm->reg_anomaly[i]);
-    }
-    /* PendingFileRenameOperations: pairs (from, to); an empty target deletes.
-     * smss applies them early (before BootExecute's programs run: ReactOS
-     * sminit.c SmpProcessFileRenames) and deletes the value. */
-    long pfro = sim_reg_current(sm, KEY_SM, "PendingFileRenameOperations", t);
-    if (pfro >= 0) {
-        const struct snap_reg *r = &sm->regs[pfro];
-        t += sim_rand_ms(sm, 10, 60);
-        for (uint32_t k = 0; k + 1 < r->ndata; k += 2)
-            sim_add_event(sm, t, SIM_EV_FILE_RENAME, sm->master, pfro, -1, r->data[k],
-                          r->data[k + 1], sm->reg_anomaly[pfro]);
-        sim_reg_delete(sm, t, pfro, sm->reg_anomaly[pfro], 1);
     }
     sim_schedule(sm, a->t + sim_rand_ms(sm, 1500, 4000), act_boot_execute, 0, 0, 0, 0);
 }
@@ -456,14 +456,40 @@ static void boot_exec_entry(struct sim *sm, const char *entry, const char **name
     *cmd = sim_printf(sm, "\\??\\%s%s%s", *image, *args ? " " : "", args);
 }
 
+/* PendingFileRenameOperations: pairs (from, to); an empty target deletes, a
+ * "!" before the target replaces an existing file. smss applies them right
+ * after the BootExecute programs (so autochk has checked the volume first)
+ * and deletes the value (Windows Internals, 7th ed., part 2, ch. 12). */
+static int64_t pending_renames(struct sim *sm, int64_t t)
+{
+    long pfro = sim_reg_current(sm, KEY_SM, "PendingFileRenameOperations", t);
+    if (pfro < 0)
+        return t;
+    const struct snap_reg *r = &sm->regs[pfro];
+    t += sim_rand_ms(sm, 10, 60);
+    for (uint32_t k = 0; k + 1 < r->ndata; k += 2)
+        sim_add_event(sm, t, SIM_EV_FILE_RENAME, sm->master, pfro, -1, r->data[k], r->data[k + 1],
+                      sm->reg_anomaly[pfro]);
+    sim_reg_delete(sm, t, pfro, sm->reg_anomaly[pfro], 1);
+    return t;
+}
+
+/* a->b: 0 = BootExecute, 1 = SetupExecute (servicing's native programs, run
+ * by the same mechanism; we run them in value order after BootExecute); a->a:
+ * the entry. Each program runs to completion before the next starts. */
 static void act_boot_execute(struct sim *sm, const struct action *a)
 {
-    long idx = sim_reg_current(sm, KEY_SM, "BootExecute", a->t);
+    static const char *const values[] = {"BootExecute", "SetupExecute"};
+    long idx = sim_reg_current(sm, KEY_SM, values[a->b], a->t);
     uint32_t k = (uint32_t)a->a;
     const struct snap_reg *r = idx >= 0 ? &sm->regs[idx] : NULL;
+    if ((!r || k >= r->ndata) && a->b == 0) {
+        sim_schedule(sm, a->t, act_boot_execute, 0, 1, 0, 0);
+        return;
+    }
     if (!r || k >= r->ndata) {
         sm->boot_exec_done = a->t;
-        int64_t t = a->t;
+        int64_t t = pending_renames(sm, a->t);
         for (size_t i = 1; i < ARRAY_SIZE(smss_steps); i++) {
             t += sim_rand_ms(sm, 3, 40);
             sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[i], NULL, 0);
@@ -486,12 +512,13 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
         sim_schedule_exit(sm, end, pi);
         next = end + sim_rand_ms(sm, 5, 40);
     }
-    sim_schedule(sm, next, act_boot_execute, (long)k + 1, 0, 0, 0);
+    sim_schedule(sm, next, act_boot_execute, (long)k + 1, a->b, 0, 0);
 }
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
 static void act_csrss(struct sim *sm, const struct action *a);
+static void act_required_subsystems(struct sim *sm, const struct action *a);
 static void act_session_main(struct sim *sm, const struct action *a);
 static void act_logon(struct sim *sm, const struct action *a);
 
@@ -516,7 +543,7 @@ static void act_session_child(struct sim *sm, const struct action *a)
         cmd = sim_printf(sm, "\\SystemRoot\\System32\\smss.exe %08x %08x ", h1, h2);
     }
     struct pspec p = as_system("smss.exe", SYS32 "smss.exe", cmd, s->id, 11, "C:\\Windows\\");
-    s->child = sim_create(sm, a->t, sm->master, &p, 0);
+    s->child = sim_create(sm, a->t, sm->master, &p, s->hang_label);
     struct snap_session *ss = &sm->sessions[s->snap_index];
     ss->create_time = a->t;
     sim_add_event(sm, a->t, SIM_EV_SESSION_CREATE, s->child, -1, s->id, ss->kind, NULL, 0);
@@ -526,10 +553,47 @@ static void act_session_child(struct sim *sm, const struct action *a)
                                  : csrss_at + sim_rand_ms(sm, 40, 140);
     sim_schedule(sm, csrss_at, act_csrss, 0, 0, s->id, 0);
     sim_schedule(sm, main_at, act_session_main, 0, 0, s->id, 0);
-    /* The child exits the same millisecond as its last process or a few ms later. */
-    sim_schedule_exit(sm, main_at + sim_rand_ms(sm, 0, 12), s->child);
+    /* The child exits the same millisecond as its last process or a few ms later
+     * (unless an anomaly keeps it hanging). */
+    int64_t child_exit = main_at + sim_rand_ms(sm, 0, 12);
+    if (!s->hang_label)
+        sim_schedule_exit(sm, child_exit, s->child);
+    sim_schedule(sm, csrss_at + sim_rand_ms(sm, 1, 5), act_required_subsystems, 0, 0, s->id, 0);
     if (s->id == 0 && sim_sess(sm, 1))
         sim_schedule(sm, a->t + sim_rand_ms(sm, 400, 620), act_session_child, 0, 0, 1, 0);
+}
+
+/* Subsystems in SubSystems\Required other than Debug and Windows: smss
+ * starts the command line the same-named value holds in every new session
+ * (the way the POSIX and OS/2 subsystems once ran). */
+static void act_required_subsystems(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    long req = sim_reg_current(sm, KEY_SM "\\SubSystems", "Required", a->t);
+    if (!s || req < 0)
+        return;
+    const struct snap_reg *r = &sm->regs[req];
+    int64_t t = a->t;
+    for (uint32_t k = 0; k < r->ndata; k++) {
+        const char *name = r->data[k];
+        if (!ascii_casecmp(name, "Debug") || !ascii_casecmp(name, "Windows"))
+            continue;
+        long v = sim_reg_current(sm, KEY_SM "\\SubSystems", name, t);
+        if (v < 0 || !sm->regs[v].ndata || !*sm->regs[v].data[0])
+            continue;
+        const char *cmd = sm->regs[v].data[0];
+        size_t n = strcspn(cmd, " ");
+        const char *base = cmd;
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\\')
+                base = cmd + i + 1;
+        int label = sm->reg_anomaly[v] ? sm->reg_anomaly[v] : sm->reg_anomaly[req];
+        struct pspec p = as_system(sim_printf(sm, "%.*s", (int)(n - (size_t)(base - cmd)), base),
+                                   sim_printf(sm, "%.*s", (int)n, cmd), cmd, s->id, 13,
+                                   "C:\\Windows\\system32\\");
+        sim_create(sm, t, s->child, &p, label);
+        t += sim_rand_ms(sm, 1, 5);
+    }
 }
 
 static long recorded_parent(struct sim *sm, struct sess *s)
@@ -813,6 +877,16 @@ static struct pspec as_user(const struct sess *s)
     return p;
 }
 
+/* One comma-separated entry of a Winlogon value, trimmed, in the arena. */
+static const char *list_entry(struct sim *sm, const char *e, size_t n)
+{
+    while (n && *e == ' ')
+        e++, n--;
+    while (n && e[n - 1] == ' ')
+        n--;
+    return sim_printf(sm, "%.*s", (int)n, e);
+}
+
 static void act_logon(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
@@ -820,15 +894,36 @@ static void act_logon(struct sim *sm, const struct action *a)
         return;
     sm->sessions[s->snap_index].logon_time = a->t;
     sim_add_event(sm, a->t, SIM_EV_SESSION_LOGON, s->main, -1, s->id, s->user, NULL, 0);
-    /* Winlogon runs what Winlogon\Userinit names (the first entry). */
-    const char *ui = reg_first(sm, KEY_WINLOGON, "Userinit", a->t,
-                               "C:\\Windows\\system32\\userinit.exe,");
-    size_t n = strcspn(ui, ",");
-    struct pspec p = as_user(s);
-    p.name = "userinit.exe";
-    p.image = SYS32 "userinit.exe";
-    p.cmd = sim_printf(sm, "%.*s", (int)n, ui);
-    s->userinit = sim_create(sm, a->t, s->main, &p, 0);
+    /* Winlogon runs every comma-separated program Winlogon\Userinit names
+     * (normally just userinit.exe): an appended one is the T1547.004 hijack. */
+    long uiv = sim_reg_current(sm, KEY_WINLOGON, "Userinit", a->t);
+    const char *ui = uiv >= 0 && sm->regs[uiv].ndata ? sm->regs[uiv].data[0]
+                                                      : "C:\\Windows\\system32\\userinit.exe,";
+    int64_t t = a->t;
+    for (const char *e = ui; *e;) {
+        size_t n = strcspn(e, ",");
+        const char *path = list_entry(sm, e, n);
+        if (*path) {
+            struct pspec p = as_user(s);
+            p.image = path;
+            p.cmd = path;
+            const char *base = strrchr(path, '\\');
+            p.name = base ? base + 1 : path;
+            if (ascii_ends_with_case(path, "\\userinit.exe") && s->userinit < 0) {
+                p.name = "userinit.exe";
+                s->userinit = sim_create(sm, t, s->main, &p, 0);
+            } else {
+                int label = sim_reg_label(sm, uiv);
+                sim_create(sm, t, s->main, &p, label);
+            }
+            t += sim_rand_ms(sm, 1, 10);
+        }
+        e += n;
+        if (*e == ',')
+            e++;
+    }
+    if (s->userinit < 0)
+        return; /* Userinit names no userinit.exe: no shell starts */
     int64_t ex = a->t + sim_rand_ms(sm, 30, 250);
     sim_schedule(sm, ex, act_user_proc, UP_EXPLORER, 0, s->id, 0);
     sim_schedule_exit(sm, ex + sim_rand_ms(sm, 500, 4000), s->userinit);
@@ -845,10 +940,34 @@ static void act_user_proc(struct sim *sm, const struct action *a)
         return;
     struct pspec p = as_user(s);
     if (a->a == UP_EXPLORER) {
-        p.name = "explorer.exe";
-        p.image = "C:\\Windows\\explorer.exe";
-        p.cmd = "C:\\Windows\\Explorer.EXE";
-        s->explorer = sim_create(sm, a->t, s->userinit, &p, 0);
+        /* userinit starts each comma-separated program of Winlogon\Shell. */
+        long shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
+        const char *shell = shv >= 0 && sm->regs[shv].ndata ? sm->regs[shv].data[0] : "explorer.exe";
+        int64_t t = a->t;
+        for (const char *e = shell; *e;) {
+            size_t n = strcspn(e, ",");
+            const char *entry = list_entry(sm, e, n);
+            if (*entry) {
+                struct pspec q = as_user(s);
+                if (!ascii_casecmp(entry, "explorer.exe") && s->explorer < 0) {
+                    q.name = "explorer.exe";
+                    q.image = "C:\\Windows\\explorer.exe";
+                    q.cmd = "C:\\Windows\\Explorer.EXE";
+                    s->explorer = sim_create(sm, t, s->userinit, &q, 0);
+                } else {
+                    const char *base = strrchr(entry, '\\');
+                    q.name = base ? base + 1 : entry;
+                    q.image = base ? entry : sim_printf(sm, SYS32 "%s", entry);
+                    q.cmd = entry;
+                    int label = sim_reg_label(sm, shv);
+                    sim_create(sm, t, s->userinit, &q, label);
+                }
+                t += sim_rand_ms(sm, 1, 15);
+            }
+            e += n;
+            if (*e == ',')
+                e++;
+        }
     } else if (sm->termsvcs >= 0) {
         p.name = "rdpclip.exe";
         p.image = SYS32 "rdpclip.exe";
@@ -864,20 +983,28 @@ static void act_session_end(struct sim *sm, const struct action *a)
     sim_add_event(sm, a->t, SIM_EV_SESSION_END, -1, -1, s->id, NULL, NULL, 0);
 }
 
+/* Logoff ends every process of the session: the user's programs first, then
+ * winlogon with LogonUI, dwm and fontdrvhost, then csrss ~150-260 ms later
+ * (PC01's RDP logoffs in ../shared/real show 210 ms), and the session. A
+ * hung smss child (an anomaly) stays. */
 static void act_logoff(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
     if (!s || s->main < 0)
         return;
-    long user_procs[] = {s->explorer, s->rdpclip, s->userinit};
-    for (size_t i = 0; i < ARRAY_SIZE(user_procs); i++)
-        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 0, 80), user_procs[i]);
     int64_t wl = a->t + sim_rand_ms(sm, 100, 300);
-    long sys_procs[] = {s->dwm, s->fontdrv, s->logonui, s->main};
-    for (size_t i = 0; i < ARRAY_SIZE(sys_procs); i++)
-        sim_schedule_exit(sm, wl, sys_procs[i]);
     int64_t cs = wl + sim_rand_ms(sm, 150, 260);
-    sim_schedule_exit(sm, cs, s->csrss);
+    for (size_t i = 0; i < sm->nprocs; i++) {
+        const struct snap_proc *p = &sm->procs[i];
+        if (p->session != s->id || p->exit_time != WT_NONE || (long)i == s->child)
+            continue;
+        if ((long)i == s->csrss)
+            sim_schedule_exit(sm, cs, (long)i);
+        else if (p->sid && !strncmp(p->sid, "S-1-5-21-", 9))
+            sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 0, 80), (long)i);
+        else
+            sim_schedule_exit(sm, wl, (long)i);
+    }
     sim_schedule(sm, cs, act_session_end, 0, 0, s->id, 0);
 }
 
@@ -928,6 +1055,11 @@ static void reset(struct sim *sm)
     sm->failed = 0;
     sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
     sm->boot_exec_done = WT_NONE;
+    sm->nanoms = 0;
+    sm->master_delay = 0;
+    sm->master_label = 0;
+    sm->replaced_image = NULL;
+    sm->replaced_label = 0;
     arena_reset(&sm->arena);
 }
 
@@ -953,6 +1085,7 @@ void sim_free(struct sim *sm)
     free(sm->labels);
     free(sm->heap);
     free(sm->free_pids);
+    free(sm->anoms);
     arena_release(&sm->arena);
     free(sm);
 }
@@ -1073,6 +1206,7 @@ size_t sim_nevents(const struct sim *sm) { return sm->nevents; }
 const struct sim_event *sim_event(const struct sim *sm, size_t i) { return &sm->events[i]; }
 const struct snap_reg *sim_reg(const struct sim *sm, long i) { return &sm->regs[i]; }
 int64_t sim_boot_time(const struct sim *sm) { return sm->boot; }
+int sim_reg_label(const struct sim *sm, long idx) { return idx >= 0 ? sm->reg_anomaly[idx] : 0; }
 int64_t sim_end_time(const struct sim *sm) { return sm->end; }
 size_t sim_nsnapshots(const struct sim *sm) { return sm->nsnapshots; }
 int64_t sim_snapshot_time(const struct sim *sm, size_t i) { return sm->snapshots[i]; }

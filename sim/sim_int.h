@@ -7,6 +7,7 @@
 #define SMSS_SIM_INT_H
 
 #include "../core/prng.h"
+#include "anomaly.h"
 #include "profile.h"
 #include "sim.h"
 
@@ -41,6 +42,16 @@ struct sess {
     long child, csrss, main;   /* main = wininit (0) or winlogon */
     long logonui, dwm, fontdrv, userinit, explorer, rdpclip;
     long snap_index;           /* index in sessions */
+    int hang_label;            /* anomaly: this session's smss child never exits */
+};
+
+/* An anomaly of the scenario with its parameters resolved (anomaly.c). */
+struct anom_state {
+    const struct anom_type *type;
+    int label;                 /* index into labels + 1 */
+    int64_t at;                /* absolute time for anomalies that act after boot */
+    int32_t session;
+    const char *process, *parent, *path, *name, *value;
 };
 
 struct sim {
@@ -82,6 +93,14 @@ struct sim {
     int64_t boot_exec_done;    /* when smss finished BootExecute */
     int failed;
     struct err *err;
+
+    /* Hooks anomalies set before the boot runs. */
+    struct anom_state *anoms;
+    size_t nanoms, cap_anoms;
+    int64_t master_delay;
+    int master_label;
+    const char *replaced_image; /* a System32 binary a pending rename replaced */
+    int replaced_label;
 };
 
 void sim_schedule(struct sim *sm, int64_t t, sim_action_fn fn, long a, long b, int32_t session,
@@ -103,7 +122,11 @@ const char *sim_printf(struct sim *sm, const char *fmt, ...) __attribute__((form
 /* Users */
 extern const struct pspec sim_system_user;
 
-/* anomaly.c */
+/* Label index + 1 of a registry history entry (0 = none). */
+int sim_reg_label(const struct sim *sm, long idx);
+
+/* anomaly.c: validate the scenario's anomalies, create their labels and set
+ * hooks or schedule their actions. */
 int anom_apply_all(struct sim *sm, struct err *e);
 
 #endif
