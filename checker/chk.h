@@ -26,6 +26,9 @@ struct chk_rule {
     const char *source;        /* reference: poster, tool, rule file */
     uint32_t needs;            /* enum snap_field bits the rule needs */
     void (*check)(struct chk_ctx *ctx);
+    /* Generic checks (path, parent, user, ...) read the process they apply to
+     * from here: a core process name such as "lsass.exe". NULL otherwise. */
+    const char *target;
 };
 
 struct chk_finding {
@@ -61,6 +64,20 @@ int chk_severity_parse(const char *s, enum chk_severity *out);
 int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings *out,
               struct err *e);
 void chk_findings_reset(struct chk_findings *f);
+
+struct strbuf;
+/* One finding as one line of compact JSON (no newline), keys in a fixed
+ * order: rule, severity, title, technique, snapshot {host, at}, process
+ * {pid, name, create_time, session} or registry {key, name}, message. */
+void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_finding *f);
+/* The rule table as a Markdown document (docs/rules.md is this output). */
+void chk_rules_markdown(struct strbuf *sb);
+/* Does any rule belong to this lesson (process name, case-insensitive, or
+ * "registry")? Used by `explain` to tell a lesson from a typo. */
+int chk_lesson_exists(const char *lesson);
+/* Does rule r belong to the lesson? "registry" matches every rule that needs
+ * the Session Manager / Winlogon values. */
+int chk_rule_in_lesson(const struct chk_rule *r, const char *lesson);
 void chk_findings_release(struct chk_findings *f);
 
 #endif

@@ -1,0 +1,482 @@
+/*
+ * chk: the rule engine. Builds the rule table from rules.def, computes the
+ * per-snapshot facts every rule shares (each process's parent, which core
+ * process it is, the master smss) once, then runs the enabled rules whose
+ * inputs the snapshot records. Everything here is O(n log n) in processes.
+ */
+#include "chk.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chk_int.h"
+
+#define RULE(fn, ...) void fn(struct chk_ctx *c);
+#include "rules.def"
+#undef RULE
+
+const struct chk_rule chk_rules[] = {
+#define RULE(fn, ...) {__VA_ARGS__, .check = fn},
+#include "rules.def"
+#undef RULE
+};
+const size_t chk_nrules = ARRAY_SIZE(chk_rules);
+
+#define SYS32 "\\windows\\system32"
+
+/* domain.md section 2; late thresholds from malprocfind (wininit/services
+ * 45 s, lsass/csrss 60 s after the master smss). */
+const struct chk_core chk_cores[] = {
+    {.name = "System",
+     .children = "smss.exe|Registry|MemCompression|Memory Compression|Secure System|HotPatch"},
+    {.name = "smss.exe", .dirs = SYS32, .parents = "System|smss.exe",
+     .children = "smss.exe|autochk.exe|setupcl.exe|poqexec.exe|wpbbin.exe|WerFault.exe|"
+                 "csrss.exe|wininit.exe|winlogon.exe",
+     .own_path_rule = 1, .lookalike = 1},
+    {.name = "csrss.exe", .dirs = SYS32, .parents = "smss.exe",
+     .children = "conhost.exe|WerFault.exe", .per_session = 1, .rdp_parent = 1,
+     .late = 60 * WT_SEC, .own_path_rule = 1, .lookalike = 1},
+    {.name = "wininit.exe", .dirs = SYS32, .parents = "smss.exe", .session = CHK_SESS_ZERO,
+     .late = 45 * WT_SEC, .own_path_rule = 1, .lookalike = 1},
+    {.name = "winlogon.exe", .dirs = SYS32, .parents = "smss.exe", .session = CHK_SESS_USER,
+     .per_session = 1, .rdp_parent = 1, .late = 60 * WT_SEC, .own_path_rule = 1,
+     .lookalike = 1},
+    {.name = "services.exe", .dirs = SYS32, .parents = "wininit.exe", .session = CHK_SESS_ZERO,
+     .late = 45 * WT_SEC, .own_path_rule = 1, .lookalike = 1},
+    {.name = "lsass.exe", .dirs = SYS32, .parents = "wininit.exe",
+     .children = "WerFault.exe|efsui.exe", .session = CHK_SESS_ZERO, .late = 60 * WT_SEC,
+     .own_path_rule = 1, .lookalike = 1},
+    {.name = "svchost.exe", .dirs = SYS32 "|\\windows\\syswow64", .lookalike = 1},
+    {.name = "explorer.exe", .dirs = "\\windows|\\windows\\syswow64", .lookalike = 1},
+    {.name = "userinit.exe", .dirs = SYS32, .lookalike = 1},
+    {.name = "LsaIso.exe", .dirs = SYS32, .lookalike = 1},
+    {.name = "dwm.exe", .dirs = SYS32},
+    {.name = "fontdrvhost.exe", .dirs = SYS32},
+    {.name = "LogonUI.exe", .dirs = SYS32},
+    {.name = "lsm.exe", .dirs = SYS32},
+    {.name = "autochk.exe", .dirs = SYS32},
+};
+const size_t chk_ncores = ARRAY_SIZE(chk_cores);
+
+int chk_core_find(const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < chk_ncores; i++)
+        if (!ascii_casecmp(name, chk_cores[i].name))
+            return (int)i;
+    return -1;
+}
+
+int chk_kind_of(const char *name)
+{
+    return chk_core_find(name) + 1;
+}
+
+const char *chk_name(const struct snap_proc *p)
+{
+    return snap_proc_basename(p);
+}
+
+const struct chk_core *chk_target(const struct chk_ctx *c, int *kind)
+{
+    int k = chk_core_find(c->rule->target);
+    if (kind)
+        *kind = k + 1;
+    return k < 0 ? NULL : &chk_cores[k];
+}
+
+/* ---- severities and lookups --------------------------------------------- */
+
+static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
+
+const char *chk_severity_name(enum chk_severity s)
+{
+    return (unsigned)s < ARRAY_SIZE(sev_names) ? sev_names[s] : "unknown";
+}
+
+int chk_severity_parse(const char *s, enum chk_severity *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(sev_names); i++)
+        if (s && !ascii_casecmp(s, sev_names[i])) {
+            *out = (enum chk_severity)i;
+            return 0;
+        }
+    return -1;
+}
+
+const struct chk_rule *chk_rule_find(const char *id)
+{
+    for (size_t i = 0; i < chk_nrules; i++)
+        if (id && !ascii_casecmp(id, chk_rules[i].id))
+            return &chk_rules[i];
+    return NULL;
+}
+
+int chk_rule_in_lesson(const struct chk_rule *r, const char *lesson)
+{
+    if (!ascii_casecmp(lesson, "registry"))
+        return (r->needs & SNAP_F_REGISTRY) != 0;
+    if (!ascii_casecmp(r->process, lesson))
+        return 1;
+    /* "smss" for "smss.exe" */
+    size_t n = strlen(lesson);
+    return !ascii_ncasecmp(r->process, lesson, n) && !ascii_casecmp(r->process + n, ".exe");
+}
+
+int chk_lesson_exists(const char *lesson)
+{
+    for (size_t i = 0; i < chk_nrules; i++)
+        if (chk_rule_in_lesson(&chk_rules[i], lesson))
+            return 1;
+    return 0;
+}
+
+/* ---- helpers shared by the rules ----------------------------------------- */
+
+int chk_in_list(const char *list, const char *s)
+{
+    if (!list || !s)
+        return 0;
+    size_t n = strlen(s);
+    for (const char *p = list;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !ascii_ncasecmp(p, s, n))
+            return 1;
+        if (!bar)
+            return 0;
+        p = bar + 1;
+    }
+}
+
+static int starts_case(const char *s, const char *prefix, size_t *n)
+{
+    size_t len = strlen(prefix);
+    if (ascii_ncasecmp(s, prefix, len))
+        return 0;
+    *n = len;
+    return 1;
+}
+
+int chk_path_norm(const char *in, char *out, size_t n)
+{
+    if (!in || n < 2)
+        return -1;
+    while (*in == ' ' || *in == '"')
+        in++;
+    size_t skip;
+    /* Object-manager and Win32 device prefixes carry no meaning for "which folder". */
+    if (starts_case(in, "\\??\\", &skip) || starts_case(in, "\\\\?\\", &skip) ||
+        starts_case(in, "\\\\.\\", &skip))
+        in += skip;
+    if (starts_case(in, "\\Device\\HarddiskVolume", &skip)) {
+        const char *p = in + skip;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        in = p; /* keep the backslash that follows: the volume root */
+    }
+    size_t o = 0;
+    const char *rest = in;
+    if (starts_case(in, "\\SystemRoot", &skip) && (in[skip] == '\\' || !in[skip])) {
+        rest = in + skip;
+        memcpy(out, "\\windows", 8);
+        o = 8;
+    } else if (starts_case(in, "%SystemRoot%", &skip) || starts_case(in, "%windir%", &skip)) {
+        rest = in + skip;
+        memcpy(out, "\\windows", 8);
+        o = 8;
+    } else if (((in[0] | 0x20) >= 'a' && (in[0] | 0x20) <= 'z') && in[1] == ':') {
+        rest = in + 2; /* the system drive is not always C: */
+    }
+    if (o >= n)
+        return -1;
+    char prev = o ? 's' : 0;
+    for (const char *p = rest; *p; p++) {
+        char ch = *p == '/' ? '\\' : ascii_lower(*p);
+        if (ch == '"' && !p[1])
+            break; /* closing quote */
+        if (ch == '\\' && prev == '\\')
+            continue;
+        if (o + 1 >= n)
+            return -1;
+        out[o++] = ch;
+        prev = ch;
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
+void chk_path_dir(char *norm)
+{
+    char *slash = strrchr(norm, '\\');
+    if (slash)
+        *slash = 0;
+    else
+        *norm = 0;
+}
+
+int chk_is_system(const struct snap_proc *p)
+{
+    if (p->sid && *p->sid)
+        return !strcmp(p->sid, "S-1-5-18");
+    if (p->user && *p->user) {
+        const char *bs = strrchr(p->user, '\\');
+        /* The domain part is localised (NT AUTHORITY, NT-AUTORITÄT); the name is not. */
+        return !ascii_casecmp(bs ? bs + 1 : p->user, "SYSTEM");
+    }
+    if (p->logon_id)
+        return p->logon_id == 0x3e7;
+    return -1;
+}
+
+static int unknown_name(const char *n)
+{
+    return !n || !*n || !strcmp(n, "?") || !strcmp(n, "-");
+}
+
+const struct snap_proc *chk_live_parent(const struct chk_ctx *c, size_t i)
+{
+    long pi = c->parent[i];
+    if (pi < 0)
+        return NULL;
+    const struct snap_proc *q = &c->s->procs[pi];
+    if (!snap_proc_alive(q) || unknown_name(chk_name(q)))
+        return NULL;
+    if (q->image && !strcmp(q->image, "?"))
+        return NULL;
+    return q;
+}
+
+static int is_hex8(const char *p)
+{
+    for (int k = 0; k < 8; k++) {
+        char ch = ascii_lower(p[k]);
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return 0;
+    }
+    return p[8] == ' ' || p[8] == 0;
+}
+
+int chk_smss_is_child(const struct chk_ctx *c, size_t i)
+{
+    long pi = c->parent[i];
+    if (pi >= 0)
+        return c->kind[pi] == c->k_smss;
+    /* Parent not recorded: the child's command line carries two hex tokens. */
+    const char *cl = c->s->procs[i].command_line;
+    if (!cl)
+        return 0;
+    const char *exe = NULL;
+    for (const char *p = cl; *p; p++)
+        if (!ascii_ncasecmp(p, "smss.exe", 8))
+            exe = p + 8;
+    if (!exe)
+        return 0;
+    if (*exe == '"')
+        exe++;
+    while (*exe == ' ')
+        exe++;
+    return is_hex8(exe);
+}
+
+int chk_is_termsvcs(const struct snap_proc *p)
+{
+    if (ascii_casecmp(chk_name(p), "svchost.exe") || !p->command_line)
+        return 0;
+    const char *cl = p->command_line;
+    for (const char *k = cl; *k; k++)
+        if (!ascii_ncasecmp(k, "-k termsvcs", 11) || !ascii_ncasecmp(k, "/k termsvcs", 11))
+            return 1;
+    return 0;
+}
+
+const char *chk_pdesc(const struct snap_proc *p, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s (pid %lu)", chk_name(p), (unsigned long)p->pid);
+    return buf;
+}
+
+int chk_str_blank(const char *s)
+{
+    if (!s)
+        return 1;
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return 0;
+    return 1;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static struct chk_finding *add_finding(struct chk_ctx *c)
+{
+    struct chk_findings *f = c->out;
+    XGROW(f->v, f->cap, f->n + 1);
+    struct chk_finding *x = &f->v[f->n++];
+    memset(x, 0, sizeof(*x));
+    x->rule = c->rule;
+    x->proc = x->reg = -1;
+    return x;
+}
+
+void chk_report_proc(struct chk_ctx *c, size_t proc, const char *fmt, ...)
+{
+    struct chk_finding *x = add_finding(c);
+    x->proc = (long)proc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->message, sizeof(x->message), fmt, ap);
+    va_end(ap);
+}
+
+void chk_report_reg(struct chk_ctx *c, const struct snap_reg *r, const char *fmt, ...)
+{
+    struct chk_finding *x = add_finding(c);
+    x->reg = r - c->s->regs;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->message, sizeof(x->message), fmt, ap);
+    va_end(ap);
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct chk_finding *x = a, *y = b;
+    if (x->proc != y->proc)
+        return x->proc < y->proc ? -1 : 1;
+    if (x->reg != y->reg)
+        return x->reg < y->reg ? -1 : 1;
+    return strcmp(x->message, y->message);
+}
+
+void chk_findings_reset(struct chk_findings *f)
+{
+    f->n = 0;
+    f->nskipped = 0;
+}
+
+void chk_findings_release(struct chk_findings *f)
+{
+    free(f->v);
+    free(f->skipped);
+    memset(f, 0, sizeof(*f));
+}
+
+/* ---- the engine ---------------------------------------------------------- */
+
+/* The next id of a comma-separated list into id (truncated to fit);
+ * returns 0 at the end of the list. */
+static int next_id(const char **pp, char *id, size_t n)
+{
+    const char *p = *pp;
+    while (*p == ' ' || *p == ',')
+        p++;
+    if (!*p)
+        return 0;
+    const char *end = p;
+    while (*end && *end != ',')
+        end++;
+    const char *t = end;
+    while (t > p && t[-1] == ' ')
+        t--;
+    size_t len = (size_t)(t - p) < n ? (size_t)(t - p) : n - 1;
+    memcpy(id, p, len);
+    id[len] = 0;
+    *pp = end;
+    return 1;
+}
+
+static int in_ids(const char *list, const char *want)
+{
+    char id[64];
+    while (next_id(&list, id, sizeof(id)))
+        if (!ascii_casecmp(id, want))
+            return 1;
+    return 0;
+}
+
+static int validate_ids(const char *list, const char *what, struct err *e)
+{
+    char id[64];
+    while (list && next_id(&list, id, sizeof(id)))
+        if (!chk_rule_find(id)) {
+            err_set(e, "%s: unknown rule '%s' (see 'smsslab rules')", what, id);
+            return -1;
+        }
+    return 0;
+}
+
+static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out)
+{
+    memset(c, 0, sizeof(*c));
+    c->s = s;
+    c->out = out;
+    size_t n = s->nprocs;
+    c->parent = xmalloc((n ? n : 1) * sizeof(*c->parent));
+    c->kind = xmalloc(n ? n : 1);
+    c->k_system = chk_kind_of("System");
+    c->k_smss = chk_kind_of("smss.exe");
+    c->k_svchost = chk_kind_of("svchost.exe");
+    for (size_t i = 0; i < n; i++) {
+        /* ppid 0 is "unknown" in the model (Idle is nobody's real parent). */
+        const struct snap_proc *q = s->procs[i].ppid ? snap_parent(s, &s->procs[i]) : NULL;
+        c->parent[i] = q ? q - s->procs : -1;
+        c->kind[i] = (uint8_t)chk_kind_of(chk_name(&s->procs[i]));
+    }
+    /* The master smss: the earliest smss that is no smss's child, preferring
+     * one whose parent is System. */
+    c->master = -1;
+    int best_sys = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c->kind[i] != c->k_smss || chk_smss_is_child(c, i))
+            continue;
+        int sys = c->parent[i] >= 0 && c->kind[c->parent[i]] == c->k_system;
+        const struct snap_proc *p = &s->procs[i];
+        if (c->master < 0 || (sys && !best_sys) ||
+            (sys == best_sys && p->create_time < s->procs[c->master].create_time)) {
+            c->master = (long)i;
+            best_sys = sys;
+        }
+    }
+}
+
+static void ctx_release(struct chk_ctx *c)
+{
+    free(c->parent);
+    free(c->kind);
+}
+
+int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings *out,
+              struct err *e)
+{
+    struct chk_config def = {CHK_INFO, NULL, NULL};
+    if (!cfg)
+        cfg = &def;
+    if (validate_ids(cfg->only, "--rules", e) || validate_ids(cfg->ignore, "--ignore", e))
+        return -1;
+    struct chk_ctx c;
+    ctx_init(&c, s, out);
+    for (size_t i = 0; i < chk_nrules; i++) {
+        const struct chk_rule *r = &chk_rules[i];
+        if (r->severity < cfg->min_severity)
+            continue;
+        if (cfg->only && !in_ids(cfg->only, r->id))
+            continue;
+        if (cfg->ignore && in_ids(cfg->ignore, r->id))
+            continue;
+        if ((r->needs & s->fields) != r->needs) {
+            XGROW(out->skipped, out->cap_skipped, out->nskipped + 1);
+            out->skipped[out->nskipped++] = r;
+            continue;
+        }
+        size_t start = out->n;
+        c.rule = r;
+        r->check(&c);
+        qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_finding);
+    }
+    ctx_release(&c);
+    return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * chk_int: what the rule check functions share -- the evaluation context
+ * with per-snapshot facts computed once (parent of every process, which core
+ * process each one is, the master smss), the table of core processes the
+ * generic checks read, and the helpers that normalise paths and users.
+ * Not part of the public interface: only the checker sources include it.
+ */
+#ifndef SMSS_CHK_INT_H
+#define SMSS_CHK_INT_H
+
+#include <stdint.h>
+
+#include "chk.h"
+
+enum chk_sess { CHK_SESS_ANY, CHK_SESS_ZERO, CHK_SESS_USER };
+
+/* One core process as domain.md section 2 describes it. Lists are '|'
+ * separated basenames or normalised folders (see chk_path_norm). */
+struct chk_core {
+    const char *name;          /* "lsass.exe"; minimal processes have no .exe */
+    const char *dirs;          /* allowed folders; NULL = no image expected */
+    const char *parents;       /* allowed parents; NULL = not checked */
+    const char *children;      /* allowed children; NULL = not checked */
+    enum chk_sess session;
+    int per_session;           /* instances are counted per session */
+    int rdp_parent;            /* the termsvcs svchost may be recorded as parent */
+    int64_t late;              /* latest normal start after its reference; 0 = n/a */
+    int own_path_rule;         /* has its own NAME-PATH row (else CORE-PATH covers it) */
+    int lookalike;             /* a target of LOOKALIKE-NAME */
+};
+
+extern const struct chk_core chk_cores[];
+extern const size_t chk_ncores;
+/* Index in chk_cores by exact (ASCII case-insensitive) name, or -1. */
+int chk_core_find(const char *name);
+
+/* Per-snapshot facts; kind is chk_cores index + 1 (0 = not a core process). */
+struct chk_ctx {
+    struct snap *s;
+    const struct chk_rule *rule;
+    struct chk_findings *out;
+    long *parent;              /* per process: index of its recorded parent, -1 */
+    uint8_t *kind;
+    long master;               /* the master smss, -1 if absent */
+    int k_system, k_smss, k_svchost; /* kinds looked up once */
+};
+
+/* Emit a finding for the current rule. */
+void chk_report_proc(struct chk_ctx *c, size_t proc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void chk_report_reg(struct chk_ctx *c, const struct snap_reg *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The core row the current rule targets (rule->target), or NULL. */
+const struct chk_core *chk_target(const struct chk_ctx *c, int *kind);
+int chk_kind_of(const char *name);
+const char *chk_name(const struct snap_proc *p);
+
+/* Normalise a Windows path for comparison: ASCII lower case, '/' -> '\',
+ * drive letters and the \??\, \\?\, \Device\HarddiskVolumeN\ prefixes
+ * dropped, \SystemRoot\, %SystemRoot% and %windir% expanded to \windows, and
+ * surrounding quotes removed. "C:\WINDOWS\system32\smss.exe" and
+ * "\SystemRoot\System32\smss.exe" both become "\windows\system32\smss.exe".
+ * Returns the length, or -1 when it does not fit. */
+int chk_path_norm(const char *in, char *out, size_t n);
+/* The folder part of a normalised path (in place: cuts at the last '\'). */
+void chk_path_dir(char *norm);
+/* Is s one of the '|' separated words in list (ASCII case-insensitive)? */
+int chk_in_list(const char *list, const char *s);
+/* 1 = SYSTEM (by SID, logon id or account name), 0 = someone else, -1 = unknown. */
+int chk_is_system(const struct snap_proc *p);
+/* Parent process usable for parent rules: recorded, alive, and with a known
+ * name (Sysmon writes "?" for an unknown parent). NULL otherwise. */
+const struct snap_proc *chk_live_parent(const struct chk_ctx *c, size_t i);
+/* An smss created by another smss (a per-session child). */
+int chk_smss_is_child(const struct chk_ctx *c, size_t i);
+/* Is p the Terminal Services svchost (svchost.exe -k termsvcs)? */
+int chk_is_termsvcs(const struct snap_proc *p);
+/* "0x3e7"-free description of a process for messages: "name (pid N)". */
+const char *chk_pdesc(const struct snap_proc *p, char *buf, size_t n);
+
+/* Lookalike detection (lookalike.c): if name imitates a core process name
+ * without being one, write the imitated name into out and return 1. */
+int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwhy);
+
+/* Registry helpers (rules_registry.c). */
+int chk_str_blank(const char *s);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * rules_core: the generic process checks -- parent, folder, user, session,
+ * instance count, start time and children -- driven by the chk_cores row of
+ * the rule's target, plus the System, explorer and session rules. Each check
+ * skips a process whose needed attribute is unknown: a missing field is
+ * never a finding by itself.
+ */
+#include "chk_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void chk_rule_parent(struct chk_ctx *c);
+void chk_rule_path(struct chk_ctx *c);
+void chk_rule_user(struct chk_ctx *c);
+void chk_rule_session(struct chk_ctx *c);
+void chk_rule_instances(struct chk_ctx *c);
+void chk_rule_late(struct chk_ctx *c);
+void chk_rule_children(struct chk_ctx *c);
+void chk_rule_system_pid(struct chk_ctx *c);
+void chk_rule_system_instances(struct chk_ctx *c);
+void chk_rule_explorer_system(struct chk_ctx *c);
+void chk_rule_core_path(struct chk_ctx *c);
+void chk_rule_session_unexplained(struct chk_ctx *c);
+
+void chk_rule_parent(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    struct snap *s = c->s;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        if (c->kind[i] != kind)
+            continue;
+        /* Orphans (parent gone, exited or unknown) are normal: csrss, wininit
+         * and winlogon always lose their smss child. */
+        const struct snap_proc *q = chk_live_parent(c, i);
+        if (!q || chk_in_list(core->parents, chk_name(q)))
+            continue;
+        if (core->rdp_parent && chk_is_termsvcs(q))
+            continue;
+        char d[300];
+        chk_report_proc(c, i, "started by %s; expected %s", chk_pdesc(q, d, sizeof(d)),
+                        core->parents);
+    }
+}
+
+/* Does the image lie in one of the folders? -1 when the image is unknown. */
+static int in_dirs(const char *image, const char *dirs, char *norm, size_t n)
+{
+    if (!image || !*image || !strchr(image, '\\') || !strcmp(image, "?"))
+        return -1; /* a bare name says nothing about the folder */
+    if (chk_path_norm(image, norm, n) < 0)
+        return 0;
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s", norm);
+    chk_path_dir(dir);
+    return chk_in_list(dirs, dir);
+}
+
+static void check_path(struct chk_ctx *c, size_t i, const struct chk_core *core)
+{
+    char norm[1024];
+    const struct snap_proc *p = &c->s->procs[i];
+    if (!core->dirs || in_dirs(p->image, core->dirs, norm, sizeof(norm)) != 0)
+        return;
+    chk_report_proc(c, i, "image '%s' is not in the expected folder (%s)", p->image,
+                    !strcmp(core->name, "explorer.exe") ? "C:\\Windows"
+                                                        : "C:\\Windows\\System32");
+}
+
+void chk_rule_path(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    for (size_t i = 0; i < c->s->nprocs; i++)
+        if (c->kind[i] == kind)
+            check_path(c, i, core);
+}
+
+void chk_rule_core_path(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        if (!c->kind[i])
+            continue;
+        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
+        if (!core->own_path_rule)
+            check_path(c, i, core);
+    }
+}
+
+void chk_rule_user(struct chk_ctx *c)
+{
+    int kind;
+    chk_target(c, &kind);
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        if (c->kind[i] == kind && chk_is_system(p) == 0)
+            chk_report_proc(c, i, "runs as '%s'%s%s; expected NT AUTHORITY\\SYSTEM",
+                            p->user ? p->user : "?", p->sid ? " " : "", p->sid ? p->sid : "");
+    }
+}
+
+void chk_rule_explorer_system(struct chk_ctx *c)
+{
+    int kind = chk_kind_of("explorer.exe");
+    for (size_t i = 0; i < c->s->nprocs; i++)
+        if (c->kind[i] == kind && chk_is_system(&c->s->procs[i]) == 1)
+            chk_report_proc(c, i, "explorer.exe runs as SYSTEM; it should run as the user "
+                                  "who logged on");
+}
+
+void chk_rule_session(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        int32_t ss = c->s->procs[i].session;
+        if (c->kind[i] != kind || ss == SNAP_NO_SESSION)
+            continue;
+        if (core->session == CHK_SESS_ZERO && ss != 0)
+            chk_report_proc(c, i, "runs in session %ld; expected session 0", (long)ss);
+        else if (core->session == CHK_SESS_USER && ss == 0)
+            chk_report_proc(c, i, "runs in session 0; expected an interactive session (1 or "
+                                  "later)");
+    }
+}
+
+/* Sort key for instance counting: session (when per session), creation, position. */
+struct inst {
+    int32_t session;
+    int64_t create;
+    size_t idx;
+};
+static int cmp_inst(const void *a, const void *b)
+{
+    const struct inst *x = a, *y = b;
+    if (x->session != y->session)
+        return x->session < y->session ? -1 : 1;
+    if (x->create != y->create)
+        return x->create < y->create ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void chk_rule_instances(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    struct snap *s = c->s;
+    struct inst *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (c->kind[i] != kind || !snap_proc_alive(p))
+            continue;
+        if (core->per_session && p->session == SNAP_NO_SESSION)
+            continue; /* cannot tell which session it counts against */
+        XGROW(v, cap, n + 1);
+        v[n++] = (struct inst){core->per_session ? p->session : 0, p->create_time, i};
+    }
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_inst);
+    for (size_t k = 1; k < n; k++) {
+        if (v[k].session != v[k - 1].session)
+            continue;
+        const struct snap_proc *first = &s->procs[v[k - 1].idx];
+        if (core->per_session)
+            chk_report_proc(c, v[k].idx, "another %s (pid %lu) already runs in session %ld",
+                            core->name, (unsigned long)first->pid, (long)v[k].session);
+        else
+            chk_report_proc(c, v[k].idx, "another %s (pid %lu) is already running", core->name,
+                            (unsigned long)first->pid);
+    }
+    free(v);
+}
+
+void chk_rule_late(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    struct snap *s = c->s;
+    if (c->master < 0 || s->procs[c->master].create_time == WT_NONE)
+        return; /* no reference point */
+    int64_t master = s->procs[c->master].create_time;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (c->kind[i] != kind || p->create_time == WT_NONE)
+            continue;
+        int64_t ref = master;
+        const char *what = "the master smss";
+        if (core->per_session && p->session != SNAP_NO_SESSION) {
+            const struct snap_session *ss =
+                (s->fields & SNAP_F_SESSIONS) ? snap_session(s, p->session) : NULL;
+            if (ss && ss->create_time != WT_NONE && ss->create_time > ref) {
+                ref = ss->create_time;
+                what = "its session's creation";
+            } else if (p->session >= 2) {
+                continue; /* SESSION-UNEXPLAINED speaks about unknown sessions */
+            }
+        }
+        int64_t d = p->create_time - ref;
+        if (d > core->late) {
+            char dur[32], lim[32];
+            wt_format_duration(d, dur, sizeof(dur));
+            wt_format_duration(core->late, lim, sizeof(lim));
+            chk_report_proc(c, i, "started %s after %s; normal is within %s", dur, what, lim);
+        }
+    }
+}
+
+void chk_rule_children(struct chk_ctx *c)
+{
+    int kind;
+    const struct chk_core *core = chk_target(c, &kind);
+    struct snap *s = c->s;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        long pi = c->parent[i];
+        if (pi < 0 || c->kind[pi] != kind)
+            continue;
+        const char *name = chk_name(&s->procs[i]);
+        if (!*name || chk_in_list(core->children, name))
+            continue;
+        char d[300];
+        chk_report_proc(c, i, "%s was started by %s, which only starts %s", name,
+                        chk_pdesc(&s->procs[pi], d, sizeof(d)), core->children);
+    }
+}
+
+void chk_rule_system_pid(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++)
+        if (c->kind[i] == c->k_system && c->s->procs[i].pid != 4)
+            chk_report_proc(c, i, "a process named System has pid %lu; the real System is "
+                                  "pid 4",
+                            (unsigned long)c->s->procs[i].pid);
+}
+
+void chk_rule_system_instances(struct chk_ctx *c)
+{
+    long first = -1;
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        if (c->kind[i] != c->k_system || !snap_proc_alive(&c->s->procs[i]))
+            continue;
+        /* The real one (pid 4) counts first wherever it appears. */
+        if (first < 0 || (c->s->procs[i].pid == 4 && c->s->procs[first].pid != 4))
+            first = (long)i;
+    }
+    for (size_t i = 0; i < c->s->nprocs; i++)
+        if ((long)i != first && c->kind[i] == c->k_system && snap_proc_alive(&c->s->procs[i]))
+            chk_report_proc(c, i, "a second System process (the first is pid %lu)",
+                            (unsigned long)c->s->procs[first].pid);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void chk_rule_session_unexplained(struct chk_ctx *c)
+{
+    struct snap *s = c->s;
+    int32_t *known = xmalloc((s->nsessions ? s->nsessions : 1) * sizeof(*known));
+    for (size_t k = 0; k < s->nsessions; k++)
+        known[k] = s->sessions[k].id;
+    qsort(known, s->nsessions, sizeof(*known), cmp_i32);
+    /* Report each unexplained session once, on its first process. */
+    int32_t *seen = NULL;
+    size_t nseen = 0, cap = 0;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        int32_t ss = s->procs[i].session;
+        if (ss == SNAP_NO_SESSION || ss < 2)
+            continue;
+        if (bsearch(&ss, known, s->nsessions, sizeof(*known), cmp_i32))
+            continue;
+        if (nseen && bsearch(&ss, seen, nseen, sizeof(*seen), cmp_i32))
+            continue;
+        XGROW(seen, cap, nseen + 1);
+        size_t at = nseen;
+        while (at > 0 && seen[at - 1] > ss)
+            at--;
+        memmove(seen + at + 1, seen + at, (nseen - at) * sizeof(*seen));
+        seen[at] = ss;
+        nseen++;
+        chk_report_proc(c, i, "session %ld has processes but no session creation or logon "
+                              "is recorded for it",
+                        (long)ss);
+    }
+    free(seen);
+    free(known);
+}

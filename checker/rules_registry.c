@@ -1,0 +1,371 @@
+/*
+ * rules_registry: the Session Manager key smss reads at boot and the
+ * Winlogon values userinit follows, compared with what Windows ships
+ * (sim/profile.c holds the defaults, per Windows version). Keys are matched
+ * by their tail so ControlSet001 and CurrentControlSet both count.
+ */
+#include "chk_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../sim/profile.h"
+
+void chk_rule_sm_bootexecute(struct chk_ctx *c);
+void chk_rule_sm_execute(struct chk_ctx *c);
+void chk_rule_sm_appcert(struct chk_ctx *c);
+void chk_rule_sm_knowndlls(struct chk_ctx *c);
+void chk_rule_sm_pending(struct chk_ctx *c);
+void chk_rule_sm_subsys_extra(struct chk_ctx *c);
+void chk_rule_sm_subsys_required(struct chk_ctx *c);
+void chk_rule_sm_subsys_windows(struct chk_ctx *c);
+void chk_rule_sm_subsys_kmode(struct chk_ctx *c);
+void chk_rule_winlogon_shell(struct chk_ctx *c);
+void chk_rule_winlogon_userinit(struct chk_ctx *c);
+
+#define SM_TAIL "\\Control\\Session Manager"
+#define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
+
+/* Is key "<anything>\Control\Session Manager<sub>"? */
+static int key_is(const char *key, const char *tail, const char *sub)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "%s%s", tail, sub);
+    return key && ascii_ends_with_case(key, want);
+}
+
+static int val_is(const struct snap_reg *r, const char *tail, const char *sub, const char *name)
+{
+    return key_is(r->key, tail, sub) && r->name && !ascii_casecmp(r->name, name);
+}
+
+/* Trimmed, single-spaced, lower-case copy for comparing command strings. */
+static void squash(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    int space = 0;
+    for (; in && *in && o + 2 < n; in++) {
+        if (*in == ' ' || *in == '\t') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            out[o++] = ' ';
+        space = 0;
+        out[o++] = ascii_lower(*in);
+    }
+    out[o] = 0;
+}
+
+/* Append "'x'" to a list being built for a message. */
+static void list_add(char *buf, size_t n, const char *x)
+{
+    size_t len = strlen(buf);
+    if (len + 8 >= n)
+        return;
+    snprintf(buf + len, n - len, "%s'%s'", len ? ", " : "", x);
+}
+
+static const char *reg_str(const struct snap_reg *r)
+{
+    return r->type != SNAP_REG_DWORD && r->ndata && r->data[0] ? r->data[0] : "";
+}
+
+void chk_rule_sm_bootexecute(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!val_is(r, SM_TAIL, "", "BootExecute") || r->type == SNAP_REG_DWORD)
+            continue;
+        char extra[400] = "", sq[512];
+        for (uint32_t k = 0; k < r->ndata; k++) {
+            squash(r->data[k], sq, sizeof(sq));
+            if (*sq && strcmp(sq, "autocheck autochk *"))
+                list_add(extra, sizeof(extra), r->data[k]);
+        }
+        if (*extra)
+            chk_report_reg(c, r, "BootExecute also runs %s", extra);
+    }
+}
+
+/* A SetupExecute entry servicing writes: poqexec.exe from System32. */
+static int is_poqexec(const char *cmd)
+{
+    char norm[512];
+    char first[512];
+    size_t n = 0;
+    while (*cmd == ' ')
+        cmd++;
+    while (cmd[n] && cmd[n] != ' ' && n + 1 < sizeof(first)) {
+        first[n] = cmd[n];
+        n++;
+    }
+    first[n] = 0;
+    if (chk_path_norm(first, norm, sizeof(norm)) < 0)
+        return 0;
+    return !strcmp(norm, "poqexec.exe") || !strcmp(norm, "\\windows\\system32\\poqexec.exe");
+}
+
+void chk_rule_sm_execute(struct chk_ctx *c)
+{
+    static const char *const names[] = {"SetupExecute", "Execute", "PlatformExecute",
+                                        "S0InitialCommand"};
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+            if (!val_is(r, SM_TAIL, "", names[n]) || r->type == SNAP_REG_DWORD)
+                continue;
+            char set[400] = "";
+            for (uint32_t k = 0; k < r->ndata; k++) {
+                if (chk_str_blank(r->data[k]))
+                    continue;
+                if (n == 0 && is_poqexec(r->data[k]))
+                    continue; /* Windows servicing */
+                list_add(set, sizeof(set), r->data[k]);
+            }
+            if (*set)
+                chk_report_reg(c, r, "%s runs %s at boot", names[n], set);
+        }
+    }
+}
+
+void chk_rule_sm_appcert(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (key_is(r->key, SM_TAIL, "\\AppCertDlls") && !chk_str_blank(reg_str(r)))
+            chk_report_reg(c, r, "AppCertDlls value '%s' loads '%s' into every process that "
+                                 "creates processes",
+                           r->name, reg_str(r));
+    }
+}
+
+/* The shipped registry per Windows family, built once from sim/profile.c. */
+static const struct snap *defaults(int win7)
+{
+    static struct snap d[2];
+    static int built[2];
+    if (!built[win7]) {
+        snap_init(&d[win7]);
+        profile_default_registry(win7 ? SCN_OS_WIN7 : SCN_OS_WIN10, NULL, &d[win7]);
+        built[win7] = 1;
+    }
+    return &d[win7];
+}
+
+/* Which default lists apply: 1 = win7, 0 = later, -1 = unknown (either). */
+static int os_family(const struct snap *s)
+{
+    enum scn_os os;
+    if (!s->os || scn_os_parse(s->os, &os))
+        return -1;
+    return os == SCN_OS_WIN7;
+}
+
+/* Is r's (name, data) in the default registry of that family? 1 same, 0
+ * changed, -1 absent there. */
+static int default_match(int win7, const struct snap_reg *r, const char *sub)
+{
+    const struct snap *d = defaults(win7);
+    for (size_t i = 0; i < d->nregs; i++) {
+        const struct snap_reg *x = &d->regs[i];
+        if (key_is(x->key, SM_TAIL, sub) && !ascii_casecmp(x->name, r->name))
+            return !ascii_casecmp(reg_str(x), reg_str(r));
+    }
+    return -1;
+}
+
+void chk_rule_sm_knowndlls(struct chk_ctx *c)
+{
+    int fam = os_family(c->s);
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!key_is(r->key, SM_TAIL, "\\KnownDLLs") || !r->name)
+            continue;
+        int m = fam >= 0 ? default_match(fam, r, "\\KnownDLLs") : default_match(0, r, "\\KnownDLLs");
+        if (fam < 0 && m != 1 && default_match(1, r, "\\KnownDLLs") == 1)
+            m = 1;
+        if (m == 1)
+            continue;
+        if (m == 0)
+            chk_report_reg(c, r, "KnownDLLs '%s' points to '%s', not the shipped DLL", r->name,
+                           reg_str(r));
+        else
+            chk_report_reg(c, r, "KnownDLLs has an extra entry '%s' = '%s'", r->name, reg_str(r));
+    }
+}
+
+void chk_rule_sm_pending(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->type != SNAP_REG_MULTI_SZ || !key_is(r->key, SM_TAIL, "") || !r->name ||
+            ascii_ncasecmp(r->name, "PendingFileRenameOperations", 27))
+            continue;
+        /* Pairs of (source, target); an empty target deletes the source. */
+        for (uint32_t k = 0; k + 1 < r->ndata; k += 2) {
+            const char *dst = r->data[k + 1];
+            if (chk_str_blank(dst))
+                continue;
+            if (*dst == '!')
+                dst++; /* "replace if it exists" */
+            char norm[1024];
+            if (chk_path_norm(dst, norm, sizeof(norm)) < 0)
+                continue;
+            if (!strncmp(norm, "\\windows\\system32\\", 18) ||
+                !strncmp(norm, "\\windows\\syswow64\\", 18)) {
+                chk_report_reg(c, r, "at the next boot smss renames '%s' over '%s'",
+                               r->data[k], r->data[k + 1]);
+                break;
+            }
+        }
+    }
+}
+
+void chk_rule_sm_subsys_extra(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!key_is(r->key, SM_TAIL, "\\SubSystems") || !r->name || !*r->name)
+            continue;
+        if (!chk_in_list("Debug|Kmode|Optional|Required|Windows|Os2|Posix", r->name))
+            chk_report_reg(c, r, "SubSystems has an extra value '%s' = '%s'", r->name,
+                           reg_str(r));
+    }
+}
+
+void chk_rule_sm_subsys_required(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!val_is(r, SM_TAIL, "\\SubSystems", "Required") || r->type == SNAP_REG_DWORD)
+            continue;
+        char extra[400] = "";
+        int windows = 0;
+        for (uint32_t k = 0; k < r->ndata; k++) {
+            char sq[256];
+            squash(r->data[k], sq, sizeof(sq));
+            if (!*sq || !strcmp(sq, "debug"))
+                continue;
+            if (!strcmp(sq, "windows"))
+                windows = 1;
+            else
+                list_add(extra, sizeof(extra), r->data[k]);
+        }
+        if (*extra)
+            chk_report_reg(c, r, "Required also starts %s", extra);
+        else if (!windows)
+            chk_report_reg(c, r, "Required no longer lists Windows");
+    }
+}
+
+/* Compare two csrss command lines token by token, any SharedSection allowed. */
+static int csrss_line_same(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == ' ')
+            a++;
+        while (*b == ' ')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        size_t na = strcspn(a, " "), nb = strcspn(b, " ");
+        int first = 0;
+        if (!ascii_ncasecmp(a, "SharedSection=", 14) && !ascii_ncasecmp(b, "SharedSection=", 14)) {
+            /* Tuned desktop heap sizes are normal: digits and commas only. */
+            for (size_t k = 14; k < na; k++)
+                if (!((a[k] >= '0' && a[k] <= '9') || a[k] == ','))
+                    return 0;
+        } else if (strchr(a, '\\') && (size_t)(strchr(a, '\\') - a) < na && !first) {
+            char x[512], y[512], ta[512], tb[512];
+            snprintf(ta, sizeof(ta), "%.*s", (int)na, a);
+            snprintf(tb, sizeof(tb), "%.*s", (int)nb, b);
+            if (chk_path_norm(ta, x, sizeof(x)) < 0 || chk_path_norm(tb, y, sizeof(y)) < 0 ||
+                strcmp(x, y))
+                return 0;
+        } else if (na != nb || ascii_ncasecmp(a, b, na)) {
+            return 0;
+        }
+        a += na;
+        b += nb;
+    }
+}
+
+void chk_rule_sm_subsys_windows(struct chk_ctx *c)
+{
+    int fam = os_family(c->s);
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!val_is(r, SM_TAIL, "\\SubSystems", "Windows"))
+            continue;
+        int ok = 0;
+        for (int f = 0; f < 2 && !ok; f++) {
+            if (fam >= 0 && f != fam)
+                continue;
+            const struct snap *d = defaults(f);
+            const struct snap_reg *x = snap_reg_find(d, KEY_SM "\\SubSystems", "Windows");
+            ok = x && csrss_line_same(reg_str(r), reg_str(x));
+        }
+        if (!ok)
+            chk_report_reg(c, r, "the csrss command line is '%s'", reg_str(r));
+    }
+}
+
+void chk_rule_sm_subsys_kmode(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (!val_is(r, SM_TAIL, "\\SubSystems", "Kmode"))
+            continue;
+        char norm[1024];
+        if (chk_path_norm(reg_str(r), norm, sizeof(norm)) < 0 ||
+            strcmp(norm, "\\windows\\system32\\win32k.sys"))
+            chk_report_reg(c, r, "Kmode is '%s'", reg_str(r));
+    }
+}
+
+/* Does a comma-separated program list hold exactly `want` (by path)? */
+static int only_program(const char *v, const char *bare, const char *full)
+{
+    int count = 0, ok = 1;
+    const char *p = v;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char tok[512], norm[1024];
+        snprintf(tok, sizeof(tok), "%.*s", (int)n, p);
+        /* trailing blanks are not part of the name */
+        size_t t = strlen(tok);
+        while (t && (tok[t - 1] == ' ' || tok[t - 1] == '\t'))
+            tok[--t] = 0;
+        if (!chk_str_blank(tok)) {
+            count++;
+            if (chk_path_norm(tok, norm, sizeof(norm)) < 0 ||
+                (strcmp(norm, bare) && strcmp(norm, full)))
+                ok = 0;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return ok && count == 1;
+}
+
+void chk_rule_winlogon_shell(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (val_is(r, WL_TAIL, "", "Shell") &&
+            !only_program(reg_str(r), "explorer.exe", "\\windows\\explorer.exe"))
+            chk_report_reg(c, r, "Shell is '%s'", reg_str(r));
+    }
+}
+
+void chk_rule_winlogon_userinit(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (val_is(r, WL_TAIL, "", "Userinit") &&
+            !only_program(reg_str(r), "userinit.exe", "\\windows\\system32\\userinit.exe"))
+            chk_report_reg(c, r, "Userinit is '%s'", reg_str(r));
+    }
+}

@@ -1,0 +1,117 @@
+/*
+ * rules_smss: the checks specific to the Session Manager -- one master that
+ * stays, per-session children that exit, started first by the kernel at
+ * priority 11 outside any user session. The generic parent/path/user/children
+ * rows in rules_core.c cover the rest of smss.
+ */
+#include "chk_int.h"
+
+#include <stdlib.h>
+
+void chk_rule_smss_instances(struct chk_ctx *c);
+void chk_rule_smss_child_alive(struct chk_ctx *c);
+void chk_rule_smss_late(struct chk_ctx *c);
+void chk_rule_smss_session(struct chk_ctx *c);
+void chk_rule_smss_priority(struct chk_ctx *c);
+
+/* An smss child normally exits within milliseconds; this much grace keeps
+ * snapshots taken during a session's creation clean. */
+#define SMSS_CHILD_GRACE (30 * WT_SEC)
+/* The master starts seconds after System (domain.md section 1). */
+#define SMSS_LATE (60 * WT_SEC)
+
+void chk_rule_smss_instances(struct chk_ctx *c)
+{
+    struct snap *s = c->s;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        if (c->kind[i] != c->k_smss || (long)i == c->master || !snap_proc_alive(&s->procs[i]))
+            continue;
+        if (chk_smss_is_child(c, i))
+            continue; /* SMSS-CHILD-NOT-EXITED */
+        if (c->master >= 0)
+            chk_report_proc(c, i, "a second running smss.exe besides the master (pid %lu)",
+                            (unsigned long)s->procs[c->master].pid);
+    }
+}
+
+/* "Now" for a snapshot without a time: its latest recorded event. */
+static int64_t snap_now(const struct snap *s)
+{
+    if (s->at != WT_NONE)
+        return s->at;
+    int64_t now = WT_NONE;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        if (s->procs[i].create_time > now)
+            now = s->procs[i].create_time;
+        if (s->procs[i].exit_time > now)
+            now = s->procs[i].exit_time;
+    }
+    return now;
+}
+
+void chk_rule_smss_child_alive(struct chk_ctx *c)
+{
+    struct snap *s = c->s;
+    int64_t now = WT_NONE;
+    int have_now = 0;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (c->kind[i] != c->k_smss || !snap_proc_alive(p) || (long)i == c->master)
+            continue;
+        if (!chk_smss_is_child(c, i) || p->create_time == WT_NONE)
+            continue;
+        if (!have_now) {
+            now = snap_now(s);
+            have_now = 1;
+        }
+        if (now == WT_NONE || now - p->create_time <= SMSS_CHILD_GRACE)
+            continue;
+        char dur[32];
+        wt_format_duration(now - p->create_time, dur, sizeof(dur));
+        chk_report_proc(c, i, "a per-session smss child is still running %s after it started; "
+                              "it should exit once csrss and wininit/winlogon run",
+                        dur);
+    }
+}
+
+void chk_rule_smss_late(struct chk_ctx *c)
+{
+    struct snap *s = c->s;
+    if (c->master < 0 || s->procs[c->master].create_time == WT_NONE)
+        return;
+    int64_t ref = s->boot_time;
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (c->kind[i] == c->k_system && s->procs[i].pid == 4 &&
+            s->procs[i].create_time != WT_NONE)
+            ref = s->procs[i].create_time;
+    if (ref == WT_NONE)
+        return;
+    int64_t d = s->procs[c->master].create_time - ref;
+    if (d > SMSS_LATE) {
+        char dur[32];
+        wt_format_duration(d, dur, sizeof(dur));
+        chk_report_proc(c, (size_t)c->master, "the master smss started %s after boot; normal "
+                                              "is a few seconds",
+                        dur);
+    }
+}
+
+void chk_rule_smss_session(struct chk_ctx *c)
+{
+    if (c->master < 0)
+        return;
+    int32_t ss = c->s->procs[c->master].session;
+    if (ss != SNAP_NO_SESSION && ss != 0)
+        chk_report_proc(c, (size_t)c->master, "the master smss runs in session %ld; it should "
+                                              "belong to no session",
+                        (long)ss);
+}
+
+void chk_rule_smss_priority(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        int32_t pr = c->s->procs[i].base_priority;
+        if (c->kind[i] == c->k_smss && pr != SNAP_NO_PRIORITY && pr != 11)
+            chk_report_proc(c, i, "base priority %ld; expected 11", (long)pr);
+    }
+}

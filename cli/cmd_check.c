@@ -1,0 +1,342 @@
+/*
+ * smsslab check: read snapshots (smsslab JSON, a scenario, or real data via
+ * cli_input), run the rule engine, and report findings as a human report or
+ * one JSON object per line. Findings repeated in several snapshots of one
+ * document are reported once.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../checker/chk.h"
+#include "../core/jsonw.h"
+#include "cli.h"
+#include "input.h"
+
+const char cmd_check_usage[] =
+    "usage: smsslab check [options] [FILE|-|SCENARIO.yaml]...\n"
+    "\n"
+    "Check every snapshot in the inputs (default '-': standard input) against the\n"
+    "rule base (smsslab rules) and report what is unusual: the process or registry\n"
+    "value, what normal looks like, why it matters and the ATT&CK technique.\n"
+    "A scenario (.yaml) is simulated first. Findings repeated in several snapshots\n"
+    "of one document are reported once. Rules whose inputs the source does not\n"
+    "record are listed on standard error as not evaluated.\n"
+    "\n"
+    "  --format F          human (default) or json (one object per line per finding)\n"
+    "  --min-severity S    report only info|low|medium|high|critical and above\n"
+    "  --rules ID,...      evaluate only these rules\n"
+    "  --ignore ID,...     do not evaluate these rules\n"
+    "  --input-format F    auto (default) or a reader name; see smsslab help render\n"
+    "  --seed N            seed for scenario inputs\n"
+    "  -o, --output F      write the report to F atomically; '-' = stdout (default)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "exit status: 0 no findings, 1 findings, 2 usage or input error.\n";
+
+/* A set of strings for de-duplication (open addressing, FNV-1a). Only
+ * membership is asked, so hash order never reaches the output. */
+struct seen {
+    char **v;
+    size_t cap, n;
+};
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void seen_clear(struct seen *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->v[i]);
+    free(t->v);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Returns 1 if s was new (and adds it). */
+static int seen_add(struct seen *t, const char *s)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        struct seen g = {xcalloc(t->cap ? t->cap * 2 : 64, sizeof(char *)),
+                         t->cap ? t->cap * 2 : 64, 0};
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->v[i]) {
+                size_t j = fnv(t->v[i]) & (g.cap - 1);
+                while (g.v[j])
+                    j = (j + 1) & (g.cap - 1);
+                g.v[j] = t->v[i];
+                g.n++;
+            }
+        free(t->v);
+        *t = g;
+    }
+    size_t j = fnv(s) & (t->cap - 1);
+    while (t->v[j]) {
+        if (!strcmp(t->v[j], s))
+            return 0;
+        j = (j + 1) & (t->cap - 1);
+    }
+    t->v[j] = xstrdup(s);
+    t->n++;
+    return 1;
+}
+
+static void finding_key(struct strbuf *k, const struct snap *s, const struct chk_finding *f)
+{
+    sb_reset(k);
+    sb_adds(k, f->rule->id);
+    if (f->proc >= 0) {
+        const struct snap_proc *p = &s->procs[f->proc];
+        sb_addf(k, "|P|%lu|", (unsigned long)p->pid);
+        sb_addi64(k, p->create_time);
+    } else if (f->reg >= 0) {
+        sb_addf(k, "|R|%s|%s", s->regs[f->reg].key ? s->regs[f->reg].key : "",
+                s->regs[f->reg].name ? s->regs[f->reg].name : "");
+    } else {
+        sb_addf(k, "|M|%s", f->message);
+    }
+}
+
+/* Snapshots of one document share these header values. */
+static void doc_identity(struct strbuf *k, const struct snap *s)
+{
+    sb_reset(k);
+    sb_addf(k, "%s|%s|%s|", s->source ? s->source : "", s->scenario ? s->scenario : "",
+            s->host ? s->host : "");
+    sb_addu64(k, s->seed);
+    sb_addc(k, '|');
+    sb_addi64(k, s->boot_time);
+}
+
+struct report {
+    FILE *fp;
+    int json, color;
+    size_t nfind, nsnaps, by_sev[CHK_CRITICAL + 1];
+};
+
+static const char *sev_color(enum chk_severity s)
+{
+    switch (s) {
+    case CHK_CRITICAL: return "\033[1;35m";
+    case CHK_HIGH: return "\033[1;31m";
+    case CHK_MEDIUM: return "\033[33m";
+    case CHK_LOW: return "\033[36m";
+    default: return "";
+    }
+}
+
+static void human(struct report *rp, struct strbuf *sb, const struct snap *s,
+                  const struct chk_finding *f)
+{
+    const struct chk_rule *r = f->rule;
+    char sev[16];
+    size_t k = 0;
+    for (const char *c = chk_severity_name(r->severity); *c && k + 1 < sizeof(sev); c++)
+        sev[k++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+    sev[k] = 0;
+    if (rp->color)
+        sb_addf(sb, "%s%-8s\033[0m \033[1m%s\033[0m  %s\n", sev_color(r->severity), sev, r->id,
+                r->title);
+    else
+        sb_addf(sb, "%-8s %s  %s\n", sev, r->id, r->title);
+    if (f->proc >= 0) {
+        const struct snap_proc *p = &s->procs[f->proc];
+        char t[WT_ISO_LEN] = "?";
+        if (p->create_time != WT_NONE)
+            wt_format_iso(p->create_time, t);
+        sb_addf(sb, "  process: %s pid %lu session ", snap_proc_basename(p),
+                (unsigned long)p->pid);
+        if (p->session == SNAP_NO_SESSION)
+            sb_adds(sb, "-");
+        else
+            sb_addi64(sb, p->session);
+        sb_addf(sb, " created %s\n", t);
+    } else if (f->reg >= 0) {
+        sb_addf(sb, "  registry: %s\\%s\n", s->regs[f->reg].key, s->regs[f->reg].name);
+    }
+    if (s->host || s->at != WT_NONE) {
+        char t[WT_ISO_LEN] = "?";
+        if (s->at != WT_NONE)
+            wt_format_iso(s->at, t);
+        sb_addf(sb, "  snapshot: host %s at %s\n", s->host ? s->host : "?", t);
+    }
+    sb_addf(sb, "  %s\n", f->message);
+    sb_addf(sb, "  normal: %s\n", r->normal);
+    sb_addf(sb, "  why:    %s\n", r->rationale);
+    sb_addf(sb, "  ATT&CK: %s\n\n", r->technique);
+}
+
+static int emit(struct report *rp, struct strbuf *sb)
+{
+    int ok = fwrite(sb->buf, 1, sb->len, rp->fp) == sb->len;
+    sb_reset(sb);
+    return ok ? 0 : -1;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                         {"min-severity", required_argument, NULL, 'm'},
+                                         {"rules", required_argument, NULL, 'r'},
+                                         {"ignore", required_argument, NULL, 'i'},
+                                         {"input-format", required_argument, NULL, 'I'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct chk_config cfg = {CHK_INFO, NULL, NULL};
+    struct cli_input_opts io = {NULL, 0, 0};
+    const char *format = "human", *out = "-";
+    int c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'm':
+            if (chk_severity_parse(optarg, &cfg.min_severity) < 0)
+                return cli_usage_error("check", "--min-severity: '%s' is not one of info, low, "
+                                                "medium, high, critical", optarg);
+            break;
+        case 'r': cfg.only = optarg; break;
+        case 'i': cfg.ignore = optarg; break;
+        case 'I': io.format = optarg; break;
+        case 's':
+            if (parse_u64(optarg, UINT64_MAX, &io.seed) < 0)
+                return cli_usage_error("check", "--seed: '%s' is not an integer in 0..2^64-1",
+                                       optarg);
+            io.have_seed = 1;
+            break;
+        case 'o': out = optarg; break;
+        case 'h': return cli_help("check");
+        default:
+            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (strcmp(format, "human") && strcmp(format, "json"))
+        return cli_usage_error("check", "--format: '%s' is not human or json", format);
+    struct err e = {""};
+    struct snap s;
+    struct chk_findings fs = {0};
+    snap_init(&s);
+    /* Validate --rules/--ignore before reading anything. */
+    if (chk_check(&s, &cfg, &fs, &e) < 0) {
+        chk_findings_release(&fs);
+        snap_release(&s);
+        return cli_usage_error("check", "%s", e.msg);
+    }
+    struct afile af = {0};
+    if (afile_open(&af, out, &e) < 0) {
+        chk_findings_release(&fs);
+        snap_release(&s);
+        return cli_fail(&e);
+    }
+    struct report rp = {af.fp, !strcmp(format, "json"), 0, 0, 0, {0}};
+    rp.color = !rp.json && af.is_stdout && cli_color(stdout);
+    unsigned char *skipped = xcalloc(chk_nrules, 1);
+    struct seen seen = {0};
+    struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT, doc = STRBUF_INIT, prev = STRBUF_INIT;
+    int status = 0, werr = 0;
+    int ninputs = argc - optind;
+    for (int a = 0; a < (ninputs ? ninputs : 1) && !status; a++) {
+        const char *path = ninputs ? argv[optind + a] : "-";
+        struct cli_input *in = cli_input_open(path, &io, &e);
+        if (!in) {
+            status = cli_fail(&e);
+            break;
+        }
+        seen_clear(&seen);
+        sb_reset(&prev);
+        int rc;
+        while ((rc = cli_input_next(in, &s, &e)) == 1) {
+            rp.nsnaps++;
+            doc_identity(&doc, &s);
+            if (!prev.buf || strcmp(doc.buf, prev.buf)) {
+                seen_clear(&seen);
+                sb_reset(&prev);
+                sb_adds(&prev, doc.buf);
+            }
+            chk_findings_reset(&fs);
+            chk_check(&s, &cfg, &fs, &e);
+            for (size_t k = 0; k < fs.nskipped; k++)
+                skipped[fs.skipped[k] - chk_rules] = 1;
+            for (size_t k = 0; k < fs.n; k++) {
+                const struct chk_finding *f = &fs.v[k];
+                finding_key(&key, &s, f);
+                if (!seen_add(&seen, key.buf))
+                    continue;
+                rp.nfind++;
+                rp.by_sev[f->rule->severity]++;
+                if (rp.json) {
+                    chk_finding_json(&sb, &s, f);
+                    sb_addc(&sb, '\n');
+                } else {
+                    human(&rp, &sb, &s, f);
+                }
+            }
+            if (sb.len > (1u << 16) && emit(&rp, &sb) < 0)
+                werr = 1;
+        }
+        if (rc < 0)
+            status = cli_fail(&e);
+        cli_input_close(in);
+    }
+    if (!status && !rp.json) {
+        if (rp.nfind) {
+            sb_addf(&sb, "%zu finding%s in %zu snapshot%s (", rp.nfind, rp.nfind == 1 ? "" : "s",
+                    rp.nsnaps, rp.nsnaps == 1 ? "" : "s");
+            int first = 1;
+            for (int v = CHK_CRITICAL; v >= CHK_INFO; v--)
+                if (rp.by_sev[v]) {
+                    sb_addf(&sb, "%s%zu %s", first ? "" : ", ", rp.by_sev[v],
+                            chk_severity_name((enum chk_severity)v));
+                    first = 0;
+                }
+            sb_adds(&sb, ")\n");
+        } else {
+            sb_addf(&sb, "no findings in %zu snapshot%s\n", rp.nsnaps, rp.nsnaps == 1 ? "" : "s");
+        }
+    }
+    if (emit(&rp, &sb) < 0)
+        werr = 1;
+    if (!status) {
+        struct strbuf ne = STRBUF_INIT;
+        for (size_t i = 0; i < chk_nrules; i++) {
+            if (!skipped[i])
+                continue;
+            sb_addf(&ne, "%s%s (needs", ne.len ? ", " : "", chk_rules[i].id);
+            for (unsigned b = 0; b < ARRAY_SIZE(snap_field_names); b++)
+                if (chk_rules[i].needs & (1u << b))
+                    sb_addf(&ne, " %s", snap_field_names[b]);
+            sb_addc(&ne, ')');
+        }
+        if (ne.len)
+            fprintf(stderr, "smsslab check: not evaluated (the input does not record what they "
+                            "need): %s\n", ne.buf);
+        sb_release(&ne);
+    }
+    if (status || werr) {
+        afile_abort(&af);
+        if (werr && !status) {
+            fprintf(stderr, "smsslab check: %s: write failed\n", out);
+            status = EXIT_USAGE;
+        }
+    } else if (afile_commit(&af, &e) < 0) {
+        status = cli_fail(&e);
+    }
+    if (!status)
+        status = rp.nfind ? EXIT_FINDINGS : EXIT_CLEAN;
+    free(skipped);
+    seen_clear(&seen);
+    sb_release(&sb);
+    sb_release(&key);
+    sb_release(&doc);
+    sb_release(&prev);
+    chk_findings_release(&fs);
+    snap_release(&s);
+    return status;
+}

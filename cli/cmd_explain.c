@@ -1,0 +1,99 @@
+/*
+ * smsslab explain: the lesson behind a rule or a process -- what is normal,
+ * what is unusual, why it matters, which ATT&CK techniques -- generated from
+ * the rule table rows, so the teaching and the checking never disagree.
+ */
+#include <string.h>
+
+#include "../checker/chk.h"
+#include "cli.h"
+
+const char cmd_explain_usage[] =
+    "usage: smsslab explain RULE-ID | PROCESS | registry\n"
+    "\n"
+    "Explain one rule (e.g. SMSS-PARENT) or the lesson for a process (e.g.\n"
+    "smss.exe, lsass.exe, System): what is normal, what is unusual and why,\n"
+    "and the ATT&CK techniques, from the same rows the checker runs.\n"
+    "'registry' explains the Session Manager and Winlogon values.\n"
+    "\n"
+    "exit status: 0 ok, 2 unknown rule or process (the hint lists valid ones).\n";
+
+static void explain_rule(struct strbuf *sb, const struct chk_rule *r)
+{
+    sb_addf(sb, "%s (%s, lesson %s)\n", r->id, chk_severity_name(r->severity), r->process);
+    sb_addf(sb, "  unusual: %s\n", r->title);
+    sb_addf(sb, "  normal:  %s\n", r->normal);
+    sb_addf(sb, "  why:     %s\n", r->rationale);
+    sb_addf(sb, "  ATT&CK:  %s\n", r->technique);
+    sb_addf(sb, "  source:  %s\n", r->source);
+    sb_adds(sb, "  needs:   ");
+    int first = 1;
+    for (unsigned b = 0; b < ARRAY_SIZE(snap_field_names); b++)
+        if (r->needs & (1u << b)) {
+            sb_addf(sb, "%s%s", first ? "" : ", ", snap_field_names[b]);
+            first = 0;
+        }
+    sb_adds(sb, first ? "nothing beyond names and parents\n" : "\n");
+}
+
+/* Distinct lessons in table order, for the hint. */
+static void lessons(struct strbuf *sb)
+{
+    for (size_t i = 0; i < chk_nrules; i++) {
+        size_t j = 0;
+        while (j < i && strcmp(chk_rules[j].process, chk_rules[i].process))
+            j++;
+        if (j == i)
+            sb_addf(sb, "%s%s", i ? ", " : "", chk_rules[i].process);
+    }
+    sb_adds(sb, ", registry");
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    if (argc != 2)
+        return cli_usage_error("explain", "expected one RULE-ID or process name");
+    const char *what = argv[1];
+    struct strbuf sb = STRBUF_INIT;
+    const struct chk_rule *r = chk_rule_find(what);
+    if (r) {
+        explain_rule(&sb, r);
+    } else if (chk_lesson_exists(what)) {
+        sb_addf(&sb, "%s: what is normal, what is unusual\n\n", what);
+        struct strbuf tech = STRBUF_INIT;
+        for (size_t i = 0; i < chk_nrules; i++) {
+            r = &chk_rules[i];
+            if (!chk_rule_in_lesson(r, what))
+                continue;
+            explain_rule(&sb, r);
+            sb_addc(&sb, '\n');
+            /* Collect each technique id once, in first-seen order. */
+            const char *t = r->technique;
+            while (*t) {
+                size_t n = strcspn(t, ", ");
+                if (n && strcmp(t, "-")) {
+                    char id[32];
+                    snprintf(id, sizeof(id), "%.*s", (int)n, t);
+                    if (!tech.buf || !strstr(tech.buf, id))
+                        sb_addf(&tech, "%s%s", tech.len ? ", " : "", id);
+                }
+                t += n;
+                while (*t == ',' || *t == ' ')
+                    t++;
+            }
+        }
+        sb_addf(&sb, "techniques: %s\n", tech.len ? tech.buf : "-");
+        sb_release(&tech);
+    } else {
+        struct strbuf hint = STRBUF_INIT;
+        lessons(&hint);
+        int rc = cli_usage_error("explain", "'%s' is neither a rule id nor a lesson; rule ids: "
+                                            "see 'smsslab rules'; lessons: %s",
+                                 what, hint.buf);
+        sb_release(&hint);
+        return rc;
+    }
+    fwrite(sb.buf, 1, sb.len, stdout);
+    sb_release(&sb);
+    return 0;
+}
