@@ -1,0 +1,204 @@
+/*
+ * rd_csv: Volatility 3 windows.pslist / windows.pstree as written by its CSV
+ * renderer, parsed with libcsv (Debian libcsv-dev). Volatility writes with
+ * Python's csv module and escapechar='\\' (volatility3/cli/text_renderer.py,
+ * CSVRenderer), which doubles every backslash in paths on current Pythons;
+ * libcsv knows nothing of escape characters, so we undo the doubling per
+ * field. "N/A" and "-" mean absent. pslist has no TreeDepth column; rows
+ * before the header (an old Volatility's banner line) are skipped.
+ */
+#include "rd_int.h"
+
+#include <csv.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_PID, C_PPID, C_NAME, C_SESSION, C_CREATE, C_EXIT, C_AUDIT, C_CMD, C_PATH, C_N };
+static const char *const col_names[C_N] = {"PID",       "PPID",       "ImageFileName",
+                                           "SessionId", "CreateTime", "ExitTime",
+                                           "Audit",     "Cmd",        "Path"};
+
+#define CSV_MAX_FIELDS 64
+
+struct csvst {
+    struct rd_set *set;
+    struct rd_src_file *f;
+    struct err *e;
+    int rc;
+    int have_header;
+    int col[C_N];               /* column index of each wanted field, -1 if absent */
+    size_t row;                 /* 1-based, for messages */
+    size_t nf;
+    char *fields[CSV_MAX_FIELDS];
+    size_t flen[CSV_MAX_FIELDS];
+    size_t nrows;
+};
+
+/* Python's escapechar doubles backslashes: when every run of backslashes in
+ * a field has even length the field was escaped, so halve the runs. A real
+ * single backslash (an old Python, or a hand-made file) leaves it as is. */
+static void unescape_backslashes(char *s)
+{
+    int all_even = 1, any = 0;
+    for (char *p = s; *p;) {
+        if (*p != '\\') {
+            p++;
+            continue;
+        }
+        size_t run = 0;
+        while (p[run] == '\\')
+            run++;
+        any = 1;
+        if (run % 2)
+            all_even = 0;
+        p += run;
+    }
+    if (!any || !all_even)
+        return;
+    char *w = s;
+    for (char *p = s; *p; p++) {
+        *w++ = *p;
+        if (*p == '\\')
+            p++;
+    }
+    *w = '\0';
+}
+
+static const char *fv(struct csvst *st, int c)
+{
+    int i = st->col[c];
+    if (i < 0 || (size_t)i >= st->nf || !st->fields[i])
+        return NULL;
+    const char *v = st->fields[i];
+    if (!*v || !strcmp(v, "N/A") || !strcmp(v, "-"))
+        return NULL;
+    return v;
+}
+
+static void on_field(void *data, size_t len, void *arg)
+{
+    struct csvst *st = arg;
+    if (st->nf >= CSV_MAX_FIELDS)
+        return;
+    char *s = xmalloc(len + 1);
+    if (len)
+        memcpy(s, data, len);
+    s[len] = '\0';
+    unescape_backslashes(s);
+    st->fields[st->nf] = s;
+    st->flen[st->nf] = len;
+    st->nf++;
+}
+
+static void row_clear(struct csvst *st)
+{
+    for (size_t i = 0; i < st->nf; i++)
+        free(st->fields[i]);
+    st->nf = 0;
+}
+
+static void on_row(int term, void *arg)
+{
+    (void)term;
+    struct csvst *st = arg;
+    st->row++;
+    if (st->rc < 0) {
+        row_clear(st);
+        return;
+    }
+    if (!st->have_header) {
+        int seen = 0;
+        for (int c = 0; c < C_N; c++) {
+            st->col[c] = -1;
+            for (size_t i = 0; i < st->nf; i++)
+                if (!strcmp(st->fields[i], col_names[c]))
+                    st->col[c] = (int)i;
+        }
+        seen = st->col[C_PID] >= 0 && st->col[C_PPID] >= 0;
+        st->have_header = seen;
+        row_clear(st);
+        return;
+    }
+    struct rd_ev ev;
+    rd_ev_init(&ev, RD_EV_CREATE, RD_SRC_PSLIST);
+    uint64_t v;
+    if (rd_parse_num(fv(st, C_PID), UINT32_MAX, &v)) {
+        err_set(st->e, "%s: row %zu: PID '%.40s' is not a number", st->f->name, st->row,
+                fv(st, C_PID) ? fv(st, C_PID) : "");
+        st->rc = -1;
+        row_clear(st);
+        return;
+    }
+    ev.pid = (uint32_t)v;
+    if (!rd_parse_num(fv(st, C_PPID), UINT32_MAX, &v)) {
+        ev.ppid = (uint32_t)v;
+        ev.has_ppid = 1;
+    }
+    int64_t t;
+    if (!rd_parse_time(fv(st, C_CREATE), &t))
+        ev.t = t;
+    if (!rd_parse_time(fv(st, C_EXIT), &t))
+        ev.exit_t = t;
+    if (!rd_parse_num(fv(st, C_SESSION), INT32_MAX, &v))
+        ev.session = (int32_t)v;
+    ev.image = fv(st, C_AUDIT);
+    if (!ev.image)
+        ev.image = fv(st, C_PATH);
+    ev.cmd = fv(st, C_CMD);
+    ev.name = ev.image ? NULL : fv(st, C_NAME);
+    ev.fields = SNAP_F_SESSION | SNAP_F_EXIT;
+    if (st->col[C_AUDIT] >= 0 || st->col[C_PATH] >= 0)
+        ev.fields |= SNAP_F_IMAGE;
+    if (st->col[C_CMD] >= 0)
+        ev.fields |= SNAP_F_CMDLINE;
+    struct err sub;
+    if (rd_set_add(st->set, &ev, &sub) < 0) {
+        err_set(st->e, "%s: row %zu: %s", st->f->name, st->row, sub.msg);
+        st->rc = -1;
+    }
+    st->nrows++;
+    row_clear(st);
+}
+
+/* libcsv grows its field buffer without limit; refusing here bounds it. */
+static void *bounded_realloc(void *p, size_t n)
+{
+    if (n > RD_MAX_LINE)
+        return NULL;
+    return realloc(p, n);
+}
+
+int rd_read_vol3_csv(struct rd_set *set, struct rd_src_file *f, struct err *e)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        err_set(e, "%s: cannot start the CSV parser", f->name);
+        return -1;
+    }
+    csv_set_realloc_func(&p, bounded_realloc);
+    struct csvst st = {.set = set, .f = f, .e = e};
+    char buf[1 << 16];
+    size_t n;
+    while (st.rc == 0 && (n = rd_src_read(f, buf, sizeof(buf))) > 0) {
+        if (csv_parse(&p, buf, n, on_field, on_row, &st) != n) {
+            if (st.rc == 0) {
+                err_set(e, "%s: row %zu: invalid CSV: %s", f->name, st.row + 1,
+                        csv_strerror(csv_error(&p)));
+                st.rc = -1;
+            }
+        }
+    }
+    if (st.rc == 0 && csv_fini(&p, on_field, on_row, &st) != 0) {
+        err_set(e, "%s: row %zu: invalid CSV at the end of the file (truncated?): %s", f->name,
+                st.row + 1, csv_strerror(csv_error(&p)));
+        st.rc = -1;
+    }
+    row_clear(&st);
+    csv_free(&p);
+    if (st.rc == 0 && !st.have_header) {
+        err_set(e, "%s: no Volatility 3 pslist/pstree header (expected columns PID, PPID, "
+                   "ImageFileName, CreateTime, ...)", f->name);
+        return -1;
+    }
+    return st.rc;
+}

@@ -1,0 +1,300 @@
+/*
+ * readers: open real host data, tell its format from the content, read it
+ * into the event set and hand out one snapshot per host, source and boot.
+ * The format front ends live in rd_evtx.c, rd_xml.c, rd_json.c and
+ * rd_csv.c; the tree building in rd_build.c.
+ */
+#include "readers.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rd_int.h"
+
+#define HEAD_MAX (64u * 1024)
+
+enum fmt { FMT_AUTO, FMT_EVTX, FMT_XML, FMT_NDJSON, FMT_JSONDOC, FMT_VOL3CSV };
+
+static const struct {
+    const char *name;
+    enum fmt fmt;
+    const char *label;          /* used in snapshot "source" names */
+} formats[] = {
+    {"auto", FMT_AUTO, "auto"},        {"evtx", FMT_EVTX, "evtx"},
+    {"xml", FMT_XML, "xml"},           {"nxlog", FMT_NDJSON, "ndjson"},
+    {"ecs", FMT_NDJSON, "ndjson"},     {"ndjson", FMT_NDJSON, "ndjson"},
+    {"vol3-jsonl", FMT_NDJSON, "ndjson"}, {"vol3-json", FMT_JSONDOC, "json"},
+    {"cim-json", FMT_JSONDOC, "json"}, {"json", FMT_JSONDOC, "json"},
+    {"vol3-csv", FMT_VOL3CSV, "csv"},
+};
+
+const char *rd_format_names(void)
+{
+    return "auto, evtx, xml, nxlog, ecs, ndjson, vol3-csv, vol3-json, vol3-jsonl, cim-json, json";
+}
+
+struct rd_stream {
+    char *name;
+    char *path;
+    enum fmt fmt;
+    FILE *fp;
+    unsigned char *head;
+    size_t nhead;
+    struct rd_set *set;
+    int loaded;
+    size_t ngroups, next;
+};
+
+size_t rd_src_read(struct rd_src_file *f, void *buf, size_t n)
+{
+    size_t got = 0;
+    if (f->hpos < f->nhead) {
+        got = f->nhead - f->hpos < n ? f->nhead - f->hpos : n;
+        memcpy(buf, f->head + f->hpos, got);
+        f->hpos += got;
+    }
+    if (got < n && f->fp)
+        got += fread((char *)buf + got, 1, n - got, f->fp);
+    return got;
+}
+
+int rd_src_slurp(struct rd_src_file *f, size_t max, char **out, size_t *len, struct err *e)
+{
+    struct strbuf sb = STRBUF_INIT;
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = rd_src_read(f, chunk, sizeof(chunk))) > 0) {
+        if (sb.len + n > max) {
+            sb_release(&sb);
+            err_set(e, "%s: larger than %zu bytes", f->name, max);
+            return -1;
+        }
+        sb_add(&sb, chunk, n);
+    }
+    if (f->fp && ferror((FILE *)f->fp)) {
+        sb_release(&sb);
+        err_set(e, "%s: read error: %s", f->name, strerror(errno));
+        return -1;
+    }
+    sb_addc(&sb, '\0');
+    *len = sb.len - 1;
+    *out = sb_detach(&sb, NULL);
+    return 0;
+}
+
+static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+static int has(const unsigned char *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(h + i, needle, k))
+            return 1;
+    return 0;
+}
+
+/* The format from the first bytes. Returns FMT_AUTO when it cannot tell. */
+static enum fmt detect(const unsigned char *h, size_t n)
+{
+    if (n >= 8 && !memcmp(h, "ElfFile", 8))
+        return FMT_EVTX;
+    if (n >= 2 && h[0] == 0xff && h[1] == 0xfe) {
+        /* UTF-16LE from Windows PowerShell: look at the first character. */
+        size_t i = 2;
+        while (i + 1 < n && h[i + 1] == 0 && (h[i] == ' ' || h[i] == '\r' || h[i] == '\n'))
+            i += 2;
+        if (i + 1 < n && h[i + 1] == 0)
+            return h[i] == '<' ? FMT_XML : (h[i] == '[' || h[i] == '{') ? FMT_JSONDOC : FMT_AUTO;
+        return FMT_AUTO;
+    }
+    const unsigned char *p = h, *end = h + n;
+    if (n >= 3 && !memcmp(h, "\xef\xbb\xbf", 3))
+        p += 3;
+    p = skip_ws(p, end);
+    if (p == end)
+        return FMT_AUTO;
+    if (*p == '<')
+        return FMT_XML;
+    if (*p == '[')
+        return FMT_JSONDOC;
+    if (*p == '{') {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        cJSON *o = cJSON_ParseWithLength((const char *)p, len);
+        enum fmt f = o ? FMT_NDJSON : FMT_JSONDOC; /* a pretty-printed object spans lines */
+        cJSON_Delete(o);
+        return f;
+    }
+    /* evtxexport's banner line, or Volatility's, before the data. */
+    if (!memcmp(p, "evtxexport", 10 < end - p ? 10 : (size_t)(end - p)) && has(p, (size_t)(end - p), "<Event"))
+        return FMT_XML;
+    const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!strncmp((const char *)p, "Volatility 3 Framework", 22) && nl) {
+        const unsigned char *q = skip_ws(nl + 1, end);
+        if (q < end && (*q == '[' || *q == '{'))
+            return FMT_JSONDOC;
+        p = q;
+        nl = memchr(p, '\n', (size_t)(end - p));
+    }
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (has(p, len, "PID") && has(p, len, "PPID") && has(p, len, ","))
+        return FMT_VOL3CSV;
+    return FMT_AUTO;
+}
+
+int rd_is_native(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return 1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 1; /* let the native reader report the error */
+    unsigned char h[4096];
+    size_t n = fread(h, 1, sizeof(h), fp);
+    fclose(fp);
+    const unsigned char *end = h + n;
+    for (const unsigned char *p = h; p + 8 <= end; p++) {
+        if (memcmp(p, "\"schema\"", 8))
+            continue;
+        const unsigned char *q = skip_ws(p + 8, end);
+        if (q < end && *q == ':')
+            q = skip_ws(q + 1, end);
+        return end - q >= 9 && !memcmp(q, "\"smsslab.", 9);
+    }
+    return 0;
+}
+
+struct rd_stream *rd_open(const char *path, const char *format, struct err *e)
+{
+    enum fmt want = FMT_AUTO;
+    const char *label = NULL;
+    if (format) {
+        size_t i;
+        for (i = 0; i < ARRAY_SIZE(formats); i++)
+            if (!strcmp(format, formats[i].name))
+                break;
+        if (i == ARRAY_SIZE(formats)) {
+            err_set(e, "unknown input format '%s' (expected one of: native, %s)", format,
+                    rd_format_names());
+            return NULL;
+        }
+        want = formats[i].fmt;
+        label = want == FMT_AUTO ? NULL : formats[i].name;
+    }
+    int is_stdin = !strcmp(path, "-");
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) {
+        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct rd_stream *r = xcalloc(1, sizeof(*r));
+    r->name = xstrdup(is_stdin ? "<stdin>" : path);
+    r->path = xstrdup(path);
+    r->fp = fp;
+    r->head = xmalloc(HEAD_MAX);
+    r->nhead = fread(r->head, 1, HEAD_MAX, fp);
+    if (ferror(fp)) {
+        err_set(e, "%s: read error: %s", r->name, strerror(errno));
+        rd_close(r);
+        return NULL;
+    }
+    r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead) : want;
+    if (r->fmt == FMT_AUTO) {
+        err_set(e, "%s: cannot tell the input format: expected an .evtx file (ElfFile "
+                   "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
+                   "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
+                   "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
+                r->name, rd_format_names());
+        rd_close(r);
+        return NULL;
+    }
+    if (r->fmt == FMT_EVTX && is_stdin) {
+        err_set(e, "<stdin>: .evtx cannot be read from standard input; pass the file's path");
+        rd_close(r);
+        return NULL;
+    }
+    if (!label)
+        for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+            if (formats[i].fmt == r->fmt) {
+                label = formats[i].label;
+                break;
+            }
+    if (r->fmt == FMT_EVTX)
+        label = "evtx";
+    else if (r->fmt == FMT_XML)
+        label = "xml";
+    r->set = rd_set_new(label);
+    return r;
+}
+
+static int load(struct rd_stream *r, struct err *e)
+{
+    struct rd_src_file f = {r->name, r->path, r->head, r->nhead, 0, r->fp};
+    int rc;
+    switch (r->fmt) {
+    case FMT_EVTX:
+        rc = rd_read_evtx(r->set, r->path, e);
+        break;
+    case FMT_XML:
+        rc = rd_read_xml(r->set, &f, e);
+        break;
+    case FMT_NDJSON:
+        rc = rd_read_ndjson(r->set, &f, 0, e);
+        break;
+    case FMT_JSONDOC:
+        rc = rd_read_jsondoc(r->set, &f, e);
+        break;
+    case FMT_VOL3CSV:
+        rc = rd_read_vol3_csv(r->set, &f, e);
+        break;
+    default:
+        rc = -1;
+        err_set(e, "%s: no reader for this format", r->name);
+    }
+    if (rc < 0)
+        return -1;
+    r->ngroups = rd_set_finish(r->set);
+    if (!r->ngroups) {
+        err_set(e, "%s: no process records found (Sysmon event 1, Security 4688, or process "
+                   "list rows)", r->name);
+        return -1;
+    }
+    return 0;
+}
+
+int rd_next(struct rd_stream *r, struct snap *s, struct err *e)
+{
+    if (!r->loaded) {
+        r->loaded = 1;
+        if (load(r, e) < 0) {
+            r->ngroups = r->next = 0;
+            return -1;
+        }
+    }
+    if (r->next >= r->ngroups)
+        return 0;
+    if (rd_set_snapshot(r->set, r->next++, s, e) < 0)
+        return -1;
+    return 1;
+}
+
+void rd_close(struct rd_stream *r)
+{
+    if (!r)
+        return;
+    if (r->fp && r->fp != stdin)
+        fclose(r->fp);
+    rd_set_free(r->set);
+    free(r->head);
+    free(r->name);
+    free(r->path);
+    free(r);
+}
