@@ -347,7 +347,8 @@ static const struct bad bad_cases[] = {
         "t.yaml:1:29: duplicate key 'p'"),
     BAD(dup_anomaly_type, "anomalies: [{type: x, type: y}]\n",
         "t.yaml:1:23: duplicate key 'type'"),
-    BAD(key_not_scalar, "? [a]\n: b\n", "t.yaml:1:3: keys in the scenario must be names, not a list"),
+    BAD(key_not_scalar, "? [a]\n: b\n",
+        "t.yaml:1:3: keys in the scenario must be names, not a list"),
     BAD(key_null, "~: b\n", "t.yaml:1:1: keys in the scenario must be names, not null"),
     /* document shape */
     BAD(empty_file, "", "t.yaml:1:1: scenario is empty"),
@@ -656,7 +657,8 @@ static void hostile__long_strings__rejected(void **state)
     for (int i = 0; i <= SCN_MAX_STRING; i++)
         sb_addc(&sb, 'x');
     char want[128];
-    snprintf(want, sizeof(want), "t.yaml:1:14: 'description' is %d bytes long, over the limit of %d",
+    snprintf(want, sizeof(want),
+             "t.yaml:1:14: 'description' is %d bytes long, over the limit of %d",
              SCN_MAX_STRING + 1, SCN_MAX_STRING);
     expect_fail(sb.buf, sb.len, want, 0.1);
 
