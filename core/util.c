@@ -160,8 +160,10 @@ void sb_release(struct strbuf *sb)
 
 char *sb_detach(struct strbuf *sb, size_t *len)
 {
-    if (!sb->buf)
+    if (!sb->buf) {
         sb_grow(sb, 0);
+        sb->buf[0] = '\0';
+    }
     char *p = sb->buf;
     if (len)
         *len = sb->len;

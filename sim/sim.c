@@ -256,12 +256,25 @@ static long reg_push(struct sim *sm, const struct snap_reg *r, int64_t from, int
     return (long)i;
 }
 
+/* Drop a boot-time value (a scenario override replaces it before boot). */
+static void reg_remove(struct sim *sm, size_t i)
+{
+    size_t tail = sm->nregs - i - 1;
+    memmove(&sm->regs[i], &sm->regs[i + 1], tail * sizeof(sm->regs[0]));
+    memmove(&sm->reg_from[i], &sm->reg_from[i + 1], tail * sizeof(int64_t));
+    memmove(&sm->reg_until[i], &sm->reg_until[i + 1], tail * sizeof(int64_t));
+    memmove(&sm->reg_anomaly[i], &sm->reg_anomaly[i + 1], tail * sizeof(int));
+    sm->nregs--;
+}
+
 long sim_reg_set(struct sim *sm, int64_t t, const char *key, const char *name,
                  enum snap_reg_type type, const char *const *data, uint32_t n, int anomaly,
                  int emit_event)
 {
     long old = sim_reg_current(sm, key, name, t);
-    if (old >= 0)
+    if (old >= 0 && t == WT_NONE)
+        reg_remove(sm, (size_t)old); /* a boot-time change replaces the value outright */
+    else if (old >= 0)
         sm->reg_until[old] = t;
     const char **copy = arena_alloc(&sm->arena, (n ? n : 1) * sizeof(char *));
     for (uint32_t i = 0; i < n; i++)
@@ -280,17 +293,6 @@ void sim_reg_delete(struct sim *sm, int64_t t, long idx, int anomaly, int emit_e
     sm->reg_until[idx] = t;
     if (emit_event)
         sim_add_event(sm, t, SIM_EV_REGISTRY_DELETE, -1, idx, -1, NULL, NULL, anomaly);
-}
-
-/* Drop a boot-time value (a scenario override replaces it before boot). */
-static void reg_remove(struct sim *sm, size_t i)
-{
-    size_t tail = sm->nregs - i - 1;
-    memmove(&sm->regs[i], &sm->regs[i + 1], tail * sizeof(sm->regs[0]));
-    memmove(&sm->reg_from[i], &sm->reg_from[i + 1], tail * sizeof(int64_t));
-    memmove(&sm->reg_until[i], &sm->reg_until[i + 1], tail * sizeof(int64_t));
-    memmove(&sm->reg_anomaly[i], &sm->reg_anomaly[i + 1], tail * sizeof(int));
-    sm->nregs--;
 }
 
 /* Defaults of the OS profile, then the scenario's overrides, all "since

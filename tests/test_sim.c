@@ -1,0 +1,592 @@
+/*
+ * Unit tests for the simulator: the tree of ../shared/domain.md section 1
+ * for every normal scenario, determinism, PIDs, events, OS profiles, the
+ * effects of anomalies on the tree, and located errors for bad anomalies.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../sim/scn.h"
+#include "../sim/anomaly.h"
+#include "../sim/sim.h"
+
+#define KEY_SM_TEST "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+
+static struct sim *run_file(const char *path, struct scn *sc)
+{
+    struct err e = {""};
+    if (scn_load_file(sc, path, &e) < 0)
+        fail_msg("%s", e.msg);
+    struct sim *sm = sim_new();
+    if (sim_run(sm, sc, &e) < 0)
+        fail_msg("%s", e.msg);
+    return sm;
+}
+
+static struct sim *run_text(const char *yaml, struct scn *sc, struct err *e)
+{
+    if (scn_load_mem(sc, "t.yaml", yaml, strlen(yaml), e) < 0)
+        return NULL;
+    struct sim *sm = sim_new();
+    if (sim_run(sm, sc, e) < 0) {
+        sim_free(sm);
+        return NULL;
+    }
+    return sm;
+}
+
+static int is(const struct snap_proc *p, const char *name)
+{
+    return p->name && !strcmp(p->name, name);
+}
+
+static const struct snap_proc *find(struct snap *s, const char *name, int32_t session, int alive)
+{
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (is(p, name) && (session == -2 || p->session == session) &&
+            (alive < 0 || snap_proc_alive(p) == alive))
+            return p;
+    }
+    return NULL;
+}
+
+static size_t count(struct snap *s, const char *name, int32_t session, int alive)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (is(p, name) && (session == -2 || p->session == session) &&
+            (alive < 0 || snap_proc_alive(p) == alive) && !p->anomaly)
+            n++;
+    }
+    return n;
+}
+
+/* The invariants of domain.md section 1, on one snapshot of a normal boot. */
+static void check_tree(struct snap *s)
+{
+    const struct snap_proc *sys = find(s, "System", -2, 1);
+    assert_non_null(sys);
+    assert_int_equal(sys->pid, 4);
+    /* One running smss: the master, started by System. */
+    assert_int_equal(count(s, "smss.exe", -2, 1), 1);
+    const struct snap_proc *master = find(s, "smss.exe", -2, 1);
+    assert_int_equal(master->ppid, 4);
+    assert_true(master->parent_create_time == sys->create_time);
+    assert_int_equal(master->base_priority, 11);
+    assert_string_equal(master->user, "NT AUTHORITY\\SYSTEM");
+    for (size_t i = 0; i < s->nsessions; i++) {
+        const struct snap_session *ss = &s->sessions[i];
+        int live = ss->end_time == WT_NONE;
+        /* Every session child smss exited; csrss and wininit/winlogon are its orphans. */
+        const struct snap_proc *child = NULL;
+        for (size_t k = 0; k < s->nprocs; k++)
+            if (is(&s->procs[k], "smss.exe") && s->procs[k].session == ss->id)
+                child = &s->procs[k];
+        assert_non_null(child);
+        assert_false(snap_proc_alive(child));
+        assert_int_equal(child->ppid, master->pid);
+        assert_true(child->parent_create_time == master->create_time);
+        if (!live)
+            continue;
+        assert_int_equal(count(s, "csrss.exe", ss->id, 1), 1);
+        const struct snap_proc *csrss = find(s, "csrss.exe", ss->id, 1);
+        const char *main = ss->id == 0 ? "wininit.exe" : "winlogon.exe";
+        assert_int_equal(count(s, main, ss->id, 1), 1);
+        const struct snap_proc *m = find(s, main, ss->id, 1);
+        const struct snap_proc *orphans[] = {csrss, m};
+        for (size_t k = 0; k < 2; k++) {
+            const struct snap_proc *o = orphans[k];
+            if (o->ppid != child->pid) {
+                /* RDP variant: recorded with the termsvcs svchost as parent */
+                const struct snap_proc *par = snap_parent(s, o);
+                assert_non_null(par);
+                assert_non_null(strstr(par->command_line, "-k termsvcs"));
+                continue;
+            }
+            assert_true(o->parent_create_time == child->create_time);
+            assert_false(snap_parent_alive(s, o));
+        }
+        assert_true(child->exit_time >= m->create_time);
+        assert_true(child->exit_time - m->create_time <= 12 * WT_MSEC);
+    }
+    /* wininit only in session 0; winlogon never in session 0. */
+    assert_int_equal(count(s, "wininit.exe", -2, 1), 1);
+    assert_int_equal(count(s, "winlogon.exe", 0, -1), 0);
+    const struct snap_proc *wininit = find(s, "wininit.exe", 0, 1);
+    const char *under_wininit[] = {"services.exe", "lsass.exe"};
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(count(s, under_wininit[k], -2, 1), 1);
+        const struct snap_proc *p = find(s, under_wininit[k], 0, 1);
+        assert_int_equal(p->ppid, wininit->pid);
+        assert_int_equal(p->base_priority, 9);
+    }
+    /* explorer: the user's, orphaned by userinit, never SYSTEM. */
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (!is(p, "explorer.exe"))
+            continue;
+        assert_string_not_equal(p->user, "NT AUTHORITY\\SYSTEM");
+        const struct snap_proc *ui = snap_parent(s, p);
+        assert_non_null(ui);
+        assert_true(is(ui, "userinit.exe"));
+        assert_false(snap_proc_alive(ui));
+    }
+    /* PIDs are multiples of 4, and nothing is labelled in a normal boot. */
+    for (size_t i = 0; i < s->nprocs; i++) {
+        assert_int_equal(s->procs[i].pid % 4, 0);
+        assert_null(s->procs[i].anomaly);
+    }
+    assert_int_equal(s->nlabels, 0);
+}
+
+static void for_each_scenario(const char *prefix, void (*fn)(const char *path))
+{
+    DIR *d = opendir("scenarios");
+    assert_non_null(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) || !strstr(de->d_name, ".yaml"))
+            continue;
+        char path[512];
+        snprintf(path, sizeof(path), "scenarios/%s", de->d_name);
+        fn(path);
+        n++;
+    }
+    closedir(d);
+    assert_true(n > 0);
+}
+
+static void tree_of(const char *path)
+{
+    struct scn sc;
+    struct sim *sm = run_file(path, &sc);
+    struct snap s;
+    snap_init(&s);
+    for (size_t i = 0; i < sim_nsnapshots(sm); i++) {
+        int64_t at = sim_snapshot_time(sm, i);
+        if (at < sim_boot_time(sm) + 30 * WT_SEC)
+            continue; /* the boot is still under way */
+        sim_snapshot(sm, at, &s);
+        check_tree(&s);
+    }
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__normal_scenarios__match_the_domain_tree(void **state)
+{
+    (void)state;
+    for_each_scenario("default", tree_of);
+    for_each_scenario("normal-", tree_of);
+    for_each_scenario("hard-negative-", tree_of);
+}
+
+static char *output(const char *path, int have_seed, uint64_t seed, size_t *len)
+{
+    struct scn sc;
+    struct sim *sm = run_file(path, &sc);
+    if (have_seed) {
+        sc.seed = seed;
+        struct err e;
+        assert_int_equal(sim_run(sm, &sc, &e), 0);
+    }
+    struct strbuf sb = STRBUF_INIT;
+    sim_write_json(sm, &sb);
+    sim_free(sm);
+    scn_release(&sc);
+    return sb_detach(&sb, len);
+}
+
+static void sim__same_seed__byte_identical_and_other_seed_differs(void **state)
+{
+    (void)state;
+    size_t n1, n2, n3;
+    char *a = output("scenarios/normal-win10-rdp.yaml", 0, 0, &n1);
+    char *b = output("scenarios/normal-win10-rdp.yaml", 0, 0, &n2);
+    char *c = output("scenarios/normal-win10-rdp.yaml", 1, 43, &n3);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    assert_true(n1 != n3 || memcmp(a, c, n1) != 0);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void sim__reused_simulator__gives_the_same_bytes(void **state)
+{
+    (void)state;
+    struct scn a, b;
+    struct sim *sm = run_file("scenarios/normal-server2022-rdp.yaml", &a);
+    struct strbuf first = STRBUF_INIT, second = STRBUF_INIT;
+    sim_write_json(sm, &first);
+    struct err e;
+    assert_int_equal(scn_load_file(&b, "scenarios/anomaly-smss-wrong-parent.yaml", &e), 0);
+    assert_int_equal(sim_run(sm, &b, &e), 0);
+    assert_int_equal(sim_run(sm, &a, &e), 0);
+    sim_write_json(sm, &second);
+    assert_int_equal(first.len, second.len);
+    assert_memory_equal(first.buf, second.buf, first.len);
+    sb_release(&first);
+    sb_release(&second);
+    sim_free(sm);
+    scn_release(&a);
+    scn_release(&b);
+}
+
+static void sim__boot_pids__rise_in_creation_order(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/default.yaml", &sc);
+    uint32_t last = 4;
+    int64_t last_t = 0;
+    for (size_t i = 2; i < sim_nprocs(sm); i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        assert_int_equal(p->pid % 4, 0);
+        assert_true(p->create_time >= last_t);
+        if (p->create_time < sim_boot_time(sm) + 2 * WT_MIN) {
+            assert_true(p->pid > last);
+            last = p->pid;
+        }
+        last_t = p->create_time;
+    }
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__pid_reuse__parent_is_matched_by_creation_time(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/hard-negative-pid-reuse.yaml", &sc);
+    struct snap s;
+    snap_init(&s);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    size_t reused = 0;
+    for (size_t i = 0; i < s.nprocs; i++)
+        for (size_t k = i + 1; k < s.nprocs; k++)
+            if (s.procs[i].pid == s.procs[k].pid)
+                reused++;
+    assert_true(reused > 0); /* the scenario exists to exercise this */
+    for (size_t i = 0; i < s.nprocs; i++) {
+        const struct snap_proc *p = &s.procs[i];
+        if (p->pid <= 4)
+            continue;
+        const struct snap_proc *par = snap_parent(&s, p);
+        assert_non_null(par);
+        assert_true(par->create_time == p->parent_create_time);
+        assert_true(par->create_time <= p->create_time);
+    }
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__events__are_in_time_order_and_cover_every_process(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/normal-win10-rdp.yaml", &sc);
+    size_t creates = 0, exits = 0, exited = 0;
+    for (size_t i = 0; i < sim_nevents(sm); i++) {
+        const struct sim_event *ev = sim_event(sm, i);
+        if (i)
+            assert_true(sim_event(sm, i - 1)->time <= ev->time);
+        creates += ev->type == SIM_EV_PROCESS_CREATE;
+        exits += ev->type == SIM_EV_PROCESS_EXIT;
+    }
+    for (size_t i = 0; i < sim_nprocs(sm); i++)
+        exited += sim_proc(sm, i)->exit_time != WT_NONE;
+    assert_int_equal(creates, sim_nprocs(sm));
+    assert_int_equal(exits, exited);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__rdp_logoff__ends_the_session(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/normal-win10-rdp.yaml", &sc);
+    struct snap s;
+    snap_init(&s);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_session *ss = snap_session(&s, 2);
+    assert_non_null(ss);
+    assert_string_equal(ss->kind, "rdp");
+    assert_true(ss->end_time != WT_NONE);
+    const struct snap_proc *wl = find(&s, "winlogon.exe", 2, 0);
+    const struct snap_proc *cs = find(&s, "csrss.exe", 2, 0);
+    assert_non_null(wl);
+    assert_non_null(cs);
+    assert_true(cs->exit_time > wl->exit_time);
+    for (size_t i = 0; i < s.nprocs; i++)
+        if (s.procs[i].session == 2)
+            assert_false(snap_proc_alive(&s.procs[i]));
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__os_profiles__start_their_own_processes(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/normal-win7.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    assert_non_null(find(&s, "lsm.exe", 0, 1));
+    assert_null(find(&s, "Registry", -2, -1));
+    assert_null(find(&s, "fontdrvhost.exe", -2, -1));
+    assert_non_null(strstr(find(&s, "csrss.exe", 0, 1)->command_line, "ConServerDllInitialization"));
+    sim_free(sm);
+    scn_release(&sc);
+    sm = run_file("scenarios/normal-win11-credential-guard.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    assert_non_null(find(&s, "Secure System", -2, 1));
+    assert_non_null(find(&s, "LsaIso.exe", 0, 1));
+    assert_non_null(find(&s, "Registry", -2, 1));
+    assert_non_null(find(&s, "MemCompression", -2, 1));
+    const struct snap_proc *c1 = find(&s, "smss.exe", 1, 0);
+    assert_non_null(strstr(c1->command_line, " winlogon.exe {"));
+    sim_free(sm);
+    scn_release(&sc);
+    sm = run_file("scenarios/default.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    assert_null(find(&s, "LsaIso.exe", -2, -1));
+    c1 = find(&s, "smss.exe", 1, 0);
+    /* "\SystemRoot\System32\smss.exe 000000c0 00000074 ": two 8-hex tokens, trailing space */
+    assert_int_equal(strlen(c1->command_line), strlen("\\SystemRoot\\System32\\smss.exe") + 19);
+    assert_int_equal(c1->command_line[strlen(c1->command_line) - 1], ' ');
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static const struct snap_proc *labelled(struct snap *s, const char *name)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (s->procs[i].anomaly && is(&s->procs[i], name))
+            return &s->procs[i];
+    return NULL;
+}
+
+static void sim__bootexecute_extra__runs_as_master_child_before_sessions(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-bootexecute-extra.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_proc *evil = labelled(&s, "BootExecuteNative.exe");
+    const struct snap_proc *master = find(&s, "smss.exe", SNAP_NO_SESSION, 1);
+    const struct snap_proc *child0 = find(&s, "smss.exe", 0, 0);
+    assert_non_null(evil);
+    assert_int_equal(evil->ppid, master->pid);
+    assert_false(snap_proc_alive(evil));
+    assert_true(evil->exit_time < child0->create_time);
+    assert_non_null(strstr(evil->command_line, " -q"));
+    const struct snap_reg *r = snap_reg_find(&s, KEY_SM_TEST, "BootExecute");
+    assert_non_null(r);
+    assert_int_equal(r->ndata, 2);
+    assert_non_null(r->anomaly);
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__pending_rename__applied_and_deleted_by_smss(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-pending-rename-system32.yaml", &sc);
+    sim_snapshot(sm, sim_boot_time(sm), &s);
+    assert_non_null(snap_reg_find(&s, KEY_SM_TEST, "PendingFileRenameOperations"));
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    assert_null(snap_reg_find(&s, KEY_SM_TEST, "PendingFileRenameOperations"));
+    int renamed = 0;
+    for (size_t i = 0; i < sim_nevents(sm); i++) {
+        const struct sim_event *ev = sim_event(sm, i);
+        if (ev->type == SIM_EV_FILE_RENAME) {
+            renamed = 1;
+            assert_non_null(strstr(ev->text2, "System32\\spoolsv.exe"));
+            /* after autochk ran (BootExecute first), before the sessions */
+            assert_true(ev->time < find(&s, "smss.exe", 0, 0)->create_time);
+            assert_true(ev->time > find(&s, "autochk.exe", -2, 0)->exit_time);
+        }
+    }
+    assert_true(renamed);
+    /* the replaced binary runs at this boot and is labelled */
+    assert_non_null(labelled(&s, "spoolsv.exe"));
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__winlogon_hijacks__start_extra_programs_at_logon(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-winlogon-shell.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_proc *x = labelled(&s, "shellhost.exe");
+    assert_non_null(x);
+    assert_true(is(snap_parent(&s, x), "userinit.exe"));
+    sim_free(sm);
+    scn_release(&sc);
+    sm = run_file("scenarios/anomaly-winlogon-userinit.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    x = labelled(&s, "updater.exe");
+    assert_non_null(x);
+    assert_true(is(snap_parent(&s, x), "winlogon.exe"));
+    assert_non_null(find(&s, "explorer.exe", 1, 1)); /* the normal shell still starts */
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__child_not_exited__keeps_the_session_child(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-smss-child-not-exited.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_proc *c = find(&s, "smss.exe", 1, 1);
+    assert_non_null(c);
+    assert_non_null(c->anomaly);
+    assert_int_equal(s.nlabels, 1);
+    assert_int_equal(s.labels[0].pid, c->pid);
+    assert_true(s.labels[0].create_time == c->create_time);
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+/* Every label of every anomaly scenario names something that exists. */
+static void label_targets(const char *path)
+{
+    struct scn sc;
+    struct sim *sm = run_file(path, &sc);
+    struct snap s;
+    snap_init(&s);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    assert_int_equal(s.nlabels, sc.nanomalies);
+    for (size_t i = 0; i < s.nlabels; i++) {
+        const struct snap_label *l = &s.labels[i];
+        assert_true(l->nrules > 0);
+        assert_non_null(l->technique);
+        if (l->reg_key) {
+            int found = 0;
+            for (size_t k = 0; k < sim_nsnapshots(sm); k++) {
+                struct snap t;
+                snap_init(&t);
+                sim_snapshot(sm, sim_snapshot_time(sm, k), &t);
+                found |= snap_reg_find(&t, l->reg_key, l->reg_name) != NULL;
+                snap_release(&t);
+            }
+            if (!found)
+                fail_msg("%s: label %s targets %s\\%s, absent from every snapshot", path, l->id,
+                         l->reg_key, l->reg_name);
+        } else {
+            long k = snap_find_proc(&s, l->pid, l->create_time);
+            if (k < 0)
+                fail_msg("%s: label %s targets pid %u which is not in the snapshot", path, l->id,
+                         l->pid);
+            assert_string_equal(s.procs[k].anomaly, l->id);
+        }
+    }
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static void sim__anomaly_scenarios__labels_name_real_targets(void **state)
+{
+    (void)state;
+    for_each_scenario("anomaly-", label_targets);
+}
+
+static void sim__catalogue__every_type_has_a_scenario(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < anom_count(); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "scenarios/anomaly-%s.yaml", anom_get(i)->id);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            fail_msg("anomaly type %s has no scenario %s", anom_get(i)->id, path);
+        fclose(f);
+    }
+}
+
+static void sim__bad_anomalies__get_located_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"anomalies:\n  - type: smss-flying\n", "t.yaml:2:11: unknown anomaly type 'smss-flying'"},
+        {"anomalies:\n  - type: core-wrong-path\n    process: notepad.exe\n",
+         "t.yaml:3:14: 'notepad.exe' is not a valid value here"},
+        {"anomalies:\n  - type: lsass-children\n    colour: red\n",
+         "t.yaml:3:13: anomaly 'lsass-children' has no parameter 'colour'"},
+        {"anomalies:\n  - type: lsass-children\n    at: 10x\n",
+         "t.yaml:3:9: '10x' is not a duration"},
+        {"anomalies:\n  - type: smss-wrong-parent\n",
+         "t.yaml:2:5: anomaly 'smss-wrong-parent' acts from the desktop of session 1, but nobody"},
+        {"anomalies:\n  - type: lsass-children\n    at: 30s\n",
+         "t.yaml:3:9: anomaly 'lsass-children' acts after the boot: 'at' must be 2m or later"},
+        {"anomalies:\n  - type: smss-child-not-exited\n    session: 9\n",
+         "t.yaml:3:14: session 9 does not exist in this scenario"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct scn sc;
+        struct err e = {""};
+        struct sim *sm = run_text(cases[i].yaml, &sc, &e);
+        assert_null(sm);
+        if (strncmp(e.msg, cases[i].want, strlen(cases[i].want)))
+            fail_msg("case %zu: got '%s', want prefix '%s'", i, e.msg, cases[i].want);
+        scn_release(&sc);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim__normal_scenarios__match_the_domain_tree),
+        cmocka_unit_test(sim__same_seed__byte_identical_and_other_seed_differs),
+        cmocka_unit_test(sim__reused_simulator__gives_the_same_bytes),
+        cmocka_unit_test(sim__boot_pids__rise_in_creation_order),
+        cmocka_unit_test(sim__pid_reuse__parent_is_matched_by_creation_time),
+        cmocka_unit_test(sim__events__are_in_time_order_and_cover_every_process),
+        cmocka_unit_test(sim__rdp_logoff__ends_the_session),
+        cmocka_unit_test(sim__os_profiles__start_their_own_processes),
+        cmocka_unit_test(sim__bootexecute_extra__runs_as_master_child_before_sessions),
+        cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
+        cmocka_unit_test(sim__winlogon_hijacks__start_extra_programs_at_logon),
+        cmocka_unit_test(sim__child_not_exited__keeps_the_session_child),
+        cmocka_unit_test(sim__anomaly_scenarios__labels_name_real_targets),
+        cmocka_unit_test(sim__catalogue__every_type_has_a_scenario),
+        cmocka_unit_test(sim__bad_anomalies__get_located_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
