@@ -475,7 +475,8 @@ int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings 
         size_t start = out->n;
         c.rule = r;
         r->check(&c);
-        qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_finding);
+        if (out->n - start > 1)
+            qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_finding);
     }
     ctx_release(&c);
     return 0;
