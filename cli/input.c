@@ -8,11 +8,16 @@
 #include <string.h>
 
 #include "../readers/readers.h"
+#include "../sim/scn.h"
+#include "../sim/sim.h"
 
 struct cli_input {
     char *name;
     struct snap_reader *native;
     struct rd_stream *real;     /* host data (EVTX, XML, NDJSON, Volatility, CIM) */
+    struct scn scn;             /* a scenario, simulated on open */
+    struct sim *sim;
+    size_t next_snapshot;
 };
 
 static int is_yaml(const char *path)
@@ -26,9 +31,19 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
     struct cli_input *in = xcalloc(1, sizeof(*in));
     in->name = xstrdup(path);
     if (is_yaml(path)) {
-        err_set(e, "%s: scenarios are not supported here yet", path);
-        cli_input_close(in);
-        return NULL;
+        /* A scenario: simulate it now and hand out its snapshots in order. */
+        if (scn_load_file(&in->scn, path, e) < 0) {
+            cli_input_close(in);
+            return NULL;
+        }
+        if (o && o->have_seed)
+            in->scn.seed = o->seed;
+        in->sim = sim_new();
+        if (sim_run(in->sim, &in->scn, e) < 0) {
+            cli_input_close(in);
+            return NULL;
+        }
+        return in;
     }
     /* smsslab's own JSON is recognised by its "schema": "smsslab.…" key;
      * everything else is real host data for readers/ (which detects the
@@ -51,6 +66,12 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
 
 int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
 {
+    if (in->sim) {
+        if (in->next_snapshot >= sim_nsnapshots(in->sim))
+            return 0;
+        sim_snapshot(in->sim, sim_snapshot_time(in->sim, in->next_snapshot++), s);
+        return 1;
+    }
     if (in->real)
         return rd_next(in->real, s, e);
     return snap_reader_next(in->native, s, e);
@@ -67,6 +88,8 @@ void cli_input_close(struct cli_input *in)
         return;
     snap_reader_close(in->native);
     rd_close(in->real);
+    sim_free(in->sim);
+    scn_release(&in->scn);
     free(in->name);
     free(in);
 }
