@@ -32,6 +32,8 @@ struct rd_xml {
     char errmsg[600];
     int errline;
     long line_offset;           /* lines skipped before the parser's first byte */
+    const int *input_done;      /* set once the whole file went to the parser */
+    const long *input_lines;    /* newlines in what went to the parser */
 };
 
 static void on_error(void *arg, xmlErrorPtr err)
@@ -232,7 +234,11 @@ static int walk(struct rd_xml *x, struct rd_set *set, const char *where, int add
     if (ret < 0) {
         long line = (x->errline > 0 ? x->errline : xmlTextReaderGetParserLineNumber(rd)) +
                     x->line_offset;
-        err_set(e, "%s:%ld: invalid event XML: %s", where, line,
+        /* An error on the last line, where our closing wrapper sits, means
+         * the file stopped early. */
+        int early = x->input_done && *x->input_done && line - x->line_offset > *x->input_lines;
+        err_set(e, "%s:%ld: %s: %s", where, line,
+                early ? "event XML ends early (truncated?)" : "invalid event XML",
                 x->errmsg[0] ? x->errmsg : "parse error");
         return -1;
     }
@@ -251,6 +257,7 @@ int rd_xml_record(struct rd_xml *x, struct rd_set *set, const char *buf, size_t 
     x->errmsg[0] = '\0';
     x->errline = 0;
     x->line_offset = 0;
+    x->input_done = NULL;
     x->in_event = 0;
     if (len > INT32_MAX) {
         err_set(e, "%s: record too large", where);
@@ -278,7 +285,15 @@ struct xio {
     int stage;
     int wide;
     size_t wpos;
+    int done;                   /* the file's bytes are all delivered */
+    long lines;                 /* newlines delivered (after the skipped preamble) */
 };
+
+static void count_lines(struct xio *io, const char *p, size_t n)
+{
+    for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+        io->lines++;
+}
 
 static const char wrap_open[] = "<smsslab-events>";
 static const char wrap_close[] = "</smsslab-events>";
@@ -314,6 +329,7 @@ static int xio_read(void *ctx, char *out, int len)
                     n = (size_t)len;
                 memcpy(out, io->head + io->pos, n);
                 io->pos += n;
+                count_lines(io, out, n);
                 return (int)n;
             }
             io->stage++;
@@ -321,12 +337,15 @@ static int xio_read(void *ctx, char *out, int len)
         case 2:
             if (io->fp) {
                 size_t n = fread(out, 1, (size_t)len, io->fp);
-                if (n > 0)
+                if (n > 0) {
+                    count_lines(io, out, n);
                     return (int)n;
+                }
                 if (ferror(io->fp))
                     return -1;
             }
             io->stage++;
+            io->done = 1;
             break;
         case 3:
             return emit_wrap(io, wrap_close, out, len);
@@ -392,6 +411,8 @@ int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e)
     io.head = h + skip;
     io.nhead = n - skip;
     x->line_offset = skipped_lines;
+    x->input_done = &io.done;
+    x->input_lines = &io.lines;
     x->rd = xmlReaderForIO(xio_read, xio_close, &io, NULL, io.wide ? "UTF-16LE" : "UTF-8",
                            xml_opts);
     if (!x->rd) {
