@@ -160,9 +160,17 @@ void chk_rule_instances(struct chk_ctx *c)
     }
     if (n > 1)
         qsort(v, n, sizeof(*v), cmp_inst);
-    for (size_t k = 1; k < n; k++) {
-        if (v[k].session != v[k - 1].session)
+    /* With the session list known, an instance in a session nobody created
+     * is one more than the sessions explain. */
+    int sessions_known = core->per_session && (s->fields & SNAP_F_SESSIONS) && s->nsessions;
+    for (size_t k = 0; k < n; k++) {
+        if (k == 0 || v[k].session != v[k - 1].session) {
+            if (sessions_known && !snap_session(s, v[k].session))
+                chk_report_proc(c, v[k].idx, "a %s in session %ld, but no such session is "
+                                             "recorded",
+                                core->name, (long)v[k].session);
             continue;
+        }
         const struct snap_proc *first = &s->procs[v[k - 1].idx];
         if (core->per_session)
             chk_report_proc(c, v[k].idx, "another %s (pid %lu) already runs in session %ld",
@@ -194,8 +202,10 @@ void chk_rule_late(struct chk_ctx *c)
             if (ss && ss->create_time != WT_NONE && ss->create_time > ref) {
                 ref = ss->create_time;
                 what = "its session's creation";
+            } else if (p->session >= 2 && (!(s->fields & SNAP_F_SESSIONS) || ss)) {
+                continue; /* a later session whose creation time we do not know */
             } else if (p->session >= 2) {
-                continue; /* SESSION-UNEXPLAINED speaks about unknown sessions */
+                what = "the master smss, and no session explains it,";
             }
         }
         int64_t d = p->create_time - ref;

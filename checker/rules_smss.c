@@ -98,13 +98,15 @@ void chk_rule_smss_late(struct chk_ctx *c)
 
 void chk_rule_smss_session(struct chk_ctx *c)
 {
-    if (c->master < 0)
-        return;
-    int32_t ss = c->s->procs[c->master].session;
-    if (ss != SNAP_NO_SESSION && ss != 0)
-        chk_report_proc(c, (size_t)c->master, "the master smss runs in session %ld; it should "
-                                              "belong to no session",
+    /* Every smss that is not a per-session child claims to be a master. */
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        int32_t ss = c->s->procs[i].session;
+        if (c->kind[i] != c->k_smss || ss == SNAP_NO_SESSION || ss == 0 ||
+            chk_smss_is_child(c, i))
+            continue;
+        chk_report_proc(c, i, "a master smss in session %ld; the master belongs to no session",
                         (long)ss);
+    }
 }
 
 void chk_rule_smss_priority(struct chk_ctx *c)

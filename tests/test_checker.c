@@ -681,6 +681,28 @@ static void needs__fields_missing__rules_skipped(void **state)
     snap_release(&s);
 }
 
+/* A csrss/winlogon pair in a session nobody created: more instances than
+ * sessions, and a late start no session explains. */
+static void sessions__unknown_session__counts_and_late(void **state)
+{
+    (void)state;
+    struct snap s;
+    struct chk_findings f = {0};
+    normal_boot(&s);
+    session_fire(&s);
+    run(&s, NULL, &f);
+    assert_true(has_rule(&f, "SESSION-UNEXPLAINED"));
+    assert_true(has_rule(&f, "WINLOGON-INSTANCES"));
+    assert_true(has_rule(&f, "CSRSS-INSTANCES"));
+    assert_true(has_rule(&f, "WINLOGON-LATE"));
+    /* Without a session list the same processes cannot be judged. */
+    s.fields &= ~SNAP_F_SESSIONS;
+    run(&s, NULL, &f);
+    assert_int_equal(f.n, 0);
+    chk_findings_release(&f);
+    snap_release(&s);
+}
+
 static void config__filters__work(void **state)
 {
     (void)state;
@@ -876,6 +898,7 @@ int main(void)
         cmocka_unit_test(missing_fields__one_at_a_time__never_a_finding),
         cmocka_unit_test(missing_fields__bare_snapshot__no_crash),
         cmocka_unit_test(needs__fields_missing__rules_skipped),
+        cmocka_unit_test(sessions__unknown_session__counts_and_late),
         cmocka_unit_test(config__filters__work),
         cmocka_unit_test(lookalike__names__detected),
         cmocka_unit_test(path_norm__variants__agree),
