@@ -44,25 +44,31 @@ static int bad(const struct sim *sm, struct scn_loc loc, struct err *e, const ch
     return -1;
 }
 
-static int param_choice(const struct sim *sm, const struct scn_anomaly *an, const char *key,
-                        const char *const *choices, const char **out, struct err *e)
+/* The choices for `key` come from the type's own params text
+ * ("process=csrss.exe|wininit.exe ..."), the first being the default, so the
+ * catalogue row is the one place that says what a type accepts. */
+static int param_choice(struct sim *sm, const struct scn_anomaly *an, const struct anom_type *t,
+                        const char *key, const char **out, struct err *e)
 {
-    const struct scn_param *p = param(an, key);
-    if (!p) {
-        *out = choices[0];
+    *out = NULL;
+    char pat[32];
+    snprintf(pat, sizeof(pat), "%s=", key);
+    const char *list = strstr(t->params, pat);
+    if (!list)
         return 0;
-    }
-    char list[256] = "";
-    for (size_t i = 0; choices[i]; i++) {
-        if (!ascii_casecmp(p->value, choices[i])) {
-            *out = choices[i];
+    list += strlen(pat);
+    size_t len = strcspn(list, " ");
+    const struct scn_param *p = param(an, key);
+    for (const char *c = list; c < list + len;) {
+        size_t n = strcspn(c, "| ");
+        if (!p || (strlen(p->value) == n && !ascii_ncasecmp(p->value, c, n))) {
+            *out = arena_strndup(&sm->arena, c, n);
             return 0;
         }
-        size_t n = strlen(list);
-        snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", choices[i]);
+        c += n + (c[n] == '|');
     }
-    return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %s)", p->value,
-               list);
+    return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %.*s)", p->value,
+               (int)len, list);
 }
 
 static int param_str(const struct scn_anomaly *an, const char *key, const char *dflt,
@@ -230,15 +236,6 @@ static const char *core_cmd(const char *name, const char *image)
     return image;
 }
 
-static int core_prio(const char *name)
-{
-    if (!strcmp(name, "smss.exe"))
-        return 11;
-    if (!strcmp(name, "services.exe") || !strcmp(name, "lsass.exe"))
-        return 9;
-    return 13;
-}
-
 /* ---- the anomalies that act after boot (scheduled at st->at) ------------------------ */
 
 static void run_action(struct sim *sm, const struct action *a);
@@ -246,8 +243,10 @@ static void run_action(struct sim *sm, const struct action *a);
 static long spawn_core(struct sim *sm, int64_t t, long parent, struct pspec who,
                        const char *name, const char *image, int label)
 {
+    /* A copy started by a program gets the normal base priority 8: only smss
+     * and wininit raise their children's priority class (11, 13, 9). */
     struct pspec p = named(who, name, image, core_cmd(name, image));
-    p.prio = core_prio(name);
+    p.prio = 8;
     return sim_create(sm, t, parent, &p, label);
 }
 
@@ -306,14 +305,17 @@ static void do_lookalike(struct sim *sm, const struct anom_state *st, int64_t t)
 
 static void do_core_wrong_parent(struct sim *sm, const struct anom_state *st, int64_t t)
 {
-    struct sess *s = live_sess(sm, st->session);
-    long parent = !strcmp(st->parent, "explorer.exe") && s ? s->explorer
-                                                           : system_shell(sm, t, st->label);
+    long parent = system_shell(sm, t, st->label);
+    if (parent >= 0 && !strcmp(st->parent, "powershell.exe")) {
+        struct pspec ps = named(system_in(0), "powershell.exe",
+                                SYS32 "WindowsPowerShell\\v1.0\\powershell.exe",
+                                "powershell.exe -nop -w hidden");
+        parent = sim_create(sm, t + sim_rand_ms(sm, 100, 500), parent, &ps, st->label);
+    }
     if (parent < 0)
         return;
-    int32_t session = sm->procs[parent].session;
-    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), parent, system_in(session),
-                        st->process, core_image(sm, st->process), st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), parent, system_in(0), st->process,
+                        core_image(sm, st->process), st->label);
     target(sm, st->label, p);
 }
 
@@ -402,11 +404,6 @@ static void do_ppid_spoof(struct sim *sm, const struct anom_state *st, int64_t t
 
 /* ---- the catalogue ------------------------------------------------------------------- */
 
-static const char *const core_names[] = {"csrss.exe", "wininit.exe", "winlogon.exe",
-                                         "services.exe", "lsass.exe", NULL};
-static const char *const parents_user[] = {"cmd.exe", "explorer.exe", NULL};
-static const char *const spoof_parents[] = {"lsass.exe", "wininit.exe", "services.exe", NULL};
-
 /* prepare: validate parameters, create registry changes or boot hooks. A
  * type with `act` also runs at st->at. */
 static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
@@ -463,12 +460,11 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     int64_t dflt = 5 * WT_MIN;
     if (s1 && s1->logon != WT_NONE && s1->logon + WT_MIN > dflt)
         dflt = s1->logon + WT_MIN;
+    st->type = anom_find(an->type);
     if (param_dur(sm, an, "at", dflt, &at, e) < 0 ||
         param_session(sm, an, !strcmp(an->type, "core-late-start") ? 3 : 1, &st->session, e) < 0 ||
-        param_choice(sm, an, "process", core_names, &st->process, e) < 0 ||
-        param_choice(sm, an, "parent",
-                     !strcmp(an->type, "ppid-spoof") ? spoof_parents : parents_user, &st->parent,
-                     e) < 0 ||
+        param_choice(sm, an, st->type, "process", &st->process, e) < 0 ||
+        param_choice(sm, an, st->type, "parent", &st->parent, e) < 0 ||
         check_path(sm, an, "path", e) < 0)
         return -1;
     param_str(an, "path", "C:\\Windows\\Temp\\smss.exe", &st->path);
@@ -485,9 +481,6 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
         if (!strcmp(an->type, needs_desktop[i]) &&
             need_user(sm, an, st->session, at, e) < 0)
             return -1;
-    if (!strcmp(an->type, "core-wrong-parent") && !strcmp(st->parent, "explorer.exe") &&
-        need_user(sm, an, st->session, at, e) < 0)
-        return -1;
     if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
         return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
     if (sm->boot + at + 2 * WT_MIN > sm->end)
