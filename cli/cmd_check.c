@@ -172,6 +172,8 @@ static void human(struct report *rp, struct strbuf *sb, const struct snap *s,
 
 static int emit(struct report *rp, struct strbuf *sb)
 {
+    if (!sb->len)
+        return 0; /* an empty strbuf has no buffer at all */
     int ok = fwrite(sb->buf, 1, sb->len, rp->fp) == sb->len;
     sb_reset(sb);
     return ok ? 0 : -1;
