@@ -1,0 +1,560 @@
+/*
+ * test_readers: the real-data readers on the project's own fixtures
+ * (tests/fixtures/real-like: one per format and quirk, plus broken files)
+ * and, when ../shared/real exists, on the public EVTX files: each boot and
+ * RDP session must come out as the tree of ../shared/domain.md section 1.
+ * Run from the repository root (make test does).
+ */
+#include "../readers/readers.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define FIX "tests/fixtures/real-like/"
+#define REAL "../shared/real/"
+
+/* All snapshots of one input. */
+struct snaps {
+    struct snap s[16];
+    size_t n;
+    int rc;
+    struct err e;
+};
+
+static void load(struct snaps *out, const char *path, const char *fmt)
+{
+    memset(out, 0, sizeof(*out));
+    struct rd_stream *r = rd_open(path, fmt, &out->e);
+    if (!r) {
+        out->rc = -2;
+        return;
+    }
+    for (;;) {
+        if (out->n == ARRAY_SIZE(out->s))
+            break;
+        snap_init(&out->s[out->n]);
+        int rc = rd_next(r, &out->s[out->n], &out->e);
+        if (rc <= 0) {
+            snap_release(&out->s[out->n]);
+            out->rc = rc;
+            break;
+        }
+        out->n++;
+    }
+    rd_close(r);
+}
+
+static void unload(struct snaps *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        snap_release(&a->s[i]);
+    a->n = 0;
+}
+
+/* The process with this pid and name (the latest one when pids repeat). */
+static struct snap_proc *find(struct snap *s, uint32_t pid, const char *name)
+{
+    struct snap_proc *best = NULL;
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (s->procs[i].pid == pid &&
+            (!name || !ascii_casecmp(snap_proc_basename(&s->procs[i]), name)))
+            best = &s->procs[i];
+    return best;
+}
+
+static const struct snap_proc *parent_of(struct snap *s, uint32_t pid, const char *name)
+{
+    struct snap_proc *p = find(s, pid, name);
+    assert_non_null(p);
+    return snap_parent(s, p);
+}
+
+static void expect_error(const char *path, const char *fmt, const char *needle)
+{
+    struct snaps a;
+    load(&a, path, fmt);
+    assert_true(a.rc < 0);
+    if (!strstr(a.e.msg, needle))
+        fail_msg("error '%s' lacks '%s'", a.e.msg, needle);
+    unload(&a);
+}
+
+/* ---- Sysmon XML (wevtutil style) -------------------------------------- */
+
+static void sysmon_xml__two_boots_two_hosts__split_into_three_snapshots(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "sysmon_wevtutil.xml", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 3);
+    assert_string_equal(a.s[0].host, "HOSTA");
+    assert_string_equal(a.s[1].host, "HOSTA");
+    assert_string_equal(a.s[2].host, "HOSTB");
+    assert_string_equal(a.s[0].source, "sysmon-xml");
+    int64_t b1, b2;
+    assert_int_equal(wt_parse_iso("2024-05-01T08:00:01Z", &b1), 0);
+    assert_int_equal(wt_parse_iso("2024-05-02T09:00:01Z", &b2), 0);
+    assert_true(a.s[0].boot_time == b1);
+    assert_true(a.s[1].boot_time == b2);
+    /* at = the last record of that boot (the cmd.exe at 08:00:50). */
+    int64_t at;
+    assert_int_equal(wt_parse_iso("2024-05-01T08:00:50Z", &at), 0);
+    assert_true(a.s[0].at == at);
+    unload(&a);
+}
+
+static void sysmon_xml__boot__reconstructs_domain_tree(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "sysmon_wevtutil.xml", NULL);
+    struct snap *s = &a.s[0];
+    /* System (added: the kernel has no creation record) -> master smss. */
+    assert_string_equal(parent_of(s, 300, "smss.exe")->name, "System");
+    const struct snap_proc *m = find(s, 300, "smss.exe");
+    /* Session children of the master have exited; their children are
+     * orphans that still know the dead parent's creation time. */
+    struct snap_proc *c0 = find(s, 388, "smss.exe"), *c1 = find(s, 460, "smss.exe");
+    assert_ptr_equal(snap_parent(s, c0), m);
+    assert_true(c0->exit_time != WT_NONE && c1->exit_time != WT_NONE);
+    const char *kids[][2] = {{"396", "csrss.exe"}, {"468", "wininit.exe"}};
+    for (size_t i = 0; i < 2; i++) {
+        struct snap_proc *p = find(s, (uint32_t)strtoul(kids[i][0], NULL, 10), kids[i][1]);
+        assert_ptr_equal(snap_parent(s, p), c0);
+        assert_true(p->parent_create_time == c0->create_time);
+        assert_false(snap_parent_alive(s, p));
+    }
+    assert_ptr_equal(parent_of(s, 568, "winlogon.exe"), c1);
+    assert_ptr_equal(parent_of(s, 476, "csrss.exe"), c1);
+    struct snap_proc *wininit = find(s, 468, "wininit.exe");
+    assert_ptr_equal(parent_of(s, 584, "services.exe"), wininit);
+    assert_ptr_equal(parent_of(s, 616, "lsass.exe"), wininit);
+    /* Records out of order: wininit came before its parent in the file. */
+    assert_true(s->procs[0].pid == 4 && s->procs[1].pid == 300);
+    unload(&a);
+}
+
+static void sysmon_xml__quirks__kept_raw_and_honest(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "sysmon_wevtutil.xml", NULL);
+    struct snap *s = &a.s[0];
+    /* Duplicate lsass record dropped. */
+    size_t lsass = 0;
+    for (size_t i = 0; i < s->nprocs; i++)
+        lsass += s->procs[i].pid == 616;
+    assert_int_equal(lsass, 1);
+    /* %SystemRoot% and \SystemRoot\ stay as written; the checker normalises. */
+    assert_non_null(strstr(find(s, 396, "csrss.exe")->command_line, "%SystemRoot%"));
+    assert_string_equal(find(s, 300, "smss.exe")->command_line, "\\SystemRoot\\System32\\smss.exe");
+    /* "?" ParentImage and a parent missing from the log: an orphan. */
+    assert_null(parent_of(s, 2000, "svchost.exe"));
+    /* A record with only a pid and image: unknown stays unknown. */
+    struct snap_proc *cmd = find(s, 3000, "cmd.exe");
+    assert_null(cmd->command_line);
+    assert_null(cmd->user);
+    assert_int_equal(cmd->session, SNAP_NO_SESSION);
+    /* Sessions from TerminalSessionId; logons unknown, so no SESSIONS bit. */
+    assert_int_equal(s->nsessions, 2);
+    assert_false(s->fields & SNAP_F_SESSIONS);
+    assert_true(s->fields & SNAP_F_SESSION);
+    assert_true(s->fields & SNAP_F_EXIT);
+    assert_true(s->fields & SNAP_F_BOOT);
+    assert_int_equal(find(s, 300, "smss.exe")->logon_id, 0x3e7);
+    /* Sysmon 13 into Session Manager values; the Run key is not ours. */
+    assert_true(s->fields & SNAP_F_REGISTRY);
+    assert_int_equal(s->nregs, 2);
+    const struct snap_reg *be = snap_reg_find(
+        s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager", "BootExecute");
+    assert_non_null(be);
+    assert_string_equal(be->data[0], "autocheck autochk *");
+    const struct snap_reg *dw = snap_reg_find(
+        s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management",
+        "ClearPageFileAtShutdown");
+    assert_non_null(dw);
+    assert_int_equal(dw->type, SNAP_REG_DWORD);
+    assert_int_equal(dw->dword, 1);
+    /* HOSTB logs no exits: the bit stays off there. */
+    assert_false(a.s[2].fields & SNAP_F_EXIT);
+    unload(&a);
+}
+
+/* UTF-16LE with BOM, as Windows PowerShell 5.1 writes files. */
+static void write_utf16(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    fputc(0xff, out);
+    fputc(0xfe, out);
+    int c;
+    while ((c = fgetc(in)) != EOF) {
+        fputc(c, out);
+        fputc(0, out);
+    }
+    fclose(in);
+    fclose(out);
+}
+
+static void sysmon_xml__utf16__same_as_utf8(void **st)
+{
+    (void)st;
+    char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    write_utf16(FIX "sysmon_wevtutil.xml", tmp);
+    struct snaps a, b;
+    load(&a, FIX "sysmon_wevtutil.xml", NULL);
+    load(&b, tmp, NULL);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++)
+        assert_int_equal(a.s[i].nprocs, b.s[i].nprocs);
+    unload(&a);
+    unload(&b);
+    write_utf16(FIX "cim_ps51.json", tmp);
+    load(&b, tmp, NULL);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(b.n, 1);
+    unload(&b);
+    unlink(tmp);
+}
+
+/* ---- Security XML (evtxexport style) ----------------------------------- */
+
+static void security_xml__padded_hex_and_pid_reuse(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "security_evtxexport.xml", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 1);
+    struct snap *s = &a.s[0];
+    assert_string_equal(s->source, "security-xml");
+    /* 0x000000000000012c and 0x12c are the same pid. */
+    assert_non_null(find(s, 0x12c, "smss.exe"));
+    assert_ptr_equal(parent_of(s, 0x184, "smss.exe"), find(s, 0x12c, "smss.exe"));
+    assert_ptr_equal(parent_of(s, 0x248, "services.exe"), find(s, 0x1d4, "wininit.exe"));
+    assert_true(find(s, 0x184, "smss.exe")->exit_time != WT_NONE);
+    /* conhost started while the first 0x300 ran: that is its parent. */
+    struct snap_proc *cmd1 = find(s, 0x300, "cmd.exe");
+    assert_ptr_equal(parent_of(s, 0x310, "conhost.exe"), cmd1);
+    /* whoami started after it exited and before 0x300 was reused: gone. */
+    assert_null(parent_of(s, 0x320, "whoami.exe"));
+    assert_true(find(s, 0x320, "whoami.exe")->parent_create_time == WT_NONE);
+    /* Version 0 (no CommandLine field) and a record without the creator. */
+    assert_null(find(s, 0x400, "rundll32.exe")->command_line);
+    assert_int_equal(find(s, 0x410, "taskhost.exe")->ppid, 0);
+    /* Security has no session ids and no user of the new process. */
+    assert_false(s->fields & (SNAP_F_SESSION | SNAP_F_USER | SNAP_F_SESSIONS));
+    assert_true(s->fields & SNAP_F_IMAGE);
+    assert_true(s->fields & SNAP_F_BOOT);
+    unload(&a);
+}
+
+/* ---- NDJSON: NXLog and ECS --------------------------------------------- */
+
+static void nxlog__sysmon_and_security__separate_snapshots(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "nxlog.jsonl", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 2);
+    struct snap *sy = &a.s[0], *se = &a.s[1];
+    assert_string_equal(sy->source, "sysmon-ndjson");
+    assert_string_equal(se->source, "security-ndjson");
+    /* pids as numbers or strings */
+    assert_non_null(find(sy, 500, "smss.exe"));
+    assert_true(find(sy, 500, "smss.exe")->exit_time != WT_NONE);
+    /* Security EventTime is local (UTC-4 here): moved by @timestamp minus
+     * EventReceivedTime, to the same instant Sysmon saw. */
+    assert_true(se->boot_time == sy->boot_time);
+    /* Unresolved boot records: no creator pid; smss's parent is System,
+     * the child smss's the only smss alive. */
+    assert_int_equal(find(se, 0x190, "smss.exe")->ppid, 4);
+    assert_ptr_equal(parent_of(se, 0x1f4, "smss.exe"), find(se, 0x190, "smss.exe"));
+    assert_string_equal(find(se, 0x190, "smss.exe")->integrity, "System");
+    unload(&a);
+}
+
+static void ecs__winlogbeat__tree_and_fields(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "ecs.ndjson", "ecs");
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 2);
+    struct snap *s = &a.s[0];
+    assert_string_equal(s->host, "SRV1"); /* winlog.computer_name over host.name */
+    assert_ptr_equal(parent_of(s, 430, "winlogon.exe"), find(s, 420, "smss.exe"));
+    assert_true(find(s, 420, "smss.exe")->exit_time != WT_NONE);
+    assert_string_equal(find(s, 312, "smss.exe")->user, "NT AUTHORITY\\SYSTEM");
+    assert_int_equal(find(s, 430, "winlogon.exe")->session, 1);
+    struct snap *sec = &a.s[1];
+    assert_true(find(sec, 440, "userinit.exe")->exit_time != WT_NONE);
+    unload(&a);
+}
+
+/* ---- Volatility 3 ------------------------------------------------------- */
+
+static void vol3_csv__escaped_backslashes_and_dead_parents(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "vol3_pstree.csv", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 1);
+    struct snap *s = &a.s[0];
+    assert_string_equal(s->source, "vol3-csv");
+    assert_null(s->host);
+    assert_string_equal(find(s, 332, "smss.exe")->image,
+                        "\\Device\\HarddiskVolume3\\Windows\\System32\\smss.exe");
+    /* a quoted field with commas */
+    assert_non_null(strstr(find(s, 452, "csrss.exe")->command_line, "1024,20480,768"));
+    assert_ptr_equal(parent_of(s, 332, "smss.exe"), find(s, 4, "System"));
+    assert_null(parent_of(s, 452, "csrss.exe")); /* 444 exited long ago */
+    /* evil.exe claims wininit (552) but is older than it: not its child. */
+    assert_null(parent_of(s, 4444, "evil.exe"));
+    assert_true(find(s, 3556, "userinit.exe")->exit_time != WT_NONE);
+    assert_false(s->fields & (SNAP_F_USER | SNAP_F_BOOT | SNAP_F_SESSIONS));
+    assert_true(s->fields & SNAP_F_IMAGE);
+    unload(&a);
+}
+
+static void vol3_json__pslist_and_pstree_jsonl(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "vol3_pslist.json", NULL);
+    assert_int_equal(a.rc, 0);
+    struct snap *s = &a.s[0];
+    assert_int_equal(s->nprocs, 4);
+    assert_false(s->fields & SNAP_F_IMAGE); /* pslist has no path column */
+    assert_null(find(s, 332, "smss.exe")->image);
+    unload(&a);
+    load(&a, FIX "vol3_pstree.jsonl", NULL);
+    assert_int_equal(a.rc, 0);
+    s = &a.s[0];
+    assert_int_equal(s->nprocs, 4); /* __children flattened */
+    assert_ptr_equal(parent_of(s, 696, "lsass.exe"), find(s, 552, "wininit.exe"));
+    unload(&a);
+}
+
+/* ---- PowerShell Win32_Process ------------------------------------------ */
+
+static void cim__ps51_dates_and_pid_reuse(void **st)
+{
+    (void)st;
+    struct snaps a;
+    load(&a, FIX "cim_ps51.json", NULL);
+    assert_int_equal(a.rc, 0);
+    struct snap *s = &a.s[0];
+    assert_string_equal(s->host, "DESK5");
+    int64_t t;
+    assert_int_equal(wt_parse_iso("2024-09-24T04:00:01.5Z", &t), 0);
+    assert_true(find(s, 340, "smss.exe")->create_time == t);
+    assert_int_equal(find(s, 340, "smss.exe")->base_priority, 11);
+    /* csrss's parent 340 is the smss created before it, not the later
+     * notepad; notepad's claimed parent csrss is younger than it. */
+    assert_ptr_equal(parent_of(s, 600, "csrss.exe"), find(s, 340, "smss.exe"));
+    assert_null(parent_of(s, 340, "notepad.exe"));
+    /* csrss's path is hidden without elevation: no IMAGE claim. */
+    assert_false(s->fields & SNAP_F_IMAGE);
+    assert_true(s->fields & SNAP_F_PRIORITY);
+    unload(&a);
+    load(&a, FIX "cim_ps7_single.json", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(wt_parse_iso("2024-09-24T04:00:05.123456Z", &t), 0);
+    assert_true(a.s[0].procs[0].create_time == t); /* +02:00 applied */
+    assert_true(a.s[0].fields & SNAP_F_IMAGE);
+    unload(&a);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void errors__broken_inputs__clear_messages(void **st)
+{
+    (void)st;
+    expect_error(FIX "truncated.xml", NULL, "truncated.xml:3: event XML ends early");
+    expect_error(FIX "malformed.xml", NULL, "malformed.xml:2: invalid event XML");
+    expect_error(FIX "bad.jsonl", NULL, "bad.jsonl:3:");
+    expect_error(FIX "truncated.csv", NULL, "truncated.csv: row 3");
+    expect_error(FIX "badpid.csv", NULL, "row 2: PID 'four'");
+    expect_error(FIX "fake.evtx", NULL, "not a readable .evtx file");
+    expect_error(FIX "unknown.txt", NULL, "cannot tell the input format: expected an .evtx");
+    expect_error(FIX "native.json", NULL, "smsslab's own snapshot JSON");
+    expect_error(FIX "sysmon_wevtutil.xml", "evtx", "not a readable .evtx file");
+    expect_error(FIX "sysmon_wevtutil.xml", "yaml", "unknown input format 'yaml'");
+    expect_error(FIX "no-such-file.evtx", NULL, "cannot open");
+    expect_error(FIX "vol3_pstree.csv", "xml", "no process records found");
+}
+
+static void native__schema_prefix__detected(void **st)
+{
+    (void)st;
+    assert_true(rd_is_native(FIX "native.json"));
+    assert_false(rd_is_native(FIX "nxlog.jsonl"));
+    assert_false(rd_is_native(FIX "sysmon_wevtutil.xml"));
+}
+
+/* ---- ../shared/real ---------------------------------------------------- */
+
+static int have_real(void)
+{
+    if (access(REAL "evtx", R_OK) == 0)
+        return 1;
+    print_message("[  SKIP    ] ../shared/real is not present\n");
+    return 0;
+}
+
+/* The boot of privesc_unquoted_svc_sysmon_1_11.evtx (MSEDGEWIN10). */
+static void real__sysmon_boot__domain_tree(void **st)
+{
+    (void)st;
+    if (!have_real())
+        skip();
+    struct snaps a;
+    load(&a, REAL "evtx/privesc_unquoted_svc_sysmon_1_11.evtx", NULL);
+    assert_int_equal(a.rc, 0);
+    struct snap *s = NULL;
+    for (size_t i = 0; i < a.n; i++)
+        if (a.s[i].fields & SNAP_F_BOOT)
+            s = &a.s[i];
+    assert_non_null(s);
+    assert_string_equal(s->host, "MSEDGEWIN10");
+    const struct snap_proc *m = find(s, 300, "smss.exe");
+    assert_ptr_equal(snap_parent(s, m), find(s, 4, "System"));
+    assert_ptr_equal(parent_of(s, 328, "autochk.exe"), m);
+    struct snap_proc *c0 = find(s, 388, "smss.exe"), *c1 = find(s, 460, "smss.exe");
+    assert_ptr_equal(snap_parent(s, c0), m);
+    assert_ptr_equal(snap_parent(s, c1), m);
+    assert_ptr_equal(parent_of(s, 396, "csrss.exe"), c0);
+    assert_ptr_equal(parent_of(s, 468, "wininit.exe"), c0);
+    assert_ptr_equal(parent_of(s, 476, "csrss.exe"), c1);
+    assert_ptr_equal(parent_of(s, 568, "winlogon.exe"), c1);
+    assert_true(find(s, 568, "winlogon.exe")->parent_create_time == c1->create_time);
+    struct snap_proc *wi = find(s, 468, "wininit.exe");
+    assert_ptr_equal(parent_of(s, 584, "services.exe"), wi);
+    assert_ptr_equal(parent_of(s, 616, "lsass.exe"), wi);
+    assert_int_equal(find(s, 568, "winlogon.exe")->session, 1);
+    /* This Sysmon config logs no Event ID 5: exits unknown, not "alive". */
+    assert_false(s->fields & SNAP_F_EXIT);
+    unload(&a);
+}
+
+/* Two RDP sessions in DE_sysmon-3-rdp-tun.evtx: child smss of the master
+ * (pid 292, started before the log) -> csrss + winlogon, child exited. */
+static void real__sysmon_rdp__sessions(void **st)
+{
+    (void)st;
+    if (!have_real())
+        skip();
+    struct snaps a;
+    load(&a, REAL "evtx/DE_sysmon-3-rdp-tun.evtx", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 1);
+    struct snap *s = &a.s[0];
+    const uint32_t child[2] = {3444, 3064}, csrss[2] = {3344, 3204}, wl[2] = {2516, 2988};
+    for (int i = 0; i < 2; i++) {
+        struct snap_proc *c = find(s, child[i], "smss.exe");
+        assert_non_null(c);
+        assert_int_equal(c->ppid, 292);
+        assert_null(snap_parent(s, c)); /* the master is older than the log */
+        assert_true(c->exit_time != WT_NONE);
+        assert_ptr_equal(parent_of(s, csrss[i], "csrss.exe"), c);
+        assert_ptr_equal(parent_of(s, wl[i], "winlogon.exe"), c);
+        assert_false(snap_parent_alive(s, find(s, wl[i], "winlogon.exe")));
+        assert_int_equal(find(s, wl[i], "winlogon.exe")->session, c->session);
+    }
+    assert_int_equal(s->nsessions, 4);
+    unload(&a);
+}
+
+/* Security 4688 v1 of the same kind of RDP logons (DE_RDP_Tunnel_5156). */
+static void real__security_rdp__sessions(void **st)
+{
+    (void)st;
+    if (!have_real())
+        skip();
+    struct snaps a;
+    load(&a, REAL "evtx/DE_RDP_Tunnel_5156.evtx", NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 1);
+    struct snap *s = &a.s[0];
+    const uint32_t child[2] = {908, 1580}, csrss[2] = {2516, 2780}, wl[2] = {1208, 1896};
+    for (int i = 0; i < 2; i++) {
+        struct snap_proc *c = find(s, child[i], "smss.exe");
+        assert_non_null(c);
+        assert_int_equal(c->ppid, 292);
+        assert_ptr_equal(parent_of(s, csrss[i], "csrss.exe"), c);
+        assert_ptr_equal(parent_of(s, wl[i], "winlogon.exe"), c);
+    }
+    assert_false(s->fields & SNAP_F_SESSION);
+    unload(&a);
+}
+
+/* The same EVTX through evtxexport-like XML must give the same snapshots:
+ * both go through one XML code path. Also a truncated copy in /tmp: an
+ * error or fewer records, never a crash. */
+static void real__evtx_truncated__no_crash(void **st)
+{
+    (void)st;
+    if (!have_real())
+        skip();
+    char *buf;
+    size_t len;
+    struct err e;
+    assert_int_equal(read_file_all(REAL "evtx/privesc_unquoted_svc_sysmon_1_11.evtx",
+                                   (size_t)64 << 20, &buf, &len, &e),
+                     0);
+    char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    size_t cuts[] = {4096 + 100, 70000, len / 2, len - 1000};
+    for (size_t i = 0; i < ARRAY_SIZE(cuts); i++) {
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, buf, cuts[i], 0), (ssize_t)cuts[i]);
+        struct snaps a;
+        load(&a, tmp, NULL);
+        if (a.rc < 0)
+            assert_non_null(strstr(a.e.msg, tmp));
+        unload(&a);
+    }
+    close(fd);
+    unlink(tmp);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sysmon_xml__two_boots_two_hosts__split_into_three_snapshots),
+        cmocka_unit_test(sysmon_xml__boot__reconstructs_domain_tree),
+        cmocka_unit_test(sysmon_xml__quirks__kept_raw_and_honest),
+        cmocka_unit_test(sysmon_xml__utf16__same_as_utf8),
+        cmocka_unit_test(security_xml__padded_hex_and_pid_reuse),
+        cmocka_unit_test(nxlog__sysmon_and_security__separate_snapshots),
+        cmocka_unit_test(ecs__winlogbeat__tree_and_fields),
+        cmocka_unit_test(vol3_csv__escaped_backslashes_and_dead_parents),
+        cmocka_unit_test(vol3_json__pslist_and_pstree_jsonl),
+        cmocka_unit_test(cim__ps51_dates_and_pid_reuse),
+        cmocka_unit_test(errors__broken_inputs__clear_messages),
+        cmocka_unit_test(native__schema_prefix__detected),
+        cmocka_unit_test(real__sysmon_boot__domain_tree),
+        cmocka_unit_test(real__sysmon_rdp__sessions),
+        cmocka_unit_test(real__security_rdp__sessions),
+        cmocka_unit_test(real__evtx_truncated__no_crash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
