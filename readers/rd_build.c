@@ -432,6 +432,11 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
     if (boot) {
         s->boot_time = boot->t;
         fields |= SNAP_F_BOOT;
+        /* A forwarder that could not render the boot's records (NXLog in
+         * OTRF data: no creator pid) lost their exit records too, so the
+         * smss children would look alive: do not claim exits. */
+        if (boot->unresolved)
+            fields &= ~(uint32_t)SNAP_F_EXIT;
     }
     /* The kernel's System process has no creation record in any log; the
      * boot's smss record names it as parent, so put it in for the tree. */

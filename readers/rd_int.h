@@ -32,6 +32,7 @@ struct rd_ev {
     uint8_t src;                /* enum rd_src */
     uint8_t is_boot;            /* smss.exe started by System (4): a boot starts here */
     uint8_t has_ppid;
+    uint8_t unresolved;         /* a boot record the forwarder could not fully render */
     uint32_t pid, ppid;
     int64_t t;                  /* creation, exit or registry-set time; WT_NONE if unknown */
     int64_t exit_t;             /* process lists carry the exit in the same row */

@@ -309,6 +309,7 @@ static int security_create(struct rd_set *set, const struct rd_rec *r, struct er
     if (!ev.has_ppid && !ev.pimage && r->version >= 2) {
         ev.ppid = 4;
         ev.has_ppid = 1;
+        ev.unresolved = 1;
     }
     ev.is_boot = ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid &&
                  ev.ppid == 4;

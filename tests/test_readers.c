@@ -285,6 +285,8 @@ static void nxlog__sysmon_and_security__separate_snapshots(void **st)
     assert_int_equal(find(se, 0x190, "smss.exe")->ppid, 4);
     assert_ptr_equal(parent_of(se, 0x1f4, "smss.exe"), find(se, 0x190, "smss.exe"));
     assert_string_equal(find(se, 0x190, "smss.exe")->integrity, "System");
+    /* Unresolved boot records: their exits are lost too, so no EXIT claim. */
+    assert_false(se->fields & SNAP_F_EXIT);
     unload(&a);
 }
 
