@@ -65,6 +65,17 @@ void jw_strn(struct strbuf *sb, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i;
+        /* Eight bytes at a time while none needs escaping (SWAR: a byte is
+         * special if it is < 0x20, '"', '\\' or has the high bit set). */
+        while (run + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, p + run, 8);
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b) | v) & high)
+                break;
+            run += 8;
+        }
         while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
             run++;
         if (run > i) {

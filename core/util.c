@@ -65,7 +65,7 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elem)
     *cap = c;
 }
 
-void sb_grow(struct strbuf *sb, size_t extra)
+void sb_grow_slow(struct strbuf *sb, size_t extra)
 {
     if (sb->len + extra + 1 <= sb->cap)
         return;
@@ -79,24 +79,9 @@ void sb_grow(struct strbuf *sb, size_t extra)
     sb->cap = c;
 }
 
-void sb_add(struct strbuf *sb, const void *data, size_t n)
-{
-    sb_grow(sb, n);
-    memcpy(sb->buf + sb->len, data, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-}
-
 void sb_adds(struct strbuf *sb, const char *s)
 {
     sb_add(sb, s, strlen(s));
-}
-
-void sb_addc(struct strbuf *sb, char c)
-{
-    sb_grow(sb, 1);
-    sb->buf[sb->len++] = c;
-    sb->buf[sb->len] = '\0';
 }
 
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)

@@ -30,10 +30,28 @@ struct strbuf {
     size_t cap;
 };
 #define STRBUF_INIT {NULL, 0, 0}
-void sb_grow(struct strbuf *sb, size_t extra);
-void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_grow_slow(struct strbuf *sb, size_t extra);
+/* Make room for `extra` more bytes plus the terminating NUL. Inline: the
+ * writers call it for every field. */
+static inline void sb_grow(struct strbuf *sb, size_t extra)
+{
+    if (sb->len + extra + 1 > sb->cap)
+        sb_grow_slow(sb, extra);
+}
+static inline void sb_add(struct strbuf *sb, const void *data, size_t n)
+{
+    sb_grow(sb, n);
+    __builtin_memcpy(sb->buf + sb->len, data, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+static inline void sb_addc(struct strbuf *sb, char c)
+{
+    sb_grow(sb, 1);
+    sb->buf[sb->len++] = c;
+    sb->buf[sb->len] = '\0';
+}
 void sb_adds(struct strbuf *sb, const char *s);
-void sb_addc(struct strbuf *sb, char c);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_addu64(struct strbuf *sb, uint64_t v);

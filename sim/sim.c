@@ -231,9 +231,10 @@ static int reg_alive(const struct sim *sm, size_t i, int64_t at)
 
 long sim_reg_current(struct sim *sm, const char *key, const char *name, int64_t at)
 {
+    /* Names differ early, keys share a 50-byte prefix: compare names first. */
     for (size_t i = sm->nregs; i-- > 0;)
-        if (reg_alive(sm, i, at) && !ascii_casecmp(sm->regs[i].key, key) &&
-            !ascii_casecmp(sm->regs[i].name, name))
+        if (!ascii_casecmp(sm->regs[i].name, name) && reg_alive(sm, i, at) &&
+            !ascii_casecmp(sm->regs[i].key, key))
             return (long)i;
     return -1;
 }
