@@ -177,13 +177,20 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
     struct skel k;
     if (skeleton(name, &k) < 0 || k.n < 3)
         return 0;
+    /* The core names' skeletons never change: compute them once. */
+    static struct skel cores[32];
+    static int have_cores;
+    if (!have_cores) {
+        for (size_t i = 0; i < chk_ncores && i < ARRAY_SIZE(cores); i++)
+            skeleton(chk_cores[i].name, &cores[i]);
+        have_cores = 1;
+    }
     size_t best = SIZE_MAX;
     const char *best_name = NULL;
-    for (size_t i = 0; i < chk_ncores; i++) {
+    for (size_t i = 0; i < chk_ncores && i < ARRAY_SIZE(cores); i++) {
         if (!chk_cores[i].lookalike)
             continue;
-        struct skel t;
-        skeleton(chk_cores[i].name, &t);
+        const struct skel t = cores[i];
         size_t cap = t.n <= 5 ? 1 : 2;
         size_t d = osa(k.s, k.n, t.s, t.n, cap);
         if (d == 0) {

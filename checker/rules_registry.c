@@ -29,9 +29,12 @@ void chk_rule_winlogon_userinit(struct chk_ctx *c);
 /* Is key "<anything>\Control\Session Manager<sub>"? */
 static int key_is(const char *key, const char *tail, const char *sub)
 {
-    char want[256];
-    snprintf(want, sizeof(want), "%s%s", tail, sub);
-    return key && ascii_ends_with_case(key, want);
+    if (!key)
+        return 0;
+    size_t kl = strlen(key), sl = strlen(sub), tl = strlen(tail);
+    if (kl < sl + tl)
+        return 0;
+    return !ascii_casecmp(key + kl - sl, sub) && !ascii_ncasecmp(key + kl - sl - tl, tail, tl);
 }
 
 static int val_is(const struct snap_reg *r, const char *tail, const char *sub, const char *name)

@@ -6,15 +6,17 @@
 #include <string.h>
 
 #include "../checker/chk.h"
+#include "../sim/anomaly.h"
 #include "cli.h"
 
 const char cmd_explain_usage[] =
-    "usage: smsslab explain RULE-ID | PROCESS | registry\n"
+    "usage: smsslab explain RULE-ID | PROCESS | registry | ANOMALY\n"
     "\n"
     "Explain one rule (e.g. SMSS-PARENT) or the lesson for a process (e.g.\n"
     "smss.exe, lsass.exe, System): what is normal, what is unusual and why,\n"
     "and the ATT&CK techniques, from the same rows the checker runs.\n"
-    "'registry' explains the Session Manager and Winlogon values.\n"
+    "'registry' explains the Session Manager and Winlogon values; an anomaly id\n"
+    "(smsslab anomalies) gets its lesson and the rules that catch it.\n"
     "\n"
     "exit status: 0 ok, 2 unknown rule or process (the hint lists valid ones).\n";
 
@@ -56,6 +58,11 @@ int cmd_explain(int argc, char **argv)
     const char *what = argv[1];
     struct strbuf sb = STRBUF_INIT;
     const struct chk_rule *r = chk_rule_find(what);
+    /* Anomaly ids are lower case and may equal a rule id but for case
+     * (lsass-children vs LSASS-CHILDREN): an exact rule id wins, then the
+     * anomaly, then the rule id in any case. */
+    if (r && strcmp(r->id, what) && anom_find(what))
+        r = NULL;
     if (r) {
         explain_rule(&sb, r);
     } else if (chk_lesson_exists(what)) {
@@ -84,6 +91,26 @@ int cmd_explain(int argc, char **argv)
         }
         sb_addf(&sb, "techniques: %s\n", tech.len ? tech.buf : "-");
         sb_release(&tech);
+    } else if (anom_find(what)) {
+        const struct anom_type *a = anom_find(what);
+        sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n\ncaught by:\n\n", a->id, a->title,
+                a->lesson, a->technique);
+        /* The expected rules, each explained from its row. */
+        for (const char *t = a->rules; *t;) {
+            size_t n = strcspn(t, ", ");
+            char id[64];
+            snprintf(id, sizeof(id), "%.*s", (int)n, t);
+            const struct chk_rule *x = chk_rule_find(id);
+            if (x) {
+                explain_rule(&sb, x);
+                sb_addc(&sb, '\n');
+            } else if (n) {
+                sb_addf(&sb, "%s\n\n", id);
+            }
+            t += n;
+            while (*t == ',' || *t == ' ')
+                t++;
+        }
     } else {
         struct strbuf hint = STRBUF_INIT;
         lessons(&hint);
