@@ -596,6 +596,21 @@ static int read_body(struct ctx *c, const cJSON *o, long snap_idx)
     return 0;
 }
 
+/* Does the string cJSON failed in (it points just after the opening quote)
+ * run to the end of the window unclosed? */
+static int string_open(const char *b, size_t off, size_t avail)
+{
+    if (off >= avail || off == 0 || b[off - 1] != '"')
+        return 0;
+    for (size_t i = off; i < avail; i++) {
+        if (b[i] == '\\')
+            i++;
+        else if (b[i] == '"')
+            return 0;
+    }
+    return 1;
+}
+
 /* Parse the next document into r->doc. Returns 1, 0 at end, -1 on error. */
 static int next_doc(struct snap_reader *r, struct err *e)
 {
@@ -631,7 +646,10 @@ static int next_doc(struct snap_reader *r, struct err *e)
         if (!doc) {
             const char *ep = cJSON_GetErrorPtr();
             size_t off = (ep >= begin && ep <= begin + avail) ? (size_t)(ep - begin) : avail;
-            if (off + 1 >= avail && !r->eof) {
+            /* cJSON points at the start of what the window cut: a literal ("fa"
+             * of false) near the end, or the opening quote of a string that is
+             * not closed before the end. Either way: read more and retry. */
+            if ((off + 8 >= avail || string_open(begin, off, avail)) && !r->eof) {
                 if (avail >= MAX_DOC_BYTES) {
                     err_set(e, "%s: document %zu is larger than the limit of 1 GiB", r->name,
                             r->ndocs + 1);
