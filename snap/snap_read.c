@@ -191,8 +191,10 @@ static int get_int(struct ctx *c, const cJSON *v, int64_t lo, int64_t hi, int64_
         *out = none;
         return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-        v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+    /* Range before the cast: converting a double outside int64_t (1e23) is
+     * undefined behaviour. Every caller's range lies within +-2^53. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return fail(c, "expected an integer in range");
     *out = (int64_t)v->valuedouble;
     return 0;
@@ -528,7 +530,9 @@ static int read_header(struct ctx *c, const cJSON *doc)
         else if (!strcmp(k, "fields"))
             rc = read_fields(c, v, &s->fields);
         else if (!strcmp(k, "seed")) {
-            if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+            /* 2^64 and up would make the cast undefined behaviour. */
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+                v->valuedouble >= 18446744073709551616.0)
                 rc = fail(c, "expected a non-negative integer");
             else
                 s->seed = (uint64_t)v->valuedouble;
