@@ -104,7 +104,8 @@ test-e2e: $(BIN)
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory VARIANT=release all
-	@$(MAKE) --no-print-directory VARIANT=release O=build/release build/release/bench/bench_all
+	@$(MAKE) --no-print-directory VARIANT=release O=build/release \
+	  $(patsubst bench/%.c,build/release/bench/%,$(wildcard bench/*.c))
 	bench/run.sh build/release
 
 $(O)/bench/%: bench/%.c $(LIB)

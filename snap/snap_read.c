@@ -30,7 +30,8 @@ struct snap_reader {
     /* Position of buf[start] in the whole input, for line:col messages. */
     size_t line, col;
     size_t ndocs;
-    cJSON *doc;                 /* current document */
+    cJSON *doc;                 /* current document, allocated in docmem */
+    struct arena docmem;
     const cJSON *snaps;         /* its "snapshots" array, or NULL for a snapshot document */
     const cJSON *next_snap;
     int single_pending;         /* a snapshot document not yet returned */
@@ -75,9 +76,58 @@ void snap_reader_close(struct snap_reader *r)
         return;
     if (r->own_fp)
         fclose(r->fp);
-    cJSON_Delete(r->doc);
+    arena_release(&r->docmem);
     free(r->buf);
     free(r);
+}
+
+/* cJSON allocates every node and string with malloc; on our documents that
+ * was a third of the checker's time. While the reader parses, cJSON's
+ * allocations come from the reader's arena instead, and the whole tree goes
+ * at once when the next document starts. Every block carries a tag so that
+ * cJSON users elsewhere (readers/, corpus/) keep plain malloc/free through
+ * the same global hooks. The hooks are installed before main(), before any
+ * cJSON object exists, so no untagged block can ever reach hook_free. */
+#define TAG 16
+static struct arena *cjson_arena;
+
+static void *hook_malloc(size_t n)
+{
+    unsigned char *p;
+    if (cjson_arena) {
+        p = arena_alloc(cjson_arena, n + TAG);
+        p[0] = 1;
+    } else {
+        p = malloc(n + TAG);
+        if (!p)
+            return NULL;
+        p[0] = 0;
+    }
+    return p + TAG;
+}
+
+static void hook_free(void *q)
+{
+    if (!q)
+        return;
+    unsigned char *p = (unsigned char *)q - TAG;
+    if (p[0] == 0)
+        free(p);
+}
+
+__attribute__((constructor)) static void install_cjson_hooks(void)
+{
+    cJSON_Hooks h = {hook_malloc, hook_free};
+    cJSON_InitHooks(&h);
+}
+
+static cJSON *parse_doc(struct snap_reader *r, const char *begin, size_t n, const char **end)
+{
+    arena_reset(&r->docmem);
+    cjson_arena = &r->docmem;
+    cJSON *doc = cJSON_ParseWithLengthOpts(begin, n, end, 0);
+    cjson_arena = NULL;
+    return doc;
 }
 
 static const char *data(const struct snap_reader *r)
@@ -112,15 +162,14 @@ static size_t fill(struct snap_reader *r, size_t want)
 /* Advance line/col over consumed bytes. */
 static void advance(struct snap_reader *r, size_t n)
 {
-    const char *p = data(r) + r->start;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '\n') {
-            r->line++;
-            r->col = 1;
-        } else {
-            r->col++;
-        }
+    const char *p = data(r) + r->start, *end = p + n, *nl;
+    const char *last = NULL;
+    while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        r->line++;
+        last = nl;
+        p = nl + 1;
     }
+    r->col = last ? (size_t)(end - last) : r->col + n;
     r->start += n;
 }
 
@@ -150,11 +199,23 @@ struct ctx {
     struct snap_reader *r;
     struct snap *s;
     struct err *e;
+    /* Where we are, for messages only: composed when an error happens, so the
+     * hot path costs three stores instead of an snprintf per field. */
+    const char *prefix;
+    size_t idx;             /* SIZE_MAX: no index */
+    const char *key;
     char path[160];
 };
 
 static int fail(struct ctx *c, const char *what)
 {
+    if (c->prefix) {
+        if (c->idx == SIZE_MAX)
+            snprintf(c->path, sizeof(c->path), "%s", c->prefix);
+        else
+            snprintf(c->path, sizeof(c->path), "%s[%zu]%s%s", c->prefix, c->idx,
+                     c->key && *c->key ? "." : "", c->key ? c->key : "");
+    }
     err_set(c->e, "%s: document %zu: %s: %s", c->r->name, c->r->ndocs, c->path, what);
     return -1;
 }
@@ -203,8 +264,9 @@ static int get_int(struct ctx *c, const cJSON *v, int64_t lo, int64_t hi, int64_
 /* c->path = "PREFIX[i].key" (or "PREFIX[i]" for an empty key) for messages. */
 static void set_path(struct ctx *c, const char *prefix, size_t i, const char *key)
 {
-    snprintf(c->path, sizeof(c->path), "%s[%zu]%s%s", prefix, i, key && *key ? "." : "",
-             key ? key : "");
+    c->prefix = prefix;
+    c->idx = i;
+    c->key = key;
 }
 
 static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *prefix)
@@ -489,6 +551,7 @@ static int read_label(struct ctx *c, const cJSON *o, size_t idx)
 
 static int read_fields(struct ctx *c, const cJSON *arr, uint32_t *out)
 {
+    c->prefix = NULL;
     snprintf(c->path, sizeof(c->path), "fields");
     if (!cJSON_IsArray(arr))
         return fail(c, "expected an array of field names");
@@ -512,7 +575,8 @@ static int read_header(struct ctx *c, const cJSON *doc)
     for (const cJSON *v = doc->child; v; v = v->next) {
         const char *k = v->string;
         int rc = 0;
-        snprintf(c->path, sizeof(c->path), "%s", k);
+        c->prefix = k;
+        c->idx = SIZE_MAX;
         if (!strcmp(k, "source"))
             rc = get_str(c, v, &s->source);
         else if (!strcmp(k, "scenario"))
@@ -573,20 +637,23 @@ static int read_body(struct ctx *c, const cJSON *o, long snap_idx)
         int rc = 0;
         if (!strcmp(k, "processes")) {
             have_procs = 1;
-            snprintf(c->path, sizeof(c->path), "%s", "processes");
+            c->prefix = "processes";
+            c->idx = SIZE_MAX;
             if (!cJSON_IsArray(v))
                 return fail(c, "expected an array");
             size_t i = 0;
             for (const cJSON *x = v->child; x && !rc; x = x->next)
                 rc = read_proc(c, x, i++, pfmt);
         } else if (!strcmp(k, "registry")) {
-            snprintf(c->path, sizeof(c->path), "%s", "registry");
+            c->prefix = "registry";
+            c->idx = SIZE_MAX;
             if (!cJSON_IsArray(v))
                 return fail(c, "expected an array");
             size_t i = 0;
             for (const cJSON *x = v->child; x && !rc; x = x->next)
                 rc = read_reg(c, x, i++, rfmt);
         } else if (snap_idx >= 0 && !strcmp(k, "at")) {
+            c->prefix = NULL;
             snprintf(c->path, sizeof(c->path), "snapshots[%ld].at", snap_idx);
             rc = get_time(c, v, &c->s->at);
         }
@@ -594,7 +661,9 @@ static int read_body(struct ctx *c, const cJSON *o, long snap_idx)
             return -1;
     }
     if (!have_procs) {
-        snprintf(c->path, sizeof(c->path), "%s", snap_idx >= 0 ? "snapshots[].processes" : "processes");
+        c->prefix = NULL;
+        snprintf(c->path, sizeof(c->path), "%s",
+                 snap_idx >= 0 ? "snapshots[].processes" : "processes");
         return fail(c, "missing");
     }
     return 0;
@@ -618,8 +687,7 @@ static int string_open(const char *b, size_t off, size_t avail)
 /* Parse the next document into r->doc. Returns 1, 0 at end, -1 on error. */
 static int next_doc(struct snap_reader *r, struct err *e)
 {
-    cJSON_Delete(r->doc);
-    r->doc = NULL;
+    r->doc = NULL; /* its memory goes with the next parse_doc's arena_reset */
     r->snaps = r->next_snap = NULL;
     r->single_pending = 0;
     for (;;) {
@@ -636,14 +704,14 @@ static int next_doc(struct snap_reader *r, struct err *e)
         const char *begin = data(r) + r->start;
         size_t avail = r->len - r->start;
         const char *end = NULL;
-        cJSON *doc = cJSON_ParseWithLengthOpts(begin, avail, &end, 0);
+        cJSON *doc = parse_doc(r, begin, avail, &end);
         if (doc) {
             /* A number at the end of the window may continue in the next read. */
             if ((size_t)(end - begin) == avail && !r->eof && !cJSON_IsObject(doc)) {
                 cJSON_Delete(doc);
                 if (fill(r, avail) > 0)
                     continue;
-                doc = cJSON_ParseWithLengthOpts(data(r) + r->start, r->len - r->start, &end, 0);
+                doc = parse_doc(r, data(r) + r->start, r->len - r->start, &end);
                 begin = data(r) + r->start;
             }
         }
@@ -667,7 +735,7 @@ static int next_doc(struct snap_reader *r, struct err *e)
                 off = avail;
             where(r, off, &line, &col);
             err_set(e, "%s:%zu:%zu: %s", r->name, line, col,
-                    off >= avail ? "unexpected end of input (truncated JSON)"
+                    off + 1 >= avail ? "invalid or truncated JSON (the input ends here)"
                                  : "invalid JSON");
             return -1;
         }
@@ -725,7 +793,7 @@ int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
             return rc;
     }
     snap_reset(s);
-    struct ctx c = {r, s, e, ""};
+    struct ctx c = {.r = r, .s = s, .e = e};
     if (read_header(&c, r->doc) < 0)
         return -1;
     if (r->single_pending) {
@@ -738,6 +806,7 @@ int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
     const cJSON *o = r->next_snap;
     r->next_snap = o->next;
     if (!cJSON_IsObject(o)) {
+        c.prefix = NULL;
         snprintf(c.path, sizeof(c.path), "snapshots[%ld]", idx);
         return fail(&c, "expected an object");
     }
