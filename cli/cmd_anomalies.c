@@ -102,7 +102,7 @@ int cmd_anomalies(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'h')

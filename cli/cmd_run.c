@@ -36,7 +36,7 @@ int cmd_run(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+s:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': seed_arg = optarg; break;
         case 'o': out = optarg; break;

@@ -392,9 +392,7 @@ static void do_ppid_spoof(struct sim *sm, const struct anom_state *st, int64_t t
 {
     /* PROC_THREAD_ATTRIBUTE_PARENT_PROCESS: the recorded parent is whatever
      * the creator named -- here a core process that never starts such things. */
-    long parent = !strcmp(st->parent, "wininit.exe") ? sm->wininit
-                  : !strcmp(st->parent, "services.exe") ? sm->services
-                                                        : sm->lsass;
+    long parent = !strcmp(st->parent, "wininit.exe") ? sm->wininit : sm->lsass;
     if (parent < 0)
         return;
     struct pspec p = named(system_in(0), "rundll32.exe", SYS32 "rundll32.exe",

@@ -335,6 +335,15 @@ FX(lsass_child_miss)
     add(s, 5066, 684, "efsui.exe", S32 "efsui.exe", ALICE, 1, 8, 72000, 73000);
 }
 
+FX(wininit_child_fire)
+{
+    add(s, 5070, 528, "rundll32.exe", S32 "rundll32.exe", SYSTEM, 0, 8, 70000, -1);
+}
+FX(wininit_child_miss)
+{
+    add(s, 5070, 528, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 70000, 71000);
+    add(s, 5074, 528, "LsaIso.exe", S32 "lsaiso.exe", SYSTEM, 0, 9, 3070, -1);
+}
 FX(explorer_fire) { P(s, 3020)->user = SYSTEM, P(s, 3020)->sid = "S-1-5-18"; }
 FX(explorer_miss) { P(s, 3020)->user = "CORP\\SYSTEM"; }
 FX(core_path_fire) { P(s, 916)->image = "C:\\Users\\alice\\AppData\\Local\\Temp\\svchost.exe"; }
@@ -467,6 +476,7 @@ static const struct fixture fixtures[] = {
     {"LSASS-INSTANCES", lsass_inst_fire, lsass_inst_miss},
     {"LSASS-LATE", lsass_late_fire, lsass_late_miss},
     {"LSASS-CHILDREN", lsass_child_fire, lsass_child_miss},
+    {"WININIT-CHILDREN", wininit_child_fire, wininit_child_miss},
     {"EXPLORER-SYSTEM", explorer_fire, explorer_miss},
     {"CORE-PATH", core_path_fire, core_path_miss},
     {"LOOKALIKE-NAME", lookalike_fire, lookalike_miss},

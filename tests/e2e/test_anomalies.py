@@ -44,8 +44,11 @@ def round_trip(ctx, scenario):
         t = label["target"]
         key = ((t["pid"], t["create_time"]) if "pid" in t
                else (t["key"].lower(), t["name"].lower()))
-        got = fired.get(label["id"], {}).get(key, set())
-        assert got, f"{scenario}: label {label['id']} ({label['type']}) not found; fired {fired}"
+        on_target = fired.get(label["id"], {}).get(key, set())
+        assert on_target, (f"{scenario}: label {label['id']} ({label['type']}) not found on its "
+                           f"target; fired {fired}")
+        # The label's rules are those expected on every record carrying it.
+        got = set().union(*fired.get(label["id"], {}).values())
         assert got == set(label["rules"]), (
             f"{scenario}: label {label['id']} ({label['type']}): rules fired {sorted(got)}, "
             f"label says {sorted(label['rules'])}")
@@ -117,3 +120,26 @@ def test_docs_anomalies_md_is_generated(ctx):
     want = ctx.run("anomalies", "--format", "markdown", rc=0).stdout.decode()
     have = (ctx.root / "docs" / "anomalies.md").read_text()
     assert have == want, "docs/anomalies.md is stale: smsslab anomalies --format markdown > it"
+
+
+def test_every_process_and_parent_choice_round_trips(ctx):
+    """The label's expected rules hold for every choice a type offers."""
+    p = ctx.run("anomalies", "--format", "json", rc=0)
+    failures = []
+    for line in p.stdout.decode().splitlines():
+        a = json.loads(line)
+        for key in ("process", "parent"):
+            words = [w for w in a["params"].split() if w.startswith(key + "=")]
+            if not words:
+                continue
+            for choice in words[0].split("=", 1)[1].split("|"):
+                sc = ctx.tmp / f"{a['id']}-{key}-{choice}.yaml"
+                sc.write_text(
+                    "name: variant\nsessions:\n"
+                    "  - {id: 1, kind: console, user: CORP\\alice, logon: 35s}\n"
+                    f"anomalies:\n  - {{type: {a['id']}, {key}: {choice}}}\n")
+                try:
+                    round_trip(ctx, sc)
+                except AssertionError as e:
+                    failures.append(str(e))
+    assert not failures, "\n".join(failures)
