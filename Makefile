@@ -2,7 +2,7 @@
 #   make demo            build, simulate the default scenario, check it, render its tree
 #   make test            every unit and end-to-end test (installs missing Debian packages)
 #   make test VARIANT=san   the same under AddressSanitizer + UBSan
-#   make bench | fuzz | valgrind | format-check | clean
+#   make bench | fuzz | fuzz-ci | valgrind | test-compilers | format-check | clean
 # VARIANT=release|debug|san builds into build/$(VARIANT); O=DIR overrides the folder.
 
 VARIANT ?= release
@@ -23,6 +23,9 @@ else ifeq ($(VARIANT),debug)
 else ifeq ($(VARIANT),san)
   VFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   VLDFLAGS := -fsanitize=address,undefined
+  # Leaks fail the run too; every child the e2e tests start inherits these.
+  export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
+  export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 else
   $(error VARIANT must be release, debug or san)
 endif
@@ -50,7 +53,8 @@ LIB := $(O)/libsmsslab.a
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps deps-test demo test test-unit test-e2e bench fuzz valgrind format format-check \
+.PHONY: all deps deps-test demo test test-unit test-e2e bench fuzz fuzz-ci valgrind test-compilers \
+        format format-check \
         clean install
 .DELETE_ON_ERROR:
 
@@ -112,16 +116,29 @@ $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
 
+# Fuzzing (tests/fuzz/run.sh): clang + libFuzzer + ASan/UBSan into build/fuzz.
 FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 20
 fuzz:
 	@scripts/deps.sh fuzz
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
+fuzz-ci:
+	@scripts/deps.sh fuzz
+	tests/fuzz/run.sh $(FUZZ_CI_SECONDS)
 
+# Every unit test binary of a debug build under valgrind: any error or leak fails.
+VG_O ?= build/debug
+VG_TESTS := $(TEST_SRC:tests/%.c=$(VG_O)/tests/%)
 valgrind: deps-test
-	@$(MAKE) --no-print-directory VARIANT=debug all build/debug/tests/dummy 2>/dev/null || true
-	@$(MAKE) --no-print-directory VARIANT=debug all $(patsubst $(O)/%,build/debug/%,$(TEST_BIN))
-	@set -e; for t in $(patsubst $(O)/%,build/debug/%,$(TEST_BIN)); do \
-	  echo "== valgrind $$t"; valgrind -q --error-exitcode=99 --leak-check=full $$t; done
+	@command -v valgrind >/dev/null || { echo "valgrind: sudo apt-get install valgrind" >&2; exit 2; }
+	@$(MAKE) --no-print-directory VARIANT=debug O=$(VG_O) $(VG_TESTS)
+	@set -e; for t in $(VG_TESTS); do echo "== valgrind $$t"; \
+	  valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes $$t >/dev/null; done
+
+# gcc and clang builds must write byte-identical run documents (slow: two builds).
+test-compilers:
+	/usr/bin/python3 tests/e2e/compilers.py
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h)
