@@ -1,0 +1,141 @@
+/*
+ * corpus: labelled test data for other detectors, at scale. Sample i of a
+ * corpus is a randomised boot (OS, names, sessions, timing, hard negatives,
+ * anomalies drawn at an exact integer rate) whose seed depends only on the
+ * corpus seed and i, so any sharding gives the same bytes. Samples are
+ * written in the formats detectors read (native run JSON, Sysmon XML, ECS
+ * NDJSON, a pslist CSV), grouped many to a file, with a manifest of ground
+ * truth; corpus_score measures a detector against that truth.
+ * Layout and schemas: docs/corpus.md.
+ */
+#ifndef SMSS_CORPUS_H
+#define SMSS_CORPUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/util.h"
+#include "../sim/scn.h"
+#include "../sim/sim.h"
+
+enum corpus_format {
+    CORPUS_NATIVE = 1u << 0,
+    CORPUS_SYSMON = 1u << 1,
+    CORPUS_ECS = 1u << 2,
+    CORPUS_CSV = 1u << 3,
+    CORPUS_ALL = (1u << 4) - 1,
+};
+#define CORPUS_NFORMATS 4
+/* "native", "sysmon", "ecs", "csv": folder names too. */
+const char *corpus_format_name(unsigned bit_index);
+const char *corpus_format_ext(unsigned bit_index);
+
+#define CORPUS_MAX_N 1000000000000ULL
+#define CORPUS_PPM 1000000u
+
+struct corpus_opts {
+    uint64_t n, seed;
+    uint64_t shard, nshards;     /* this run writes the part files f with f % nshards == shard */
+    unsigned formats;            /* enum corpus_format bits */
+    uint32_t rate_ppm;           /* anomaly rate in parts per million */
+    const char *const *types;    /* anomaly types to draw from; NULL = the whole catalogue */
+    size_t ntypes;
+    uint64_t per_file;           /* samples per part file */
+    int resume;                  /* keep part files that already exist */
+    const char *dir;
+    /* Called after each part file with samples done so far (of this shard). */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+};
+
+struct corpus_stats {
+    uint64_t samples, parts, parts_skipped, anomalies;
+    uint64_t bytes[CORPUS_NFORMATS + 1]; /* per format, then the manifest */
+    int manifest_complete;       /* DIR/manifest.jsonl was assembled */
+};
+
+int corpus_parse_formats(const char *s, unsigned *out, struct err *e);
+/* "0.5", "1", "0", "0.000001", "25%": exact, into parts per million. */
+int corpus_parse_rate(const char *s, uint32_t *ppm, struct err *e);
+/* "K/M" with 0 <= K < M. */
+int corpus_parse_shard(const char *s, uint64_t *k, uint64_t *m, struct err *e);
+
+/* Generate (this shard of) the corpus into o->dir. */
+int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err *e);
+
+/* ---- one sample: used by corpus_run, the scorer and the tests ------------------ */
+
+uint64_t corpus_sample_seed(uint64_t corpus_seed, uint64_t index);
+/* Fill sc (scn_init'ed by the caller's scn_release/scn_init cycle: this
+ * function calls scn_init itself) with sample `index`'s randomised boot. */
+void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, uint32_t rate_ppm,
+                         const char *const *types, size_t ntypes);
+
+/* Derived per-sample data (parents, Sysmon record plan), reused across samples. */
+struct corpus_sample;
+struct corpus_sample *corpus_sample_new(void);
+void corpus_sample_free(struct corpus_sample *cs);
+/* Prepare the writers for a simulated sample (sm ran sc). */
+void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
+                           uint64_t index);
+
+/* The formats, appended to sb. Each ends with a newline. */
+void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb);
+/* One <Event> element per line (wevtutil qe /f:xml style); returns records written. */
+size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb);
+/* One ECS document per line; returns documents written. */
+size_t corpus_write_ecs(struct corpus_sample *cs, struct strbuf *sb);
+/* CSV rows (no header), one per process per snapshot; returns rows written. */
+size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb);
+extern const char corpus_csv_header[];
+
+/* Where a sample lives in one format's part file (1-based line, line count). */
+struct corpus_loc {
+    const char *file;
+    uint64_t line, lines;
+};
+/* The manifest line for the sample: parameters, labels with every record
+ * they touched, and where the sample lives in each written format. */
+void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned formats,
+                           const struct corpus_loc loc[CORPUS_NFORMATS]);
+
+/* Escaping, exposed for the tests: XML text/attribute content (one line:
+ * newlines become character references; characters XML 1.0 forbids and
+ * invalid UTF-8 become U+FFFD) and an RFC 4180 CSV field. */
+void corpus_xml_escape(struct strbuf *sb, const char *s);
+void corpus_csv_field(struct strbuf *sb, const char *s);
+/* CommandLineToArgvW splitting, as winlogbeat fills process.args. Calls
+ * fn for each argument (not NUL-terminated). */
+void corpus_split_args(const char *cmd, void (*fn)(void *ctx, const char *a, size_t n),
+                       void *ctx);
+
+/* ---- scoring --------------------------------------------------------------------- */
+
+struct corpus_truth;
+/* Load DIR/manifest.jsonl, or DIR/manifest/part-*.jsonl when it is absent. */
+struct corpus_truth *corpus_truth_load(const char *dir, struct err *e);
+void corpus_truth_free(struct corpus_truth *t);
+
+struct corpus_score;
+struct corpus_score *corpus_score_new(struct corpus_truth *t);
+void corpus_score_free(struct corpus_score *sc);
+/* Add detections from a JSONL file ("-" = stdin): our documented detection
+ * lines or smsslab check --format json lines. Returns 0 or -1 (e located). */
+int corpus_score_add_file(struct corpus_score *sc, const char *path, struct err *e);
+/* Add one detection line (for tests); lineno for messages. */
+int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t lineno,
+                          const char *line, size_t len, struct err *e);
+/* Run the built-in checker on every sample's native run document. */
+int corpus_score_run_checker(struct corpus_score *sc, const char *dir, struct err *e);
+
+struct corpus_result {
+    uint64_t labels, detected, alerts, tp, fp, duplicates, unmatched_samples;
+    double precision, recall, f1;
+};
+void corpus_score_result(const struct corpus_score *sc, struct corpus_result *r);
+/* Reports: a human table (missed and false alerts listed, at most max_list
+ * each) or one JSON document. */
+void corpus_score_report(const struct corpus_score *sc, struct strbuf *sb, int json,
+                         size_t max_list);
+
+#endif

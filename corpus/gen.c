@@ -1,0 +1,415 @@
+/*
+ * gen: one corpus sample's scenario, drawn from its own seed. Everything is
+ * chosen so the simulation is valid by construction: anomalies acting from a
+ * desktop get a session whose user is logged on (and still is) when they act,
+ * core-late-start gets a session nobody opens, a late master smss shifts the
+ * logons behind it. The preconditions mirror sim/anomaly.c (prep_* and
+ * need_user); a sample that fails to simulate is a bug here, and a test runs
+ * 10,000 samples to prove there are none.
+ *
+ * Streams: the sample seed comes from prng_child(corpus seed, index); inside
+ * the sample, separate child streams pick the machine, the sessions, the
+ * options and the anomalies, so adding a draw to one does not reshuffle the
+ * others. Probabilities are integers (per mille, parts per million).
+ */
+#include "corpus.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/prng.h"
+#include "../core/wtime.h"
+#include "../sim/anomaly.h"
+
+enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15 };
+
+static const char *const host_prefix[] = {"WS", "DESKTOP", "LAPTOP", "PC", "FIN", "HR", "DEV",
+                                          "OPS", "SALES", "ENG", "KIOSK", "LAB"};
+static const char *const server_prefix[] = {"SRV", "DC", "APP", "SQL", "FS", "RDS", "WEB"};
+static const char *const domains[] = {"CORP", "CONTOSO", "FABRIKAM", "NORTHWIND", "ACME",
+                                      "WOODGROVE", "TAILSPIN", "LITWARE", "WORKGROUP"};
+static const char *const users[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace",
+                                    "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy",
+                                    "rupert", "sybil", "trent", "victor", "walter", "svc_sql",
+                                    "adm_jdoe", "helpdesk", "j.smith", "m.garcia"};
+static const char *const shared_sections[] = {"1024,20480,1024", "1024,12288,512",
+                                              "1024,20480,2048", "1024,40960,768"};
+
+static const char *pick(struct prng *r, const char *const *v, size_t n)
+{
+    return v[prng_below(r, n)];
+}
+#define PICK(r, arr) pick((r), (arr), ARRAY_SIZE(arr))
+
+uint64_t corpus_sample_seed(uint64_t corpus_seed, uint64_t index)
+{
+    struct prng r;
+    prng_child(&r, corpus_seed, index);
+    return prng_next(&r);
+}
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+    struct strbuf sb = STRBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    return sb_detach(&sb, NULL);
+}
+
+static char *dur(int64_t us)
+{
+    char b[64];
+    wt_format_duration(us, b, sizeof(b));
+    return xstrdup(b);
+}
+
+/* ---- sessions ------------------------------------------------------------------- */
+
+static struct scn_session *add_session(struct scn *sc)
+{
+    sc->sessions = xrealloc(sc->sessions, (sc->nsessions + 1) * sizeof(*sc->sessions));
+    struct scn_session *s = &sc->sessions[sc->nsessions++];
+    memset(s, 0, sizeof(*s));
+    s->connect = s->logon = s->logoff = WT_NONE;
+    return s;
+}
+
+static char *user_name(struct prng *r, const struct scn *sc)
+{
+    return xprintf("%s\\%s", sc->domain, PICK(r, users));
+}
+
+/* Sessions: the console (a logon most of the time), then 0..3 extra ones
+ * (RDP mostly, fast user switching sometimes), some logging off. `shift`
+ * moves everything behind a late master smss. */
+static void gen_sessions(struct scn *sc, struct prng *r, int64_t shift)
+{
+    struct scn_session *c = &sc->sessions[0];
+    if (prng_chance(r, 85, 100)) {
+        c->user = user_name(r, sc);
+        c->logon = shift + prng_range(r, 25 * WT_SEC, 150 * WT_SEC);
+        if (prng_chance(r, 8, 100))
+            c->logoff = c->logon + prng_range(r, 10 * WT_MIN, 90 * WT_MIN);
+    }
+    int server = sc->os == SCN_OS_SERVER2022;
+    uint64_t extra = prng_below(r, server ? 5 : 3);
+    int32_t id = 2;
+    for (uint64_t i = 0; i < extra; i++) {
+        struct scn_session *s = add_session(sc);
+        s->id = id++;
+        s->kind = prng_chance(r, server ? 95 : 75, 100) ? SCN_SESS_RDP : SCN_SESS_CONSOLE;
+        s->user = user_name(r, sc);
+        s->logon = shift + prng_range(r, 3 * WT_MIN, 50 * WT_MIN);
+        if (prng_chance(r, 40, 100))
+            s->logoff = s->logon + prng_range(r, 5 * WT_MIN, 60 * WT_MIN);
+    }
+}
+
+/* A session whose user is logged on from `from` until at least `until`
+ * (a logoff ends the desktop the anomaly needs); -1 if none. */
+static int32_t desktop_session(const struct scn *sc, struct prng *r, int64_t *at)
+{
+    int32_t ok[SCN_MAX_SESSIONS + 1];
+    int64_t lo[SCN_MAX_SESSIONS + 1], hi[SCN_MAX_SESSIONS + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < sc->nsessions && n < ARRAY_SIZE(ok); i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        if (!s->user || s->logon == WT_NONE)
+            continue;
+        int64_t a = s->logon + 30 * WT_SEC;
+        if (a < 2 * WT_MIN)
+            a = 2 * WT_MIN;
+        int64_t b = s->logoff == WT_NONE ? a + 40 * WT_MIN : s->logoff - 3 * WT_MIN;
+        if (b <= a)
+            continue;
+        ok[n] = s->id, lo[n] = a, hi[n] = b;
+        n++;
+    }
+    if (!n)
+        return -1;
+    size_t k = (size_t)prng_below(r, n);
+    *at = prng_range(r, lo[k], hi[k]);
+    /* Whole milliseconds keep the manifest's durations short. */
+    *at -= *at % WT_MSEC;
+    return ok[k];
+}
+
+static int32_t unused_session(const struct scn *sc, struct prng *r)
+{
+    int32_t max = 1;
+    for (size_t i = 0; i < sc->nsessions; i++)
+        if (sc->sessions[i].id > max)
+            max = sc->sessions[i].id;
+    return max + 1 + (int32_t)prng_below(r, 4);
+}
+
+/* ---- anomalies ------------------------------------------------------------------ */
+
+static struct scn_anomaly *add_anomaly(struct scn *sc, const char *type)
+{
+    sc->anomalies = xrealloc(sc->anomalies, (sc->nanomalies + 1) * sizeof(*sc->anomalies));
+    struct scn_anomaly *a = &sc->anomalies[sc->nanomalies++];
+    memset(a, 0, sizeof(*a));
+    a->type = xstrdup(type);
+    a->id = xprintf("a%zu", sc->nanomalies);
+    return a;
+}
+
+static void param(struct scn_anomaly *a, const char *key, char *value /* owned */)
+{
+    a->params = xrealloc(a->params, (a->nparams + 1) * sizeof(*a->params));
+    struct scn_param *p = &a->params[a->nparams++];
+    memset(p, 0, sizeof(*p));
+    p->key = xstrdup(key);
+    p->value = value;
+}
+
+static const char *const bad_dirs[] = {"C:\\Windows\\Temp\\", "C:\\Users\\Public\\",
+                                       "C:\\ProgramData\\", "C:\\Windows\\System32\\spool\\"};
+static const char *const lookalikes[] = {"smmss.exe", "snss.exe", "smsss.exe", "smms.exe",
+                                         "\xd1\x95mss.exe" /* Cyrillic dze */};
+static const char *const boot_programs[] = {"BootExecuteNative.exe -q", "native_persist.exe",
+                                            "bootsvc /init", "ntcheck.exe -s"};
+static const char *const setup_programs[] = {"native_loader.exe", "setupsvc.exe /boot",
+                                             "ntupd.exe"};
+static const char *const dll_paths[] = {"C:\\Users\\Public\\certhook.dll",
+                                        "C:\\ProgramData\\appcert.dll",
+                                        "C:\\Windows\\Temp\\acdll.dll"};
+/* KnownDLLs value names spelled the same in the Windows 7 and 10 lists (sim/profile.c). */
+static const char *const known_entries[] = {"kernel32", "advapi32", "gdi32", "MSVCRT",
+                                            "NSI", "WS2_32", "SHELL32", "SHLWAPI"};
+static const char *const rename_targets[] = {"spoolsv.exe", "sethc.exe", "utilman.exe",
+                                             "osk.exe"};
+static const char *const subsystems[] = {"C:\\Windows\\System32\\psxss.exe",
+                                         "C:\\Windows\\System32\\os2ss.exe",
+                                         "C:\\ProgramData\\ssrv.exe"};
+static const char *const server_dlls[] = {"ServerDll=winsrvx,5", "ServerDll=csrext,6",
+                                          "ServerDll=basesrv2,7"};
+static const char *const kmode_drivers[] = {"\\SystemRoot\\System32\\win32kx.sys",
+                                            "\\SystemRoot\\System32\\drivers\\kmsvc.sys"};
+static const char *const shell_programs[] = {"C:\\Users\\Public\\shellhost.exe",
+                                             "C:\\ProgramData\\svc\\hostw.exe"};
+static const char *const userinit_programs[] = {"C:\\Users\\Public\\updater.exe",
+                                                "C:\\Windows\\Temp\\init.exe"};
+
+static int64_t after_boot_at(struct prng *r, int64_t shift)
+{
+    int64_t at = shift + prng_range(r, 2 * WT_MIN + WT_SEC, 45 * WT_MIN);
+    return at - at % WT_MSEC;
+}
+
+/* Types that need a logged-on desktop session (need_user in sim/anomaly.c). */
+static int needs_desktop(const char *t)
+{
+    return !strcmp(t, "smss-wrong-parent") || !strcmp(t, "smss-wrong-path") ||
+           !strcmp(t, "smss-wrong-user") || !strcmp(t, "core-wrong-session");
+}
+
+/* The catalogue row's "key=a|b|c" list: the choices the simulator accepts,
+ * so the generator follows the catalogue when it changes. Returns a random
+ * choice (owned), or NULL when the row has no such key. */
+static char *catalogue_choice(const struct anom_type *ty, const char *key, struct prng *r)
+{
+    char pat[32];
+    snprintf(pat, sizeof(pat), "%s=", key);
+    const char *p = ty->params;
+    for (; (p = strstr(p, pat)) != NULL; p++)
+        if (p == ty->params || p[-1] == ' ')
+            break;
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    size_t len = strcspn(p, " ");
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += p[i] == '|';
+    uint64_t k = prng_below(r, n);
+    const char *c = p;
+    while (k--)
+        c += strcspn(c, "|") + 1;
+    return xstrndup(c, strcspn(c, "| "));
+}
+
+static int accepts(const struct anom_type *ty, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = ty->params; (p = strstr(p, key)) != NULL; p++)
+        if ((p == ty->params || p[-1] == ' ') && p[n] == '=')
+            return 1;
+    return 0;
+}
+
+/* Draw valid parameters for type t. Returns 0, or -1 when this sample
+ * cannot host it (no desktop session): the caller gives it one. */
+static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t shift)
+{
+    const struct anom_type *ty = anom_find(t);
+    int64_t at = after_boot_at(r, shift);
+    int32_t sess = -1;
+    if (needs_desktop(t)) {
+        sess = desktop_session(sc, r, &at);
+        if (sess < 0)
+            return -1;
+    }
+    struct scn_anomaly *a = add_anomaly(sc, t);
+    char *process = catalogue_choice(ty, "process", r);
+    char *parent = catalogue_choice(ty, "parent", r);
+    if (process)
+        param(a, "process", process);
+    if (parent)
+        param(a, "parent", parent);
+    if (!strcmp(t, "smss-wrong-path")) {
+        param(a, "path", xprintf("%ssmss.exe", PICK(r, bad_dirs)));
+    } else if (!strcmp(t, "core-wrong-path")) {
+        param(a, "path", xprintf("%s%s", PICK(r, bad_dirs), process ? process : "lsass.exe"));
+    } else if (!strcmp(t, "smss-lookalike")) {
+        param(a, "name", xstrdup(PICK(r, lookalikes)));
+    } else if (!strcmp(t, "smss-late-master")) {
+        param(a, "delay", dur(shift));
+    } else if (!strcmp(t, "bootexecute-extra")) {
+        param(a, "program", xstrdup(PICK(r, boot_programs)));
+    } else if (!strcmp(t, "setupexecute-entry")) {
+        param(a, "program", xstrdup(PICK(r, setup_programs)));
+    } else if (!strcmp(t, "appcertdlls")) {
+        param(a, "dll", xstrdup(PICK(r, dll_paths)));
+    } else if (!strcmp(t, "knowndlls-changed")) {
+        param(a, "entry", xstrdup(PICK(r, known_entries)));
+        param(a, "dll", xprintf("%s%s.dll", prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "",
+                                prng_chance(r, 1, 2) ? "kernel33" : "ntdl1"));
+    } else if (!strcmp(t, "pending-rename-system32")) {
+        const char *b = PICK(r, rename_targets);
+        param(a, "source", xprintf("%s%s", PICK(r, bad_dirs), b));
+        param(a, "target", xprintf("C:\\Windows\\System32\\%s", b));
+    } else if (!strcmp(t, "subsystems-extra")) {
+        param(a, "program", xstrdup(PICK(r, subsystems)));
+    } else if (!strcmp(t, "subsystems-windows-changed")) {
+        param(a, "serverdll", xstrdup(PICK(r, server_dlls)));
+    } else if (!strcmp(t, "subsystems-kmode-changed")) {
+        param(a, "driver", xstrdup(PICK(r, kmode_drivers)));
+    } else if (!strcmp(t, "winlogon-shell")) {
+        param(a, "program", xstrdup(PICK(r, shell_programs)));
+    } else if (!strcmp(t, "winlogon-userinit")) {
+        param(a, "program", xstrdup(PICK(r, userinit_programs)));
+    }
+    if (accepts(ty, "session")) {
+        if (sess < 0 && !strcmp(t, "core-late-start"))
+            sess = unused_session(sc, r);
+        else if (sess < 0)
+            sess = sc->sessions[prng_below(r, sc->nsessions)].id;
+        param(a, "session", xprintf("%d", (int)sess));
+    }
+    if (accepts(ty, "at"))
+        param(a, "at", dur(at));
+    return 0;
+}
+
+static void gen_anomalies(struct scn *sc, struct prng *r, const char **chosen, size_t nchosen,
+                          int64_t shift)
+{
+    for (size_t i = 0; i < nchosen; i++)
+        if (gen_anomaly(sc, r, chosen[i], shift) < 0) {
+            /* No desktop for it: the console user logs on (and stays), so
+             * the drawn type is kept whatever --anomalies allows. */
+            struct scn_session *c = &sc->sessions[0];
+            if (!c->user)
+                c->user = user_name(r, sc);
+            c->logon = shift + prng_range(r, 25 * WT_SEC, 150 * WT_SEC);
+            c->logoff = WT_NONE;
+            gen_anomaly(sc, r, chosen[i], shift);
+        }
+}
+
+/* ---- the sample ------------------------------------------------------------------ */
+
+void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, uint32_t rate_ppm,
+                         const char *const *types, size_t ntypes)
+{
+    uint64_t seed = corpus_sample_seed(corpus_seed, index);
+    struct prng rm, rs, ro, ra, rr;
+    prng_child(&rm, seed, ST_MACHINE);
+    prng_child(&rs, seed, ST_SESS);
+    prng_child(&ro, seed, ST_OPT);
+    prng_child(&ra, seed, ST_ANOM);
+    prng_child(&rr, seed, ST_RATE);
+
+    scn_init(sc);
+    sc->seed = seed;
+    free(sc->file);
+    sc->file = xprintf("<sample %llu>", (unsigned long long)index);
+    sc->name = xprintf("corpus-sample-%llu", (unsigned long long)index);
+
+    /* Machine: OS weights 10% Windows 7, 50% 10, 25% 11, 15% Server 2022. */
+    uint64_t w = prng_below(&rm, 100);
+    sc->os = w < 10 ? SCN_OS_WIN7 : w < 60 ? SCN_OS_WIN10 : w < 85 ? SCN_OS_WIN11
+                                                                    : SCN_OS_SERVER2022;
+    free(sc->host);
+    free(sc->domain);
+    sc->host = xprintf("%s-%04u",
+                       sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix)
+                                                   : PICK(&rm, host_prefix),
+                       (unsigned)prng_below(&rm, 10000));
+    sc->domain = xstrdup(PICK(&rm, domains));
+    /* Boots spread over 2023-2025, at any microsecond. */
+    int64_t base = wt_days_from_civil(2023, 1, 1) * WT_DAY;
+    sc->boot_time = base + prng_range(&rm, 0, 3 * 365 * WT_DAY - 1);
+
+    /* Anomalies: decided first, because a late master shifts the sessions. */
+    const char *chosen[3];
+    size_t nchosen = 0;
+    if (prng_chance(&rr, rate_ppm, CORPUS_PPM)) {
+        uint64_t k = prng_below(&ra, 100);
+        size_t want = k < 70 ? 1 : k < 90 ? 2 : 3;
+        size_t pool = types ? ntypes : anom_count();
+        if (want > pool)
+            want = pool;
+        while (nchosen < want) {
+            uint64_t j = prng_below(&ra, pool);
+            const char *t = types ? types[j] : anom_get((size_t)j)->id;
+            int dup = 0;
+            for (size_t i = 0; i < nchosen; i++)
+                dup |= !strcmp(chosen[i], t);
+            if (!dup)
+                chosen[nchosen++] = t;
+        }
+    }
+    int64_t shift = 0;
+    for (size_t i = 0; i < nchosen; i++)
+        if (!strcmp(chosen[i], "smss-late-master")) {
+            shift = prng_range(&ra, 90, 600) * WT_SEC;
+            /* Its own label first keeps its delay parameter next to the draw. */
+        }
+
+    gen_sessions(sc, &rs, shift);
+
+    /* Hard negatives: normal variants that look odd, never labelled. */
+    int has_rdp = 0;
+    for (size_t i = 0; i < sc->nsessions; i++)
+        has_rdp |= sc->sessions[i].kind == SCN_SESS_RDP;
+    sc->opt.rdp_termsvcs_parent = has_rdp && prng_chance(&ro, 30, 100);
+    sc->opt.special_session = prng_chance(&ro, 10, 100);
+    if (sc->os == SCN_OS_WIN11)
+        sc->opt.win11_child_line = prng_chance(&ro, 80, 100);
+    sc->opt.pid_reuse = prng_chance(&ro, 90, 100);
+    if (prng_chance(&ro, 15, 100))
+        sc->opt.shared_section = xstrdup(PICK(&ro, shared_sections));
+    if (sc->os != SCN_OS_WIN7 && prng_chance(&ro, 15, 100))
+        sc->opt.credential_guard = 1;
+
+    /* Snapshots: before boot (the registry smss will read: a pending rename
+     * is only visible there), sometimes mid-boot, and at the end. */
+    free(sc->snapshots);
+    int mid = prng_chance(&ro, 20, 100);
+    sc->snapshots = xcalloc(3, sizeof(*sc->snapshots));
+    sc->nsnapshots = 0;
+    sc->snapshots[sc->nsnapshots++] = 0;
+    if (mid)
+        sc->snapshots[sc->nsnapshots++] = shift + 30 * WT_SEC;
+    sc->snapshots[sc->nsnapshots++] = SCN_AT_END;
+
+    gen_anomalies(sc, &ra, chosen, nchosen, shift);
+}

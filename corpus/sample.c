@@ -1,0 +1,958 @@
+/*
+ * sample: one simulated boot written in every corpus format from one record
+ * plan, so the formats cannot disagree -- the same processes, pids, times and
+ * images, the same Sysmon EventRecordIDs in the XML and in ECS
+ * winlog.record_id, and the manifest naming exactly those records.
+ *
+ * The plan: first an EID 13 record for each labelled registry value (written
+ * before this boot, during the compromise that planted it), then one EID 1
+ * per process creation and one EID 5 per exit, in the simulator's event
+ * order. Processes without an image file (System, Registry, MemCompression,
+ * Idle) are the kernel's and get no record, as in real Sysmon logs.
+ *
+ * Values Windows and Sysmon fix are copied from the real records in
+ * ../shared/real/formats (field names and order, System block, ProcessGuid
+ * and LogonGuid layout, unpadded hex as Windows renders it); values only a
+ * real file has (hashes, the ProcessGuid sequence part) are deterministic
+ * fakes derived from the sample's seed and the image path. docs/corpus.md
+ * lists which is which.
+ */
+#include "corpus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/jsonw.h"
+#include "../core/prng.h"
+#include "../core/wtime.h"
+#include "../sim/anomaly.h"
+
+enum { ST_SYSMON = 200 };
+
+struct rec {
+    int eid;                   /* 1, 5 or 13 */
+    long proc;                 /* index into sim procs (1, 5) */
+    long reg;                  /* index into lab.regs (13) */
+    int64_t utc, created;
+    uint64_t rid;
+    long event;                /* native event seq (1, 5), else -1 */
+    uint32_t writer_pid;       /* EID 13: the process that set the value */
+};
+
+struct corpus_sample {
+    const struct scn *sc;
+    const struct sim *sm;
+    uint64_t index;
+    long *parent;
+    size_t cap_parent;
+    struct rec *recs;
+    size_t nrecs, cap_recs;
+    uint32_t machine, sysmon_pid, sysmon_tid;
+    struct snap boot;          /* the snapshot at boot time: labels and the planted registry */
+    struct snap s;             /* scratch for CSV snapshots */
+    struct strbuf tmp;
+};
+
+struct corpus_sample *corpus_sample_new(void)
+{
+    struct corpus_sample *cs = xcalloc(1, sizeof(*cs));
+    snap_init(&cs->boot);
+    snap_init(&cs->s);
+    return cs;
+}
+
+void corpus_sample_free(struct corpus_sample *cs)
+{
+    if (!cs)
+        return;
+    free(cs->parent);
+    free(cs->recs);
+    snap_release(&cs->boot);
+    snap_release(&cs->s);
+    sb_release(&cs->tmp);
+    free(cs);
+}
+
+/* ---- the plan ---------------------------------------------------------------------- */
+
+static int by_pid_time(const struct snap_proc *a, uint32_t pid, int64_t t)
+{
+    return a->pid == pid && a->create_time == t;
+}
+
+void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
+                           uint64_t index)
+{
+    cs->sc = sc;
+    cs->sm = sm;
+    cs->index = index;
+    size_t np = sim_nprocs(sm);
+    XGROW(cs->parent, cs->cap_parent, np + 1);
+    /* Parents: the process with the recorded pid and creation time. Creation
+     * order makes the search short: the parent is always earlier. */
+    for (size_t i = 0; i < np; i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        cs->parent[i] = -1;
+        if (p->parent_create_time == WT_NONE)
+            continue;
+        for (size_t k = i; k-- > 0;)
+            if (by_pid_time(sim_proc(sm, k), p->ppid, p->parent_create_time)) {
+                cs->parent[i] = (long)k;
+                break;
+            }
+    }
+    int64_t boot = sim_boot_time(sm);
+    sim_snapshot(sm, boot, &cs->boot);
+
+    struct prng r;
+    prng_child(&r, sc->seed, ST_SYSMON);
+    cs->machine = (uint32_t)prng_next(&r);
+    cs->sysmon_pid = 4 * (uint32_t)prng_range(&r, 400, 900);
+    cs->sysmon_tid = 4 * (uint32_t)prng_range(&r, 300, 1500);
+    uint64_t rid = (uint64_t)prng_range(&r, 1000, 5000000);
+    cs->nrecs = 0;
+
+    /* EID 13: the planted values, set minutes to days before this boot. */
+    int64_t t = boot - prng_range(&r, 10 * WT_MIN, 3 * WT_DAY);
+    for (size_t i = 0; i < cs->boot.nregs; i++) {
+        if (!cs->boot.regs[i].anomaly)
+            continue;
+        XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+        struct rec *x = &cs->recs[cs->nrecs++];
+        t += prng_range(&r, WT_SEC, 90 * WT_SEC);
+        if (t >= boot)
+            t = boot - WT_SEC;
+        *x = (struct rec){13, -1, (long)i, t, t + prng_range(&r, 100, 3000), rid++, -1,
+                          4 * (uint32_t)prng_range(&r, 1000, 3000)};
+    }
+    /* Sysmon's service drains the driver's boot buffer some seconds in
+     * (MSEDGEWIN10 in ../shared/real: ~9 s), so boot records are written
+     * late; later ones within milliseconds. */
+    int64_t ready = boot + prng_range(&r, 7 * WT_SEC, 12 * WT_SEC);
+    int64_t last = WT_NONE;
+    size_t ne = sim_nevents(sm);
+    for (size_t i = 0; i < ne; i++) {
+        const struct sim_event *ev = sim_event(sm, i);
+        if (ev->type != SIM_EV_PROCESS_CREATE && ev->type != SIM_EV_PROCESS_EXIT)
+            continue;
+        if (ev->proc < 0 || !sim_proc(sm, (size_t)ev->proc)->image)
+            continue;
+        int64_t c = ev->time + prng_range(&r, 50, 3000);
+        if (c < ready)
+            c = ready + prng_range(&r, 0, 400);
+        if (last != WT_NONE && c <= last)
+            c = last + prng_range(&r, 1, 200);
+        last = c;
+        XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+        cs->recs[cs->nrecs++] = (struct rec){ev->type == SIM_EV_PROCESS_CREATE ? 1 : 5,
+                                             ev->proc, -1, ev->time, c, rid++, (long)i, 0};
+    }
+}
+
+/* ---- values derived for Sysmon -------------------------------------------------------- */
+
+static const char *const hexu = "0123456789ABCDEF";
+
+static void hex32_le(struct strbuf *sb, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned b = (v >> (8 * i)) & 0xff;
+        sb_addc(sb, hexu[b >> 4]);
+        sb_addc(sb, hexu[b & 15]);
+    }
+}
+
+static void hex4(struct strbuf *sb, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--)
+        sb_addc(sb, hexu[(v >> (4 * i)) & 15]);
+}
+
+/* {machine-TTTT-TTTT-0000-0010SSSSSSSS}: the layout of the real records
+ * (B764-5EA4 = 0x5EA4B764, the creation time in Unix seconds, low half
+ * first). S is a per-process sequence, little-endian like the original. */
+static void guid(struct strbuf *sb, uint32_t machine, int64_t t, const char *kind, uint32_t seq)
+{
+    uint32_t secs = (uint32_t)(t / WT_SEC);
+    sb_addc(sb, '{');
+    hex4(sb, machine >> 16);
+    hex4(sb, machine & 0xffff);
+    sb_addc(sb, '-');
+    hex4(sb, secs & 0xffff);
+    sb_addc(sb, '-');
+    hex4(sb, secs >> 16);
+    sb_adds(sb, "-0000-");
+    sb_adds(sb, kind);
+    hex32_le(sb, seq);
+    sb_addc(sb, '}');
+}
+
+static void proc_guid(const struct corpus_sample *cs, struct strbuf *sb, long idx)
+{
+    const struct snap_proc *p = sim_proc(cs->sm, (size_t)idx);
+    guid(sb, cs->machine, p->create_time, "0010", 0x1000u + (uint32_t)idx * 0x97u);
+}
+
+/* LogonGuid: "0020" then the LogonId, little-endian (real: 0020E7030000 for 0x3e7). */
+static void logon_guid(const struct corpus_sample *cs, struct strbuf *sb, uint64_t logon_id)
+{
+    guid(sb, cs->machine, sim_boot_time(cs->sm), "0020", (uint32_t)logon_id);
+}
+
+static uint64_t fnv_lower(const char *s, uint64_t h)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)ascii_lower(*s)) * 1099511628211ULL;
+    return h;
+}
+
+/* Fake but stable hashes: the same image path on the same OS always has
+ * the same SHA1/MD5/SHA256/IMPHASH, different paths differ. */
+static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char *image,
+                   int upper, const char *sep)
+{
+    uint64_t st = fnv_lower(image, fnv_lower(scn_os_name(cs->sc->os), 1469598103934665603ULL));
+    static const char *const names_u[] = {"SHA1=", "MD5=", "SHA256=", "IMPHASH="};
+    static const char *const names_l[] = {"sha1:", "md5:", "sha256:", "imphash:"};
+    static const int nhex[] = {40, 32, 64, 32};
+    const char *digits = upper ? hexu : "0123456789abcdef";
+    for (int k = 0; k < 4; k++) {
+        if (k)
+            sb_adds(sb, sep);
+        sb_adds(sb, upper ? names_u[k] : names_l[k]);
+        uint64_t v = 0;
+        for (int i = 0; i < nhex[k]; i++) {
+            if (i % 16 == 0)
+                v = splitmix64(&st);
+            sb_addc(sb, digits[(v >> (4 * (i % 16))) & 15]);
+        }
+    }
+}
+
+/* Version resources of the Windows binaries the simulator runs. Descriptions
+ * of smss.exe and winlogon.exe are from the real records; the others are the
+ * descriptions Windows shows for these files; OriginalFileName is the file's
+ * name except where Sigma rules quote it (EXPLORER.EXE, Cmd.Exe, RUNDLL32.EXE). */
+struct vinfo {
+    const char *name, *description, *original;
+};
+static const struct vinfo vinfos[] = {
+    {"smss.exe", "Windows Session Manager", "smss.exe"},
+    {"csrss.exe", "Client Server Runtime Process", "csrss.exe"},
+    {"wininit.exe", "Windows Start-Up Application", "wininit.exe"},
+    {"winlogon.exe", "Windows Logon Application", "winlogon.exe"},
+    {"services.exe", "Services and Controller app", "services.exe"},
+    {"lsass.exe", "Local Security Authority Process", "lsass.exe"},
+    {"svchost.exe", "Host Process for Windows Services", "svchost.exe"},
+    {"autochk.exe", "Auto Check Utility", "autochk.exe"},
+    {"LogonUI.exe", "Windows Logon User Interface Host", "LogonUI.exe"},
+    {"dwm.exe", "Desktop Window Manager", "dwm.exe"},
+    {"fontdrvhost.exe", "Usermode Font Driver Host", "fontdrvhost.exe"},
+    {"userinit.exe", "Userinit Logon Application", "userinit.exe"},
+    {"explorer.exe", "Windows Explorer", "EXPLORER.EXE"},
+    {"cmd.exe", "Windows Command Processor", "Cmd.Exe"},
+    {"rundll32.exe", "Windows host process (Rundll32)", "RUNDLL32.EXE"},
+    {"spoolsv.exe", "Spooler SubSystem App", "spoolsv.exe"},
+    {"rdpclip.exe", "RDP Clipboard Monitor", "rdpclip.exe"},
+    {"lsm.exe", "Local Session Manager Service", "lsm.exe"},
+    {"LsaIso.exe", "Credential Guard & Key Guard", "LsaIso.exe"},
+};
+
+static const struct vinfo *vinfo_of(const char *image)
+{
+    const char *b = image ? strrchr(image, '\\') : NULL;
+    b = b ? b + 1 : image;
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(vinfos); i++)
+        if (!ascii_casecmp(vinfos[i].name, b))
+            return &vinfos[i];
+    return NULL;
+}
+
+/* Win7 and Win10 strings are from the real records; Win11 22H2 is build
+ * 22621 and Server 2022 build 20348. */
+static const char *file_version(enum scn_os os)
+{
+    switch (os) {
+    case SCN_OS_WIN7: return "6.1.7601.17514 (win7sp1_rtm.101119-1850)";
+    case SCN_OS_WIN11: return "10.0.22621.1 (WinBuild.160101.0800)";
+    case SCN_OS_SERVER2022: return "10.0.20348.1 (WinBuild.160101.0800)";
+    default: return "10.0.17763.1131 (WinBuild.160101.0800)";
+    }
+}
+
+static const char *basename_of(const struct snap_proc *p)
+{
+    return snap_proc_basename(p);
+}
+
+/* ---- Sysmon XML ------------------------------------------------------------------------ */
+
+/* SystemTime with 100 ns resolution as Windows renders it (9 digits). */
+static void system_time(struct strbuf *sb, int64_t t)
+{
+    char iso[WT_ISO_LEN];
+    size_t n = wt_format_iso(t, iso);
+    sb_add(sb, iso, n - 1);       /* without the Z */
+    sb_addc(sb, (char)('0' + (unsigned)(t % 7 + 1)));
+    sb_adds(sb, "00Z");
+}
+
+static void utc_time(struct strbuf *sb, int64_t t)
+{
+    char b[WT_SYSMON_LEN];
+    sb_add(sb, b, wt_format_sysmon(t, b));
+}
+
+static void xdata(struct strbuf *sb, const char *name, const char *v)
+{
+    sb_adds(sb, "<Data Name=\"");
+    sb_adds(sb, name);
+    if (!v) {
+        sb_adds(sb, "\"/>");
+        return;
+    }
+    sb_adds(sb, "\">");
+    corpus_xml_escape(sb, v);
+    sb_adds(sb, "</Data>");
+}
+
+static void xdata_u(struct strbuf *sb, const char *name, uint64_t v)
+{
+    sb_adds(sb, "<Data Name=\"");
+    sb_adds(sb, name);
+    sb_adds(sb, "\">");
+    sb_addu64(sb, v);
+    sb_adds(sb, "</Data>");
+}
+
+static void xdata_sb(struct strbuf *sb, const char *name, struct strbuf *v)
+{
+    sb_adds(sb, "<Data Name=\"");
+    sb_adds(sb, name);
+    sb_adds(sb, "\">");
+    corpus_xml_escape(sb, v->buf);
+    sb_adds(sb, "</Data>");
+    sb_reset(v);
+}
+
+static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
+    sb_adds(sb, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
+                "<Provider Name=\"Microsoft-Windows-Sysmon\" "
+                "Guid=\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\"/><EventID>");
+    sb_addu64(sb, (uint64_t)x->eid);
+    sb_adds(sb, "</EventID><Version>");
+    sb_addu64(sb, (uint64_t)version[x->eid]);
+    sb_adds(sb, "</Version><Level>4</Level><Task>");
+    sb_addu64(sb, (uint64_t)x->eid);
+    sb_adds(sb, "</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords>"
+                "<TimeCreated SystemTime=\"");
+    system_time(sb, x->created);
+    sb_adds(sb, "\"/><EventRecordID>");
+    sb_addu64(sb, x->rid);
+    sb_adds(sb, "</EventRecordID><Correlation/><Execution ProcessID=\"");
+    sb_addu64(sb, cs->sysmon_pid);
+    sb_adds(sb, "\" ThreadID=\"");
+    sb_addu64(sb, cs->sysmon_tid);
+    sb_adds(sb, "\"/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>");
+    corpus_xml_escape(sb, cs->sc->host);
+    sb_adds(sb, "</Computer><Security UserID=\"S-1-5-18\"/></System><EventData>");
+}
+
+static void hexid(struct strbuf *sb, uint64_t v)
+{
+    sb_addf(sb, "0x%llx", (unsigned long long)v); /* Windows: no zero padding */
+}
+
+/* TargetObject: Sysmon shortens HKEY_LOCAL_MACHINE to HKLM, as our keys are. */
+static void reg_target(struct strbuf *sb, const struct snap_reg *g)
+{
+    sb_adds(sb, g->key);
+    sb_addc(sb, '\\');
+    sb_adds(sb, g->name);
+}
+
+static void reg_details(struct strbuf *sb, const struct snap_reg *g)
+{
+    if (g->type == SNAP_REG_DWORD) {
+        sb_addf(sb, "DWORD (0x%08x)", g->dword);
+        return;
+    }
+    for (uint32_t i = 0; i < g->ndata; i++) {
+        if (i)
+            sb_addc(sb, ' ');
+        sb_adds(sb, g->data[i]);
+    }
+}
+
+static void write_rec_xml(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    struct strbuf *t = &cs->tmp;
+    sb_reset(t);
+    sys_block(cs, sb, x);
+    xdata(sb, "RuleName", NULL);
+    if (x->eid == 13) {
+        const struct snap_reg *g = &cs->boot.regs[x->reg];
+        xdata(sb, "EventType", "SetValue");
+        utc_time(t, x->utc);
+        xdata_sb(sb, "UtcTime", t);
+        guid(t, cs->machine, x->utc, "0010", 0x80000u + (uint32_t)x->reg);
+        xdata_sb(sb, "ProcessGuid", t);
+        xdata_u(sb, "ProcessId", x->writer_pid);
+        xdata(sb, "Image", "C:\\Windows\\system32\\reg.exe");
+        reg_target(t, g);
+        xdata_sb(sb, "TargetObject", t);
+        reg_details(t, g);
+        xdata_sb(sb, "Details", t);
+        xdata(sb, "User", "NT AUTHORITY\\SYSTEM");
+        sb_adds(sb, "</EventData></Event>\n");
+        return;
+    }
+    const struct snap_proc *p = sim_proc(cs->sm, (size_t)x->proc);
+    utc_time(t, x->utc);
+    xdata_sb(sb, "UtcTime", t);
+    proc_guid(cs, t, x->proc);
+    xdata_sb(sb, "ProcessGuid", t);
+    xdata_u(sb, "ProcessId", p->pid);
+    xdata(sb, "Image", p->image);
+    if (x->eid == 5) {
+        xdata(sb, "User", p->user);
+        sb_adds(sb, "</EventData></Event>\n");
+        return;
+    }
+    const struct vinfo *vi = vinfo_of(p->image);
+    xdata(sb, "FileVersion", vi ? file_version(cs->sc->os) : "-");
+    xdata(sb, "Description", vi ? vi->description : "-");
+    xdata(sb, "Product", vi ? "Microsoft\xc2\xae Windows\xc2\xae Operating System" : "-");
+    xdata(sb, "Company", vi ? "Microsoft Corporation" : "-");
+    xdata(sb, "OriginalFileName", vi ? vi->original : "-");
+    xdata(sb, "CommandLine", p->command_line);
+    xdata(sb, "CurrentDirectory", p->cwd ? p->cwd : "C:\\Windows\\system32\\");
+    xdata(sb, "User", p->user);
+    logon_guid(cs, t, p->logon_id);
+    xdata_sb(sb, "LogonGuid", t);
+    hexid(t, p->logon_id);
+    xdata_sb(sb, "LogonId", t);
+    xdata_u(sb, "TerminalSessionId", p->session < 0 ? 0 : (uint64_t)p->session);
+    xdata(sb, "IntegrityLevel", p->integrity ? p->integrity : "System");
+    hashes(cs, t, p->image, 1, ",");
+    xdata_sb(sb, "Hashes", t);
+    long pi = cs->parent[x->proc];
+    if (pi >= 0) {
+        const struct snap_proc *q = sim_proc(cs->sm, (size_t)pi);
+        proc_guid(cs, t, pi);
+        xdata_sb(sb, "ParentProcessGuid", t);
+        xdata_u(sb, "ParentProcessId", q->pid);
+        /* Kernel processes have no image: Sysmon writes the name and '?'. */
+        xdata(sb, "ParentImage", q->image ? q->image : q->name);
+        xdata(sb, "ParentCommandLine", q->image ? q->command_line : "?");
+        xdata(sb, "ParentUser", q->user);
+    } else {
+        xdata(sb, "ParentProcessGuid", "{00000000-0000-0000-0000-000000000000}");
+        xdata_u(sb, "ParentProcessId", p->ppid);
+        xdata(sb, "ParentImage", "?");
+        xdata(sb, "ParentCommandLine", "?");
+        xdata(sb, "ParentUser", "-");
+    }
+    sb_adds(sb, "</EventData></Event>\n");
+}
+
+size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb)
+{
+    for (size_t i = 0; i < cs->nrecs; i++)
+        write_rec_xml(cs, sb, &cs->recs[i]);
+    return cs->nrecs;
+}
+
+/* ---- ECS (winlogbeat's Sysmon module) ------------------------------------------------- */
+
+static void ts_ms(struct strbuf *sb, int64_t t)
+{
+    char iso[WT_ISO_LEN];
+    wt_format_iso(t, iso);
+    /* "2024-05-01T08:00:03.284512Z" -> "2024-05-01T08:00:03.284Z" */
+    sb_addc(sb, '"');
+    sb_add(sb, iso, 23);
+    sb_adds(sb, "Z\"");
+}
+
+struct args_ctx {
+    struct strbuf *sb;
+    size_t n;
+};
+
+static void arg_cb(void *ctx, const char *a, size_t n)
+{
+    struct args_ctx *c = ctx;
+    if (c->n++)
+        sb_addc(c->sb, ',');
+    jw_strn(c->sb, a, n);
+}
+
+static void args(struct strbuf *sb, const char *cmd)
+{
+    struct args_ctx c = {sb, 0};
+    sb_adds(sb, "\"args\":[");
+    corpus_split_args(cmd, arg_cb, &c);
+    sb_adds(sb, "],\"args_count\":");
+    sb_addu64(sb, c.n);
+}
+
+/* "DOMAIN\name" -> the two halves. */
+static void split_user(const char *u, const char **dom, size_t *dlen, const char **name)
+{
+    const char *bs = u ? strchr(u, '\\') : NULL;
+    *dom = bs ? u : NULL;
+    *dlen = bs ? (size_t)(bs - u) : 0;
+    *name = bs ? bs + 1 : u;
+}
+
+static void winlog_common(const struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    static const char *const task[] = {[1] = "Process Create (rule: ProcessCreate)",
+                                       [5] = "Process terminated (rule: ProcessTerminate)",
+                                       [13] = "Registry value set (rule: RegistryEvent)"};
+    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
+    sb_adds(sb, "\"channel\":\"Microsoft-Windows-Sysmon/Operational\"");
+    jw_kstr(sb, "computer_name", cs->sc->host);
+    sb_addf(sb, ",\"event_id\":\"%d\",\"opcode\":\"Info\",\"process\":{\"pid\":%u,"
+                "\"thread\":{\"id\":%u}},\"provider_guid\":"
+                "\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\","
+                "\"provider_name\":\"Microsoft-Windows-Sysmon\",\"record_id\":\"",
+            x->eid, cs->sysmon_pid, cs->sysmon_tid);
+    sb_addu64(sb, x->rid);
+    sb_addf(sb, "\",\"task\":\"%s\",\"user\":{\"domain\":\"NT AUTHORITY\","
+                "\"identifier\":\"S-1-5-18\",\"name\":\"SYSTEM\",\"type\":\"Well Known Group\"},"
+                "\"version\":%d",
+            task[x->eid], version[x->eid]);
+}
+
+static void user_obj(struct strbuf *sb, const char *user)
+{
+    const char *dom, *name;
+    size_t dl;
+    split_user(user, &dom, &dl, &name);
+    sb_adds(sb, ",\"user\":{");
+    if (dom) {
+        sb_adds(sb, "\"domain\":");
+        jw_strn(sb, dom, dl);
+        sb_addc(sb, ',');
+    }
+    /* winlogbeat's golden: user.id is the event's Security UserID. */
+    sb_adds(sb, "\"id\":\"S-1-5-18\"");
+    jw_kstr(sb, "name", name);
+    sb_addc(sb, '}');
+}
+
+static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    struct strbuf *t = &cs->tmp;
+    sb_adds(sb, "{\"@timestamp\":");
+    ts_ms(sb, x->utc);
+    sb_adds(sb, ",\"ecs\":{\"version\":\"8.17.0\"},\"event\":{");
+    if (x->eid == 1)
+        sb_adds(sb, "\"action\":\"Process creation\",\"category\":[\"process\"],\"code\":\"1\","
+                    "\"kind\":\"event\",\"module\":\"sysmon\","
+                    "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"start\"]}");
+    else if (x->eid == 5)
+        sb_adds(sb, "\"action\":\"Process terminated\",\"category\":[\"process\"],\"code\":\"5\","
+                    "\"kind\":\"event\",\"module\":\"sysmon\","
+                    "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"end\"]}");
+    else
+        sb_adds(sb, "\"action\":\"Registry value set\",\"category\":[\"configuration\","
+                    "\"registry\"],\"code\":\"13\",\"kind\":\"event\",\"module\":\"sysmon\","
+                    "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"change\"]}");
+    sb_adds(sb, ",\"host\":{");
+    jw_key(sb, "name");
+    jw_str(sb, cs->sc->host);
+    sb_adds(sb, "},\"log\":{\"level\":\"information\"}");
+    if (x->eid == 13) {
+        const struct snap_reg *g = &cs->boot.regs[x->reg];
+        sb_reset(t);
+        guid(t, cs->machine, x->utc, "0010", 0x80000u + (uint32_t)x->reg);
+        sb_adds(sb, ",\"process\":{\"entity_id\":");
+        jw_strn(sb, t->buf, t->len);
+        sb_adds(sb, ",\"executable\":\"C:\\\\Windows\\\\system32\\\\reg.exe\",\"name\":\"reg.exe\","
+                    "\"pid\":");
+        sb_addu64(sb, x->writer_pid);
+        sb_adds(sb, "},\"registry\":{\"data\":{\"strings\":[");
+        for (uint32_t i = 0; i < g->ndata; i++) {
+            if (i)
+                sb_addc(sb, ',');
+            jw_str(sb, g->data[i]);
+        }
+        sb_adds(sb, "]},\"hive\":\"HKLM\"");
+        const char *k = g->key && !strncmp(g->key, "HKLM\\", 5) ? g->key + 5 : g->key;
+        jw_kstr(sb, "key", k);
+        sb_reset(t);
+        reg_target(t, g);
+        sb_addc(sb, ',');
+        jw_key(sb, "path");
+        jw_strn(sb, t->buf, t->len);
+        jw_kstr(sb, "value", g->name);
+        sb_addc(sb, '}');
+        user_obj(sb, "NT AUTHORITY\\SYSTEM");
+        sb_adds(sb, ",\"winlog\":{");
+        winlog_common(cs, sb, x);
+        sb_adds(sb, "}}\n");
+        return;
+    }
+    const struct snap_proc *p = sim_proc(cs->sm, (size_t)x->proc);
+    sb_adds(sb, ",\"process\":{");
+    if (x->eid == 1) {
+        args(sb, p->command_line);
+        jw_kstr(sb, "command_line", p->command_line);
+        sb_addc(sb, ',');
+    }
+    sb_reset(t);
+    proc_guid(cs, t, x->proc);
+    jw_key(sb, "entity_id");
+    jw_strn(sb, t->buf, t->len);
+    jw_kstr(sb, "executable", p->image);
+    if (x->eid == 1) {
+        sb_reset(t);
+        hashes(cs, t, p->image, 0, ",");
+        /* t: "sha1:..,md5:..,sha256:..,imphash:.." -> the four values */
+        const char *h[4];
+        size_t hl[4];
+        const char *c = t->buf;
+        for (int k = 0; k < 4; k++) {
+            c = strchr(c, ':') + 1;
+            h[k] = c;
+            hl[k] = strcspn(c, ",");
+            c += hl[k];
+        }
+        sb_adds(sb, ",\"hash\":{\"md5\":");
+        jw_strn(sb, h[1], hl[1]);
+        sb_adds(sb, ",\"sha1\":");
+        jw_strn(sb, h[0], hl[0]);
+        sb_adds(sb, ",\"sha256\":");
+        jw_strn(sb, h[2], hl[2]);
+        sb_addc(sb, '}');
+        jw_kstr(sb, "name", basename_of(p));
+        long pi = cs->parent[x->proc];
+        if (pi >= 0) {
+            const struct snap_proc *q = sim_proc(cs->sm, (size_t)pi);
+            sb_adds(sb, ",\"parent\":{");
+            const char *qcmd = q->image ? q->command_line : "?";
+            args(sb, qcmd);
+            jw_kstr(sb, "command_line", qcmd);
+            sb_reset(t);
+            proc_guid(cs, t, pi);
+            sb_addc(sb, ',');
+            jw_key(sb, "entity_id");
+            jw_strn(sb, t->buf, t->len);
+            jw_kstr(sb, "executable", q->image ? q->image : q->name);
+            jw_kstr(sb, "name", snap_proc_basename(q));
+            jw_ku64(sb, "pid", q->pid);
+            sb_addc(sb, '}');
+        }
+        const struct vinfo *vi = vinfo_of(p->image);
+        if (vi) {
+            sb_adds(sb, ",\"pe\":{\"company\":\"Microsoft Corporation\"");
+            jw_kstr(sb, "description", vi->description);
+            jw_kstr(sb, "file_version", file_version(cs->sc->os));
+            sb_adds(sb, ",\"imphash\":");
+            jw_strn(sb, h[3], hl[3]);
+            jw_kstr(sb, "original_file_name", vi->original);
+            jw_kstr(sb, "product", "Microsoft\xc2\xae Windows\xc2\xae Operating System");
+            sb_addc(sb, '}');
+        }
+        jw_ku64(sb, "pid", p->pid);
+        jw_kstr(sb, "working_directory", p->cwd ? p->cwd : "C:\\Windows\\system32\\");
+        sb_adds(sb, "},\"related\":{\"hash\":[");
+        for (int k = 0; k < 4; k++) {
+            if (k)
+                sb_addc(sb, ',');
+            jw_strn(sb, h[k], hl[k]);
+        }
+        sb_adds(sb, "],\"user\":[");
+        const char *dom, *name;
+        size_t dl;
+        split_user(p->user, &dom, &dl, &name);
+        jw_str(sb, name);
+        sb_adds(sb, "]}");
+    } else {
+        jw_kstr(sb, "name", basename_of(p));
+        jw_ku64(sb, "pid", p->pid);
+        sb_addc(sb, '}');
+    }
+    user_obj(sb, p->user);
+    sb_adds(sb, ",\"winlog\":{");
+    winlog_common(cs, sb, x);
+    if (x->eid == 1) {
+        const struct vinfo *vi = vinfo_of(p->image);
+        sb_adds(sb, ",\"event_data\":{");
+        jw_key(sb, "Company");
+        jw_str(sb, vi ? "Microsoft Corporation" : "-");
+        jw_kstr(sb, "Description", vi ? vi->description : "-");
+        jw_kstr(sb, "FileVersion", vi ? file_version(cs->sc->os) : "-");
+        jw_kstr(sb, "IntegrityLevel", p->integrity ? p->integrity : "System");
+        sb_reset(t);
+        logon_guid(cs, t, p->logon_id);
+        sb_addc(sb, ',');
+        jw_key(sb, "LogonGuid");
+        jw_strn(sb, t->buf, t->len);
+        sb_reset(t);
+        hexid(t, p->logon_id);
+        sb_addc(sb, ',');
+        jw_key(sb, "LogonId");
+        jw_strn(sb, t->buf, t->len);
+        jw_kstr(sb, "Product", vi ? "Microsoft\xc2\xae Windows\xc2\xae Operating System" : "-");
+        sb_addf(sb, ",\"TerminalSessionId\":\"%d\"}", p->session < 0 ? 0 : (int)p->session);
+    }
+    sb_adds(sb, "}}\n");
+}
+
+size_t corpus_write_ecs(struct corpus_sample *cs, struct strbuf *sb)
+{
+    for (size_t i = 0; i < cs->nrecs; i++)
+        write_rec_ecs(cs, sb, &cs->recs[i]);
+    return cs->nrecs;
+}
+
+/* ---- native and CSV ----------------------------------------------------------------------- */
+
+void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb)
+{
+    sim_write_json(cs->sm, sb);
+}
+
+const char corpus_csv_header[] = "sample_id,snapshot_at,pid,ppid,name,image,session,user,"
+                                 "create_time,exit_time,anomaly\r\n";
+
+static void csv_time(struct strbuf *sb, int64_t t)
+{
+    if (t == WT_NONE)
+        return;
+    char iso[WT_ISO_LEN];
+    sb_add(sb, iso, wt_format_iso(t, iso));
+}
+
+size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb)
+{
+    size_t rows = 0;
+    for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
+        int64_t at = sim_snapshot_time(cs->sm, k);
+        sim_snapshot(cs->sm, at, &cs->s);
+        for (size_t i = 0; i < cs->s.nprocs; i++) {
+            const struct snap_proc *p = &cs->s.procs[i];
+            sb_addu64(sb, cs->index);
+            sb_addc(sb, ',');
+            csv_time(sb, at);
+            sb_addf(sb, ",%u,%u,", p->pid, p->ppid);
+            corpus_csv_field(sb, p->name);
+            sb_addc(sb, ',');
+            corpus_csv_field(sb, p->image);
+            sb_addc(sb, ',');
+            if (p->session != SNAP_NO_SESSION)
+                sb_addi64(sb, p->session);
+            sb_addc(sb, ',');
+            corpus_csv_field(sb, p->user);
+            sb_addc(sb, ',');
+            csv_time(sb, p->create_time);
+            sb_addc(sb, ',');
+            csv_time(sb, p->exit_time);
+            sb_addc(sb, ',');
+            corpus_csv_field(sb, p->anomaly);
+            sb_adds(sb, "\r\n");
+            rows++;
+        }
+    }
+    return rows;
+}
+
+/* ---- the manifest line ----------------------------------------------------------------------- */
+
+static void dur_str(struct strbuf *sb, const char *key, int64_t d)
+{
+    char b[64];
+    sb_addc(sb, ',');
+    jw_key(sb, key);
+    if (d == WT_NONE) {
+        sb_adds(sb, "null");
+        return;
+    }
+    wt_format_duration(d, b, sizeof(b));
+    jw_str(sb, b);
+}
+
+static const struct rec *rec_of(const struct corpus_sample *cs, int eid, long proc, long reg)
+{
+    for (size_t i = 0; i < cs->nrecs; i++) {
+        const struct rec *x = &cs->recs[i];
+        if (x->eid == eid && x->proc == proc && x->reg == reg)
+            return x;
+    }
+    return NULL;
+}
+
+static void write_params(struct corpus_sample *cs, struct strbuf *sb)
+{
+    const struct scn *sc = cs->sc;
+    sb_adds(sb, ",\"params\":{\"sessions\":[");
+    for (size_t i = 0; i < sc->nsessions; i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        if (i)
+            sb_addc(sb, ',');
+        sb_adds(sb, "{\"id\":");
+        sb_addi64(sb, s->id);
+        jw_kstr(sb, "kind", s->kind == SCN_SESS_RDP ? "rdp" : "console");
+        jw_kstr(sb, "user", s->user);
+        dur_str(sb, "logon", s->logon);
+        dur_str(sb, "logoff", s->logoff);
+        sb_addc(sb, '}');
+    }
+    sb_adds(sb, "],\"options\":{");
+    sb_adds(sb, "\"rdp_termsvcs_parent\":");
+    sb_adds(sb, sc->opt.rdp_termsvcs_parent ? "true" : "false");
+    jw_kbool(sb, "special_session", sc->opt.special_session);
+    sb_adds(sb, ",\"win11_child_line\":");
+    sb_adds(sb, sc->opt.win11_child_line < 0 ? "null" : sc->opt.win11_child_line ? "true" : "false");
+    jw_kbool(sb, "pid_reuse", sc->opt.pid_reuse);
+    jw_kstr(sb, "shared_section", sc->opt.shared_section);
+    sb_adds(sb, ",\"credential_guard\":");
+    sb_adds(sb, sc->opt.credential_guard < 0 ? "null" : sc->opt.credential_guard ? "true" : "false");
+    sb_adds(sb, "},\"snapshots\":[");
+    for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
+        if (k)
+            sb_addc(sb, ',');
+        jw_time(sb, sim_snapshot_time(cs->sm, k));
+    }
+    sb_adds(sb, "]}");
+}
+
+static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li)
+{
+    const struct snap_label *l = &cs->boot.labels[li];
+    const struct scn_anomaly *an = li < cs->sc->nanomalies ? &cs->sc->anomalies[li] : NULL;
+    sb_addc(sb, '{');
+    jw_key(sb, "id");
+    jw_str(sb, l->id);
+    jw_kstr(sb, "type", l->type);
+    jw_kstr(sb, "technique", l->technique);
+    sb_adds(sb, ",\"rules\":[");
+    for (uint32_t k = 0; k < l->nrules; k++) {
+        if (k)
+            sb_addc(sb, ',');
+        jw_str(sb, l->rules[k]);
+    }
+    sb_adds(sb, "],\"params\":{");
+    for (size_t k = 0; an && k < an->nparams; k++) {
+        if (k)
+            sb_addc(sb, ',');
+        jw_str(sb, an->params[k].key);
+        sb_addc(sb, ':');
+        jw_str(sb, an->params[k].value);
+    }
+    sb_adds(sb, "},\"target\":");
+    if (l->reg_key) {
+        sb_adds(sb, "{\"registry\":{");
+        jw_key(sb, "key");
+        jw_str(sb, l->reg_key);
+        jw_kstr(sb, "name", l->reg_name);
+        sb_adds(sb, "}}");
+    } else if (l->pid) {
+        sb_adds(sb, "{\"pid\":");
+        sb_addu64(sb, l->pid);
+        jw_ktime(sb, "create_time", l->create_time);
+        sb_addc(sb, '}');
+    } else {
+        sb_adds(sb, "null");
+    }
+    /* Everything the anomaly touched, with the records that show it. */
+    sb_adds(sb, ",\"processes\":[");
+    size_t n = 0;
+    for (size_t i = 0; i < sim_nprocs(cs->sm); i++) {
+        const struct snap_proc *p = sim_proc(cs->sm, i);
+        if (!p->anomaly || strcmp(p->anomaly, l->id))
+            continue;
+        if (n++)
+            sb_addc(sb, ',');
+        sb_adds(sb, "{\"pid\":");
+        sb_addu64(sb, p->pid);
+        jw_ktime(sb, "create_time", p->create_time);
+        jw_kstr(sb, "name", p->name);
+        const struct rec *c = rec_of(cs, 1, (long)i, -1), *e = rec_of(cs, 5, (long)i, -1);
+        sb_adds(sb, ",\"record_ids\":[");
+        if (c)
+            sb_addu64(sb, c->rid);
+        if (e) {
+            if (c)
+                sb_addc(sb, ',');
+            sb_addu64(sb, e->rid);
+        }
+        sb_adds(sb, "]}");
+    }
+    sb_adds(sb, "],\"registry\":[");
+    n = 0;
+    for (size_t i = 0; i < cs->boot.nregs; i++) {
+        const struct snap_reg *g = &cs->boot.regs[i];
+        if (!g->anomaly || strcmp(g->anomaly, l->id))
+            continue;
+        if (n++)
+            sb_addc(sb, ',');
+        sb_addc(sb, '{');
+        jw_key(sb, "key");
+        jw_str(sb, g->key);
+        jw_kstr(sb, "name", g->name);
+        const struct rec *x = rec_of(cs, 13, -1, (long)i);
+        sb_adds(sb, ",\"record_ids\":[");
+        if (x)
+            sb_addu64(sb, x->rid);
+        sb_adds(sb, "]}");
+    }
+    sb_adds(sb, "],\"events\":[");
+    n = 0;
+    for (size_t i = 0; i < sim_nevents(cs->sm); i++) {
+        const struct sim_event *ev = sim_event(cs->sm, i);
+        if (!ev->anomaly || (size_t)ev->anomaly - 1 != li)
+            continue;
+        if (n++)
+            sb_addc(sb, ',');
+        sb_addu64(sb, i);
+    }
+    sb_adds(sb, "]}");
+}
+
+void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned formats,
+                           const struct corpus_loc loc[CORPUS_NFORMATS])
+{
+    const struct scn *sc = cs->sc;
+    sb_adds(sb, "{\"sample\":");
+    sb_addu64(sb, cs->index);
+    jw_ku64(sb, "seed", sc->seed);
+    jw_kstr(sb, "os", scn_os_name(sc->os));
+    jw_kstr(sb, "host", sc->host);
+    jw_kstr(sb, "domain", sc->domain);
+    jw_ktime(sb, "boot_time", sim_boot_time(cs->sm));
+    jw_ktime(sb, "end_time", sim_end_time(cs->sm));
+    write_params(cs, sb);
+    sb_adds(sb, ",\"anomalies\":[");
+    for (size_t i = 0; i < cs->boot.nlabels; i++) {
+        if (i)
+            sb_addc(sb, ',');
+        write_label(cs, sb, i);
+    }
+    sb_adds(sb, "],\"files\":{");
+    int first = 1;
+    for (unsigned f = 0; f < CORPUS_NFORMATS; f++) {
+        if (!(formats & (1u << f)))
+            continue;
+        if (!first)
+            sb_addc(sb, ',');
+        first = 0;
+        jw_str(sb, corpus_format_name(f));
+        sb_adds(sb, ":{");
+        jw_key(sb, "file");
+        jw_str(sb, loc[f].file);
+        jw_ku64(sb, "line", loc[f].line);
+        jw_ku64(sb, "lines", loc[f].lines);
+        sb_addc(sb, '}');
+    }
+    sb_adds(sb, "}}\n");
+}
