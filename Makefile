@@ -90,7 +90,7 @@ demo: deps
 	$(BIN) render $(DEMO)/boot.json -o $(DEMO)/boot.svg
 	$(BIN) run scenarios/anomaly-smss-wrong-parent.yaml -o $(DEMO)/anomaly.json
 	@echo '== smsslab check (one injected anomaly: findings expected, exit 1)'
-	-$(BIN) check $(DEMO)/anomaly.json
+	@$(BIN) check $(DEMO)/anomaly.json || test $$? -eq 1
 	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.png
 	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.svg
 	@echo "== wrote $(DEMO)/boot.json boot.svg anomaly.json anomaly.png anomaly.svg"
