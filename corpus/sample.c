@@ -812,11 +812,15 @@ static void write_params(struct corpus_sample *cs, struct strbuf *sb)
     sb_adds(sb, sc->opt.rdp_termsvcs_parent ? "true" : "false");
     jw_kbool(sb, "special_session", sc->opt.special_session);
     sb_adds(sb, ",\"win11_child_line\":");
-    sb_adds(sb, sc->opt.win11_child_line < 0 ? "null" : sc->opt.win11_child_line ? "true" : "false");
+    sb_adds(sb, sc->opt.win11_child_line < 0 ? "null"
+                : sc->opt.win11_child_line  ? "true"
+                                            : "false");
     jw_kbool(sb, "pid_reuse", sc->opt.pid_reuse);
     jw_kstr(sb, "shared_section", sc->opt.shared_section);
     sb_adds(sb, ",\"credential_guard\":");
-    sb_adds(sb, sc->opt.credential_guard < 0 ? "null" : sc->opt.credential_guard ? "true" : "false");
+    sb_adds(sb, sc->opt.credential_guard < 0 ? "null"
+                : sc->opt.credential_guard  ? "true"
+                                            : "false");
     sb_adds(sb, "},\"snapshots\":[");
     for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
         if (k)

@@ -98,7 +98,8 @@ def test_formats_and_manifest_agree(ctx):
         run = json.loads(native[m["files"]["native"]["line"] - 1])
         assert [l["id"] for l in run["labels"]] == [a["id"] for a in m["anomalies"]]
         f = m["files"]["sysmon"]
-        xml_lines = (out / f["file"]).read_text().splitlines()[f["line"] - 1:f["line"] - 1 + f["lines"]]
+        lo = f["line"] - 1
+        xml_lines = (out / f["file"]).read_text().splitlines()[lo:lo + f["lines"]]
         e = m["files"]["ecs"]
         ecs = (out / e["file"]).read_text().splitlines()[e["line"] - 1:e["line"] - 1 + e["lines"]]
         assert len(xml_lines) == len(ecs) == f["lines"]
@@ -117,7 +118,8 @@ def test_formats_and_manifest_agree(ctx):
         rows = (out / c["file"]).read_text().splitlines()[c["line"] - 1:c["line"] - 1 + c["lines"]]
         assert all(r.startswith(f"{m['sample']},") for r in rows)
         pids = {p["pid"] for p in run["snapshots"][-1]["processes"]}
-        assert pids == {int(r.split(",")[2]) for r in rows if r.split(",")[1] == run["snapshots"][-1]["at"]}
+        last = run["snapshots"][-1]["at"]
+        assert pids == {int(r.split(",")[2]) for r in rows if r.split(",")[1] == last}
 
 
 def test_score_builtin_checker_is_perfect(ctx):
