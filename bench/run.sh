@@ -66,5 +66,5 @@ for b in bench_render bench_readers; do
 done
 if [ -x bench/bench_corpus.sh ]; then
     echo "== corpus"
-    bench/bench_corpus.sh "$B"
+    bench/bench_corpus.sh "$BIN" "${BENCH_CORPUS_N:-10000}" /dev/shm
 fi
