@@ -172,7 +172,8 @@ static int default_match(int win7, const struct snap_reg *r, const char *sub)
     const struct snap *d = defaults(win7);
     for (size_t i = 0; i < d->nregs; i++) {
         const struct snap_reg *x = &d->regs[i];
-        if (key_is(x->key, SM_TAIL, sub) && !ascii_casecmp(x->name, r->name))
+        /* Names are short and differ early; keys share a long prefix: names first. */
+        if (!ascii_casecmp(x->name, r->name) && key_is(x->key, SM_TAIL, sub))
             return !ascii_casecmp(reg_str(x), reg_str(r));
     }
     return -1;
