@@ -134,40 +134,6 @@ void jw_key(struct strbuf *sb, const char *key)
     sb->buf[sb->len] = '\0';
 }
 
-static void comma_key(struct strbuf *sb, const char *key)
-{
-    if (sb->len && sb->buf[sb->len - 1] != '{' && sb->buf[sb->len - 1] != '[')
-        sb_addc(sb, ',');
-    jw_key(sb, key);
-}
-
-void jw_kstr(struct strbuf *sb, const char *key, const char *v)
-{
-    comma_key(sb, key);
-    jw_str(sb, v);
-}
-
-void jw_ki64(struct strbuf *sb, const char *key, int64_t v)
-{
-    comma_key(sb, key);
-    sb_addi64(sb, v);
-}
-
-void jw_ku64(struct strbuf *sb, const char *key, uint64_t v)
-{
-    comma_key(sb, key);
-    sb_addu64(sb, v);
-}
-
-void jw_kbool(struct strbuf *sb, const char *key, int v)
-{
-    comma_key(sb, key);
-    if (v)
-        sb_add(sb, "true", 4);
-    else
-        sb_add(sb, "false", 5);
-}
-
 void jw_time(struct strbuf *sb, int64_t t)
 {
     if (t == WT_NONE) {
@@ -182,10 +148,4 @@ void jw_time(struct strbuf *sb, int64_t t)
     sb->len += n;
     sb->buf[sb->len++] = '"';
     sb->buf[sb->len] = '\0';
-}
-
-void jw_ktime(struct strbuf *sb, const char *key, int64_t t)
-{
-    comma_key(sb, key);
-    jw_time(sb, t);
 }

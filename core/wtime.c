@@ -54,15 +54,23 @@ static void split(int64_t t, int64_t *days, int64_t *secs, int64_t *us)
 
 static void put_date_time(char *o, int64_t t, char sep, int64_t *us)
 {
+    /* Nearly every time in one output falls on the same day: remember the
+     * last day's digits (speed only; the result is the same either way). */
+    static int64_t last_days = -1;
+    static char last_date[10];
     int64_t days, secs, y;
     unsigned m, d;
     split(t, &days, &secs, us);
-    wt_civil_from_days(days, &y, &m, &d);
-    put_digits(o, (uint64_t)y, 4);
-    o[4] = '-';
-    put_digits(o + 5, m, 2);
-    o[7] = '-';
-    put_digits(o + 8, d, 2);
+    if (days != last_days) {
+        wt_civil_from_days(days, &y, &m, &d);
+        put_digits(last_date, (uint64_t)y, 4);
+        last_date[4] = '-';
+        put_digits(last_date + 5, m, 2);
+        last_date[7] = '-';
+        put_digits(last_date + 8, d, 2);
+        last_days = days;
+    }
+    memcpy(o, last_date, 10);
     o[10] = sep;
     put_digits(o + 11, (uint64_t)(secs / 3600), 2);
     o[13] = ':';

@@ -1300,10 +1300,45 @@ static void write_event(const struct sim *sm, struct strbuf *sb, size_t seq,
     sb_addc(sb, '}');
 }
 
+/* A process or registry record renders the same in every snapshot of a run
+ * (only a process's exit fields change), so each is rendered once into
+ * `cache` and copied: half the work for a two-snapshot run. */
+struct render_cache {
+    struct strbuf text;
+    size_t *head, *tail, *reg; /* offsets into text, +1 (0 = not yet rendered) */
+};
+
+static void copy_cached(struct strbuf *sb, struct render_cache *rc, size_t *slot,
+                        void (*render)(struct strbuf *, const void *), const void *rec)
+{
+    if (!*slot) {
+        size_t start = rc->text.len;
+        render(&rc->text, rec);
+        *slot = start + 1; /* slot[0]: offset + 1 (0 = not rendered), slot[1]: length */
+        slot[1] = rc->text.len - start;
+    }
+    sb_add(sb, rc->text.buf + *slot - 1, slot[1]);
+}
+
+static void render_head(struct strbuf *sb, const void *p)
+{
+    snap_write_proc_head(sb, p);
+}
+static void render_tail(struct strbuf *sb, const void *p)
+{
+    snap_write_proc_tail(sb, p);
+}
+static void render_reg(struct strbuf *sb, const void *r)
+{
+    snap_write_reg(sb, r);
+}
+
 void sim_write_json(const struct sim *sm, struct strbuf *sb)
 {
-    struct snap s;
-    snap_init(&s);
+    struct render_cache rc = {STRBUF_INIT, NULL, NULL, NULL};
+    rc.head = xcalloc(2 * sm->nprocs + 1, sizeof(size_t));
+    rc.tail = xcalloc(2 * sm->nprocs + 1, sizeof(size_t));
+    rc.reg = xcalloc(2 * sm->nregs + 1, sizeof(size_t));
     sb_addc(sb, '{');
     jw_kstr(sb, "schema", SNAP_SCHEMA_RUN);
     jw_kstr(sb, "generator", "smsslab " SMSSLAB_VERSION);
@@ -1328,7 +1363,6 @@ void sim_write_json(const struct sim *sm, struct strbuf *sb)
     sb_add(sb, "],\"snapshots\":[", 15);
     for (size_t k = 0; k < sm->nsnapshots; k++) {
         int64_t at = sm->snapshots[k];
-        sim_snapshot(sm, at, &s);
         if (k)
             sb_addc(sb, ',');
         sb_addc(sb, '{');
@@ -1337,16 +1371,29 @@ void sim_write_json(const struct sim *sm, struct strbuf *sb)
         wt_format_duration(at - sm->boot, dur, sizeof(dur));
         jw_kstr(sb, "offset", dur);
         sb_add(sb, ",\"processes\":[", 14);
-        for (size_t i = 0; i < s.nprocs; i++) {
-            if (i)
+        /* the same selection as sim_snapshot */
+        int first = 1;
+        for (size_t i = 0; i < sm->nprocs; i++) {
+            const struct snap_proc *p = &sm->procs[i];
+            if (p->create_time > at)
+                continue;
+            if (!first)
                 sb_addc(sb, ',');
-            snap_write_proc(sb, &s.procs[i]);
+            first = 0;
+            copy_cached(sb, &rc, &rc.head[2 * i], render_head, p);
+            snap_write_proc_exit(sb, p->exit_time != WT_NONE && p->exit_time <= at ? p->exit_time
+                                                                                    : WT_NONE);
+            copy_cached(sb, &rc, &rc.tail[2 * i], render_tail, p);
         }
         sb_add(sb, "],\"registry\":[", 14);
-        for (size_t i = 0; i < s.nregs; i++) {
-            if (i)
+        first = 1;
+        for (size_t i = 0; i < sm->nregs; i++) {
+            if (!reg_alive(sm, i, at))
+                continue;
+            if (!first)
                 sb_addc(sb, ',');
-            snap_write_reg(sb, &s.regs[i]);
+            first = 0;
+            copy_cached(sb, &rc, &rc.reg[2 * i], render_reg, &sm->regs[i]);
         }
         sb_add(sb, "]}", 2);
     }
@@ -1363,5 +1410,8 @@ void sim_write_json(const struct sim *sm, struct strbuf *sb)
         snap_write_label(sb, &sm->labels[i]);
     }
     sb_add(sb, "]}\n", 3);
-    snap_release(&s);
+    sb_release(&rc.text);
+    free(rc.head);
+    free(rc.tail);
+    free(rc.reg);
 }

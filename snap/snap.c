@@ -236,7 +236,7 @@ static void k_opt_i64(struct strbuf *sb, const char *key, int64_t v, int64_t non
     }
 }
 
-void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
+void snap_write_proc_head(struct strbuf *sb, const struct snap_proc *p)
 {
     sb_addc(sb, '{');
     jw_ku64(sb, "pid", p->pid);
@@ -247,9 +247,15 @@ void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
     jw_kstr(sb, "user", p->user);
     jw_kstr(sb, "sid", p->sid);
     if (p->logon_id) {
+        /* "0x3e7", as Windows prints LUIDs (no padding) */
         char hex[24];
-        snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)p->logon_id);
-        jw_kstr(sb, "logon_id", hex);
+        int k = (int)sizeof(hex);
+        hex[--k] = '\0';
+        for (uint64_t v = p->logon_id; v; v >>= 4)
+            hex[--k] = "0123456789abcdef"[v & 15];
+        hex[--k] = 'x';
+        hex[--k] = '0';
+        jw_kstr(sb, "logon_id", hex + k);
     } else {
         jw_kstr(sb, "logon_id", NULL);
     }
@@ -258,8 +264,16 @@ void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
     k_opt_i64(sb, "base_priority", p->base_priority, SNAP_NO_PRIORITY);
     jw_kstr(sb, "cwd", p->cwd);
     jw_ktime(sb, "create_time", p->create_time);
-    jw_ktime(sb, "exit_time", p->exit_time);
-    jw_kbool(sb, "exited", p->exit_time != WT_NONE);
+}
+
+void snap_write_proc_exit(struct strbuf *sb, int64_t exit_time)
+{
+    jw_ktime(sb, "exit_time", exit_time);
+    jw_kbool(sb, "exited", exit_time != WT_NONE);
+}
+
+void snap_write_proc_tail(struct strbuf *sb, const struct snap_proc *p)
+{
     jw_ktime(sb, "parent_create_time", p->parent_create_time);
     if (p->guid)
         jw_kstr(sb, "guid", p->guid);
@@ -267,6 +281,13 @@ void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
         jw_kstr(sb, "parent_guid", p->parent_guid);
     jw_kstr(sb, "anomaly", p->anomaly);
     sb_addc(sb, '}');
+}
+
+void snap_write_proc(struct strbuf *sb, const struct snap_proc *p)
+{
+    snap_write_proc_head(sb, p);
+    snap_write_proc_exit(sb, p->exit_time);
+    snap_write_proc_tail(sb, p);
 }
 
 void snap_write_session(struct strbuf *sb, const struct snap_session *ss)

@@ -162,6 +162,12 @@ long snap_find_proc(struct snap *s, uint32_t pid, int64_t create_time);
 void snap_write_json(struct strbuf *sb, const struct snap *s);
 /* The pieces, for writers of bigger documents (the simulator's run output). */
 void snap_write_proc(struct strbuf *sb, const struct snap_proc *p);
+/* snap_write_proc in three parts -- everything up to create_time, the exit
+ * fields, the rest -- so a writer of many snapshots of one run can reuse
+ * the parts that do not change between them. */
+void snap_write_proc_head(struct strbuf *sb, const struct snap_proc *p);
+void snap_write_proc_exit(struct strbuf *sb, int64_t exit_time);
+void snap_write_proc_tail(struct strbuf *sb, const struct snap_proc *p);
 void snap_write_session(struct strbuf *sb, const struct snap_session *ss);
 void snap_write_reg(struct strbuf *sb, const struct snap_reg *r);
 void snap_write_label(struct strbuf *sb, const struct snap_label *l);
