@@ -62,6 +62,21 @@ int afile_open(struct afile *af, const char *path, struct err *e)
         af->path = xstrdup("-");
         return 0;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            err_set(e, "%s: is a directory", path);
+            return -1;
+        }
+        af->fp = fopen(path, "wb");
+        if (!af->fp) {
+            err_set(e, "%s: cannot open for writing: %s", path, strerror(errno));
+            return -1;
+        }
+        af->direct = 1;
+        af->path = xstrdup(path);
+        return 0;
+    }
     size_t n = strlen(path);
     af->path = xstrdup(path);
     af->tmp = xmalloc(n + 32);
@@ -108,6 +123,20 @@ int afile_commit(struct afile *af, struct err *e)
     if (!af->fp)
         return -1;
     int rc = 0;
+    if (af->direct) {
+        if (fflush(af->fp) != 0 || ferror(af->fp)) {
+            err_set(e, "%s: write failed: %s", af->path, strerror(errno));
+            rc = -1;
+        }
+        if (fclose(af->fp) != 0 && !rc) {
+            err_set(e, "%s: close failed: %s", af->path, strerror(errno));
+            rc = -1;
+        }
+        af->fp = NULL;
+        free(af->path);
+        af->path = NULL;
+        return rc;
+    }
     if (af->is_stdout) {
         if (fflush(stdout) != 0 || ferror(stdout)) {
             err_set(e, "error writing to standard output: %s", strerror(errno));
@@ -145,7 +174,7 @@ int afile_commit(struct afile *af, struct err *e)
 void afile_abort(struct afile *af)
 {
     if (af->fp && !af->is_stdout)
-        fclose(af->fp);
+        fclose(af->fp); /* a direct (device) target keeps what was written: nothing to undo */
     if (af->tmp) {
         unlink(af->tmp);
         untrack(af->tmp);

@@ -2,7 +2,9 @@
  * afile: atomic output files. Data goes to a temporary file in the target's
  * folder; commit fsyncs, closes and renames it into place (then fsyncs the
  * folder), abort unlinks it. A failed or interrupted run leaves nothing
- * behind. The path "-" means stdout and is written directly.
+ * behind. The path "-" means stdout and is written directly, and so is an
+ * existing path that is not a regular file (/dev/null, /dev/stdout, a named
+ * pipe): renaming a temporary file over it would replace the device node.
  */
 #ifndef SMSS_AFILE_H
 #define SMSS_AFILE_H
@@ -16,6 +18,7 @@ struct afile {
     char *path;     /* final name */
     char *tmp;      /* temporary name, NULL for stdout */
     int is_stdout;
+    int direct;     /* an existing device, FIFO or socket: written in place */
 };
 
 int afile_open(struct afile *af, const char *path, struct err *e);

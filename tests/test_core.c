@@ -217,6 +217,28 @@ static void afile__commit_renames_and_abort_leaves_nothing(void **state)
     assert_non_null(strstr(e.msg, "/nonexistent-dir/x"));
 }
 
+/* Writing to /dev/null (or any device, FIFO or socket) must not rename a
+ * temporary file over the node: that once replaced /dev/null with a file. */
+static void afile__device_target__written_in_place(void **state)
+{
+    (void)state;
+    struct stat before, after;
+    assert_int_equal(stat("/dev/null", &before), 0);
+    assert_true(S_ISCHR(before.st_mode));
+    struct afile af;
+    struct err e;
+    assert_int_equal(afile_open(&af, "/dev/null", &e), 0);
+    assert_null(af.tmp);
+    fputs("discarded\n", af.fp);
+    assert_int_equal(afile_commit(&af, &e), 0);
+    assert_int_equal(afile_write_all("/dev/null", "x", 1, &e), 0);
+    assert_int_equal(stat("/dev/null", &after), 0);
+    assert_true(S_ISCHR(after.st_mode));
+    assert_true(before.st_rdev == after.st_rdev);
+    assert_int_equal(afile_open(&af, "/tmp", &e), -1);
+    assert_non_null(strstr(e.msg, "is a directory"));
+}
+
 static void arena__many_allocations__stay_valid(void **state)
 {
     (void)state;
@@ -243,6 +265,7 @@ int main(void)
         cmocka_unit_test(prng__stream__is_pinned),
         cmocka_unit_test(util__strict_numbers),
         cmocka_unit_test(afile__commit_renames_and_abort_leaves_nothing),
+        cmocka_unit_test(afile__device_target__written_in_place),
         cmocka_unit_test(arena__many_allocations__stay_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
