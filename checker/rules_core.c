@@ -211,7 +211,7 @@ void chk_rule_late(struct chk_ctx *c)
         int64_t d = p->create_time - ref;
         if (d > core->late) {
             char dur[32], lim[32];
-            wt_format_duration(d, dur, sizeof(dur));
+            wt_format_elapsed(d, dur, sizeof(dur));
             wt_format_duration(core->late, lim, sizeof(lim));
             chk_report_proc(c, i, "started %s after %s; normal is within %s", dur, what, lim);
         }

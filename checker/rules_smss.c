@@ -67,7 +67,7 @@ void chk_rule_smss_child_alive(struct chk_ctx *c)
         if (now == WT_NONE || now - p->create_time <= SMSS_CHILD_GRACE)
             continue;
         char dur[32];
-        wt_format_duration(now - p->create_time, dur, sizeof(dur));
+        wt_format_elapsed(now - p->create_time, dur, sizeof(dur));
         chk_report_proc(c, i, "a per-session smss child is still running %s after it started; "
                               "it should exit once csrss and wininit/winlogon run",
                         dur);
@@ -89,7 +89,7 @@ void chk_rule_smss_late(struct chk_ctx *c)
     int64_t d = s->procs[c->master].create_time - ref;
     if (d > SMSS_LATE) {
         char dur[32];
-        wt_format_duration(d, dur, sizeof(dur));
+        wt_format_elapsed(d, dur, sizeof(dur));
         chk_report_proc(c, (size_t)c->master, "the master smss started %s after boot; normal "
                                               "is a few seconds",
                         dur);

@@ -6,6 +6,7 @@
  */
 #include "wtime.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int64_t wt_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -256,4 +257,25 @@ size_t wt_format_duration(int64_t d, char *out, size_t n)
         out[len] = '\0';
     }
     return len;
+}
+
+size_t wt_format_elapsed(int64_t d, char *out, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (d < 0)
+        d = 0;
+    int64_t ms = (d + WT_MSEC / 2) / WT_MSEC;
+    int r;
+    if (ms < 1000)
+        r = snprintf(out, n, "%lldms", (long long)ms);
+    else if (ms < 60000)
+        r = snprintf(out, n, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+    else if (ms < 3600000)
+        r = snprintf(out, n, "%lldm%lld.%03llds", (long long)(ms / 60000),
+                     (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+    else
+        r = snprintf(out, n, "%lldh%lldm%llds", (long long)(ms / 3600000),
+                     (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60));
+    return r < 0 ? 0 : (size_t)r < n ? (size_t)r : n - 1;
 }

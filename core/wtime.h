@@ -35,6 +35,10 @@ int wt_parse_duration(const char *s, int64_t max, int64_t *out);
 /* Shortest exact form of a duration, e.g. "1h30m", "4.5s" -> "4500ms". */
 size_t wt_format_duration(int64_t d, char *out, size_t n);
 
+/* A duration for people, to the millisecond: "850ms", "4.537s", "5m0.259s",
+ * "2h3m4s" (hours drop the fraction). */
+size_t wt_format_elapsed(int64_t d, char *out, size_t n);
+
 /* Days since epoch for a civil date and back (Howard Hinnant's algorithms). */
 int64_t wt_days_from_civil(int64_t y, unsigned m, unsigned d);
 void wt_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);

@@ -138,6 +138,16 @@ static void wtime__durations__strict(void **state)
     char out[64];
     wt_format_duration(90 * WT_MIN + 4 * WT_MSEC, out, sizeof(out));
     assert_string_equal(out, "1h30m4ms");
+    static const struct {
+        int64_t d;
+        const char *want;
+    } human[] = {{850 * WT_MSEC + 400, "850ms"}, {4537 * WT_MSEC, "4.537s"},
+                 {5 * WT_MIN + 259020, "5m0.259s"}, {2 * WT_HOUR + 3 * WT_MIN + 4 * WT_SEC, "2h3m4s"},
+                 {-5, "0ms"}};
+    for (size_t i = 0; i < ARRAY_SIZE(human); i++) {
+        wt_format_elapsed(human[i].d, out, sizeof(out));
+        assert_string_equal(out, human[i].want);
+    }
 }
 
 static void prng__stream__is_pinned(void **state)
