@@ -117,6 +117,7 @@ run_one() {
     echo "== fuzz $t for $SECS s (log $log)" >&2
     set +e
     # shellcheck disable=SC2086
+    LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     $OUT/fuzz_$t -max_total_time="$SECS" -max_len=$max -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 ${dict:+-dict=$dict} -artifact_prefix=tests/fuzz/crashes-$t/ \
         tests/fuzz/corpus-$t "$SEEDS/$t" >"$log" 2>&1
