@@ -17,7 +17,9 @@
 #include <string.h>
 
 #define READ_CHUNK (1u << 20)
-#define MAX_DOC_BYTES ((size_t)1 << 30)
+#define MAX_DOC_BYTES ((size_t)256 << 20)
+/* cJSON needs ~15x a document's size; past this the parse stops and says so. */
+#define MAX_PARSE_MEMORY ((size_t)1 << 30)
 
 struct snap_reader {
     const char *name;
@@ -90,11 +92,18 @@ void snap_reader_close(struct snap_reader *r)
  * cJSON object exists, so no untagged block can ever reach hook_free. */
 #define TAG 16
 static struct arena *cjson_arena;
+static int cjson_over_budget;
 
 static void *hook_malloc(size_t n)
 {
     unsigned char *p;
     if (cjson_arena) {
+        /* Returning NULL makes cJSON give up cleanly: memory stays bounded
+         * whatever the document holds. */
+        if (cjson_arena->total + n > MAX_PARSE_MEMORY) {
+            cjson_over_budget = 1;
+            return NULL;
+        }
         p = arena_alloc(cjson_arena, n + TAG);
         p[0] = 1;
     } else {
@@ -124,6 +133,7 @@ __attribute__((constructor)) static void install_cjson_hooks(void)
 static cJSON *parse_doc(struct snap_reader *r, const char *begin, size_t n, const char **end)
 {
     arena_reset(&r->docmem);
+    cjson_over_budget = 0;
     cjson_arena = &r->docmem;
     cJSON *doc = cJSON_ParseWithLengthOpts(begin, n, end, 0);
     cjson_arena = NULL;
@@ -715,6 +725,11 @@ static int next_doc(struct snap_reader *r, struct err *e)
                 begin = data(r) + r->start;
             }
         }
+        if (!doc && cjson_over_budget) {
+            err_set(e, "%s: document %zu needs more than 1 GiB of memory to parse (about 15x "
+                    "its size); split it into smaller documents", r->name, r->ndocs + 1);
+            return -1;
+        }
         if (!doc) {
             const char *ep = cJSON_GetErrorPtr();
             size_t off = (ep >= begin && ep <= begin + avail) ? (size_t)(ep - begin) : avail;
@@ -723,7 +738,7 @@ static int next_doc(struct snap_reader *r, struct err *e)
              * not closed before the end. Either way: read more and retry. */
             if ((off + 8 >= avail || string_open(begin, off, avail)) && !r->eof) {
                 if (avail >= MAX_DOC_BYTES) {
-                    err_set(e, "%s: document %zu is larger than the limit of 1 GiB", r->name,
+                    err_set(e, "%s: document %zu is larger than the limit of 256 MiB", r->name,
                             r->ndocs + 1);
                     return -1;
                 }
