@@ -137,7 +137,7 @@ valgrind: deps-test
 	    --errors-for-leak-kinds=definite,indirect,possible --track-origins=yes $$t >/dev/null; done
 
 # gcc and clang builds must write byte-identical run documents (slow: two builds).
-test-compilers:
+test-compilers: deps-test
 	/usr/bin/python3 tests/e2e/compilers.py
 
 format:
