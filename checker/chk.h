@@ -16,15 +16,15 @@ struct chk_finding;
 struct chk_ctx;
 
 struct chk_rule {
-    const char *id;            /* stable, e.g. "SMSS-PARENT" */
+    const char *id; /* stable, e.g. "SMSS-PARENT" */
     enum chk_severity severity;
-    const char *process;       /* the lesson it belongs to: "smss.exe", "registry", ... */
+    const char *process; /* the lesson it belongs to: "smss.exe", "registry", ... */
     const char *title;
-    const char *normal;        /* what normal looks like */
-    const char *rationale;     /* why it matters */
-    const char *technique;     /* ATT&CK id(s), e.g. "T1036.005" */
-    const char *source;        /* reference: poster, tool, rule file */
-    uint32_t needs;            /* enum snap_field bits the rule needs */
+    const char *normal;    /* what normal looks like */
+    const char *rationale; /* why it matters */
+    const char *technique; /* ATT&CK id(s), e.g. "T1036.005" */
+    const char *source;    /* reference: poster, tool, rule file */
+    uint32_t needs;        /* enum snap_field bits the rule needs */
     void (*check)(struct chk_ctx *ctx);
     /* Generic checks (path, parent, user, ...) read the process they apply to
      * from here: a core process name such as "lsass.exe". NULL otherwise. */
@@ -33,8 +33,8 @@ struct chk_rule {
 
 struct chk_finding {
     const struct chk_rule *rule;
-    long proc;                 /* index into snap->procs, or -1 */
-    long reg;                  /* index into snap->regs, or -1 */
+    long proc; /* index into snap->procs, or -1 */
+    long reg;  /* index into snap->regs, or -1 */
     char message[512];
 };
 
@@ -48,14 +48,14 @@ struct chk_findings {
 
 struct chk_config {
     enum chk_severity min_severity;
-    const char *only;          /* comma-separated rule ids, NULL = all */
-    const char *ignore;        /* comma-separated rule ids, NULL = none */
+    const char *only;   /* comma-separated rule ids, NULL = all */
+    const char *ignore; /* comma-separated rule ids, NULL = none */
 };
 
 extern const struct chk_rule chk_rules[];
 extern const size_t chk_nrules;
 const struct chk_rule *chk_rule_find(const char *id); /* case-insensitive */
-const char *chk_severity_name(enum chk_severity s);  /* "high" */
+const char *chk_severity_name(enum chk_severity s);   /* "high" */
 int chk_severity_parse(const char *s, enum chk_severity *out);
 
 /* Evaluate every enabled rule. Findings are appended in a stable order

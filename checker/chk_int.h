@@ -17,16 +17,16 @@ enum chk_sess { CHK_SESS_ANY, CHK_SESS_ZERO, CHK_SESS_USER };
 /* One core process as domain.md section 2 describes it. Lists are '|'
  * separated basenames or normalised folders (see chk_path_norm). */
 struct chk_core {
-    const char *name;          /* "lsass.exe"; minimal processes have no .exe */
-    const char *dirs;          /* allowed folders; NULL = no image expected */
-    const char *parents;       /* allowed parents; NULL = not checked */
-    const char *children;      /* allowed children; NULL = not checked */
+    const char *name;     /* "lsass.exe"; minimal processes have no .exe */
+    const char *dirs;     /* allowed folders; NULL = no image expected */
+    const char *parents;  /* allowed parents; NULL = not checked */
+    const char *children; /* allowed children; NULL = not checked */
     enum chk_sess session;
-    int per_session;           /* instances are counted per session */
-    int rdp_parent;            /* the termsvcs svchost may be recorded as parent */
-    int64_t late;              /* latest normal start after its reference; 0 = n/a */
-    int own_path_rule;         /* has its own NAME-PATH row (else CORE-PATH covers it) */
-    int lookalike;             /* a target of LOOKALIKE-NAME */
+    int per_session;   /* instances are counted per session */
+    int rdp_parent;    /* the termsvcs svchost may be recorded as parent */
+    int64_t late;      /* latest normal start after its reference; 0 = n/a */
+    int own_path_rule; /* has its own NAME-PATH row (else CORE-PATH covers it) */
+    int lookalike;     /* a target of LOOKALIKE-NAME */
 };
 
 extern const struct chk_core chk_cores[];
@@ -39,9 +39,9 @@ struct chk_ctx {
     struct snap *s;
     const struct chk_rule *rule;
     struct chk_findings *out;
-    long *parent;              /* per process: index of its recorded parent, -1 */
+    long *parent; /* per process: index of its recorded parent, -1 */
     uint8_t *kind;
-    long master;               /* the master smss, -1 if absent */
+    long master;                     /* the master smss, -1 if absent */
     int k_system, k_smss, k_svchost; /* kinds looked up once */
 };
 

@@ -18,9 +18,8 @@
 
 /* Real Windows or common program names that sit close to a core name. */
 static const char *const benign[] = {
-    "iexplore.exe", "sihost.exe",   "ssms.exe",    "taskhost.exe", "taskhostw.exe",
-    "lsm.exe",      "lsaiso.exe",   "dllhost.exe", "conhost.exe",  "dashost.exe",
-    "smartscreen.exe", "wlanext.exe",
+    "iexplore.exe", "sihost.exe",  "ssms.exe",    "taskhost.exe", "taskhostw.exe",   "lsm.exe",
+    "lsaiso.exe",   "dllhost.exe", "conhost.exe", "dashost.exe",  "smartscreen.exe", "wlanext.exe",
 };
 
 /* Code points that render like an ASCII letter (Unicode confusables, the
@@ -32,20 +31,67 @@ static char fold_cp(uint32_t cp)
         char c;
     } map[] = {
         /* Cyrillic lower case */
-        {0x0430, 'a'}, {0x0435, 'e'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'},
-        {0x0443, 'y'}, {0x0445, 'x'}, {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'},
-        {0x04BB, 'h'}, {0x04CF, 'l'}, {0x0501, 'd'}, {0x051B, 'q'}, {0x051D, 'w'},
-        {0x0432, 'b'}, {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x0442, 't'},
+        {0x0430, 'a'},
+        {0x0435, 'e'},
+        {0x043E, 'o'},
+        {0x0440, 'p'},
+        {0x0441, 'c'},
+        {0x0443, 'y'},
+        {0x0445, 'x'},
+        {0x0455, 's'},
+        {0x0456, 'i'},
+        {0x0458, 'j'},
+        {0x04BB, 'h'},
+        {0x04CF, 'l'},
+        {0x0501, 'd'},
+        {0x051B, 'q'},
+        {0x051D, 'w'},
+        {0x0432, 'b'},
+        {0x043A, 'k'},
+        {0x043C, 'm'},
+        {0x043D, 'h'},
+        {0x0442, 't'},
         /* Cyrillic upper case */
-        {0x0410, 'a'}, {0x0412, 'b'}, {0x0415, 'e'}, {0x041A, 'k'}, {0x041C, 'm'},
-        {0x041D, 'h'}, {0x041E, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0422, 't'},
-        {0x0425, 'x'}, {0x0405, 's'}, {0x0406, 'i'}, {0x0408, 'j'}, {0x04C0, 'l'},
+        {0x0410, 'a'},
+        {0x0412, 'b'},
+        {0x0415, 'e'},
+        {0x041A, 'k'},
+        {0x041C, 'm'},
+        {0x041D, 'h'},
+        {0x041E, 'o'},
+        {0x0420, 'p'},
+        {0x0421, 'c'},
+        {0x0422, 't'},
+        {0x0425, 'x'},
+        {0x0405, 's'},
+        {0x0406, 'i'},
+        {0x0408, 'j'},
+        {0x04C0, 'l'},
         /* Greek */
-        {0x03B1, 'a'}, {0x03B5, 'e'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'},
-        {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'}, {0x03C5, 'u'}, {0x03C7, 'x'},
-        {0x0391, 'a'}, {0x0392, 'b'}, {0x0395, 'e'}, {0x0396, 'z'}, {0x0397, 'h'},
-        {0x0399, 'i'}, {0x039A, 'k'}, {0x039C, 'm'}, {0x039D, 'n'}, {0x039F, 'o'},
-        {0x03A1, 'p'}, {0x03A4, 't'}, {0x03A5, 'y'}, {0x03A7, 'x'},
+        {0x03B1, 'a'},
+        {0x03B5, 'e'},
+        {0x03B9, 'i'},
+        {0x03BA, 'k'},
+        {0x03BD, 'v'},
+        {0x03BF, 'o'},
+        {0x03C1, 'p'},
+        {0x03C4, 't'},
+        {0x03C5, 'u'},
+        {0x03C7, 'x'},
+        {0x0391, 'a'},
+        {0x0392, 'b'},
+        {0x0395, 'e'},
+        {0x0396, 'z'},
+        {0x0397, 'h'},
+        {0x0399, 'i'},
+        {0x039A, 'k'},
+        {0x039C, 'm'},
+        {0x039D, 'n'},
+        {0x039F, 'o'},
+        {0x03A1, 'p'},
+        {0x03A4, 't'},
+        {0x03A5, 'y'},
+        {0x03A7, 'x'},
     };
     if (cp >= 0xFF41 && cp <= 0xFF5A) /* full-width a-z */
         return (char)('a' + (cp - 0xFF41));
@@ -62,7 +108,10 @@ static char fold_ascii(char ch, int *digit)
 {
     ch = ascii_lower(ch);
     switch (ch) {
-    case 'i': case '1': case '|': case '!':
+    case 'i':
+    case '1':
+    case '|':
+    case '!':
         if (ch == '1')
             *digit = 1;
         return 'l';
@@ -211,11 +260,11 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
     *imitated = best_name;
     if (best == 0)
         snprintf(why, nwhy, "%s",
-                 k.unicode  ? "look-alike non-ASCII letters"
-                 : k.digit  ? "digits in place of letters"
-                 : k.space  ? "extra spaces"
-                 : k.exts   ? "an extra or unusual extension"
-                            : "look-alike letters (i/l)");
+                 k.unicode ? "look-alike non-ASCII letters"
+                 : k.digit ? "digits in place of letters"
+                 : k.space ? "extra spaces"
+                 : k.exts  ? "an extra or unusual extension"
+                           : "look-alike letters (i/l)");
     else
         snprintf(why, nwhy, "edit distance %zu", best);
     return 1;

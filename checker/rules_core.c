@@ -65,8 +65,7 @@ static void check_path(struct chk_ctx *c, size_t i, const struct chk_core *core)
     if (!core->dirs || in_dirs(p->image, core->dirs, norm, sizeof(norm)) != 0)
         return;
     chk_report_proc(c, i, "image '%s' is not in the expected folder (%s)", p->image,
-                    !strcmp(core->name, "explorer.exe") ? "C:\\Windows"
-                                                        : "C:\\Windows\\System32");
+                    !strcmp(core->name, "explorer.exe") ? "C:\\Windows" : "C:\\Windows\\System32");
 }
 
 void chk_rule_path(struct chk_ctx *c)
@@ -106,8 +105,9 @@ void chk_rule_explorer_system(struct chk_ctx *c)
     int kind = chk_kind_of("explorer.exe");
     for (size_t i = 0; i < c->s->nprocs; i++)
         if (c->kind[i] == kind && chk_is_system(&c->s->procs[i]) == 1)
-            chk_report_proc(c, i, "explorer.exe runs as SYSTEM; it should run as the user "
-                                  "who logged on");
+            chk_report_proc(c, i,
+                            "explorer.exe runs as SYSTEM; it should run as the user "
+                            "who logged on");
 }
 
 void chk_rule_session(struct chk_ctx *c)
@@ -121,8 +121,9 @@ void chk_rule_session(struct chk_ctx *c)
         if (core->session == CHK_SESS_ZERO && ss != 0)
             chk_report_proc(c, i, "runs in session %ld; expected session 0", (long)ss);
         else if (core->session == CHK_SESS_USER && ss == 0)
-            chk_report_proc(c, i, "runs in session 0; expected an interactive session (1 or "
-                                  "later)");
+            chk_report_proc(c, i,
+                            "runs in session 0; expected an interactive session (1 or "
+                            "later)");
     }
 }
 
@@ -166,8 +167,9 @@ void chk_rule_instances(struct chk_ctx *c)
     for (size_t k = 0; k < n; k++) {
         if (k == 0 || v[k].session != v[k - 1].session) {
             if (sessions_known && !snap_session(s, v[k].session))
-                chk_report_proc(c, v[k].idx, "a %s in session %ld, but no such session is "
-                                             "recorded",
+                chk_report_proc(c, v[k].idx,
+                                "a %s in session %ld, but no such session is "
+                                "recorded",
                                 core->name, (long)v[k].session);
             continue;
         }
@@ -240,8 +242,9 @@ void chk_rule_system_pid(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nprocs; i++)
         if (c->kind[i] == c->k_system && c->s->procs[i].pid != 4)
-            chk_report_proc(c, i, "a process named System has pid %lu; the real System is "
-                                  "pid 4",
+            chk_report_proc(c, i,
+                            "a process named System has pid %lu; the real System is "
+                            "pid 4",
                             (unsigned long)c->s->procs[i].pid);
 }
 
@@ -292,8 +295,9 @@ void chk_rule_session_unexplained(struct chk_ctx *c)
         memmove(seen + at + 1, seen + at, (nseen - at) * sizeof(*seen));
         seen[at] = ss;
         nseen++;
-        chk_report_proc(c, i, "session %ld has processes but no session creation or logon "
-                              "is recorded for it",
+        chk_report_proc(c, i,
+                        "session %ld has processes but no session creation or logon "
+                        "is recorded for it",
                         (long)ss);
     }
     free(seen);

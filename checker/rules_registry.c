@@ -137,8 +137,9 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         if (key_is(r->key, SM_TAIL, "\\AppCertDlls") && !chk_str_blank(reg_str(r)))
-            chk_report_reg(c, r, "AppCertDlls value '%s' loads '%s' into every process that "
-                                 "creates processes",
+            chk_report_reg(c, r,
+                           "AppCertDlls value '%s' loads '%s' into every process that "
+                           "creates processes",
                            r->name, reg_str(r));
     }
 }
@@ -186,7 +187,8 @@ void chk_rule_sm_knowndlls(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (!key_is(r->key, SM_TAIL, "\\KnownDLLs") || !r->name)
             continue;
-        int m = fam >= 0 ? default_match(fam, r, "\\KnownDLLs") : default_match(0, r, "\\KnownDLLs");
+        int m =
+            fam >= 0 ? default_match(fam, r, "\\KnownDLLs") : default_match(0, r, "\\KnownDLLs");
         if (fam < 0 && m != 1 && default_match(1, r, "\\KnownDLLs") == 1)
             m = 1;
         if (m == 1)
@@ -218,8 +220,8 @@ void chk_rule_sm_pending(struct chk_ctx *c)
                 continue;
             if (!strncmp(norm, "\\windows\\system32\\", 18) ||
                 !strncmp(norm, "\\windows\\syswow64\\", 18)) {
-                chk_report_reg(c, r, "at the next boot smss renames '%s' over '%s'",
-                               r->data[k], r->data[k + 1]);
+                chk_report_reg(c, r, "at the next boot smss renames '%s' over '%s'", r->data[k],
+                               r->data[k + 1]);
                 break;
             }
         }
@@ -233,8 +235,7 @@ void chk_rule_sm_subsys_extra(struct chk_ctx *c)
         if (!key_is(r->key, SM_TAIL, "\\SubSystems") || !r->name || !*r->name)
             continue;
         if (!chk_in_list("Debug|Kmode|Optional|Required|Windows|Os2|Posix", r->name))
-            chk_report_reg(c, r, "SubSystems has an extra value '%s' = '%s'", r->name,
-                           reg_str(r));
+            chk_report_reg(c, r, "SubSystems has an extra value '%s' = '%s'", r->name, reg_str(r));
     }
 }
 

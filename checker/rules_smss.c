@@ -68,8 +68,9 @@ void chk_rule_smss_child_alive(struct chk_ctx *c)
             continue;
         char dur[32];
         wt_format_elapsed(now - p->create_time, dur, sizeof(dur));
-        chk_report_proc(c, i, "a per-session smss child is still running %s after it started; "
-                              "it should exit once csrss and wininit/winlogon run",
+        chk_report_proc(c, i,
+                        "a per-session smss child is still running %s after it started; "
+                        "it should exit once csrss and wininit/winlogon run",
                         dur);
     }
 }
@@ -81,8 +82,7 @@ void chk_rule_smss_late(struct chk_ctx *c)
         return;
     int64_t ref = s->boot_time;
     for (size_t i = 0; i < s->nprocs; i++)
-        if (c->kind[i] == c->k_system && s->procs[i].pid == 4 &&
-            s->procs[i].create_time != WT_NONE)
+        if (c->kind[i] == c->k_system && s->procs[i].pid == 4 && s->procs[i].create_time != WT_NONE)
             ref = s->procs[i].create_time;
     if (ref == WT_NONE)
         return;
@@ -90,8 +90,9 @@ void chk_rule_smss_late(struct chk_ctx *c)
     if (d > SMSS_LATE) {
         char dur[32];
         wt_format_elapsed(d, dur, sizeof(dur));
-        chk_report_proc(c, (size_t)c->master, "the master smss started %s after boot; normal "
-                                              "is a few seconds",
+        chk_report_proc(c, (size_t)c->master,
+                        "the master smss started %s after boot; normal "
+                        "is a few seconds",
                         dur);
     }
 }
@@ -101,8 +102,7 @@ void chk_rule_smss_session(struct chk_ctx *c)
     /* Every smss that is not a per-session child claims to be a master. */
     for (size_t i = 0; i < c->s->nprocs; i++) {
         int32_t ss = c->s->procs[i].session;
-        if (c->kind[i] != c->k_smss || ss == SNAP_NO_SESSION || ss == 0 ||
-            chk_smss_is_child(c, i))
+        if (c->kind[i] != c->k_smss || ss == SNAP_NO_SESSION || ss == 0 || chk_smss_is_child(c, i))
             continue;
         chk_report_proc(c, i, "a master smss in session %ld; the master belongs to no session",
                         (long)ss);

@@ -18,8 +18,8 @@ struct cli_cmd {
     const char *usage; /* full help text */
 };
 
-#define CMD(name, summary)                                                                       \
-    int cmd_##name(int argc, char **argv);                                                       \
+#define CMD(name, summary)                 \
+    int cmd_##name(int argc, char **argv); \
     extern const char cmd_##name##_usage[];
 #include "commands.def"
 #undef CMD

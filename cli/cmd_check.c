@@ -148,8 +148,7 @@ static void human(struct report *rp, struct strbuf *sb, const struct snap *s,
         char t[WT_ISO_LEN] = "?";
         if (p->create_time != WT_NONE)
             wt_format_iso(p->create_time, t);
-        sb_addf(sb, "  process: %s pid %lu session ", snap_proc_basename(p),
-                (unsigned long)p->pid);
+        sb_addf(sb, "  process: %s pid %lu session ", snap_proc_basename(p), (unsigned long)p->pid);
         if (p->session == SNAP_NO_SESSION)
             sb_adds(sb, "-");
         else
@@ -201,8 +200,10 @@ int cmd_check(int argc, char **argv)
         case 'f': format = optarg; break;
         case 'm':
             if (chk_severity_parse(optarg, &cfg.min_severity) < 0)
-                return cli_usage_error("check", "--min-severity: '%s' is not one of info, low, "
-                                                "medium, high, critical", optarg);
+                return cli_usage_error("check",
+                                       "--min-severity: '%s' is not one of info, low, "
+                                       "medium, high, critical",
+                                       optarg);
             break;
         case 'r': cfg.only = optarg; break;
         case 'i': cfg.ignore = optarg; break;
@@ -317,8 +318,10 @@ int cmd_check(int argc, char **argv)
             sb_addc(&ne, ')');
         }
         if (ne.len)
-            fprintf(stderr, "smsslab check: not evaluated (the input does not record what they "
-                            "need): %s\n", ne.buf);
+            fprintf(stderr,
+                    "smsslab check: not evaluated (the input does not record what they "
+                    "need): %s\n",
+                    ne.buf);
         sb_release(&ne);
     }
     if (status || werr) {

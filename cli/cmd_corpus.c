@@ -158,8 +158,8 @@ int cmd_corpus(int argc, char **argv)
             break;
         case 'k':
             if (parse_u64(optarg, 100000000, &o.per_file) < 0 || !o.per_file) {
-                status = cli_usage_error("corpus", "--per-file: '%s' is not a count in 1..10^8",
-                                         optarg);
+                status =
+                    cli_usage_error("corpus", "--per-file: '%s' is not a count in 1..10^8", optarg);
                 goto out;
             }
             break;
@@ -173,8 +173,8 @@ int cmd_corpus(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': status = cli_help("corpus"); goto out;
         default:
-            status = cli_usage_error("corpus", "unknown or incomplete option '%s'",
-                                     argv[optind - 1]);
+            status =
+                cli_usage_error("corpus", "unknown or incomplete option '%s'", argv[optind - 1]);
             goto out;
         }
     }
@@ -208,8 +208,7 @@ int cmd_corpus(int argc, char **argv)
                 "%llu parts already complete, %.1f MB%s\n",
                 (unsigned long long)st.samples, (unsigned long long)st.anomalies,
                 (unsigned long long)st.parts, (unsigned long long)st.parts_skipped,
-                (double)bytes / 1e6,
-                st.manifest_complete ? "; manifest.jsonl complete" : "");
+                (double)bytes / 1e6, st.manifest_complete ? "; manifest.jsonl complete" : "");
     }
 out:
     free(types);

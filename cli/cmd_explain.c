@@ -114,8 +114,9 @@ int cmd_explain(int argc, char **argv)
     } else {
         struct strbuf hint = STRBUF_INIT;
         lessons(&hint);
-        int rc = cli_usage_error("explain", "'%s' is neither a rule id nor a lesson; rule ids: "
-                                            "see 'smsslab rules'; lessons: %s",
+        int rc = cli_usage_error("explain",
+                                 "'%s' is neither a rule id nor a lesson; rule ids: "
+                                 "see 'smsslab rules'; lessons: %s",
                                  what, hint.buf);
         sb_release(&hint);
         return rc;

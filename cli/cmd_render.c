@@ -131,8 +131,7 @@ static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *
             sb_adds(&seen, n > 1 ? ", " : "");
             describe(&seen, &cur);
         }
-        int match = kind == AT_END ||
-                    (kind == AT_ABS && cur.at == t) ||
+        int match = kind == AT_END || (kind == AT_ABS && cur.at == t) ||
                     (kind == AT_REL && cur.boot_time != WT_NONE && cur.at != WT_NONE &&
                      cur.at - cur.boot_time == t);
         if (match) {
@@ -182,8 +181,10 @@ static int write_output(const char *out, enum out_kind kind, const char *dot_pro
         prog = dot_find_program(dot_prog ? dot_prog : "dot");
         if (!prog) {
             if (dot_prog)
-                fprintf(stderr, "smsslab render: the Graphviz program '%s' was not found or is "
-                                "not executable\n", dot_prog);
+                fprintf(stderr,
+                        "smsslab render: the Graphviz program '%s' was not found or is "
+                        "not executable\n",
+                        dot_prog);
             else
                 fprintf(stderr, "smsslab render: the Graphviz 'dot' program was not found on "
                                 "PATH; install it with 'apt-get install graphviz' or pass "
@@ -204,8 +205,8 @@ static int write_output(const char *out, enum out_kind kind, const char *dot_pro
     } else {
         struct stat st;
         fflush(af.fp);
-        if (dot_run(prog, kind == OUT_SVG ? "svg" : "png", text->buf, text->len,
-                    fileno(af.fp), &e) < 0) {
+        if (dot_run(prog, kind == OUT_SVG ? "svg" : "png", text->buf, text->len, fileno(af.fp),
+                    &e) < 0) {
             fprintf(stderr, "smsslab render: Graphviz failed: %s\n", e.msg);
             status = EXIT_USAGE;
         } else if (fstat(fileno(af.fp), &st) != 0 || st.st_size == 0) {
@@ -254,8 +255,7 @@ int cmd_render(int argc, char **argv)
         case O_SEED: seed_arg = optarg; break;
         case 'h': return cli_help("render");
         default:
-            return cli_usage_error("render", "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error("render", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind > 1)
@@ -265,8 +265,10 @@ int cmd_render(int argc, char **argv)
         return cli_usage_error("render", "no input: give a FILE, a SCENARIO.yaml or '-'");
     enum out_kind kind;
     if (out_kind(out, &kind) < 0)
-        return cli_usage_error("render", "-o '%s': expected a name ending in .dot, .svg or .png, "
-                                         "or '-'", out);
+        return cli_usage_error("render",
+                               "-o '%s': expected a name ending in .dot, .svg or .png, "
+                               "or '-'",
+                               out);
     if (seed_arg) {
         if (parse_u64(seed_arg, UINT64_MAX, &iopts.seed) < 0)
             return cli_usage_error("render", "--seed: '%s' is not an integer in 0..2^64-1",
@@ -281,8 +283,10 @@ int cmd_render(int argc, char **argv)
         else if (wt_parse_duration(at_arg, WT_MAX, &t) == 0)
             ak = AT_REL;
         else
-            return cli_usage_error("render", "--at: '%s' is neither an ISO time, a duration "
-                                             "after boot (30s) nor 'end'", at_arg);
+            return cli_usage_error("render",
+                                   "--at: '%s' is neither an ISO time, a duration "
+                                   "after boot (30s) nor 'end'",
+                                   at_arg);
     }
 
     struct err e = {""};
@@ -310,8 +314,10 @@ int cmd_render(int argc, char **argv)
         goto out;
     }
     if (kind != OUT_DOT && !dopts.focus && s.nprocs > 3000)
-        fprintf(stderr, "smsslab render: note: %zu processes; Graphviz may take a while "
-                        "(--focus draws one branch)\n", s.nprocs);
+        fprintf(stderr,
+                "smsslab render: note: %zu processes; Graphviz may take a while "
+                "(--focus draws one branch)\n",
+                s.nprocs);
     status = write_output(out, kind, dot_prog, &text);
 out:
     sb_release(&text);

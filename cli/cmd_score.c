@@ -33,14 +33,11 @@ const char cmd_score_usage[] =
 
 int cmd_score(int argc, char **argv)
 {
-    static const struct option opts[] = {{"truth", required_argument, NULL, 't'},
-                                         {"detections", required_argument, NULL, 'd'},
-                                         {"run-checker", no_argument, NULL, 'c'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"max-list", required_argument, NULL, 'm'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"truth", required_argument, NULL, 't'},    {"detections", required_argument, NULL, 'd'},
+        {"run-checker", no_argument, NULL, 'c'},    {"format", required_argument, NULL, 'f'},
+        {"max-list", required_argument, NULL, 'm'}, {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *truth = NULL, *format = "human", *out = "-";
     const char **dets = xcalloc((size_t)argc + 1, sizeof(char *));
     size_t ndets = 0;

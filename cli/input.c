@@ -14,8 +14,8 @@
 struct cli_input {
     char *name;
     struct snap_reader *native;
-    struct rd_stream *real;     /* host data (EVTX, XML, NDJSON, Volatility, CIM) */
-    struct scn scn;             /* a scenario, simulated on open */
+    struct rd_stream *real; /* host data (EVTX, XML, NDJSON, Volatility, CIM) */
+    struct scn scn;         /* a scenario, simulated on open */
     struct sim *sim;
     size_t next_snapshot;
 };

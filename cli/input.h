@@ -11,8 +11,8 @@
 #include "../snap/snap.h"
 
 struct cli_input_opts {
-    const char *format;        /* --input-format; NULL/"auto" = detect */
-    int have_seed;             /* --seed given (scenarios only) */
+    const char *format; /* --input-format; NULL/"auto" = detect */
+    int have_seed;      /* --seed given (scenarios only) */
     uint64_t seed;
 };
 

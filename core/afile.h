@@ -15,10 +15,10 @@
 
 struct afile {
     FILE *fp;
-    char *path;     /* final name */
-    char *tmp;      /* temporary name, NULL for stdout */
+    char *path; /* final name */
+    char *tmp;  /* temporary name, NULL for stdout */
     int is_stdout;
-    int direct;     /* an existing device, FIFO or socket: written in place */
+    int direct; /* an existing device, FIFO or socket: written in place */
 };
 
 int afile_open(struct afile *af, const char *path, struct err *e);

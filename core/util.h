@@ -29,7 +29,10 @@ struct strbuf {
     size_t len;
     size_t cap;
 };
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT \
+    {               \
+        NULL, 0, 0  \
+    }
 void sb_grow_slow(struct strbuf *sb, size_t extra);
 /* Make room for `extra` more bytes plus the terminating NUL. Inline: the
  * writers call it for every field. */
@@ -68,7 +71,10 @@ struct arena {
     struct arena_chunk *head;
     size_t total;
 };
-#define ARENA_INIT {NULL, 0}
+#define ARENA_INIT \
+    {              \
+        NULL, 0    \
+    }
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

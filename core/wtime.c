@@ -123,8 +123,7 @@ int wt_parse_iso(const char *s, int64_t *out)
         digits(s + 17, 2, &se))
         return -1;
     static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-        se > 59)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
         return -1;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap)
@@ -155,8 +154,8 @@ int wt_parse_iso(const char *s, int64_t *out)
     if (*p)
         return -1;
     int64_t days = wt_days_from_civil(y, mo, d);
-    *out = days * WT_DAY + (int64_t)h * WT_HOUR + (int64_t)mi * WT_MIN + (int64_t)se * WT_SEC +
-           frac;
+    *out =
+        days * WT_DAY + (int64_t)h * WT_HOUR + (int64_t)mi * WT_MIN + (int64_t)se * WT_SEC + frac;
     return 0;
 }
 
@@ -219,7 +218,7 @@ size_t wt_format_duration(int64_t d, char *out, size_t n)
     static const struct {
         int64_t unit;
         const char *name;
-    } units[] = {{WT_DAY, "d"}, {WT_HOUR, "h"}, {WT_MIN, "m"},
+    } units[] = {{WT_DAY, "d"}, {WT_HOUR, "h"},  {WT_MIN, "m"},
                  {WT_SEC, "s"}, {WT_MSEC, "ms"}, {WT_USEC, "us"}};
     size_t len = 0;
     if (n == 0)

@@ -224,9 +224,11 @@ static int check_params(struct run *r, struct err *e)
         if (read_file_all(path.buf, 1 << 20, &have, &n, e) < 0) {
             rc = -1;
         } else if (n != want.len || memcmp(have, want.buf, n)) {
-            err_set(e, "%s: this folder holds a corpus made with other arguments; --resume "
-                       "needs the same -n, --seed, --per-file, --formats, --anomaly-rate and "
-                       "--anomalies", path.buf);
+            err_set(e,
+                    "%s: this folder holds a corpus made with other arguments; --resume "
+                    "needs the same -n, --seed, --per-file, --formats, --anomaly-rate and "
+                    "--anomalies",
+                    path.buf);
             rc = -1;
         }
         free(have);
@@ -365,7 +367,10 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             if (!(o->formats & (1u << f)))
                 continue;
             switch (f) {
-            case 0: corpus_write_native(cs, &po->buf[f]); loc[f].lines = 1; break;
+            case 0:
+                corpus_write_native(cs, &po->buf[f]);
+                loc[f].lines = 1;
+                break;
             case 1: loc[f].lines = corpus_write_sysmon(cs, &po->buf[f]); break;
             case 2: loc[f].lines = corpus_write_ecs(cs, &po->buf[f]); break;
             default: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;

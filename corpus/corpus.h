@@ -35,13 +35,13 @@ const char *corpus_format_ext(unsigned bit_index);
 
 struct corpus_opts {
     uint64_t n, seed;
-    uint64_t shard, nshards;     /* this run writes the part files f with f % nshards == shard */
-    unsigned formats;            /* enum corpus_format bits */
-    uint32_t rate_ppm;           /* anomaly rate in parts per million */
-    const char *const *types;    /* anomaly types to draw from; NULL = the whole catalogue */
+    uint64_t shard, nshards;  /* this run writes the part files f with f % nshards == shard */
+    unsigned formats;         /* enum corpus_format bits */
+    uint32_t rate_ppm;        /* anomaly rate in parts per million */
+    const char *const *types; /* anomaly types to draw from; NULL = the whole catalogue */
     size_t ntypes;
-    uint64_t per_file;           /* samples per part file */
-    int resume;                  /* keep part files that already exist */
+    uint64_t per_file; /* samples per part file */
+    int resume;        /* keep part files that already exist */
     const char *dir;
     /* Called after each part file with samples done so far (of this shard). */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -51,7 +51,7 @@ struct corpus_opts {
 struct corpus_stats {
     uint64_t samples, parts, parts_skipped, anomalies;
     uint64_t bytes[CORPUS_NFORMATS + 1]; /* per format, then the manifest */
-    int manifest_complete;       /* DIR/manifest.jsonl was assembled */
+    int manifest_complete;               /* DIR/manifest.jsonl was assembled */
 };
 
 int corpus_parse_formats(const char *s, unsigned *out, struct err *e);
@@ -106,8 +106,7 @@ void corpus_xml_escape(struct strbuf *sb, const char *s);
 void corpus_csv_field(struct strbuf *sb, const char *s);
 /* CommandLineToArgvW splitting, as winlogbeat fills process.args. Calls
  * fn for each argument (not NUL-terminated). */
-void corpus_split_args(const char *cmd, void (*fn)(void *ctx, const char *a, size_t n),
-                       void *ctx);
+void corpus_split_args(const char *cmd, void (*fn)(void *ctx, const char *a, size_t n), void *ctx);
 
 /* ---- scoring --------------------------------------------------------------------- */
 

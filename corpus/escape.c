@@ -24,8 +24,8 @@ void corpus_xml_escape(struct strbuf *sb, const char *s)
         unsigned char c = p[i];
         /* Copy runs of harmless ASCII at once: the common case. */
         size_t j = i;
-        while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '&' && p[j] != '<' &&
-               p[j] != '>' && p[j] != '"' && p[j] != '\'')
+        while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '&' && p[j] != '<' && p[j] != '>' &&
+               p[j] != '"' && p[j] != '\'')
             j++;
         if (j > i) {
             sb_add(sb, p + i, j - i);
@@ -33,14 +33,38 @@ void corpus_xml_escape(struct strbuf *sb, const char *s)
             continue;
         }
         switch (c) {
-        case '&': sb_add(sb, "&amp;", 5); i++; continue;
-        case '<': sb_add(sb, "&lt;", 4); i++; continue;
-        case '>': sb_add(sb, "&gt;", 4); i++; continue;
-        case '"': sb_add(sb, "&quot;", 6); i++; continue;
-        case '\'': sb_add(sb, "&apos;", 6); i++; continue;
-        case '\t': sb_add(sb, "&#9;", 4); i++; continue;
-        case '\n': sb_add(sb, "&#10;", 5); i++; continue;
-        case '\r': sb_add(sb, "&#13;", 5); i++; continue;
+        case '&':
+            sb_add(sb, "&amp;", 5);
+            i++;
+            continue;
+        case '<':
+            sb_add(sb, "&lt;", 4);
+            i++;
+            continue;
+        case '>':
+            sb_add(sb, "&gt;", 4);
+            i++;
+            continue;
+        case '"':
+            sb_add(sb, "&quot;", 6);
+            i++;
+            continue;
+        case '\'':
+            sb_add(sb, "&apos;", 6);
+            i++;
+            continue;
+        case '\t':
+            sb_add(sb, "&#9;", 4);
+            i++;
+            continue;
+        case '\n':
+            sb_add(sb, "&#10;", 5);
+            i++;
+            continue;
+        case '\r':
+            sb_add(sb, "&#13;", 5);
+            i++;
+            continue;
         default: break;
         }
         if (c < 0x20) {
@@ -49,8 +73,8 @@ void corpus_xml_escape(struct strbuf *sb, const char *s)
             continue;
         }
         int len = utf8_seq_len(p + i, n - i);
-        if (len == 0 || (len == 3 && c == 0xef && p[i + 1] == 0xbf &&
-                         (p[i + 2] == 0xbe || p[i + 2] == 0xbf))) {
+        if (len == 0 ||
+            (len == 3 && c == 0xef && p[i + 1] == 0xbf && (p[i + 2] == 0xbe || p[i + 2] == 0xbf))) {
             sb_add(sb, "\xef\xbf\xbd", 3);
             i += len ? (size_t)len : 1;
             continue;

@@ -25,15 +25,15 @@
 
 enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15 };
 
-static const char *const host_prefix[] = {"WS", "DESKTOP", "LAPTOP", "PC", "FIN", "HR", "DEV",
-                                          "OPS", "SALES", "ENG", "KIOSK", "LAB"};
+static const char *const host_prefix[] = {"WS",  "DESKTOP", "LAPTOP", "PC",  "FIN",   "HR",
+                                          "DEV", "OPS",     "SALES",  "ENG", "KIOSK", "LAB"};
 static const char *const server_prefix[] = {"SRV", "DC", "APP", "SQL", "FS", "RDS", "WEB"};
-static const char *const domains[] = {"CORP", "CONTOSO", "FABRIKAM", "NORTHWIND", "ACME",
-                                      "WOODGROVE", "TAILSPIN", "LITWARE", "WORKGROUP"};
-static const char *const users[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace",
-                                    "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy",
-                                    "rupert", "sybil", "trent", "victor", "walter", "svc_sql",
-                                    "adm_jdoe", "helpdesk", "j.smith", "m.garcia"};
+static const char *const domains[] = {"CORP",      "CONTOSO",  "FABRIKAM", "NORTHWIND", "ACME",
+                                      "WOODGROVE", "TAILSPIN", "LITWARE",  "WORKGROUP"};
+static const char *const users[] = {
+    "alice", "bob",    "carol",   "dave",    "erin",     "frank",    "grace",   "heidi",
+    "ivan",  "judy",   "mallory", "niaj",    "olivia",   "peggy",    "rupert",  "sybil",
+    "trent", "victor", "walter",  "svc_sql", "adm_jdoe", "helpdesk", "j.smith", "m.garcia"};
 static const char *const shared_sections[] = {"1024,20480,1024", "1024,12288,512",
                                               "1024,20480,2048", "1024,40960,768"};
 
@@ -181,10 +181,9 @@ static const char *const dll_paths[] = {"C:\\Users\\Public\\certhook.dll",
                                         "C:\\ProgramData\\appcert.dll",
                                         "C:\\Windows\\Temp\\acdll.dll"};
 /* KnownDLLs value names spelled the same in the Windows 7 and 10 lists (sim/profile.c). */
-static const char *const known_entries[] = {"kernel32", "advapi32", "gdi32", "MSVCRT",
-                                            "NSI", "WS2_32", "SHELL32", "SHLWAPI"};
-static const char *const rename_targets[] = {"spoolsv.exe", "sethc.exe", "utilman.exe",
-                                             "osk.exe"};
+static const char *const known_entries[] = {"kernel32", "advapi32", "gdi32",   "MSVCRT",
+                                            "NSI",      "WS2_32",   "SHELL32", "SHLWAPI"};
+static const char *const rename_targets[] = {"spoolsv.exe", "sethc.exe", "utilman.exe", "osk.exe"};
 static const char *const subsystems[] = {"C:\\Windows\\System32\\psxss.exe",
                                          "C:\\Windows\\System32\\os2ss.exe",
                                          "C:\\ProgramData\\ssrv.exe"};
@@ -279,8 +278,9 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         param(a, "dll", xstrdup(PICK(r, dll_paths)));
     } else if (!strcmp(t, "knowndlls-changed")) {
         param(a, "entry", xstrdup(PICK(r, known_entries)));
-        param(a, "dll", xprintf("%s%s.dll", prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "",
-                                prng_chance(r, 1, 2) ? "kernel33" : "ntdl1"));
+        param(a, "dll",
+              xprintf("%s%s.dll", prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "",
+                      prng_chance(r, 1, 2) ? "kernel33" : "ntdl1"));
     } else if (!strcmp(t, "pending-rename-system32")) {
         const char *b = PICK(r, rename_targets);
         param(a, "source", xprintf("%s%s", PICK(r, bad_dirs), b));
@@ -345,14 +345,15 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
 
     /* Machine: OS weights 10% Windows 7, 50% 10, 25% 11, 15% Server 2022. */
     uint64_t w = prng_below(&rm, 100);
-    sc->os = w < 10 ? SCN_OS_WIN7 : w < 60 ? SCN_OS_WIN10 : w < 85 ? SCN_OS_WIN11
-                                                                    : SCN_OS_SERVER2022;
+    sc->os = w < 10   ? SCN_OS_WIN7
+             : w < 60 ? SCN_OS_WIN10
+             : w < 85 ? SCN_OS_WIN11
+                      : SCN_OS_SERVER2022;
     free(sc->host);
     free(sc->domain);
-    sc->host = xprintf("%s-%04u",
-                       sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix)
-                                                   : PICK(&rm, host_prefix),
-                       (unsigned)prng_below(&rm, 10000));
+    sc->host = xprintf(
+        "%s-%04u", sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix),
+        (unsigned)prng_below(&rm, 10000));
     sc->domain = xstrdup(PICK(&rm, domains));
     /* Boots spread over 2023-2025, at any microsecond. */
     int64_t base = wt_days_from_civil(2023, 1, 1) * WT_DAY;

@@ -31,13 +31,13 @@
 enum { ST_SYSMON = 200 };
 
 struct rec {
-    int eid;                   /* 1, 5 or 13 */
-    long proc;                 /* index into sim procs (1, 5) */
-    long reg;                  /* index into lab.regs (13) */
+    int eid;   /* 1, 5 or 13 */
+    long proc; /* index into sim procs (1, 5) */
+    long reg;  /* index into lab.regs (13) */
     int64_t utc, created;
     uint64_t rid;
-    long event;                /* native event seq (1, 5), else -1 */
-    uint32_t writer_pid;       /* EID 13: the process that set the value */
+    long event;          /* native event seq (1, 5), else -1 */
+    uint32_t writer_pid; /* EID 13: the process that set the value */
 };
 
 struct corpus_sample {
@@ -49,8 +49,8 @@ struct corpus_sample {
     struct rec *recs;
     size_t nrecs, cap_recs;
     uint32_t machine, sysmon_pid, sysmon_tid;
-    struct snap boot;          /* the snapshot at boot time: labels and the planted registry */
-    struct snap s;             /* scratch for CSV snapshots */
+    struct snap boot; /* the snapshot at boot time: labels and the planted registry */
+    struct snap s;    /* scratch for CSV snapshots */
     struct strbuf tmp;
 };
 
@@ -123,7 +123,13 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
         t += prng_range(&r, WT_SEC, 90 * WT_SEC);
         if (t >= boot)
             t = boot - WT_SEC;
-        *x = (struct rec){13, -1, (long)i, t, t + prng_range(&r, 100, 3000), rid++, -1,
+        *x = (struct rec){13,
+                          -1,
+                          (long)i,
+                          t,
+                          t + prng_range(&r, 100, 3000),
+                          rid++,
+                          -1,
                           4 * (uint32_t)prng_range(&r, 1000, 3000)};
     }
     /* Sysmon's service drains the driver's boot buffer some seconds in
@@ -146,7 +152,13 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
         last = c;
         XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
         cs->recs[cs->nrecs++] = (struct rec){ev->type == SIM_EV_PROCESS_CREATE ? 1 : 5,
-                                             ev->proc, -1, ev->time, c, rid++, (long)i, 0};
+                                             ev->proc,
+                                             -1,
+                                             ev->time,
+                                             c,
+                                             rid++,
+                                             (long)i,
+                                             0};
     }
 }
 
@@ -209,8 +221,8 @@ static uint64_t fnv_lower(const char *s, uint64_t h)
 
 /* Fake but stable hashes: the same image path on the same OS always has
  * the same SHA1/MD5/SHA256/IMPHASH, different paths differ. */
-static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char *image,
-                   int upper, const char *sep)
+static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char *image, int upper,
+                   const char *sep)
 {
     uint64_t st = fnv_lower(image, fnv_lower(scn_os_name(cs->sc->os), 1469598103934665603ULL));
     static const char *const names_u[] = {"SHA1=", "MD5=", "SHA256=", "IMPHASH="};
@@ -295,7 +307,7 @@ static void system_time(struct strbuf *sb, int64_t t)
 {
     char iso[WT_ISO_LEN];
     size_t n = wt_format_iso(t, iso);
-    sb_add(sb, iso, n - 1);       /* without the Z */
+    sb_add(sb, iso, n - 1); /* without the Z */
     sb_addc(sb, (char)('0' + (unsigned)(t % 7 + 1)));
     sb_adds(sb, "00Z");
 }
@@ -519,15 +531,17 @@ static void winlog_common(const struct corpus_sample *cs, struct strbuf *sb, con
     static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
     sb_adds(sb, "\"channel\":\"Microsoft-Windows-Sysmon/Operational\"");
     jw_kstr(sb, "computer_name", cs->sc->host);
-    sb_addf(sb, ",\"event_id\":\"%d\",\"opcode\":\"Info\",\"process\":{\"pid\":%u,"
-                "\"thread\":{\"id\":%u}},\"provider_guid\":"
-                "\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\","
-                "\"provider_name\":\"Microsoft-Windows-Sysmon\",\"record_id\":\"",
+    sb_addf(sb,
+            ",\"event_id\":\"%d\",\"opcode\":\"Info\",\"process\":{\"pid\":%u,"
+            "\"thread\":{\"id\":%u}},\"provider_guid\":"
+            "\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\","
+            "\"provider_name\":\"Microsoft-Windows-Sysmon\",\"record_id\":\"",
             x->eid, cs->sysmon_pid, cs->sysmon_tid);
     sb_addu64(sb, x->rid);
-    sb_addf(sb, "\",\"task\":\"%s\",\"user\":{\"domain\":\"NT AUTHORITY\","
-                "\"identifier\":\"S-1-5-18\",\"name\":\"SYSTEM\",\"type\":\"Well Known Group\"},"
-                "\"version\":%d",
+    sb_addf(sb,
+            "\",\"task\":\"%s\",\"user\":{\"domain\":\"NT AUTHORITY\","
+            "\"identifier\":\"S-1-5-18\",\"name\":\"SYSTEM\",\"type\":\"Well Known Group\"},"
+            "\"version\":%d",
             task[x->eid], version[x->eid]);
 }
 
@@ -813,14 +827,14 @@ static void write_params(struct corpus_sample *cs, struct strbuf *sb)
     jw_kbool(sb, "special_session", sc->opt.special_session);
     sb_adds(sb, ",\"win11_child_line\":");
     sb_adds(sb, sc->opt.win11_child_line < 0 ? "null"
-                : sc->opt.win11_child_line  ? "true"
-                                            : "false");
+                : sc->opt.win11_child_line   ? "true"
+                                             : "false");
     jw_kbool(sb, "pid_reuse", sc->opt.pid_reuse);
     jw_kstr(sb, "shared_section", sc->opt.shared_section);
     sb_adds(sb, ",\"credential_guard\":");
     sb_adds(sb, sc->opt.credential_guard < 0 ? "null"
-                : sc->opt.credential_guard  ? "true"
-                                            : "false");
+                : sc->opt.credential_guard   ? "true"
+                                             : "false");
     sb_adds(sb, "},\"snapshots\":[");
     for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
         if (k)

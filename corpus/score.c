@@ -32,7 +32,7 @@ struct item {
 
 struct label {
     uint64_t sample;
-    char *id, *target;         /* target: a description for reports */
+    char *id, *target; /* target: a description for reports */
     size_t type;
     int detected;
 };
@@ -47,7 +47,7 @@ struct sample {
 
 struct snapref {
     int64_t at;
-    size_t sample;             /* index into samples */
+    size_t sample; /* index into samples */
 };
 
 struct ttype {
@@ -406,7 +406,7 @@ struct falsealert {
 
 struct corpus_score {
     struct corpus_truth *t;
-    char **seen;               /* open addressing set of alert keys */
+    char **seen; /* open addressing set of alert keys */
     size_t seen_cap, seen_n;
     uint64_t alerts, tp, fp, duplicates, unmatched, unattributed;
     struct falsealert *falses;
@@ -695,9 +695,10 @@ int corpus_score_run_checker(struct corpus_score *sc, const char *dir, struct er
     for (size_t i = 0; i < t->nsamples && !rc;) {
         const char *file = t->samples[i].native_file;
         if (!file) {
-            err_set(e, "%s: sample %llu has no native file: generate the corpus with "
-                       "--formats native (or all) to run the checker", dir,
-                    (unsigned long long)t->samples[i].id);
+            err_set(e,
+                    "%s: sample %llu has no native file: generate the corpus with "
+                    "--formats native (or all) to run the checker",
+                    dir, (unsigned long long)t->samples[i].id);
             rc = -1;
             break;
         }
@@ -818,13 +819,13 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
     size_t nmissed = (size_t)(r.labels - r.detected);
     if (json) {
         sb_adds(sb, "{\"overall\":{");
-        sb_addf(sb, "\"labels\":%llu,\"detected\":%llu,\"alerts\":%llu,\"true_alerts\":%llu,"
-                    "\"false_alerts\":%llu,\"duplicates\":%llu,\"unknown_sample_alerts\":%llu,"
-                    "\"precision\":",
+        sb_addf(sb,
+                "\"labels\":%llu,\"detected\":%llu,\"alerts\":%llu,\"true_alerts\":%llu,"
+                "\"false_alerts\":%llu,\"duplicates\":%llu,\"unknown_sample_alerts\":%llu,"
+                "\"precision\":",
                 (unsigned long long)r.labels, (unsigned long long)r.detected,
-                (unsigned long long)r.alerts, (unsigned long long)r.tp,
-                (unsigned long long)r.fp, (unsigned long long)r.duplicates,
-                (unsigned long long)r.unmatched_samples);
+                (unsigned long long)r.alerts, (unsigned long long)r.tp, (unsigned long long)r.fp,
+                (unsigned long long)r.duplicates, (unsigned long long)r.unmatched_samples);
         num3(sb, r.precision);
         sb_adds(sb, ",\"recall\":");
         num3(sb, r.recall);
@@ -839,8 +840,9 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
             sb_addc(sb, '{');
             jw_key(sb, "type");
             jw_str(sb, y->name);
-            sb_addf(sb, ",\"labels\":%llu,\"detected\":%llu,\"true_alerts\":%llu,"
-                        "\"false_alerts\":%llu,\"precision\":",
+            sb_addf(sb,
+                    ",\"labels\":%llu,\"detected\":%llu,\"true_alerts\":%llu,"
+                    "\"false_alerts\":%llu,\"precision\":",
                     (unsigned long long)y->labels, (unsigned long long)y->detected,
                     (unsigned long long)y->tp, (unsigned long long)y->fp);
             num3(sb, p);
@@ -884,8 +886,8 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
         free(rows);
         return;
     }
-    sb_addf(sb, "%-28s %7s %8s %7s %7s %9s %7s %6s\n", "anomaly type", "labels", "detected",
-            "true", "false", "precision", "recall", "F1");
+    sb_addf(sb, "%-28s %7s %8s %7s %7s %9s %7s %6s\n", "anomaly type", "labels", "detected", "true",
+            "false", "precision", "recall", "F1");
     for (size_t i = 0; i < t->ntypes; i++) {
         const struct ttype *y = &rows[i];
         double p = ratio(y->tp, y->tp + y->fp), rc = ratio(y->detected, y->labels);
@@ -908,8 +910,9 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
     num3(sb, r.recall);
     sb_adds(sb, "  ");
     num3(sb, r.f1);
-    sb_addf(sb, "\n\n%llu alerts (%llu duplicates ignored, %llu false alerts not attributable "
-                "to a type, %llu on unknown samples)\n",
+    sb_addf(sb,
+            "\n\n%llu alerts (%llu duplicates ignored, %llu false alerts not attributable "
+            "to a type, %llu on unknown samples)\n",
             (unsigned long long)r.alerts, (unsigned long long)r.duplicates,
             (unsigned long long)sc->unattributed, (unsigned long long)r.unmatched_samples);
     sb_addf(sb, "\nmissed (%zu):\n", nmissed);

@@ -14,8 +14,8 @@
 #include <string.h>
 
 struct rd_group {
-    size_t first, n;            /* range in the sorted events */
-    uint32_t src_fields;        /* fields known for the whole host+source run */
+    size_t first, n;     /* range in the sorted events */
+    uint32_t src_fields; /* fields known for the whole host+source run */
 };
 
 struct rd_set {
@@ -23,9 +23,9 @@ struct rd_set {
     struct arena arena;
     struct rd_ev *ev;
     size_t n, cap;
-    uint32_t *slots;            /* dedup hash: event index + 1, 0 = empty */
+    uint32_t *slots; /* dedup hash: event index + 1, 0 = empty */
     size_t nslots;
-    const char **hosts;         /* interned host names */
+    const char **hosts; /* interned host names */
     size_t nhosts, cap_hosts;
     struct rd_group *groups;
     size_t ngroups, cap_groups;

@@ -14,9 +14,8 @@
 #include <string.h>
 
 enum { C_PID, C_PPID, C_NAME, C_SESSION, C_CREATE, C_EXIT, C_AUDIT, C_CMD, C_PATH, C_N };
-static const char *const col_names[C_N] = {"PID",       "PPID",       "ImageFileName",
-                                           "SessionId", "CreateTime", "ExitTime",
-                                           "Audit",     "Cmd",        "Path"};
+static const char *const col_names[C_N] = {
+    "PID", "PPID", "ImageFileName", "SessionId", "CreateTime", "ExitTime", "Audit", "Cmd", "Path"};
 
 #define CSV_MAX_FIELDS 64
 
@@ -26,8 +25,8 @@ struct csvst {
     struct err *e;
     int rc;
     int have_header;
-    int col[C_N];               /* column index of each wanted field, -1 if absent */
-    size_t row;                 /* 1-based, for messages */
+    int col[C_N]; /* column index of each wanted field, -1 if absent */
+    size_t row;   /* 1-based, for messages */
     size_t nf;
     char *fields[CSV_MAX_FIELDS];
     size_t flen[CSV_MAX_FIELDS];
@@ -196,8 +195,10 @@ int rd_read_vol3_csv(struct rd_set *set, struct rd_src_file *f, struct err *e)
     row_clear(&st);
     csv_free(&p);
     if (st.rc == 0 && !st.have_header) {
-        err_set(e, "%s: no Volatility 3 pslist/pstree header (expected columns PID, PPID, "
-                   "ImageFileName, CreateTime, ...)", f->name);
+        err_set(e,
+                "%s: no Volatility 3 pslist/pstree header (expected columns PID, PPID, "
+                "ImageFileName, CreateTime, ...)",
+                f->name);
         return -1;
     }
     return st.rc;

@@ -82,8 +82,7 @@ int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
                 evtx_err(e, where, "cannot render the record as XML", le);
                 rc = -1;
             } else {
-                rc = rd_xml_record(x, set, (const char *)xml, strnlen((char *)xml, size), where,
-                                   e);
+                rc = rd_xml_record(x, set, (const char *)xml, strnlen((char *)xml, size), where, e);
             }
         }
         libevtx_record_free(&rec, NULL);

@@ -28,24 +28,24 @@ enum rd_src { RD_SRC_SYSMON, RD_SRC_SECURITY, RD_SRC_PSLIST, RD_SRC_CIM, RD_SRC_
 enum rd_kind { RD_EV_CREATE, RD_EV_EXIT, RD_EV_REG };
 
 struct rd_ev {
-    uint8_t kind;               /* enum rd_kind */
-    uint8_t src;                /* enum rd_src */
-    uint8_t is_boot;            /* smss.exe started by System (4): a boot starts here */
+    uint8_t kind;    /* enum rd_kind */
+    uint8_t src;     /* enum rd_src */
+    uint8_t is_boot; /* smss.exe started by System (4): a boot starts here */
     uint8_t has_ppid;
-    uint8_t unresolved;         /* a boot record the forwarder could not fully render */
+    uint8_t unresolved; /* a boot record the forwarder could not fully render */
     uint32_t pid, ppid;
-    int64_t t;                  /* creation, exit or registry-set time; WT_NONE if unknown */
-    int64_t exit_t;             /* process lists carry the exit in the same row */
+    int64_t t;      /* creation, exit or registry-set time; WT_NONE if unknown */
+    int64_t exit_t; /* process lists carry the exit in the same row */
     int32_t session;
     int32_t prio;
     uint64_t logon_id;
-    uint32_t fields;            /* SNAP_F_* bits this record really carries */
+    uint32_t fields; /* SNAP_F_* bits this record really carries */
     const char *host;
     const char *name, *image, *cmd, *user, *sid, *integ, *cwd, *guid, *pguid, *pimage;
     const char *reg_key, *reg_name, *reg_val;
-    uint8_t reg_type;           /* enum snap_reg_type */
+    uint8_t reg_type; /* enum snap_reg_type */
     uint32_t dword;
-    uint64_t seq;               /* input order: keeps the sort stable */
+    uint64_t seq; /* input order: keeps the sort stable */
 };
 
 void rd_ev_init(struct rd_ev *ev, enum rd_kind kind, enum rd_src src);
@@ -66,11 +66,11 @@ int rd_set_snapshot(struct rd_set *set, size_t i, struct snap *s, struct err *e)
  * System fields plus EventData values looked up by name. */
 struct rd_rec {
     uint32_t event_id;
-    int version;                /* -1 if unknown */
-    const char *provider;       /* "Microsoft-Windows-Sysmon", ... */
+    int version;          /* -1 if unknown */
+    const char *provider; /* "Microsoft-Windows-Sysmon", ... */
     const char *channel;
     const char *computer;
-    int64_t time_created;       /* UTC, WT_NONE if unknown */
+    int64_t time_created; /* UTC, WT_NONE if unknown */
     const char *(*get)(const struct rd_rec *r, const char *name);
     const void *ctx;
 };
@@ -94,11 +94,11 @@ const char *rd_integrity_from_sid(const char *sid);
 
 /* Front ends: read the whole input into set. name is for messages. */
 struct rd_src_file {
-    const char *name;           /* path for messages, "<stdin>" for "-" */
+    const char *name; /* path for messages, "<stdin>" for "-" */
     const char *path;
-    const unsigned char *head;  /* the first bytes, already read for detection */
+    const unsigned char *head; /* the first bytes, already read for detection */
     size_t nhead, hpos;
-    void *fp;                   /* FILE*, positioned after head */
+    void *fp; /* FILE*, positioned after head */
 };
 /* Read from head, then from fp: what the format front ends consume. */
 size_t rd_src_read(struct rd_src_file *f, void *buf, size_t n);

@@ -88,8 +88,8 @@ enum rd_json_kind rd_json_classify(const cJSON *o)
         return RD_J_CIM;
     if (jpath(o, "EventID") && (jpath(o, "SourceName") || jpath(o, "Channel")))
         return RD_J_NXLOG;
-    if (jpath(o, "@timestamp") && (jpath(o, "event") || jpath(o, "winlog") ||
-                                   jpath(o, "event.code")))
+    if (jpath(o, "@timestamp") &&
+        (jpath(o, "event") || jpath(o, "winlog") || jpath(o, "event.code")))
         return RD_J_ECS;
     return RD_J_UNKNOWN;
 }
@@ -155,8 +155,7 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
     enum rd_src src;
     if ((prov && strstr(prov, "Sysmon")) || (module && !strcmp(module, "sysmon")))
         src = RD_SRC_SYSMON;
-    else if ((prov && strstr(prov, "Security-Auditing")) ||
-             (module && !strcmp(module, "security")))
+    else if ((prov && strstr(prov, "Security-Auditing")) || (module && !strcmp(module, "security")))
         src = RD_SRC_SECURITY;
     else
         return 0;
@@ -216,14 +215,14 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
             ev.logon_id = v;
         ev.integ = js(o, "winlog.event_data.IntegrityLevel", &c);
         ev.fields |= SNAP_F_USER | SNAP_F_SESSION | SNAP_F_INTEGRITY;
-        ev.is_boot = ev.image && ascii_ends_with_case(ev.image, "\\smss.exe") && ev.has_ppid &&
-                     ev.ppid == 4;
+        ev.is_boot =
+            ev.image && ascii_ends_with_case(ev.image, "\\smss.exe") && ev.has_ppid && ev.ppid == 4;
     } else {
         ev.integ = rd_integrity_from_sid(js(o, "winlog.event_data.MandatoryLabel", &c));
         if (ev.integ)
             ev.fields |= SNAP_F_INTEGRITY;
-        ev.is_boot = ev.image && ascii_ends_with_case(ev.image, "\\smss.exe") && ev.has_ppid &&
-                     ev.ppid == 4;
+        ev.is_boot =
+            ev.image && ascii_ends_with_case(ev.image, "\\smss.exe") && ev.has_ppid && ev.ppid == 4;
     }
     return rd_set_add(set, &ev, e);
 }
@@ -385,17 +384,13 @@ int rd_json_object(struct rd_set *set, const cJSON *o, enum rd_json_kind k, cons
     struct err sub;
     int rc = 0;
     switch (k) {
-    case RD_J_NXLOG:
-        rc = nxlog_object(set, o, &sub);
-        break;
+    case RD_J_NXLOG: rc = nxlog_object(set, o, &sub); break;
     case RD_J_ECS:
         rc = ecs_object(set, o, &sub);
         if (rc == 0)
             rc = ecs_reg(set, o, &sub);
         break;
-    case RD_J_VOL3:
-        rc = vol3_row(set, o, 0, &sub);
-        break;
+    case RD_J_VOL3: rc = vol3_row(set, o, 0, &sub); break;
     case RD_J_CIM: {
         cJSON *one = cJSON_CreateArray();
         cJSON_AddItemReferenceToArray(one, (cJSON *)o);
@@ -403,8 +398,7 @@ int rd_json_object(struct rd_set *set, const cJSON *o, enum rd_json_kind k, cons
         cJSON_Delete(one);
         break;
     }
-    default:
-        return 0;
+    default: return 0;
     }
     if (rc < 0)
         err_set(e, "%s: %s", where, sub.msg);
@@ -487,8 +481,10 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
         enum rd_json_kind k = rd_json_classify(o);
         snprintf(where, sizeof(where), "%s:%zu", f->name, lineno);
         if (k == RD_J_NATIVE) {
-            err_set(e, "%s: this is smsslab's own snapshot JSON, not host data (use "
-                       "--input-format native)", where);
+            err_set(e,
+                    "%s: this is smsslab's own snapshot JSON, not host data (use "
+                    "--input-format native)",
+                    where);
             rc = -1;
         } else if (k == RD_J_UNKNOWN) {
             if (!seen_known && !forced) {

@@ -26,8 +26,8 @@ int rd_parse_num(const char *s, uint64_t max, uint64_t *out)
         base = 16;
         s += 2;
     }
-    if (!((*s >= '0' && *s <= '9') || (base == 16 && ((*s >= 'a' && *s <= 'f') ||
-                                                     (*s >= 'A' && *s <= 'F')))))
+    if (!((*s >= '0' && *s <= '9') ||
+          (base == 16 && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
         return -1;
     errno = 0;
     char *end;
@@ -116,8 +116,8 @@ const char *rd_integrity_from_sid(const char *sid)
     static const struct {
         const char *sid, *name;
     } levels[] = {
-        {"S-1-16-0", "Untrusted"}, {"S-1-16-4096", "Low"},     {"S-1-16-8192", "Medium"},
-        {"S-1-16-8448", "Medium"}, {"S-1-16-12288", "High"},   {"S-1-16-16384", "System"},
+        {"S-1-16-0", "Untrusted"},     {"S-1-16-4096", "Low"},   {"S-1-16-8192", "Medium"},
+        {"S-1-16-8448", "Medium"},     {"S-1-16-12288", "High"}, {"S-1-16-16384", "System"},
         {"S-1-16-20480", "Protected"},
     };
     if (!sid)
@@ -201,8 +201,8 @@ static int sysmon_create(struct rd_set *set, const struct rd_rec *r, struct err 
     if (!rd_parse_num(val(r, "TerminalSessionId"), INT32_MAX, &v))
         ev.session = (int32_t)v;
     ev.fields = SNAP_F_IMAGE | SNAP_F_CMDLINE | SNAP_F_USER | SNAP_F_SESSION | SNAP_F_INTEGRITY;
-    ev.is_boot = ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid &&
-                 ev.ppid == 4;
+    ev.is_boot =
+        ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid && ev.ppid == 4;
     return rd_set_add(set, &ev, e);
 }
 
@@ -245,7 +245,7 @@ static int sysmon_reg(struct rd_set *set, const struct rd_rec *r, struct err *e)
             }
         if (!hit)
             continue;
-        const char *rest = hit + tl;          /* "\SubSystems\Windows" */
+        const char *rest = hit + tl;            /* "\SubSystems\Windows" */
         const char *last = strrchr(rest, '\\'); /* the value name follows */
         char key[1024];
         int kn = snprintf(key, sizeof(key), "%s%.*s", keys[i].canon, (int)(last - rest), rest);
@@ -311,8 +311,8 @@ static int security_create(struct rd_set *set, const struct rd_rec *r, struct er
         ev.has_ppid = 1;
         ev.unresolved = 1;
     }
-    ev.is_boot = ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid &&
-                 ev.ppid == 4;
+    ev.is_boot =
+        ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid && ev.ppid == 4;
     return rd_set_add(set, &ev, e);
 }
 
@@ -334,12 +334,9 @@ int rd_winevent(struct rd_set *set, const struct rd_rec *r, struct err *e)
 {
     if (is_sysmon(r)) {
         switch (r->event_id) {
-        case 1:
-            return sysmon_create(set, r, e);
-        case 5:
-            return sysmon_exit(set, r, e);
-        case 13:
-            return sysmon_reg(set, r, e);
+        case 1: return sysmon_create(set, r, e);
+        case 5: return sysmon_exit(set, r, e);
+        case 13: return sysmon_reg(set, r, e);
         }
     } else if (is_security(r)) {
         if (r->event_id == 4688)

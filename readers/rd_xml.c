@@ -22,18 +22,18 @@ enum { F_EVENTID, F_VERSION, F_PROVIDER, F_CHANNEL, F_COMPUTER, F_TIME, F_NSYS }
 
 struct rd_xml {
     xmlTextReaderPtr rd;
-    struct strbuf buf;          /* all values of the current record, NUL-separated */
-    size_t sys[F_NSYS];         /* offsets + 1 into buf, 0 = absent */
+    struct strbuf buf;  /* all values of the current record, NUL-separated */
+    size_t sys[F_NSYS]; /* offsets + 1 into buf, 0 = absent */
     size_t kname[RD_MAX_KV], kval[RD_MAX_KV];
     size_t nkv;
-    size_t *capture;            /* where the open element's text goes */
+    size_t *capture; /* where the open element's text goes */
     int in_event, in_system, in_data;
     int too_big;
     char errmsg[600];
     int errline;
-    long line_offset;           /* lines skipped before the parser's first byte */
-    const int *input_done;      /* set once the whole file went to the parser */
-    const long *input_lines;    /* newlines in what went to the parser */
+    long line_offset;        /* lines skipped before the parser's first byte */
+    const int *input_done;   /* set once the whole file went to the parser */
+    const long *input_lines; /* newlines in what went to the parser */
 };
 
 static void on_error(void *arg, xmlErrorPtr err)
@@ -232,8 +232,8 @@ static int walk(struct rd_xml *x, struct rd_set *set, const char *where, int add
         }
     }
     if (ret < 0) {
-        long line = (x->errline > 0 ? x->errline : xmlTextReaderGetParserLineNumber(rd)) +
-                    x->line_offset;
+        long line =
+            (x->errline > 0 ? x->errline : xmlTextReaderGetParserLineNumber(rd)) + x->line_offset;
         /* An error on the last line, where our closing wrapper sits, means
          * the file stopped early. */
         int early = x->input_done && *x->input_done && line - x->line_offset > *x->input_lines;
@@ -285,8 +285,8 @@ struct xio {
     int stage;
     int wide;
     size_t wpos;
-    int done;                   /* the file's bytes are all delivered */
-    long lines;                 /* newlines delivered (after the skipped preamble) */
+    int done;   /* the file's bytes are all delivered */
+    long lines; /* newlines delivered (after the skipped preamble) */
 };
 
 static void count_lines(struct xio *io, const char *p, size_t n)
@@ -320,8 +320,7 @@ static int xio_read(void *ctx, char *out, int len)
     struct xio *io = ctx;
     for (;;) {
         switch (io->stage) {
-        case 0:
-            return emit_wrap(io, wrap_open, out, len);
+        case 0: return emit_wrap(io, wrap_open, out, len);
         case 1:
             if (io->pos < io->nhead) {
                 size_t n = io->nhead - io->pos;
@@ -347,10 +346,8 @@ static int xio_read(void *ctx, char *out, int len)
             io->stage++;
             io->done = 1;
             break;
-        case 3:
-            return emit_wrap(io, wrap_close, out, len);
-        default:
-            return 0;
+        case 3: return emit_wrap(io, wrap_close, out, len);
+        default: return 0;
         }
     }
 }
@@ -413,8 +410,8 @@ int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e)
     x->line_offset = skipped_lines;
     x->input_done = &io.done;
     x->input_lines = &io.lines;
-    x->rd = xmlReaderForIO(xio_read, xio_close, &io, NULL, io.wide ? "UTF-16LE" : "UTF-8",
-                           xml_opts);
+    x->rd =
+        xmlReaderForIO(xio_read, xio_close, &io, NULL, io.wide ? "UTF-16LE" : "UTF-8", xml_opts);
     if (!x->rd) {
         rd_xml_free(x);
         err_set(e, "%s: cannot start the XML reader", f->name);

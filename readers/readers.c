@@ -21,13 +21,18 @@ enum fmt { FMT_AUTO, FMT_EVTX, FMT_XML, FMT_NDJSON, FMT_JSONDOC, FMT_VOL3CSV };
 static const struct {
     const char *name;
     enum fmt fmt;
-    const char *label;          /* used in snapshot "source" names */
+    const char *label; /* used in snapshot "source" names */
 } formats[] = {
-    {"auto", FMT_AUTO, "auto"},        {"evtx", FMT_EVTX, "evtx"},
-    {"xml", FMT_XML, "xml"},           {"nxlog", FMT_NDJSON, "ndjson"},
-    {"ecs", FMT_NDJSON, "ndjson"},     {"ndjson", FMT_NDJSON, "ndjson"},
-    {"vol3-jsonl", FMT_NDJSON, "ndjson"}, {"vol3-json", FMT_JSONDOC, "json"},
-    {"cim-json", FMT_JSONDOC, "json"}, {"json", FMT_JSONDOC, "json"},
+    {"auto", FMT_AUTO, "auto"},
+    {"evtx", FMT_EVTX, "evtx"},
+    {"xml", FMT_XML, "xml"},
+    {"nxlog", FMT_NDJSON, "ndjson"},
+    {"ecs", FMT_NDJSON, "ndjson"},
+    {"ndjson", FMT_NDJSON, "ndjson"},
+    {"vol3-jsonl", FMT_NDJSON, "ndjson"},
+    {"vol3-json", FMT_JSONDOC, "json"},
+    {"cim-json", FMT_JSONDOC, "json"},
+    {"json", FMT_JSONDOC, "json"},
     {"vol3-csv", FMT_VOL3CSV, "csv"},
 };
 
@@ -134,7 +139,8 @@ static enum fmt detect(const unsigned char *h, size_t n)
         return f;
     }
     /* evtxexport's banner line, or Volatility's, before the data. */
-    if (!memcmp(p, "evtxexport", 10 < end - p ? 10 : (size_t)(end - p)) && has(p, (size_t)(end - p), "<Event"))
+    if (!memcmp(p, "evtxexport", 10 < end - p ? 10 : (size_t)(end - p)) &&
+        has(p, (size_t)(end - p), "<Event"))
         return FMT_XML;
     const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!strncmp((const char *)p, "Volatility 3 Framework", 22) && nl) {
@@ -208,10 +214,11 @@ struct rd_stream *rd_open(const char *path, const char *format, struct err *e)
     }
     r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead) : want;
     if (r->fmt == FMT_AUTO) {
-        err_set(e, "%s: cannot tell the input format: expected an .evtx file (ElfFile "
-                   "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
-                   "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
-                   "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
+        err_set(e,
+                "%s: cannot tell the input format: expected an .evtx file (ElfFile "
+                "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
+                "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
+                "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
                 r->name, rd_format_names());
         rd_close(r);
         return NULL;
@@ -240,31 +247,21 @@ static int load(struct rd_stream *r, struct err *e)
     struct rd_src_file f = {r->name, r->path, r->head, r->nhead, 0, r->fp};
     int rc;
     switch (r->fmt) {
-    case FMT_EVTX:
-        rc = rd_read_evtx(r->set, r->path, e);
-        break;
-    case FMT_XML:
-        rc = rd_read_xml(r->set, &f, e);
-        break;
-    case FMT_NDJSON:
-        rc = rd_read_ndjson(r->set, &f, 0, e);
-        break;
-    case FMT_JSONDOC:
-        rc = rd_read_jsondoc(r->set, &f, e);
-        break;
-    case FMT_VOL3CSV:
-        rc = rd_read_vol3_csv(r->set, &f, e);
-        break;
-    default:
-        rc = -1;
-        err_set(e, "%s: no reader for this format", r->name);
+    case FMT_EVTX: rc = rd_read_evtx(r->set, r->path, e); break;
+    case FMT_XML: rc = rd_read_xml(r->set, &f, e); break;
+    case FMT_NDJSON: rc = rd_read_ndjson(r->set, &f, 0, e); break;
+    case FMT_JSONDOC: rc = rd_read_jsondoc(r->set, &f, e); break;
+    case FMT_VOL3CSV: rc = rd_read_vol3_csv(r->set, &f, e); break;
+    default: rc = -1; err_set(e, "%s: no reader for this format", r->name);
     }
     if (rc < 0)
         return -1;
     r->ngroups = rd_set_finish(r->set);
     if (!r->ngroups) {
-        err_set(e, "%s: no process records found (Sysmon event 1, Security 4688, or process "
-                   "list rows)", r->name);
+        err_set(e,
+                "%s: no process records found (Sysmon event 1, Security 4688, or process "
+                "list rows)",
+                r->name);
         return -1;
     }
     return 0;

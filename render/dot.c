@@ -185,22 +185,22 @@ struct ctx {
     const struct dot_opts *o;
     int checked;
     size_t n;
-    struct key *order;     /* procs by (create_time, pid) */
-    long *par;             /* parent's index, -1 when not in the snapshot */
-    uint32_t *dup;         /* id suffix for repeated (pid, create_time) */
-    unsigned char *draw;   /* D_* bits; nonzero = drawn */
-    struct tag *ptags;     /* process findings, sorted by (proc, rule) */
+    struct key *order;   /* procs by (create_time, pid) */
+    long *par;           /* parent's index, -1 when not in the snapshot */
+    uint32_t *dup;       /* id suffix for repeated (pid, create_time) */
+    unsigned char *draw; /* D_* bits; nonzero = drawn */
+    struct tag *ptags;   /* process findings, sorted by (proc, rule) */
     size_t nptags;
-    size_t *ptag_at;       /* first ptags entry of each proc (n + 1 entries) */
-    struct tag *rtags;     /* registry findings, sorted by (reg, rule) */
+    size_t *ptag_at;   /* first ptags entry of each proc (n + 1 entries) */
+    struct tag *rtags; /* registry findings, sorted by (reg, rule) */
     size_t nrtags;
     const struct chk_finding **global; /* findings on no process and no value */
     size_t nglobal;
     size_t nfindings;
     struct ghost *ghosts;
     size_t nghosts;
-    uint32_t *pids;        /* every pid, sorted: is a ghost's pid reused? */
-    long master;           /* the master smss, -1 if none */
+    uint32_t *pids; /* every pid, sorted: is a ghost's pid reused? */
+    long master;    /* the master smss, -1 if none */
 };
 
 static int name_is(const struct snap_proc *p, const char *name)
@@ -600,8 +600,9 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c)
         for (size_t m = 0; m < nm; m++)
             put_proc_node(sb, c, members[m], "        ");
         if (nm == 0)
-            sb_addf(sb, "        \"s%ld_empty\" [label=\"(no processes)\", shape=plaintext, "
-                        "fontcolor=grey40];\n",
+            sb_addf(sb,
+                    "        \"s%ld_empty\" [label=\"(no processes)\", shape=plaintext, "
+                    "fontcolor=grey40];\n",
                     (long)id);
         sb_adds(sb, "    }\n");
     }
@@ -766,8 +767,9 @@ static void put_regs(struct strbuf *sb, const struct ctx *c)
         if (reader >= 0 && c->draw[reader]) {
             sb_adds(sb, "    ");
             put_node_id(sb, c, (size_t)reader);
-            sb_addf(sb, " -> \"r%zu\" [style=dashed, color=red, arrowhead=none, "
-                        "label=\"reads\", fontsize=8, fontcolor=red];\n",
+            sb_addf(sb,
+                    " -> \"r%zu\" [style=dashed, color=red, arrowhead=none, "
+                    "label=\"reads\", fontsize=8, fontcolor=red];\n",
                     k + 1);
         }
     }

@@ -21,8 +21,8 @@
 #define DOT_MAX_FIELD 2048
 
 struct dot_opts {
-    int details;           /* user, start time and command line in each node */
-    const char *focus;     /* a PID or a process name: that branch and its ancestors; NULL = all */
+    int details;       /* user, start time and command line in each node */
+    const char *focus; /* a PID or a process name: that branch and its ancestors; NULL = all */
 };
 
 /* Append s to sb as the inside of a DOT quoted string: backslashes doubled,

@@ -148,8 +148,8 @@ int dot_run(const char *prog, const char *format, const char *text, size_t len, 
             char buf[4096];
             ssize_t r = read(rfd, buf, sizeof(buf));
             if (r > 0 && ebuf.len < STDERR_KEEP)
-                sb_add(&ebuf, buf, (size_t)r < STDERR_KEEP - ebuf.len ? (size_t)r
-                                                                        : STDERR_KEEP - ebuf.len);
+                sb_add(&ebuf, buf,
+                       (size_t)r < STDERR_KEEP - ebuf.len ? (size_t)r : STDERR_KEEP - ebuf.len);
             if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
                 close(rfd);
                 rfd = -1;

@@ -139,11 +139,13 @@ static int need_user(const struct sim *sm, const struct scn_anomaly *an, int32_t
     if (!s || !s->user || s->logon == WT_NONE)
         return bad(sm, an->loc, e,
                    "anomaly '%s' acts from the desktop of session %d, but nobody logs on there "
-                   "(add a user and logon to that session)", an->type, (int)session);
+                   "(add a user and logon to that session)",
+                   an->type, (int)session);
     if (s->logon + 20 * WT_SEC > at)
         return bad(sm, an->loc, e,
                    "anomaly '%s' acts before the user of session %d has logged on (set 'at' "
-                   "at least 20s after the logon)", an->type, (int)session);
+                   "at least 20s after the logon)",
+                   an->type, (int)session);
     return 0;
 }
 
@@ -157,8 +159,13 @@ static struct sess *live_sess(struct sim *sm, int32_t id)
 
 static struct pspec user_of(const struct sess *s, const char *integrity)
 {
-    struct pspec p = {.user = s->user, .sid = s->sid, .integrity = integrity, .session = s->id,
-                      .prio = 8, .logon_id = s->logon_id, .cwd = "C:\\Windows\\system32\\"};
+    struct pspec p = {.user = s->user,
+                      .sid = s->sid,
+                      .integrity = integrity,
+                      .session = s->id,
+                      .prio = 8,
+                      .logon_id = s->logon_id,
+                      .cwd = "C:\\Windows\\system32\\"};
     return p;
 }
 
@@ -190,8 +197,8 @@ static long user_shell(struct sim *sm, int64_t t, struct sess *s, int label)
 {
     if (!s || s->explorer < 0)
         return -1;
-    struct pspec p = named(user_of(s, "High"), "cmd.exe", SYS32 "cmd.exe",
-                           "\"C:\\Windows\\system32\\cmd.exe\"");
+    struct pspec p =
+        named(user_of(s, "High"), "cmd.exe", SYS32 "cmd.exe", "\"C:\\Windows\\system32\\cmd.exe\"");
     return sim_create(sm, t, s->explorer, &p, label);
 }
 
@@ -240,8 +247,8 @@ static const char *core_cmd(const char *name, const char *image)
 
 static void run_action(struct sim *sm, const struct action *a);
 
-static long spawn_core(struct sim *sm, int64_t t, long parent, struct pspec who,
-                       const char *name, const char *image, int label)
+static long spawn_core(struct sim *sm, int64_t t, long parent, struct pspec who, const char *name,
+                       const char *image, int label)
 {
     /* A copy started by a program gets the normal base priority 8: only smss
      * and wininit raise their children's priority class (11, 13, 9). */
@@ -253,12 +260,12 @@ static long spawn_core(struct sim *sm, int64_t t, long parent, struct pspec who,
 static void do_smss_wrong_parent(struct sim *sm, const struct anom_state *st, int64_t t)
 {
     struct sess *s = live_sess(sm, st->session);
-    long parent = !strcmp(st->parent, "explorer.exe") && s ? s->explorer
-                                                           : user_shell(sm, t, s, st->label);
+    long parent =
+        !strcmp(st->parent, "explorer.exe") && s ? s->explorer : user_shell(sm, t, s, st->label);
     if (parent < 0 || !s)
         return;
-    long p = spawn_core(sm, t + sim_rand_ms(sm, 300, 2000), parent, user_of(s, "High"),
-                        "smss.exe", SYS32 "smss.exe", st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 300, 2000), parent, user_of(s, "High"), "smss.exe",
+                        SYS32 "smss.exe", st->label);
     target(sm, st->label, p);
 }
 
@@ -275,8 +282,7 @@ static void do_smss_wrong_path(struct sim *sm, const struct anom_state *st, int6
 static void do_smss_extra_instance(struct sim *sm, const struct anom_state *st, int64_t t)
 {
     /* A persistent second smss with its own csrss and winlogon, installed as a service. */
-    long p = spawn_core(sm, t, sm->services, system_in(0), "smss.exe", SYS32 "smss.exe",
-                        st->label);
+    long p = spawn_core(sm, t, sm->services, system_in(0), "smss.exe", SYS32 "smss.exe", st->label);
     if (p < 0)
         return;
     spawn_core(sm, t + sim_rand_ms(sm, 10, 30), p, system_in(0), "csrss.exe", SYS32 "csrss.exe",
@@ -291,15 +297,14 @@ static void do_smss_wrong_user(struct sim *sm, const struct anom_state *st, int6
     struct sess *s = live_sess(sm, st->session);
     if (!s || s->explorer < 0)
         return;
-    spawn_core(sm, t, s->explorer, user_of(s, "Medium"), "smss.exe", SYS32 "smss.exe",
-               st->label);
+    spawn_core(sm, t, s->explorer, user_of(s, "Medium"), "smss.exe", SYS32 "smss.exe", st->label);
 }
 
 static void do_lookalike(struct sim *sm, const struct anom_state *st, int64_t t)
 {
     /* A service whose binary imitates a core name, next to the real ones. */
-    struct pspec p = named(system_in(0), st->name, core_image(sm, st->name),
-                           core_image(sm, st->name));
+    struct pspec p =
+        named(system_in(0), st->name, core_image(sm, st->name), core_image(sm, st->name));
     sim_create(sm, t, sm->services, &p, st->label);
 }
 
@@ -307,9 +312,9 @@ static void do_core_wrong_parent(struct sim *sm, const struct anom_state *st, in
 {
     long parent = system_shell(sm, t, st->label);
     if (parent >= 0 && !strcmp(st->parent, "powershell.exe")) {
-        struct pspec ps = named(system_in(0), "powershell.exe",
-                                SYS32 "WindowsPowerShell\\v1.0\\powershell.exe",
-                                "powershell.exe -nop -w hidden");
+        struct pspec ps =
+            named(system_in(0), "powershell.exe", SYS32 "WindowsPowerShell\\v1.0\\powershell.exe",
+                  "powershell.exe -nop -w hidden");
         parent = sim_create(sm, t + sim_rand_ms(sm, 100, 500), parent, &ps, st->label);
     }
     if (parent < 0)
@@ -342,8 +347,8 @@ static void do_core_wrong_session(struct sim *sm, const struct anom_state *st, i
     long shell = user_shell(sm, t, s, st->label);
     if (shell < 0)
         return;
-    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, user_of(s, "High"),
-                        st->process, core_image(sm, st->process), st->label);
+    long p = spawn_core(sm, t + sim_rand_ms(sm, 1000, 3000), shell, user_of(s, "High"), st->process,
+                        core_image(sm, st->process), st->label);
     target(sm, st->label, p);
 }
 
@@ -355,8 +360,8 @@ static void do_core_wrong_user(struct sim *sm, const struct anom_state *st, int6
     who.sid = "S-1-5-21-3623811015-3361044348-30300820-1105";
     who.integrity = "High";
     who.logon_id = (uint64_t)prng_range(&sm->r_anom, 0x10000, 0x7fffff);
-    long p = spawn_core(sm, t, sm->services, who, st->process, core_image(sm, st->process),
-                        st->label);
+    long p =
+        spawn_core(sm, t, sm->services, who, st->process, core_image(sm, st->process), st->label);
     target(sm, st->label, p);
 }
 
@@ -411,11 +416,11 @@ static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct a
 static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                          struct err *e);
 
-#define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_)                             \
+#define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_},
-#define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_)                                  \
+#define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_boot_hook, NULL},
-#define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_)                                   \
+#define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL},
 
 static const struct anom_type catalogue[] = {
@@ -476,8 +481,7 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     const char *needs_desktop[] = {"smss-wrong-parent", "smss-wrong-path", "smss-wrong-user",
                                    "core-wrong-session"};
     for (size_t i = 0; i < ARRAY_SIZE(needs_desktop); i++)
-        if (!strcmp(an->type, needs_desktop[i]) &&
-            need_user(sm, an, st->session, at, e) < 0)
+        if (!strcmp(an->type, needs_desktop[i]) && need_user(sm, an, st->session, at, e) < 0)
             return -1;
     if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
         return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
@@ -527,8 +531,8 @@ static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct an
     if (!strcmp(t, "bootexecute-extra")) {
         param_str(an, "program", "BootExecuteNative.exe -q", &v);
         const char *data[] = {"autocheck autochk *", v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2,
-                          st->label, 0);
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, st->label,
+                          0);
     } else if (!strcmp(t, "setupexecute-entry")) {
         param_str(an, "program", "native_loader.exe", &v);
         const char *data[] = {v};
@@ -537,15 +541,15 @@ static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct an
     } else if (!strcmp(t, "appcertdlls")) {
         param_str(an, "dll", "C:\\Users\\Public\\certhook.dll", &v);
         const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\AppCertDlls", "certhook", SNAP_REG_EXPAND_SZ,
-                          data, 1, st->label, 0);
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\AppCertDlls", "certhook", SNAP_REG_EXPAND_SZ, data,
+                          1, st->label, 0);
     } else if (!strcmp(t, "knowndlls-changed")) {
         const char *entry;
         param_str(an, "entry", "kernel32", &entry);
         param_str(an, "dll", "kernel33.dll", &v);
         const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\KnownDLLs", entry, SNAP_REG_SZ, data, 1,
-                          st->label, 0);
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\KnownDLLs", entry, SNAP_REG_SZ, data, 1, st->label,
+                          0);
     } else if (!strcmp(t, "pending-rename-system32")) {
         const char *src, *dst;
         param_str(an, "source", "C:\\Users\\Public\\spoolsv.exe", &src);
@@ -562,8 +566,8 @@ static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct an
     } else if (!strcmp(t, "subsystems-extra")) {
         param_str(an, "program", "C:\\Windows\\System32\\psxss.exe", &v);
         const char *req[] = {"Debug", "Windows", "Psx"};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, req,
-                          3, st->label, 0);
+        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, req, 3,
+                          st->label, 0);
         const char *data[] = {v};
         sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Psx", SNAP_REG_EXPAND_SZ, data, 1,
                     st->label, 0);
@@ -586,8 +590,8 @@ static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct an
     } else { /* winlogon-userinit */
         param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
         const char *data[] = {sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v)};
-        idx = sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, data, 1, st->label,
-                          0);
+        idx =
+            sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, data, 1, st->label, 0);
     }
     l->reg_key = sm->regs[idx].key;
     l->reg_name = sm->regs[idx].name;
@@ -618,7 +622,8 @@ static void expected_rules(struct sim *sm, struct snap_label *l, const struct an
     for (const char *c = t->rules; *c;) {
         size_t len = strcspn(c, ",");
         if (!strncmp(c, "{P}", 3))
-            rules[k++] = sim_printf(sm, "%s%.*s", rule_prefix(sm, st->process), (int)len - 3, c + 3);
+            rules[k++] =
+                sim_printf(sm, "%s%.*s", rule_prefix(sm, st->process), (int)len - 3, c + 3);
         else if (!strncmp(c, "{Q}", 3))
             rules[k++] = sim_printf(sm, "%s%.*s", rule_prefix(sm, st->parent), (int)len - 3, c + 3);
         else

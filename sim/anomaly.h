@@ -16,11 +16,11 @@ struct err;
 struct anom_state;
 
 struct anom_type {
-    const char *id;            /* "smss-wrong-parent" */
+    const char *id; /* "smss-wrong-parent" */
     const char *title;
-    const char *technique;     /* ATT&CK id */
-    const char *rules;         /* comma-separated checker rule ids expected to fire */
-    const char *params;        /* "parent=explorer.exe|cmd.exe at=DURATION session=N" */
+    const char *technique; /* ATT&CK id */
+    const char *rules;     /* comma-separated checker rule ids expected to fire */
+    const char *params;    /* "parent=explorer.exe|cmd.exe at=DURATION session=N" */
     const char *lesson;
     /* Validate parameters; change the registry, set a boot hook or schedule act. */
     int (*prepare)(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,

@@ -12,32 +12,54 @@
 
 #include <string.h>
 
-#define CSRSS_WIN8 \
+#define CSRSS_WIN8                                                                               \
     "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
-    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 " \
+    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
     "ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16"
-#define CSRSS_WIN7 \
+#define CSRSS_WIN7                                                                               \
     "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
-    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 " \
-    "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off " \
+    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
+    "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off "       \
     "MaxRequestThreads=16"
 
 static const struct os_profile profiles[SCN_OS_COUNT] = {
-    [SCN_OS_WIN7] = {.os = SCN_OS_WIN7, .name = "win7", .title = "Windows 7 SP1",
-                     .has_lsm_proc = 1, .console_logon_default = 1, .svchosts = 14,
+    [SCN_OS_WIN7] = {.os = SCN_OS_WIN7,
+                     .name = "win7",
+                     .title = "Windows 7 SP1",
+                     .has_lsm_proc = 1,
+                     .console_logon_default = 1,
+                     .svchosts = 14,
                      .csrss_cmdline_fmt = CSRSS_WIN7},
-    [SCN_OS_WIN10] = {.os = SCN_OS_WIN10, .name = "win10", .title = "Windows 10 (1809+)",
-                      .has_registry_proc = 1, .has_memcompression = 1, .has_fontdrvhost = 1,
-                      .dwm_under_winlogon = 1, .console_logon_default = 1, .svchosts = 40,
+    [SCN_OS_WIN10] = {.os = SCN_OS_WIN10,
+                      .name = "win10",
+                      .title = "Windows 10 (1809+)",
+                      .has_registry_proc = 1,
+                      .has_memcompression = 1,
+                      .has_fontdrvhost = 1,
+                      .dwm_under_winlogon = 1,
+                      .console_logon_default = 1,
+                      .svchosts = 40,
                       .csrss_cmdline_fmt = CSRSS_WIN8},
-    [SCN_OS_WIN11] = {.os = SCN_OS_WIN11, .name = "win11", .title = "Windows 11 (22H2+)",
-                      .has_registry_proc = 1, .has_memcompression = 1, .has_fontdrvhost = 1,
-                      .dwm_under_winlogon = 1, .win11_child_line = 1, .console_logon_default = 1,
-                      .svchosts = 60, .csrss_cmdline_fmt = CSRSS_WIN8},
-    [SCN_OS_SERVER2022] = {.os = SCN_OS_SERVER2022, .name = "server2022",
-                           .title = "Windows Server 2022", .has_registry_proc = 1,
-                           .has_memcompression = 1, .has_fontdrvhost = 1,
-                           .dwm_under_winlogon = 1, .console_logon_default = 0, .svchosts = 45,
+    [SCN_OS_WIN11] = {.os = SCN_OS_WIN11,
+                      .name = "win11",
+                      .title = "Windows 11 (22H2+)",
+                      .has_registry_proc = 1,
+                      .has_memcompression = 1,
+                      .has_fontdrvhost = 1,
+                      .dwm_under_winlogon = 1,
+                      .win11_child_line = 1,
+                      .console_logon_default = 1,
+                      .svchosts = 60,
+                      .csrss_cmdline_fmt = CSRSS_WIN8},
+    [SCN_OS_SERVER2022] = {.os = SCN_OS_SERVER2022,
+                           .name = "server2022",
+                           .title = "Windows Server 2022",
+                           .has_registry_proc = 1,
+                           .has_memcompression = 1,
+                           .has_fontdrvhost = 1,
+                           .dwm_under_winlogon = 1,
+                           .console_logon_default = 0,
+                           .svchosts = 45,
                            .csrss_cmdline_fmt = CSRSS_WIN8},
 };
 
@@ -79,8 +101,7 @@ static const struct reg_def reg_defs[] = {
     {"SubSystems\\*", SM "\\SubSystems", NULL, SNAP_REG_EXPAND_SZ},
     {"DOS Devices\\*", SM "\\DOS Devices", NULL, SNAP_REG_SZ},
     {"Environment\\*", SM "\\Environment", NULL, SNAP_REG_EXPAND_SZ},
-    {"Memory Management\\PagingFiles", SM "\\Memory Management", "PagingFiles",
-     SNAP_REG_MULTI_SZ},
+    {"Memory Management\\PagingFiles", SM "\\Memory Management", "PagingFiles", SNAP_REG_MULTI_SZ},
     {"Winlogon\\Shell", KEY_WINLOGON, "Shell", SNAP_REG_SZ},
     {"Winlogon\\Userinit", KEY_WINLOGON, "Userinit", SNAP_REG_SZ},
 };
@@ -118,33 +139,52 @@ const char *profile_reg_names(void)
 /* KnownDLLs value name -> DLL (Windows 10/11/Server 2022 x64). */
 static const char *const knowndlls_win10[][2] = {
     {"_wow64cpu", "wow64cpu.dll"}, {"_wowarmhw", "wowarmhw.dll"}, {"_xtajit", "xtajit.dll"},
-    {"advapi32", "advapi32.dll"}, {"clbcatq", "clbcatq.dll"},   {"combase", "combase.dll"},
-    {"COMDLG32", "COMDLG32.dll"}, {"coml2", "coml2.dll"},       {"DifxApi", "difxapi.dll"},
-    {"gdi32", "gdi32.dll"},       {"gdiplus", "gdiplus.dll"},   {"IMAGEHLP", "IMAGEHLP.dll"},
-    {"IMM32", "IMM32.dll"},       {"kernel32", "kernel32.dll"}, {"MSCTF", "MSCTF.dll"},
-    {"MSVCRT", "MSVCRT.dll"},     {"NORMALIZ", "NORMALIZ.dll"}, {"NSI", "NSI.dll"},
-    {"ole32", "ole32.dll"},       {"OLEAUT32", "OLEAUT32.dll"}, {"PSAPI", "PSAPI.DLL"},
-    {"rpcrt4", "rpcrt4.dll"},     {"sechost", "sechost.dll"},   {"Setupapi", "Setupapi.dll"},
-    {"SHCORE", "SHCORE.dll"},     {"SHELL32", "SHELL32.dll"},   {"SHLWAPI", "SHLWAPI.dll"},
-    {"user32", "user32.dll"},     {"WLDAP32", "WLDAP32.dll"},   {"wow64", "wow64.dll"},
-    {"wow64win", "wow64win.dll"}, {"WS2_32", "WS2_32.dll"},
+    {"advapi32", "advapi32.dll"},  {"clbcatq", "clbcatq.dll"},    {"combase", "combase.dll"},
+    {"COMDLG32", "COMDLG32.dll"},  {"coml2", "coml2.dll"},        {"DifxApi", "difxapi.dll"},
+    {"gdi32", "gdi32.dll"},        {"gdiplus", "gdiplus.dll"},    {"IMAGEHLP", "IMAGEHLP.dll"},
+    {"IMM32", "IMM32.dll"},        {"kernel32", "kernel32.dll"},  {"MSCTF", "MSCTF.dll"},
+    {"MSVCRT", "MSVCRT.dll"},      {"NORMALIZ", "NORMALIZ.dll"},  {"NSI", "NSI.dll"},
+    {"ole32", "ole32.dll"},        {"OLEAUT32", "OLEAUT32.dll"},  {"PSAPI", "PSAPI.DLL"},
+    {"rpcrt4", "rpcrt4.dll"},      {"sechost", "sechost.dll"},    {"Setupapi", "Setupapi.dll"},
+    {"SHCORE", "SHCORE.dll"},      {"SHELL32", "SHELL32.dll"},    {"SHLWAPI", "SHLWAPI.dll"},
+    {"user32", "user32.dll"},      {"WLDAP32", "WLDAP32.dll"},    {"wow64", "wow64.dll"},
+    {"wow64win", "wow64win.dll"},  {"WS2_32", "WS2_32.dll"},
 };
 /* Windows 7 SP1 x64. */
 static const char *const knowndlls_win7[][2] = {
-    {"DllDirectory", "%SystemRoot%\\system32"}, {"DllDirectory32", "%SystemRoot%\\syswow64"},
-    {"advapi32", "advapi32.dll"}, {"clbcatq", "CLBCATQ.dll"},   {"COMDLG32", "COMDLG32.dll"},
-    {"DifxApi", "difxapi.dll"},   {"gdi32", "gdi32.dll"},       {"IERTUTIL", "IERTUTIL.dll"},
-    {"IMAGEHLP", "IMAGEHLP.dll"}, {"IMM32", "IMM32.dll"},       {"kernel32", "kernel32.dll"},
-    {"LPK", "LPK.dll"},           {"MSCTF", "MSCTF.dll"},       {"MSVCRT", "MSVCRT.dll"},
-    {"NORMALIZ", "NORMALIZ.dll"}, {"NSI", "NSI.dll"},           {"OLE32", "OLE32.dll"},
-    {"OLEAUT32", "OLEAUT32.dll"}, {"PSAPI", "PSAPI.DLL"},       {"SECHOST", "SECHOST.dll"},
-    {"SETUPAPI", "SETUPAPI.dll"}, {"SHELL32", "SHELL32.dll"},   {"SHLWAPI", "SHLWAPI.dll"},
-    {"URLMON", "URLMON.dll"},     {"USER32", "USER32.dll"},     {"USP10", "USP10.dll"},
-    {"WININET", "WININET.dll"},   {"WLDAP32", "WLDAP32.dll"},   {"WS2_32", "WS2_32.dll"},
+    {"DllDirectory", "%SystemRoot%\\system32"},
+    {"DllDirectory32", "%SystemRoot%\\syswow64"},
+    {"advapi32", "advapi32.dll"},
+    {"clbcatq", "CLBCATQ.dll"},
+    {"COMDLG32", "COMDLG32.dll"},
+    {"DifxApi", "difxapi.dll"},
+    {"gdi32", "gdi32.dll"},
+    {"IERTUTIL", "IERTUTIL.dll"},
+    {"IMAGEHLP", "IMAGEHLP.dll"},
+    {"IMM32", "IMM32.dll"},
+    {"kernel32", "kernel32.dll"},
+    {"LPK", "LPK.dll"},
+    {"MSCTF", "MSCTF.dll"},
+    {"MSVCRT", "MSVCRT.dll"},
+    {"NORMALIZ", "NORMALIZ.dll"},
+    {"NSI", "NSI.dll"},
+    {"OLE32", "OLE32.dll"},
+    {"OLEAUT32", "OLEAUT32.dll"},
+    {"PSAPI", "PSAPI.DLL"},
+    {"SECHOST", "SECHOST.dll"},
+    {"SETUPAPI", "SETUPAPI.dll"},
+    {"SHELL32", "SHELL32.dll"},
+    {"SHLWAPI", "SHLWAPI.dll"},
+    {"URLMON", "URLMON.dll"},
+    {"USER32", "USER32.dll"},
+    {"USP10", "USP10.dll"},
+    {"WININET", "WININET.dll"},
+    {"WLDAP32", "WLDAP32.dll"},
+    {"WS2_32", "WS2_32.dll"},
 };
 static const char *const dos_devices[][2] = {
-    {"AUX", "\\DosDevices\\COM1"}, {"MAILSLOT", "\\Device\\MailSlot"}, {"NUL", "\\Device\\Null"},
-    {"PIPE", "\\Device\\NamedPipe"}, {"PRN", "\\DosDevices\\LPT1"},    {"UNC", "\\Device\\Mup"},
+    {"AUX", "\\DosDevices\\COM1"},   {"MAILSLOT", "\\Device\\MailSlot"}, {"NUL", "\\Device\\Null"},
+    {"PIPE", "\\Device\\NamedPipe"}, {"PRN", "\\DosDevices\\LPT1"},      {"UNC", "\\Device\\Mup"},
 };
 static const char *const environment[][2] = {
     {"ComSpec", "%SystemRoot%\\system32\\cmd.exe"},
@@ -204,8 +244,7 @@ void profile_default_registry(enum scn_os os, const char *shared_section, struct
     add(s, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, bootexec, 1);
     add(s, KEY_SM, "SetupExecute", SNAP_REG_MULTI_SZ, NULL, 0);
     if (os == SCN_OS_WIN7)
-        add_pairs(s, KEY_SM "\\KnownDLLs", knowndlls_win7, ARRAY_SIZE(knowndlls_win7),
-                  SNAP_REG_SZ);
+        add_pairs(s, KEY_SM "\\KnownDLLs", knowndlls_win7, ARRAY_SIZE(knowndlls_win7), SNAP_REG_SZ);
     else
         add_pairs(s, KEY_SM "\\KnownDLLs", knowndlls_win10, ARRAY_SIZE(knowndlls_win10),
                   SNAP_REG_SZ);
@@ -217,8 +256,7 @@ void profile_default_registry(enum scn_os os, const char *shared_section, struct
     add1(s, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ,
          csrss_cmdline(s, p, shared_section ? shared_section : "1024,20480,768"));
     add_pairs(s, KEY_SM "\\DOS Devices", dos_devices, ARRAY_SIZE(dos_devices), SNAP_REG_SZ);
-    add_pairs(s, KEY_SM "\\Environment", environment, ARRAY_SIZE(environment),
-              SNAP_REG_EXPAND_SZ);
+    add_pairs(s, KEY_SM "\\Environment", environment, ARRAY_SIZE(environment), SNAP_REG_EXPAND_SZ);
     add(s, KEY_SM "\\Memory Management", "PagingFiles", SNAP_REG_MULTI_SZ, paging, 1);
     add1(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, "explorer.exe");
     add1(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, "C:\\Windows\\system32\\userinit.exe,");

@@ -13,17 +13,17 @@
 
 struct os_profile {
     enum scn_os os;
-    const char *name;          /* "win10" */
-    const char *title;         /* "Windows 10 (1809+)" */
-    int has_registry_proc;     /* Registry minimal process: Windows 10 1803+ */
-    int has_memcompression;    /* MemCompression: Windows 10 1607+ */
-    int has_fontdrvhost;       /* User-mode font driver host: Windows 10 1607+ */
-    int has_lsm_proc;          /* Windows 7: lsm.exe under wininit */
-    int dwm_under_winlogon;    /* Windows 8+: winlogon starts dwm.exe (Win7: a service does) */
-    int credential_guard;      /* default */
-    int win11_child_line;      /* default */
-    int console_logon_default; /* does the default scenario log a user on at the console */
-    int svchosts;              /* typical svchost.exe count at boot */
+    const char *name;              /* "win10" */
+    const char *title;             /* "Windows 10 (1809+)" */
+    int has_registry_proc;         /* Registry minimal process: Windows 10 1803+ */
+    int has_memcompression;        /* MemCompression: Windows 10 1607+ */
+    int has_fontdrvhost;           /* User-mode font driver host: Windows 10 1607+ */
+    int has_lsm_proc;              /* Windows 7: lsm.exe under wininit */
+    int dwm_under_winlogon;        /* Windows 8+: winlogon starts dwm.exe (Win7: a service does) */
+    int credential_guard;          /* default */
+    int win11_child_line;          /* default */
+    int console_logon_default;     /* does the default scenario log a user on at the console */
+    int svchosts;                  /* typical svchost.exe count at boot */
     const char *csrss_cmdline_fmt; /* {SS} = SharedSection */
 };
 
@@ -32,9 +32,9 @@ const struct os_profile *profile_get(enum scn_os os);
 /* One registry value smss (or winlogon) reads. A scenario names it by `rel`.
  * Wildcard rows (`rel` ending in "\*") stand for any value of a subkey. */
 struct reg_def {
-    const char *rel;           /* "BootExecute", "SubSystems\\Windows", "KnownDLLs\\*" */
-    const char *key;           /* full key path */
-    const char *name;          /* value name, NULL for a wildcard row */
+    const char *rel;  /* "BootExecute", "SubSystems\\Windows", "KnownDLLs\\*" */
+    const char *key;  /* full key path */
+    const char *name; /* value name, NULL for a wildcard row */
     enum snap_reg_type type;
 };
 

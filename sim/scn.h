@@ -17,15 +17,15 @@
 /* Limits (docs/limits.md). Past any of them the loader reports a located error. */
 #define SCN_MAX_FILE_BYTES (4u << 20)
 #define SCN_MAX_DEPTH 16
-#define SCN_MAX_SESSIONS 1024        /* extra sessions besides 0 and 1 */
+#define SCN_MAX_SESSIONS 1024 /* extra sessions besides 0 and 1 */
 #define SCN_MAX_SNAPSHOTS 64
 #define SCN_MAX_REGS 256
-#define SCN_MAX_REG_ITEMS 4096       /* strings across all registry lists */
+#define SCN_MAX_REG_ITEMS 4096 /* strings across all registry lists */
 #define SCN_MAX_ANOMALIES 64
 #define SCN_MAX_PARAMS 16
-#define SCN_MAX_STRING 4096          /* any scalar */
-#define SCN_MAX_NAME 256             /* names, users, hosts */
-#define SCN_MAX_TIME (366 * WT_DAY)  /* simulated time after boot */
+#define SCN_MAX_STRING 4096         /* any scalar */
+#define SCN_MAX_NAME 256            /* names, users, hosts */
+#define SCN_MAX_TIME (366 * WT_DAY) /* simulated time after boot */
 #define SCN_MAX_SVCHOSTS 400
 #define SCN_SESSION_ID_MAX 65535
 
@@ -41,12 +41,12 @@ struct scn_loc {
 };
 
 struct scn_session {
-    int32_t id;                /* 1 = the console session at boot; >= 2 extra */
+    int32_t id; /* 1 = the console session at boot; >= 2 extra */
     enum scn_session_kind kind;
-    char *user;                /* "CORP\alice"; NULL = nobody logs on */
-    int64_t connect;           /* extra sessions: session creation; WT_NONE = derived from logon */
-    int64_t logon;             /* credentials accepted, userinit starts; WT_NONE = no logon */
-    int64_t logoff;            /* WT_NONE = stays logged on */
+    char *user;      /* "CORP\alice"; NULL = nobody logs on */
+    int64_t connect; /* extra sessions: session creation; WT_NONE = derived from logon */
+    int64_t logon;   /* credentials accepted, userinit starts; WT_NONE = no logon */
+    int64_t logoff;  /* WT_NONE = stays logged on */
     struct scn_loc loc;
 };
 
@@ -54,8 +54,8 @@ struct scn_session {
  * ("BootExecute", "SubSystems\Windows", "KnownDLLs\kernel32", "Winlogon\Shell"). */
 struct scn_reg {
     char *rel;
-    int is_delete;             /* YAML null: the value is absent */
-    int is_list;               /* YAML sequence -> REG_MULTI_SZ */
+    int is_delete; /* YAML null: the value is absent */
+    int is_list;   /* YAML sequence -> REG_MULTI_SZ */
     char **data;
     uint32_t ndata;
     struct scn_loc loc;
@@ -63,12 +63,12 @@ struct scn_reg {
 
 struct scn_param {
     char *key, *value;
-    struct scn_loc loc;        /* of the value */
+    struct scn_loc loc; /* of the value */
 };
 
 struct scn_anomaly {
-    char *type;                /* catalogue id, validated by the simulator */
-    char *id;                  /* label id; default "a<N>" */
+    char *type; /* catalogue id, validated by the simulator */
+    char *id;   /* label id; default "a<N>" */
     struct scn_param *params;
     size_t nparams;
     struct scn_loc loc;
@@ -77,27 +77,27 @@ struct scn_anomaly {
 
 /* Normal variants that look odd (hard negatives): never labelled. */
 struct scn_options {
-    int credential_guard;      /* -1 = OS profile default */
-    int special_session;       /* master smss command line carries -SpecialSession */
-    int win11_child_line;      /* -1 = profile default (on for win11) */
-    int rdp_termsvcs_parent;   /* RDP csrss/winlogon recorded with the termsvcs svchost as parent */
-    int pid_reuse;             /* processes after boot may reuse exited pids (default 1) */
-    char *shared_section;      /* tuned csrss SharedSection, e.g. "1024,20480,1024" */
-    int svchosts;              /* number of svchost.exe at boot; -1 = profile default */
+    int credential_guard;    /* -1 = OS profile default */
+    int special_session;     /* master smss command line carries -SpecialSession */
+    int win11_child_line;    /* -1 = profile default (on for win11) */
+    int rdp_termsvcs_parent; /* RDP csrss/winlogon recorded with the termsvcs svchost as parent */
+    int pid_reuse;           /* processes after boot may reuse exited pids (default 1) */
+    char *shared_section;    /* tuned csrss SharedSection, e.g. "1024,20480,1024" */
+    int svchosts;            /* number of svchost.exe at boot; -1 = profile default */
 };
 
 struct scn {
-    char *file;                /* for messages; "<default>" for the embedded one */
+    char *file; /* for messages; "<default>" for the embedded one */
     char *name, *description;
     uint64_t seed;
     enum scn_os os;
     char *host, *domain;
-    int64_t boot_time;         /* absolute, us since epoch */
-    int64_t duration;          /* simulation end offset; WT_NONE = derived */
+    int64_t boot_time; /* absolute, us since epoch */
+    int64_t duration;  /* simulation end offset; WT_NONE = derived */
     struct scn_options opt;
     struct scn_session *sessions; /* sessions[0] is session 1 (console) */
     size_t nsessions;
-    int64_t *snapshots;        /* offsets; SCN_AT_END = end */
+    int64_t *snapshots; /* offsets; SCN_AT_END = end */
     size_t nsnapshots;
     struct scn_reg *regs;
     size_t nregs;
@@ -119,7 +119,7 @@ int scn_load_mem(struct scn *sc, const char *name, const char *buf, size_t len, 
 /* The embedded default scenario (scenarios/default.yaml, compiled in). */
 int scn_load_default(struct scn *sc, struct err *e);
 
-const char *scn_os_name(enum scn_os os);    /* "win10" */
+const char *scn_os_name(enum scn_os os); /* "win10" */
 int scn_os_parse(const char *s, enum scn_os *out);
 
 #endif

@@ -206,11 +206,8 @@ static int next(struct ctx *c, yaml_event_t *ev)
         c->depth++;
         break;
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        c->depth--;
-        break;
-    default:
-        break;
+    case YAML_MAPPING_END_EVENT: c->depth--; break;
+    default: break;
     }
     int rc = 0;
     if (anchor)
@@ -253,8 +250,7 @@ static int is_null(const yaml_event_t *ev)
     if (!is_plain(ev))
         return 0;
     const char *s = sval(ev);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 static const char *kind_of(const yaml_event_t *ev)
@@ -262,12 +258,9 @@ static const char *kind_of(const yaml_event_t *ev)
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         return is_null(ev) ? "null" : is_plain(ev) ? "a plain value" : "a quoted string";
-    case YAML_SEQUENCE_START_EVENT:
-        return "a list";
-    case YAML_MAPPING_START_EVENT:
-        return "a mapping";
-    default:
-        return "nothing";
+    case YAML_SEQUENCE_START_EVENT: return "a list";
+    case YAML_MAPPING_START_EVENT: return "a mapping";
+    default: return "nothing";
     }
 }
 
@@ -278,8 +271,7 @@ static int type_fail(struct ctx *c, const yaml_event_t *ev, const char *what, co
 
 /* A non-null string of at most max bytes. Names (max <= SCN_MAX_NAME) end up
  * in command lines, SIDs and labels, so they may hold no control characters. */
-static int take_str(struct ctx *c, const yaml_event_t *ev, const char *what, size_t max,
-                    char **out)
+static int take_str(struct ctx *c, const yaml_event_t *ev, const char *what, size_t max, char **out)
 {
     if (!is_scalar(ev) || is_null(ev))
         return type_fail(c, ev, what, "a string");
@@ -301,8 +293,7 @@ static int take_str(struct ctx *c, const yaml_event_t *ev, const char *what, siz
     return 0;
 }
 
-static int set_str(struct ctx *c, const yaml_event_t *ev, const char *what, size_t max,
-                   char **dst)
+static int set_str(struct ctx *c, const yaml_event_t *ev, const char *what, size_t max, char **dst)
 {
     char *s;
     if (take_str(c, ev, what, max, &s))
@@ -586,8 +577,7 @@ static int h_host(struct ctx *c, const yaml_event_t *ev, const struct field *f, 
 /* SharedSection is three desktop-heap sizes in KB (Microsoft KB 184802: the
  * shared heap, each interactive desktop, each non-interactive desktop). The
  * 1..1048576 bound is ours, to keep generated command lines sane. */
-static int h_shared_section(struct ctx *c, const yaml_event_t *ev, const struct field *f,
-                            void *obj)
+static int h_shared_section(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
 {
     char **dst = MEMBER(obj, f, char *);
     if (!is_scalar(ev) || is_null(ev))
@@ -718,8 +708,11 @@ static int check_session(struct ctx *c, const struct scn_session *s, const struc
 static int parse_session(struct ctx *c, const yaml_event_t *ev)
 {
     struct scn *sc = c->sc;
-    struct scn_session s = {.kind = SCN_SESS_RDP, .connect = WT_NONE, .logon = WT_NONE,
-                            .logoff = WT_NONE, .loc = loc_of(&ev->start_mark)};
+    struct scn_session s = {.kind = SCN_SESS_RDP,
+                            .connect = WT_NONE,
+                            .logon = WT_NONE,
+                            .logoff = WT_NONE,
+                            .loc = loc_of(&ev->start_mark)};
     struct scn_loc at[SF_COUNT] = {{0, 0}};
     if (parse_fields(c, ev, "a session", session_fields, SF_COUNT, &s, at) ||
         check_session(c, &s, at)) {
@@ -772,8 +765,7 @@ static int snapshot_item(struct ctx *c, const yaml_event_t *item, void *arg)
     int64_t v = SCN_AT_END;
     if (sn->n >= SCN_MAX_SNAPSHOTS)
         return fail(c, at, "too many snapshots: the limit is %d", SCN_MAX_SNAPSHOTS);
-    if (!(is_scalar(item) && !strcmp(sval(item), "end")) &&
-        take_duration(c, item, "snapshots", &v))
+    if (!(is_scalar(item) && !strcmp(sval(item), "end")) && take_duration(c, item, "snapshots", &v))
         return -1;
     for (size_t i = 0; i < sn->n; i++)
         if (sn->t[i] == v)
@@ -816,8 +808,8 @@ static int reg_item(struct ctx *c, const yaml_event_t *ev, void *arg)
 {
     struct scn_reg *r = arg;
     if (c->reg_items >= SCN_MAX_REG_ITEMS)
-        return fail(c, loc_of(&ev->start_mark),
-                    "too many registry strings: the limit is %d in all", SCN_MAX_REG_ITEMS);
+        return fail(c, loc_of(&ev->start_mark), "too many registry strings: the limit is %d in all",
+                    SCN_MAX_REG_ITEMS);
     char *s;
     if (take_str(c, ev, r->rel, SCN_MAX_STRING, &s))
         return -1;
@@ -880,8 +872,8 @@ static int h_registry(struct ctx *c, const yaml_event_t *ev, const struct field 
                 sb_adds(&rel, vname);
             for (size_t i = 0; !rc && i < sc->nregs; i++)
                 if (!ascii_casecmp(sc->regs[i].rel, rel.buf))
-                    rc = fail(c, at, "duplicate registry value '%s' (first at %d:%d)",
-                              qv(c, 0, &k), sc->regs[i].loc.line, sc->regs[i].loc.col);
+                    rc = fail(c, at, "duplicate registry value '%s' (first at %d:%d)", qv(c, 0, &k),
+                              sc->regs[i].loc.line, sc->regs[i].loc.col);
         }
         yaml_event_delete(&k);
         if (rc || next(c, &v)) {
@@ -1027,8 +1019,9 @@ static int check_whole(struct ctx *c)
         return fail(c, c->duration_loc, "'duration' must be longer than 0");
     int64_t span = sc->duration == WT_NONE ? SCN_MAX_TIME : sc->duration;
     if (sc->boot_time > WT_MAX - span)
-        return fail(c, c->boot_loc, "'boot_time' is too late: the simulation must end before the "
-                                    "year 10000 (allow 366 days, or set a shorter 'duration')");
+        return fail(c, c->boot_loc,
+                    "'boot_time' is too late: the simulation must end before the "
+                    "year 10000 (allow 366 days, or set a shorter 'duration')");
     for (size_t i = 0; i < sc->nsessions; i++) {
         const struct scn_session *s = &sc->sessions[i];
         if (check_end(c, s->connect, c->sloc[i].connect, "connect") ||

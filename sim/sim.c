@@ -28,8 +28,8 @@ enum { STREAM_TIME = 1, STREAM_PID = 2, STREAM_MISC = 3, STREAM_SVC = 4, STREAM_
 #define SYS32 "C:\\Windows\\System32\\"
 #define SYSTEM_USER "NT AUTHORITY\\SYSTEM"
 
-const struct pspec sim_system_user = {.user = SYSTEM_USER, .sid = "S-1-5-18",
-                                      .integrity = "System", .logon_id = 0x3e7};
+const struct pspec sim_system_user = {
+    .user = SYSTEM_USER, .sid = "S-1-5-18", .integrity = "System", .logon_id = 0x3e7};
 
 /* ---- plumbing ------------------------------------------------------------------ */
 
@@ -118,7 +118,8 @@ void sim_add_event(struct sim *sm, int64_t t, enum sim_event_type type, long pro
     if (cap != sm->cap_events)
         sm->event_seq = xrealloc(sm->event_seq, sm->cap_events * sizeof(uint64_t));
     sm->event_seq[sm->nevents] = sm->nevents;
-    sm->events[sm->nevents++] = (struct sim_event){t, type, proc, reg, session, text, text2, anomaly};
+    sm->events[sm->nevents++] =
+        (struct sim_event){t, type, proc, reg, session, text, text2, anomaly};
 }
 
 struct sess *sim_sess(struct sim *sm, int32_t id)
@@ -140,8 +141,8 @@ static uint32_t alloc_pid(struct sim *sm, int64_t t, int small_gap)
         sm->free_pids[k] = sm->free_pids[--sm->nfree];
         return pid;
     }
-    uint32_t steps = (uint32_t)(small_gap ? prng_range(&sm->r_pid, 1, 16)
-                                          : prng_range(&sm->r_pid, 2, 24));
+    uint32_t steps =
+        (uint32_t)(small_gap ? prng_range(&sm->r_pid, 1, 16) : prng_range(&sm->r_pid, 2, 24));
     if (sm->next_pid > 0xfffff000u)
         sm->next_pid = 8;
     sm->next_pid += 4 * steps;
@@ -181,7 +182,8 @@ long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, 
     p->integrity = sim_strdup(sm, ps->integrity);
     p->cwd = sim_strdup(sm, ps->cwd);
     /* A binary a pending rename replaced at boot runs under its usual name. */
-    if (!anomaly && sm->replaced_image && ps->image && !ascii_casecmp(ps->image, sm->replaced_image))
+    if (!anomaly && sm->replaced_image && ps->image &&
+        !ascii_casecmp(ps->image, sm->replaced_image))
         anomaly = sm->replaced_label;
     if (anomaly) {
         /* The first process an anomaly creates is its label's target, unless
@@ -330,8 +332,8 @@ static void init_registry(struct sim *sm)
         const char **copy = arena_alloc(&sm->arena, (o->ndata ? o->ndata : 1) * sizeof(char *));
         for (uint32_t k = 0; k < o->ndata; k++)
             copy[k] = sim_strdup(sm, o->data[k]);
-        struct snap_reg r = {sim_strdup(sm, d->key), sim_strdup(sm, name), type, copy,
-                             o->ndata, 0, NULL};
+        struct snap_reg r = {
+            sim_strdup(sm, d->key), sim_strdup(sm, name), type, copy, o->ndata, 0, NULL};
         reg_push(sm, &r, WT_NONE, 0);
     }
 }
@@ -347,8 +349,8 @@ static const char *reg_first(struct sim *sm, const char *key, const char *name, 
 
 /* ---- users ------------------------------------------------------------------------- */
 
-static struct pspec as_system(const char *name, const char *image, const char *cmd,
-                              int32_t session, int prio, const char *cwd)
+static struct pspec as_system(const char *name, const char *image, const char *cmd, int32_t session,
+                              int prio, const char *cwd)
 {
     struct pspec p = sim_system_user;
     p.name = name;
@@ -406,18 +408,21 @@ static void act_boot(struct sim *sm, const struct action *a)
 }
 
 static const char *const smss_steps[] = {
-    "read the Session Manager key",        "known_dlls: map KnownDLLs as shared sections",
-    "dos_devices: create \\?? links",      "paging_files: create the page files",
+    "read the Session Manager key",
+    "known_dlls: map KnownDLLs as shared sections",
+    "dos_devices: create \\?? links",
+    "paging_files: create the page files",
     "environment: build the initial environment",
     "kmode: load the kernel part of the Windows subsystem (win32k.sys)",
 };
 
 static void act_master_smss(struct sim *sm, const struct action *a)
 {
-    const char *cmd = sm->sc->opt.special_session ? "\\SystemRoot\\System32\\smss.exe -SpecialSession"
-                                                  : "\\SystemRoot\\System32\\smss.exe";
-    struct pspec p = as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11,
-                               "C:\\Windows\\");
+    const char *cmd = sm->sc->opt.special_session
+                          ? "\\SystemRoot\\System32\\smss.exe -SpecialSession"
+                          : "\\SystemRoot\\System32\\smss.exe";
+    struct pspec p =
+        as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11, "C:\\Windows\\");
     sm->master = sim_create(sm, a->t, sm->system, &p, a->anomaly);
     int64_t t = a->t + sim_rand_ms(sm, 2, 15);
     sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[0], NULL, 0);
@@ -550,10 +555,10 @@ static void act_session_child(struct sim *sm, const struct action *a)
     struct snap_session *ss = &sm->sessions[s->snap_index];
     ss->create_time = a->t;
     sim_add_event(sm, a->t, SIM_EV_SESSION_CREATE, s->child, -1, s->id, ss->kind, NULL, 0);
-    int64_t csrss_at = a->t + (s->is_boot && s->id == 0 ? sim_rand_ms(sm, 120, 400)
-                                                         : sim_rand_ms(sm, 8, 20));
-    int64_t main_at = s->id == 0 ? a->t + sim_rand_ms(sm, 400, 620)
-                                 : csrss_at + sim_rand_ms(sm, 40, 140);
+    int64_t csrss_at =
+        a->t + (s->is_boot && s->id == 0 ? sim_rand_ms(sm, 120, 400) : sim_rand_ms(sm, 8, 20));
+    int64_t main_at =
+        s->id == 0 ? a->t + sim_rand_ms(sm, 400, 620) : csrss_at + sim_rand_ms(sm, 40, 140);
     sim_schedule(sm, csrss_at, act_csrss, 0, 0, s->id, 0);
     sim_schedule(sm, main_at, act_session_main, 0, 0, s->id, 0);
     /* The child exits the same millisecond as its last process or a few ms later
@@ -611,10 +616,10 @@ static long recorded_parent(struct sim *sm, struct sess *s)
 static void act_csrss(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
-    const char *cmd = reg_first(sm, KEY_SM "\\SubSystems", "Windows", a->t,
-                                "%SystemRoot%\\system32\\csrss.exe");
-    struct pspec p = as_system("csrss.exe", SYS32 "csrss.exe", cmd, s->id, 13,
-                               "C:\\Windows\\system32\\");
+    const char *cmd =
+        reg_first(sm, KEY_SM "\\SubSystems", "Windows", a->t, "%SystemRoot%\\system32\\csrss.exe");
+    struct pspec p =
+        as_system("csrss.exe", SYS32 "csrss.exe", cmd, s->id, 13, "C:\\Windows\\system32\\");
     s->csrss = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
 }
 
@@ -642,26 +647,26 @@ static void act_session_main(struct sim *sm, const struct action *a)
         if (sm->prof->has_lsm_proc)
             sim_schedule(sm, lsass + sim_rand_ms(sm, 5, 20), act_wininit_child, WI_LSM, 0, 0, 0);
         if (sm->prof->has_fontdrvhost)
-            sim_schedule(sm, a->t + sim_rand_ms(sm, 500, 700), act_wininit_child, WI_FONTDRV, 0,
-                         0, 0);
+            sim_schedule(sm, a->t + sim_rand_ms(sm, 500, 700), act_wininit_child, WI_FONTDRV, 0, 0,
+                         0);
         if (sm->prof->has_memcompression)
-            sim_schedule(sm, lsass + sim_rand_ms(sm, 1000, 3000), act_wininit_child, WI_MEMCOMP,
-                         0, 0, 0);
+            sim_schedule(sm, lsass + sim_rand_ms(sm, 1000, 3000), act_wininit_child, WI_MEMCOMP, 0,
+                         0, 0);
         return;
     }
     struct pspec p = as_system("winlogon.exe", SYS32 "winlogon.exe", "winlogon.exe", s->id, 13,
                                "C:\\Windows\\system32\\");
     s->main = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
     if (sm->prof->has_fontdrvhost)
-        sim_schedule(sm, a->t + sim_rand_ms(sm, 480, 620), act_winlogon_child, WL_FONTDRV, 0,
-                     s->id, 0);
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 480, 620), act_winlogon_child, WL_FONTDRV, 0, s->id,
+                     0);
     int64_t ui = a->t + (s->is_boot ? sim_rand_ms(sm, 500, 1500) : sim_rand_ms(sm, 100, 300));
     sim_schedule(sm, ui, act_winlogon_child, WL_LOGONUI, 0, s->id, 0);
     if (sm->prof->dwm_under_winlogon)
         sim_schedule(sm, ui + sim_rand_ms(sm, 1, 40), act_winlogon_child, WL_DWM, 0, s->id, 0);
     if (s->logon != WT_NONE)
-        sim_schedule(sm, s->logon > ui ? s->logon : ui + sim_rand_ms(sm, 500, 2000), act_logon,
-                     0, 0, s->id, 0);
+        sim_schedule(sm, s->logon > ui ? s->logon : ui + sim_rand_ms(sm, 500, 2000), act_logon, 0,
+                     0, s->id, 0);
 }
 
 static void act_wininit_child(struct sim *sm, const struct action *a)
@@ -690,10 +695,16 @@ static void act_wininit_child(struct sim *sm, const struct action *a)
         sim_create(sm, a->t, sm->wininit, &p, 0);
         return;
     case WI_FONTDRV:
-        p = (struct pspec){.name = "fontdrvhost.exe", .image = SYS32 "fontdrvhost.exe",
-                           .cmd = "\"fontdrvhost.exe\"", .user = "Font Driver Host\\UMFD-0",
-                           .sid = "S-1-5-96-0-0", .integrity = "Low", .session = 0, .prio = 8,
-                           .logon_id = new_logon_id(sm), .cwd = "C:\\Windows\\system32\\"};
+        p = (struct pspec){.name = "fontdrvhost.exe",
+                           .image = SYS32 "fontdrvhost.exe",
+                           .cmd = "\"fontdrvhost.exe\"",
+                           .user = "Font Driver Host\\UMFD-0",
+                           .sid = "S-1-5-96-0-0",
+                           .integrity = "Low",
+                           .session = 0,
+                           .prio = 8,
+                           .logon_id = new_logon_id(sm),
+                           .cwd = "C:\\Windows\\system32\\"};
         sim_create(sm, a->t, sm->wininit, &p, 0);
         return;
     case WI_MEMCOMP:
@@ -712,28 +723,37 @@ static void act_winlogon_child(struct sim *sm, const struct action *a)
     struct pspec p;
     switch (a->a) {
     case WL_FONTDRV:
-        p = (struct pspec){.name = "fontdrvhost.exe", .image = SYS32 "fontdrvhost.exe",
+        p = (struct pspec){.name = "fontdrvhost.exe",
+                           .image = SYS32 "fontdrvhost.exe",
                            .cmd = "\"fontdrvhost.exe\"",
                            .user = sim_printf(sm, "Font Driver Host\\UMFD-%d", s->id),
-                           .sid = sim_printf(sm, "S-1-5-96-0-%d", s->id), .integrity = "Low",
-                           .session = s->id, .prio = 8, .logon_id = new_logon_id(sm),
+                           .sid = sim_printf(sm, "S-1-5-96-0-%d", s->id),
+                           .integrity = "Low",
+                           .session = s->id,
+                           .prio = 8,
+                           .logon_id = new_logon_id(sm),
                            .cwd = "C:\\Windows\\system32\\"};
         s->fontdrv = sim_create(sm, a->t, s->main, &p, 0);
         return;
     case WL_LOGONUI: {
         uint32_t s0 = (uint32_t)prng_next(&sm->r_misc), s1 = (uint32_t)prng_next(&sm->r_misc);
-        p = as_system("LogonUI.exe", SYS32 "LogonUI.exe",
-                      sim_printf(sm, "\"LogonUI.exe\" /flags:0x0 /state0:0x%08x /state1:0x%08x",
-                                 s0, s1),
-                      s->id, 13, "C:\\Windows\\system32\\");
+        p = as_system(
+            "LogonUI.exe", SYS32 "LogonUI.exe",
+            sim_printf(sm, "\"LogonUI.exe\" /flags:0x0 /state0:0x%08x /state1:0x%08x", s0, s1),
+            s->id, 13, "C:\\Windows\\system32\\");
         s->logonui = sim_create(sm, a->t, s->main, &p, 0);
         return;
     }
     case WL_DWM:
-        p = (struct pspec){.name = "dwm.exe", .image = SYS32 "dwm.exe", .cmd = "\"dwm.exe\"",
+        p = (struct pspec){.name = "dwm.exe",
+                           .image = SYS32 "dwm.exe",
+                           .cmd = "\"dwm.exe\"",
                            .user = sim_printf(sm, "Window Manager\\DWM-%d", s->id),
-                           .sid = sim_printf(sm, "S-1-5-90-0-%d", s->id), .integrity = "System",
-                           .session = s->id, .prio = 13, .logon_id = new_logon_id(sm),
+                           .sid = sim_printf(sm, "S-1-5-90-0-%d", s->id),
+                           .integrity = "System",
+                           .session = s->id,
+                           .prio = 13,
+                           .logon_id = new_logon_id(sm),
                            .cwd = "C:\\Windows\\system32\\"};
         s->dwm = sim_create(sm, a->t, s->main, &p, 0);
         return;
@@ -875,8 +895,13 @@ enum { UP_EXPLORER, UP_RDPCLIP };
 
 static struct pspec as_user(const struct sess *s)
 {
-    struct pspec p = {.user = s->user, .sid = s->sid, .integrity = "Medium", .session = s->id,
-                      .prio = 8, .logon_id = s->logon_id, .cwd = "C:\\Windows\\system32\\"};
+    struct pspec p = {.user = s->user,
+                      .sid = s->sid,
+                      .integrity = "Medium",
+                      .session = s->id,
+                      .prio = 8,
+                      .logon_id = s->logon_id,
+                      .cwd = "C:\\Windows\\system32\\"};
     return p;
 }
 
@@ -901,7 +926,7 @@ static void act_logon(struct sim *sm, const struct action *a)
      * (normally just userinit.exe): an appended one is the T1547.004 hijack. */
     long uiv = sim_reg_current(sm, KEY_WINLOGON, "Userinit", a->t);
     const char *ui = uiv >= 0 && sm->regs[uiv].ndata ? sm->regs[uiv].data[0]
-                                                      : "C:\\Windows\\system32\\userinit.exe,";
+                                                     : "C:\\Windows\\system32\\userinit.exe,";
     int64_t t = a->t;
     for (const char *e = ui; *e;) {
         size_t n = strcspn(e, ",");
@@ -945,7 +970,8 @@ static void act_user_proc(struct sim *sm, const struct action *a)
     if (a->a == UP_EXPLORER) {
         /* userinit starts each comma-separated program of Winlogon\Shell. */
         long shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
-        const char *shell = shv >= 0 && sm->regs[shv].ndata ? sm->regs[shv].data[0] : "explorer.exe";
+        const char *shell =
+            shv >= 0 && sm->regs[shv].ndata ? sm->regs[shv].data[0] : "explorer.exe";
         int64_t t = a->t;
         for (const char *e = shell; *e;) {
             size_t n = strcspn(e, ",");
@@ -1203,16 +1229,46 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
 
 /* ---- results ---------------------------------------------------------------------------- */
 
-size_t sim_nprocs(const struct sim *sm) { return sm->nprocs; }
-const struct snap_proc *sim_proc(const struct sim *sm, size_t i) { return &sm->procs[i]; }
-size_t sim_nevents(const struct sim *sm) { return sm->nevents; }
-const struct sim_event *sim_event(const struct sim *sm, size_t i) { return &sm->events[i]; }
-const struct snap_reg *sim_reg(const struct sim *sm, long i) { return &sm->regs[i]; }
-int64_t sim_boot_time(const struct sim *sm) { return sm->boot; }
-int sim_reg_label(const struct sim *sm, long idx) { return idx >= 0 ? sm->reg_anomaly[idx] : 0; }
-int64_t sim_end_time(const struct sim *sm) { return sm->end; }
-size_t sim_nsnapshots(const struct sim *sm) { return sm->nsnapshots; }
-int64_t sim_snapshot_time(const struct sim *sm, size_t i) { return sm->snapshots[i]; }
+size_t sim_nprocs(const struct sim *sm)
+{
+    return sm->nprocs;
+}
+const struct snap_proc *sim_proc(const struct sim *sm, size_t i)
+{
+    return &sm->procs[i];
+}
+size_t sim_nevents(const struct sim *sm)
+{
+    return sm->nevents;
+}
+const struct sim_event *sim_event(const struct sim *sm, size_t i)
+{
+    return &sm->events[i];
+}
+const struct snap_reg *sim_reg(const struct sim *sm, long i)
+{
+    return &sm->regs[i];
+}
+int64_t sim_boot_time(const struct sim *sm)
+{
+    return sm->boot;
+}
+int sim_reg_label(const struct sim *sm, long idx)
+{
+    return idx >= 0 ? sm->reg_anomaly[idx] : 0;
+}
+int64_t sim_end_time(const struct sim *sm)
+{
+    return sm->end;
+}
+size_t sim_nsnapshots(const struct sim *sm)
+{
+    return sm->nsnapshots;
+}
+int64_t sim_snapshot_time(const struct sim *sm, size_t i)
+{
+    return sm->snapshots[i];
+}
 
 static void fill_header(const struct sim *sm, struct snap *s)
 {
@@ -1382,7 +1438,7 @@ void sim_write_json(const struct sim *sm, struct strbuf *sb)
             first = 0;
             copy_cached(sb, &rc, &rc.head[2 * i], render_head, p);
             snap_write_proc_exit(sb, p->exit_time != WT_NONE && p->exit_time <= at ? p->exit_time
-                                                                                    : WT_NONE);
+                                                                                   : WT_NONE);
             copy_cached(sb, &rc, &rc.tail[2 * i], render_tail, p);
         }
         sb_add(sb, "],\"registry\":[", 14);

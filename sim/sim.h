@@ -34,12 +34,12 @@ enum sim_event_type {
 struct sim_event {
     int64_t time;
     enum sim_event_type type;
-    long proc;                 /* index into procs for process events, else -1 */
-    long reg;                  /* index into the registry history for registry events, else -1 */
+    long proc; /* index into procs for process events, else -1 */
+    long reg;  /* index into the registry history for registry events, else -1 */
     int32_t session;
-    const char *text;          /* step name, rename "from", ... */
-    const char *text2;         /* rename "to" */
-    int anomaly;               /* index into labels + 1, 0 = none */
+    const char *text;  /* step name, rename "from", ... */
+    const char *text2; /* rename "to" */
+    int anomaly;       /* index into labels + 1, 0 = none */
 };
 
 struct sim;

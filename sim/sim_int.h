@@ -35,21 +35,21 @@ struct pspec {
 struct sess {
     int32_t id;
     enum scn_session_kind kind;
-    int is_boot;               /* session 0 or 1 */
+    int is_boot; /* session 0 or 1 */
     const char *user, *sid;
     uint64_t logon_id;
     int64_t connect, logon, logoff;
-    long child, csrss, main;   /* main = wininit (0) or winlogon */
+    long child, csrss, main; /* main = wininit (0) or winlogon */
     long logonui, dwm, fontdrv, userinit, explorer, rdpclip;
-    long snap_index;           /* index in sessions */
-    int hang_label;            /* anomaly: this session's smss child never exits */
+    long snap_index; /* index in sessions */
+    int hang_label;  /* anomaly: this session's smss child never exits */
 };
 
 /* An anomaly of the scenario with its parameters resolved (anomaly.c). */
 struct anom_state {
     const struct anom_type *type;
-    int label;                 /* index into labels + 1 */
-    int64_t at;                /* absolute time for anomalies that act after boot */
+    int label;  /* index into labels + 1 */
+    int64_t at; /* absolute time for anomalies that act after boot */
     int32_t session;
     const char *process, *parent, *path, *name, *value;
 };
@@ -65,8 +65,8 @@ struct sim {
     size_t nprocs, cap_procs;
     struct sim_event *events;
     size_t nevents, cap_events;
-    uint64_t *event_seq;       /* parallel to events: tie-break for sorting */
-    struct snap_reg *regs;     /* registry history */
+    uint64_t *event_seq;   /* parallel to events: tie-break for sorting */
+    struct snap_reg *regs; /* registry history */
     int64_t *reg_from, *reg_until;
     int *reg_anomaly;
     size_t nregs, cap_regs;
@@ -90,7 +90,7 @@ struct sim {
     size_t nsnapshots;
     int credential_guard, win11_child_line;
     long system, master, wininit, services, lsass, termsvcs;
-    int64_t boot_exec_done;    /* when smss finished BootExecute */
+    int64_t boot_exec_done; /* when smss finished BootExecute */
     int failed;
     struct err *err;
 

@@ -10,8 +10,8 @@
 
 #include "../core/jsonw.h"
 
-const char *const snap_field_names[10] = {"image",    "command_line", "user",      "session",
-                                          "priority", "exit",         "registry", "sessions",
+const char *const snap_field_names[10] = {"image",     "command_line", "user",     "session",
+                                          "priority",  "exit",         "registry", "sessions",
                                           "integrity", "boot"};
 
 void snap_init(struct snap *s)

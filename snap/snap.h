@@ -39,11 +39,11 @@ enum snap_field {
     SNAP_F_USER = 1u << 2,
     SNAP_F_SESSION = 1u << 3,
     SNAP_F_PRIORITY = 1u << 4,
-    SNAP_F_EXIT = 1u << 5,      /* process exits are recorded */
-    SNAP_F_REGISTRY = 1u << 6,  /* Session Manager / Winlogon values present */
-    SNAP_F_SESSIONS = 1u << 7,  /* the session list (logons) is known */
+    SNAP_F_EXIT = 1u << 5,     /* process exits are recorded */
+    SNAP_F_REGISTRY = 1u << 6, /* Session Manager / Winlogon values present */
+    SNAP_F_SESSIONS = 1u << 7, /* the session list (logons) is known */
     SNAP_F_INTEGRITY = 1u << 8,
-    SNAP_F_BOOT = 1u << 9,      /* the snapshot covers the boot itself */
+    SNAP_F_BOOT = 1u << 9, /* the snapshot covers the boot itself */
     SNAP_F_ALL = (1u << 10) - 1,
 };
 /* Names used in JSON "fields": index = bit number. */
@@ -60,31 +60,31 @@ struct snap_proc {
     const char *name;           /* "smss.exe"; "System", "Registry" for minimal processes */
     const char *image;          /* full path, NULL for minimal processes */
     const char *command_line;
-    const char *user;           /* "NT AUTHORITY\SYSTEM" */
-    const char *sid;            /* "S-1-5-18" */
-    const char *integrity;      /* "System", "High", "Medium", "Low", "Untrusted" */
+    const char *user;      /* "NT AUTHORITY\SYSTEM" */
+    const char *sid;       /* "S-1-5-18" */
+    const char *integrity; /* "System", "High", "Medium", "Low", "Untrusted" */
     const char *cwd;
-    const char *guid;           /* Sysmon ProcessGuid where the source has one */
+    const char *guid; /* Sysmon ProcessGuid where the source has one */
     const char *parent_guid;
-    const char *anomaly;        /* ground-truth label id (simulated data), else NULL */
+    const char *anomaly; /* ground-truth label id (simulated data), else NULL */
 };
 
 struct snap_session {
     int32_t id;
-    const char *kind;           /* "services" (0), "console", "rdp" */
-    const char *user;           /* DOMAIN\user who logged on, NULL if none */
-    int64_t create_time;        /* when smss created it */
-    int64_t logon_time;         /* WT_NONE if nobody logged on */
-    int64_t end_time;           /* WT_NONE while it exists */
+    const char *kind;    /* "services" (0), "console", "rdp" */
+    const char *user;    /* DOMAIN\user who logged on, NULL if none */
+    int64_t create_time; /* when smss created it */
+    int64_t logon_time;  /* WT_NONE if nobody logged on */
+    int64_t end_time;    /* WT_NONE while it exists */
 };
 
 enum snap_reg_type { SNAP_REG_SZ, SNAP_REG_EXPAND_SZ, SNAP_REG_MULTI_SZ, SNAP_REG_DWORD };
 
 struct snap_reg {
-    const char *key;            /* full key path, e.g. HKLM\SYSTEM\...\Session Manager\SubSystems */
-    const char *name;           /* value name; "" for the default value */
+    const char *key;  /* full key path, e.g. HKLM\SYSTEM\...\Session Manager\SubSystems */
+    const char *name; /* value name; "" for the default value */
     enum snap_reg_type type;
-    const char *const *data;    /* strings (MULTI_SZ: one per entry) */
+    const char *const *data; /* strings (MULTI_SZ: one per entry) */
     uint32_t ndata;
     uint32_t dword;
     const char *anomaly;
@@ -92,25 +92,25 @@ struct snap_reg {
 
 /* Ground truth for one injected anomaly. */
 struct snap_label {
-    const char *id;             /* unique in the run, e.g. "a1" */
-    const char *type;           /* catalogue id, e.g. "smss-wrong-parent" */
-    const char *technique;      /* ATT&CK id */
-    const char *const *rules;   /* checker rule ids expected to fire */
+    const char *id;           /* unique in the run, e.g. "a1" */
+    const char *type;         /* catalogue id, e.g. "smss-wrong-parent" */
+    const char *technique;    /* ATT&CK id */
+    const char *const *rules; /* checker rule ids expected to fire */
     uint32_t nrules;
-    uint32_t pid;               /* 0 when the target is a registry value */
+    uint32_t pid; /* 0 when the target is a registry value */
     int64_t create_time;
     const char *reg_key, *reg_name;
     const char *description;
 };
 
 struct snap {
-    const char *source;         /* "smsslab-sim", "sysmon-evtx", ... */
-    const char *scenario;       /* scenario name if simulated */
+    const char *source;   /* "smsslab-sim", "sysmon-evtx", ... */
+    const char *scenario; /* scenario name if simulated */
     uint64_t seed;
     const char *host, *domain, *os;
-    int64_t boot_time;          /* WT_NONE if unknown */
-    int64_t at;                 /* the snapshot time */
-    uint32_t fields;            /* enum snap_field bits */
+    int64_t boot_time; /* WT_NONE if unknown */
+    int64_t at;        /* the snapshot time */
+    uint32_t fields;   /* enum snap_field bits */
     struct snap_proc *procs;
     size_t nprocs, cap_procs;
     struct snap_session *sessions;

@@ -23,20 +23,20 @@
 
 struct snap_reader {
     const char *name;
-    FILE *fp;                   /* NULL for memory input */
+    FILE *fp; /* NULL for memory input */
     int own_fp;
-    char *buf;                  /* window of the input */
-    size_t start, len, cap;     /* unconsumed data is buf[start, len) */
+    char *buf;              /* window of the input */
+    size_t start, len, cap; /* unconsumed data is buf[start, len) */
     const char *mem;
     int eof;
     /* Position of buf[start] in the whole input, for line:col messages. */
     size_t line, col;
     size_t ndocs;
-    cJSON *doc;                 /* current document, allocated in docmem */
+    cJSON *doc; /* current document, allocated in docmem */
     struct arena docmem;
-    const cJSON *snaps;         /* its "snapshots" array, or NULL for a snapshot document */
+    const cJSON *snaps; /* its "snapshots" array, or NULL for a snapshot document */
     const cJSON *next_snap;
-    int single_pending;         /* a snapshot document not yet returned */
+    int single_pending; /* a snapshot document not yet returned */
 };
 
 struct snap_reader *snap_reader_open(const char *path, struct err *e)
@@ -212,7 +212,7 @@ struct ctx {
     /* Where we are, for messages only: composed when an error happens, so the
      * hot path costs three stores instead of an snprintf per field. */
     const char *prefix;
-    size_t idx;             /* SIZE_MAX: no index */
+    size_t idx; /* SIZE_MAX: no index */
     const char *key;
     char path[160];
 };
@@ -251,7 +251,8 @@ static int get_time(struct ctx *c, const cJSON *v, int64_t *out)
         return 0;
     }
     if (!cJSON_IsString(v) || wt_parse_iso(v->valuestring, out) < 0)
-        return fail(c, "expected an ISO 8601 UTC time like \"2024-05-01T08:00:03.284512Z\" or null");
+        return fail(c,
+                    "expected an ISO 8601 UTC time like \"2024-05-01T08:00:03.284512Z\" or null");
     return 0;
 }
 
@@ -375,8 +376,7 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *pref
             if (!strcmp(k, "user"))
                 rc = get_str(c, v, &p->user);
             break;
-        default:
-            break; /* unknown keys are allowed: newer minor versions may add fields */
+        default: break; /* unknown keys are allowed: newer minor versions may add fields */
         }
         if (rc)
             return -1;
@@ -726,8 +726,10 @@ static int next_doc(struct snap_reader *r, struct err *e)
             }
         }
         if (!doc && cjson_over_budget) {
-            err_set(e, "%s: document %zu needs more than 1 GiB of memory to parse (about 15x "
-                    "its size); split it into smaller documents", r->name, r->ndocs + 1);
+            err_set(e,
+                    "%s: document %zu needs more than 1 GiB of memory to parse (about 15x "
+                    "its size); split it into smaller documents",
+                    r->name, r->ndocs + 1);
             return -1;
         }
         if (!doc) {
@@ -751,7 +753,7 @@ static int next_doc(struct snap_reader *r, struct err *e)
             where(r, off, &line, &col);
             err_set(e, "%s:%zu:%zu: %s", r->name, line, col,
                     off + 1 >= avail ? "invalid or truncated JSON (the input ends here)"
-                                 : "invalid JSON");
+                                     : "invalid JSON");
             return -1;
         }
         r->ndocs++;
@@ -770,16 +772,18 @@ static int next_doc(struct snap_reader *r, struct err *e)
         advance(r, used);
         if (!cJSON_IsString(schema)) {
             cJSON_Delete(doc);
-            err_set(e, "%s:%zu:%zu: not a smsslab document (no \"schema\" string; expected \"%s\" "
-                    "or \"%s\")", r->name, line, col, SNAP_SCHEMA_RUN, SNAP_SCHEMA_SNAPSHOT);
+            err_set(e,
+                    "%s:%zu:%zu: not a smsslab document (no \"schema\" string; expected \"%s\" "
+                    "or \"%s\")",
+                    r->name, line, col, SNAP_SCHEMA_RUN, SNAP_SCHEMA_SNAPSHOT);
             return -1;
         }
         if (!strcmp(schema->valuestring, SNAP_SCHEMA_RUN)) {
             const cJSON *snaps = cJSON_GetObjectItemCaseSensitive(doc, "snapshots");
             if (!cJSON_IsArray(snaps)) {
                 cJSON_Delete(doc);
-                err_set(e, "%s:%zu:%zu: run document without a \"snapshots\" array", r->name,
-                        line, col);
+                err_set(e, "%s:%zu:%zu: run document without a \"snapshots\" array", r->name, line,
+                        col);
                 return -1;
             }
             r->snaps = snaps;
@@ -787,9 +791,10 @@ static int next_doc(struct snap_reader *r, struct err *e)
         } else if (!strcmp(schema->valuestring, SNAP_SCHEMA_SNAPSHOT)) {
             r->single_pending = 1;
         } else {
-            err_set(e, "%s:%zu:%zu: unsupported schema \"%.64s\" (this smsslab reads \"%s\" and "
-                    "\"%s\")", r->name, line, col, schema->valuestring, SNAP_SCHEMA_RUN,
-                    SNAP_SCHEMA_SNAPSHOT);
+            err_set(e,
+                    "%s:%zu:%zu: unsupported schema \"%.64s\" (this smsslab reads \"%s\" and "
+                    "\"%s\")",
+                    r->name, line, col, schema->valuestring, SNAP_SCHEMA_RUN, SNAP_SCHEMA_SNAPSHOT);
             cJSON_Delete(doc);
             return -1;
         }

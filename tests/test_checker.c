@@ -117,17 +117,15 @@ static void normal_boot(struct snap *s)
     add(s, 0, 0, "Idle", NULL, NULL, SNAP_NO_SESSION, 0, 0, -1);
     add(s, 4, 0, "System", NULL, SYSTEM, SNAP_NO_SESSION, 8, 0, -1);
     add(s, 108, 4, "Registry", NULL, SYSTEM, SNAP_NO_SESSION, 8, 100, -1);
-    struct snap_proc *m = add(s, 340, 4, "smss.exe", S32 "smss.exe", SYSTEM, SNAP_NO_SESSION,
-                              11, 2000, -1);
+    struct snap_proc *m =
+        add(s, 340, 4, "smss.exe", S32 "smss.exe", SYSTEM, SNAP_NO_SESSION, 11, 2000, -1);
     m->command_line = "\\SystemRoot\\System32\\smss.exe";
     add(s, 360, 340, "autochk.exe", S32 "autochk.exe", SYSTEM, SNAP_NO_SESSION, 8, 2100, 2600);
-    struct snap_proc *c0 = add(s, 444, 340, "smss.exe", S32 "smss.exe", SYSTEM, 0, 11, 3000,
-                               3012);
+    struct snap_proc *c0 = add(s, 444, 340, "smss.exe", S32 "smss.exe", SYSTEM, 0, 11, 3000, 3012);
     c0->command_line = "\\SystemRoot\\System32\\smss.exe 000000c0 00000074 ";
     add(s, 452, 444, "csrss.exe", S32 "csrss.exe", SYSTEM, 0, 13, 3005, -1);
     add(s, 528, 444, "wininit.exe", S32 "wininit.exe", SYSTEM, 0, 13, 3010, -1);
-    struct snap_proc *c1 = add(s, 536, 340, "smss.exe", S32 "smss.exe", SYSTEM, 1, 11, 3020,
-                               3030);
+    struct snap_proc *c1 = add(s, 536, 340, "smss.exe", S32 "smss.exe", SYSTEM, 1, 11, 3020, 3030);
     c1->command_line = "\\SystemRoot\\System32\\smss.exe 000000cc 00000074 ";
     add(s, 544, 536, "csrss.exe", S32 "csrss.exe", SYSTEM, 1, 13, 3022, -1);
     add(s, 600, 536, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 1, 13, 3028, -1);
@@ -137,20 +135,20 @@ static void normal_boot(struct snap *s)
         3200, -1);
     add(s, 800, 600, "fontdrvhost.exe", S32 "fontdrvhost.exe", "Font Driver Host\\UMFD-1", 1, 8,
         3210, -1);
-    static const char *const groups[] = {"DcomLaunch -p", "RPCSS -p", "LocalServiceNetworkRestricted -p",
-                                         "netsvcs -p", "termsvcs"};
+    static const char *const groups[] = {
+        "DcomLaunch -p", "RPCSS -p", "LocalServiceNetworkRestricted -p", "netsvcs -p", "termsvcs"};
     for (uint32_t k = 0; k < ARRAY_SIZE(groups); k++) {
-        struct snap_proc *sv = add(s, 900 + 8 * k, 664, "svchost.exe", S32 "svchost.exe",
-                                   k == 4 ? "NT AUTHORITY\\NETWORK SERVICE" : SYSTEM, 0, 8,
-                                   3300 + 10 * k, -1);
+        struct snap_proc *sv =
+            add(s, 900 + 8 * k, 664, "svchost.exe", S32 "svchost.exe",
+                k == 4 ? "NT AUTHORITY\\NETWORK SERVICE" : SYSTEM, 0, 8, 3300 + 10 * k, -1);
         sv->command_line = arena_printf(&s->arena, S32 "svchost.exe -k %s", groups[k]);
     }
     add(s, 1000, 600, "LogonUI.exe", S32 "LogonUI.exe", SYSTEM, 1, 8, 3400, 40000);
     add(s, 1010, 600, "dwm.exe", S32 "dwm.exe", "Window Manager\\DWM-1", 1, 13, 3500, -1);
     add(s, 1500, 4, "MemCompression", NULL, SYSTEM, SNAP_NO_SESSION, 8, 10000, -1);
     add(s, 3000, 600, "userinit.exe", S32 "userinit.exe", ALICE, 1, 8, 40000, 41000);
-    struct snap_proc *ex = add(s, 3020, 3000, "explorer.exe", "C:\\Windows\\explorer.exe", ALICE,
-                               1, 8, 40500, -1);
+    struct snap_proc *ex =
+        add(s, 3020, 3000, "explorer.exe", "C:\\Windows\\explorer.exe", ALICE, 1, 8, 40500, -1);
     ex->sid = "S-1-5-21-1-2-3-1001";
     struct snap_session *ss = snap_add_session(s);
     ss->id = 0;
@@ -169,8 +167,8 @@ static void normal_boot(struct snap *s)
  * parent the log records as the termsvcs svchost when termsvcs is set). */
 static void add_rdp(struct snap *s, int termsvcs_parent, int with_record)
 {
-    struct snap_proc *c = add(s, 4000, 340, "smss.exe", S32 "smss.exe", SYSTEM, 2, 11, 300000,
-                              300010);
+    struct snap_proc *c =
+        add(s, 4000, 340, "smss.exe", S32 "smss.exe", SYSTEM, 2, 11, 300000, 300010);
     c->command_line = "\\SystemRoot\\System32\\smss.exe 00000120 00000074 ";
     uint32_t pp = termsvcs_parent ? 932 : 4000;
     add(s, 4004, pp, "csrss.exe", S32 "csrss.exe", SYSTEM, 2, 13, 300002, -1);
@@ -193,38 +191,65 @@ static void add_cmd(struct snap *s)
 
 #define FX(name) static void name(struct snap *s)
 
-FX(sys_pid_fire) { add(s, 1234, 600, "System", NULL, SYSTEM, 1, 8, 50000, -1); }
+FX(sys_pid_fire)
+{
+    add(s, 1234, 600, "System", NULL, SYSTEM, 1, 8, 50000, -1);
+}
 FX(sys_pid_miss)
 {
     add(s, 5000, 3020, "SystemSettings.exe",
         "C:\\Windows\\ImmersiveControlPanel\\SystemSettings.exe", ALICE, 1, 8, 60000, -1);
 }
-FX(sys_inst_fire) { add(s, 7777, 0, "System", NULL, SYSTEM, SNAP_NO_SESSION, 8, 1, -1); }
-FX(sys_inst_miss) { add(s, 72, 4, "Secure System", NULL, SYSTEM, SNAP_NO_SESSION, 8, 50, -1); }
-FX(sys_child_fire) { add(s, 5004, 4, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 50000, -1); }
-FX(sys_child_miss) { add(s, 76, 4, "HotPatch", NULL, SYSTEM, SNAP_NO_SESSION, 8, 60, -1); }
+FX(sys_inst_fire)
+{
+    add(s, 7777, 0, "System", NULL, SYSTEM, SNAP_NO_SESSION, 8, 1, -1);
+}
+FX(sys_inst_miss)
+{
+    add(s, 72, 4, "Secure System", NULL, SYSTEM, SNAP_NO_SESSION, 8, 50, -1);
+}
+FX(sys_child_fire)
+{
+    add(s, 5004, 4, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 50000, -1);
+}
+FX(sys_child_miss)
+{
+    add(s, 76, 4, "HotPatch", NULL, SYSTEM, SNAP_NO_SESSION, 8, 60, -1);
+}
 
-FX(smss_parent_fire) { add(s, 5008, 3020, "smss.exe", S32 "smss.exe", SYSTEM, 1, 11, 60000, -1); }
+FX(smss_parent_fire)
+{
+    add(s, 5008, 3020, "smss.exe", S32 "smss.exe", SYSTEM, 1, 11, 60000, -1);
+}
 FX(smss_parent_miss)
 {
     /* Sysmon writes "?" for a parent it never saw. */
     add(s, 9999, 0, "?", "?", NULL, SNAP_NO_SESSION, SNAP_NO_PRIORITY, 1, -1);
     P(s, 340)->ppid = 9999;
 }
-FX(smss_path_fire) { P(s, 340)->image = "C:\\Windows\\Temp\\smss.exe"; }
+FX(smss_path_fire)
+{
+    P(s, 340)->image = "C:\\Windows\\Temp\\smss.exe";
+}
 FX(smss_path_miss)
 {
     P(s, 340)->image = "\\SystemRoot\\System32\\smss.exe";
     P(s, 444)->image = "\\??\\C:\\WINDOWS\\system32\\SMSS.EXE";
     P(s, 536)->image = "\\Device\\HarddiskVolume3\\Windows\\System32\\smss.exe";
 }
-FX(smss_inst_fire) { add(s, 5012, 4, "smss.exe", S32 "smss.exe", SYSTEM, SNAP_NO_SESSION, 11, 5000, -1); }
+FX(smss_inst_fire)
+{
+    add(s, 5012, 4, "smss.exe", S32 "smss.exe", SYSTEM, SNAP_NO_SESSION, 11, 5000, -1);
+}
 FX(smss_inst_miss)
 {
     add(s, 5012, 4, "smss.exe", S32 "smss.exe", SYSTEM, SNAP_NO_SESSION, 11, 5000, 6000);
     P(s, 340)->command_line = "\\SystemRoot\\System32\\smss.exe -SpecialSession";
 }
-FX(smss_child_fire) { P(s, 536)->exit_time = WT_NONE; }
+FX(smss_child_fire)
+{
+    P(s, 536)->exit_time = WT_NONE;
+}
 FX(smss_child_miss)
 {
     /* Snapshot taken while session 1 is being created. */
@@ -243,92 +268,294 @@ FX(smss_user_miss)
     P(s, 340)->user = "NT-AUTORIT\xc3\x84T\\SYSTEM";
     P(s, 340)->sid = NULL;
 }
-FX(smss_late_fire) { P(s, 340)->create_time = at_ms(200000); }
-FX(smss_late_miss) { s->boot_time = t0() - 3600 * WT_SEC; }
-FX(smss_sess_fire) { P(s, 340)->session = 1; }
-FX(smss_sess_miss) { P(s, 340)->session = 0; }
-FX(smss_prio_fire) { P(s, 340)->base_priority = 8; }
-FX(smss_prio_miss) { P(s, 444)->base_priority = SNAP_NO_PRIORITY; }
-FX(smss_children_fire) { add(s, 5016, 340, "cmd.exe", S32 "cmd.exe", SYSTEM, SNAP_NO_SESSION, 8, 2200, 2300); }
+FX(smss_late_fire)
+{
+    P(s, 340)->create_time = at_ms(200000);
+}
+FX(smss_late_miss)
+{
+    s->boot_time = t0() - 3600 * WT_SEC;
+}
+FX(smss_sess_fire)
+{
+    P(s, 340)->session = 1;
+}
+FX(smss_sess_miss)
+{
+    P(s, 340)->session = 0;
+}
+FX(smss_prio_fire)
+{
+    P(s, 340)->base_priority = 8;
+}
+FX(smss_prio_miss)
+{
+    P(s, 444)->base_priority = SNAP_NO_PRIORITY;
+}
+FX(smss_children_fire)
+{
+    add(s, 5016, 340, "cmd.exe", S32 "cmd.exe", SYSTEM, SNAP_NO_SESSION, 8, 2200, 2300);
+}
 FX(smss_children_miss)
 {
     add(s, 5016, 340, "setupcl.exe", S32 "setupcl.exe", SYSTEM, SNAP_NO_SESSION, 8, 2200, 2300);
     add(s, 5020, 340, "poqexec.exe", S32 "poqexec.exe", SYSTEM, SNAP_NO_SESSION, 8, 2300, 2400);
 }
 
-FX(csrss_parent_fire) { add(s, 5030, 3020, "csrss.exe", S32 "csrss.exe", SYSTEM, 1, 13, 60000, -1); }
+FX(csrss_parent_fire)
+{
+    add(s, 5030, 3020, "csrss.exe", S32 "csrss.exe", SYSTEM, 1, 13, 60000, -1);
+}
 FX(csrss_parent_miss)
 {
     /* PID 444 (the exited smss child) reused by a later process. */
     add(s, 444, 3020, "notepad.exe", S32 "notepad.exe", ALICE, 1, 8, 100000, -1);
 }
-FX(csrss_path_fire) { P(s, 544)->image = "C:\\Users\\alice\\AppData\\Local\\csrss.exe"; }
-FX(csrss_path_miss) { P(s, 544)->image = "%SystemRoot%\\system32\\csrss.exe"; }
-FX(csrss_user_fire) { P(s, 544)->user = ALICE, P(s, 544)->sid = NULL; }
-FX(csrss_user_miss) { P(s, 544)->user = NULL; }
-FX(csrss_inst_fire) { add(s, 5034, 536, "csrss.exe", S32 "csrss.exe", SYSTEM, 1, 13, 3025, -1); }
-FX(csrss_inst_miss) { add_rdp(s, 0, 1); }
-FX(csrss_late_fire) { P(s, 544)->create_time = at_ms(200000); }
-FX(csrss_late_miss) { add_rdp(s, 1, 1); }
-FX(csrss_child_fire) { add(s, 5038, 544, "cmd.exe", S32 "cmd.exe", SYSTEM, 1, 8, 60000, -1); }
+FX(csrss_path_fire)
+{
+    P(s, 544)->image = "C:\\Users\\alice\\AppData\\Local\\csrss.exe";
+}
+FX(csrss_path_miss)
+{
+    P(s, 544)->image = "%SystemRoot%\\system32\\csrss.exe";
+}
+FX(csrss_user_fire)
+{
+    P(s, 544)->user = ALICE, P(s, 544)->sid = NULL;
+}
+FX(csrss_user_miss)
+{
+    P(s, 544)->user = NULL;
+}
+FX(csrss_inst_fire)
+{
+    add(s, 5034, 536, "csrss.exe", S32 "csrss.exe", SYSTEM, 1, 13, 3025, -1);
+}
+FX(csrss_inst_miss)
+{
+    add_rdp(s, 0, 1);
+}
+FX(csrss_late_fire)
+{
+    P(s, 544)->create_time = at_ms(200000);
+}
+FX(csrss_late_miss)
+{
+    add_rdp(s, 1, 1);
+}
+FX(csrss_child_fire)
+{
+    add(s, 5038, 544, "cmd.exe", S32 "cmd.exe", SYSTEM, 1, 8, 60000, -1);
+}
 FX(csrss_child_miss)
 {
     add(s, 5038, 544, "conhost.exe", S32 "conhost.exe", SYSTEM, 1, 8, 60000, -1);
     add(s, 5042, 544, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 1, 8, 61000, 62000);
 }
 
-FX(wininit_parent_fire) { add_cmd(s); P(s, 528)->ppid = 5024; }
-FX(wininit_parent_miss) { del(s, 444); }
-FX(wininit_path_fire) { P(s, 528)->image = "C:\\Windows\\wininit.exe"; }
-FX(wininit_path_miss) { P(s, 528)->image = "C:\\WINDOWS\\SYSTEM32\\WININIT.EXE"; }
-FX(wininit_user_fire) { P(s, 528)->user = "NT AUTHORITY\\LOCAL SERVICE", P(s, 528)->sid = "S-1-5-19"; }
-FX(wininit_user_miss) { P(s, 528)->user = "SYSTEM", P(s, 528)->sid = NULL; }
-FX(wininit_sess_fire) { P(s, 528)->session = 1; }
-FX(wininit_sess_miss) { P(s, 528)->session = SNAP_NO_SESSION; }
-FX(wininit_inst_fire) { add(s, 5046, 444, "wininit.exe", S32 "wininit.exe", SYSTEM, 0, 13, 3011, -1); }
-FX(wininit_inst_miss) { add(s, 5046, 444, "wininit.exe", S32 "wininit.exe", SYSTEM, 0, 13, 3011, 3050); }
-FX(wininit_late_fire) { P(s, 528)->create_time = at_ms(100000); }
-FX(wininit_late_miss) { P(s, 528)->create_time = at_ms(46000); }
+FX(wininit_parent_fire)
+{
+    add_cmd(s);
+    P(s, 528)->ppid = 5024;
+}
+FX(wininit_parent_miss)
+{
+    del(s, 444);
+}
+FX(wininit_path_fire)
+{
+    P(s, 528)->image = "C:\\Windows\\wininit.exe";
+}
+FX(wininit_path_miss)
+{
+    P(s, 528)->image = "C:\\WINDOWS\\SYSTEM32\\WININIT.EXE";
+}
+FX(wininit_user_fire)
+{
+    P(s, 528)->user = "NT AUTHORITY\\LOCAL SERVICE", P(s, 528)->sid = "S-1-5-19";
+}
+FX(wininit_user_miss)
+{
+    P(s, 528)->user = "SYSTEM", P(s, 528)->sid = NULL;
+}
+FX(wininit_sess_fire)
+{
+    P(s, 528)->session = 1;
+}
+FX(wininit_sess_miss)
+{
+    P(s, 528)->session = SNAP_NO_SESSION;
+}
+FX(wininit_inst_fire)
+{
+    add(s, 5046, 444, "wininit.exe", S32 "wininit.exe", SYSTEM, 0, 13, 3011, -1);
+}
+FX(wininit_inst_miss)
+{
+    add(s, 5046, 444, "wininit.exe", S32 "wininit.exe", SYSTEM, 0, 13, 3011, 3050);
+}
+FX(wininit_late_fire)
+{
+    P(s, 528)->create_time = at_ms(100000);
+}
+FX(wininit_late_miss)
+{
+    P(s, 528)->create_time = at_ms(46000);
+}
 
-FX(winlogon_parent_fire) { add_cmd(s); P(s, 600)->ppid = 5024; }
-FX(winlogon_parent_miss) { add_rdp(s, 1, 1); }
-FX(winlogon_path_fire) { P(s, 600)->image = "C:\\ProgramData\\winlogon.exe"; }
-FX(winlogon_path_miss) { P(s, 600)->image = "\\\\?\\C:\\Windows\\System32\\winlogon.exe"; }
-FX(winlogon_user_fire) { P(s, 600)->user = ALICE, P(s, 600)->sid = NULL; }
-FX(winlogon_user_miss) { P(s, 600)->user = NULL, P(s, 600)->sid = NULL; }
-FX(winlogon_sess_fire) { P(s, 600)->session = 0; }
-FX(winlogon_sess_miss) { add_rdp(s, 0, 1); }
-FX(winlogon_inst_fire) { add(s, 5050, 536, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 1, 13, 3029, -1); }
-FX(winlogon_inst_miss) { add(s, 5050, 536, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 1, 13, 3029, 3500); }
-FX(winlogon_late_fire) { P(s, 600)->create_time = at_ms(300000); }
-FX(winlogon_late_miss) { add_rdp(s, 0, 1); }
+FX(winlogon_parent_fire)
+{
+    add_cmd(s);
+    P(s, 600)->ppid = 5024;
+}
+FX(winlogon_parent_miss)
+{
+    add_rdp(s, 1, 1);
+}
+FX(winlogon_path_fire)
+{
+    P(s, 600)->image = "C:\\ProgramData\\winlogon.exe";
+}
+FX(winlogon_path_miss)
+{
+    P(s, 600)->image = "\\\\?\\C:\\Windows\\System32\\winlogon.exe";
+}
+FX(winlogon_user_fire)
+{
+    P(s, 600)->user = ALICE, P(s, 600)->sid = NULL;
+}
+FX(winlogon_user_miss)
+{
+    P(s, 600)->user = NULL, P(s, 600)->sid = NULL;
+}
+FX(winlogon_sess_fire)
+{
+    P(s, 600)->session = 0;
+}
+FX(winlogon_sess_miss)
+{
+    add_rdp(s, 0, 1);
+}
+FX(winlogon_inst_fire)
+{
+    add(s, 5050, 536, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 1, 13, 3029, -1);
+}
+FX(winlogon_inst_miss)
+{
+    add(s, 5050, 536, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 1, 13, 3029, 3500);
+}
+FX(winlogon_late_fire)
+{
+    P(s, 600)->create_time = at_ms(300000);
+}
+FX(winlogon_late_miss)
+{
+    add_rdp(s, 0, 1);
+}
 
-FX(services_parent_fire) { add_cmd(s); P(s, 664)->ppid = 5024; }
-FX(services_parent_miss) { P(s, 664)->parent_create_time = at_ms(3010); }
-FX(services_path_fire) { P(s, 664)->image = "C:\\Windows\\Temp\\services.exe"; }
-FX(services_path_miss) { P(s, 664)->image = "\\SystemRoot\\system32\\services.exe"; }
-FX(services_user_fire) { P(s, 664)->user = ALICE, P(s, 664)->sid = NULL; }
-FX(services_user_miss) { P(s, 664)->user = "AUTORITE NT\\Syst\xc3\xa8me"; }
-FX(services_sess_fire) { P(s, 664)->session = 1; }
-FX(services_sess_miss) { P(s, 664)->session = SNAP_NO_SESSION; }
-FX(services_inst_fire) { add(s, 5054, 528, "services.exe", S32 "services.exe", SYSTEM, 0, 9, 3101, -1); }
-FX(services_inst_miss) { add(s, 5054, 528, "services.exe", S32 "services.exe", SYSTEM, 0, 9, 3101, 3200); }
-FX(services_late_fire) { P(s, 664)->create_time = at_ms(100000); }
-FX(services_late_miss) { P(s, 664)->create_time = at_ms(44000); }
+FX(services_parent_fire)
+{
+    add_cmd(s);
+    P(s, 664)->ppid = 5024;
+}
+FX(services_parent_miss)
+{
+    P(s, 664)->parent_create_time = at_ms(3010);
+}
+FX(services_path_fire)
+{
+    P(s, 664)->image = "C:\\Windows\\Temp\\services.exe";
+}
+FX(services_path_miss)
+{
+    P(s, 664)->image = "\\SystemRoot\\system32\\services.exe";
+}
+FX(services_user_fire)
+{
+    P(s, 664)->user = ALICE, P(s, 664)->sid = NULL;
+}
+FX(services_user_miss)
+{
+    P(s, 664)->user = "AUTORITE NT\\Syst\xc3\xa8me";
+}
+FX(services_sess_fire)
+{
+    P(s, 664)->session = 1;
+}
+FX(services_sess_miss)
+{
+    P(s, 664)->session = SNAP_NO_SESSION;
+}
+FX(services_inst_fire)
+{
+    add(s, 5054, 528, "services.exe", S32 "services.exe", SYSTEM, 0, 9, 3101, -1);
+}
+FX(services_inst_miss)
+{
+    add(s, 5054, 528, "services.exe", S32 "services.exe", SYSTEM, 0, 9, 3101, 3200);
+}
+FX(services_late_fire)
+{
+    P(s, 664)->create_time = at_ms(100000);
+}
+FX(services_late_miss)
+{
+    P(s, 664)->create_time = at_ms(44000);
+}
 
-FX(lsass_parent_fire) { add_cmd(s); P(s, 684)->ppid = 5024; }
-FX(lsass_parent_miss) { del(s, 528); }
-FX(lsass_path_fire) { P(s, 684)->image = "C:\\Windows\\System32\\drivers\\lsass.exe"; }
-FX(lsass_path_miss) { P(s, 684)->image = "\\Device\\HarddiskVolume2\\Windows\\System32\\lsass.exe"; }
-FX(lsass_user_fire) { P(s, 684)->user = "NT AUTHORITY\\NETWORK SERVICE", P(s, 684)->sid = "S-1-5-20"; }
-FX(lsass_user_miss) { P(s, 684)->user = NULL, P(s, 684)->sid = NULL, P(s, 684)->logon_id = 0; }
-FX(lsass_sess_fire) { P(s, 684)->session = 1; }
-FX(lsass_sess_miss) { P(s, 684)->session = SNAP_NO_SESSION; }
-FX(lsass_inst_fire) { add(s, 5058, 528, "lsass.exe", S32 "lsass.exe", SYSTEM, 0, 9, 3121, -1); }
-FX(lsass_inst_miss) { add(s, 5058, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 9, 3119, -1); }
-FX(lsass_late_fire) { P(s, 684)->create_time = at_ms(100000); }
-FX(lsass_late_miss) { P(s, 684)->create_time = at_ms(59000); }
-FX(lsass_child_fire) { add(s, 5062, 684, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 70000, -1); }
+FX(lsass_parent_fire)
+{
+    add_cmd(s);
+    P(s, 684)->ppid = 5024;
+}
+FX(lsass_parent_miss)
+{
+    del(s, 528);
+}
+FX(lsass_path_fire)
+{
+    P(s, 684)->image = "C:\\Windows\\System32\\drivers\\lsass.exe";
+}
+FX(lsass_path_miss)
+{
+    P(s, 684)->image = "\\Device\\HarddiskVolume2\\Windows\\System32\\lsass.exe";
+}
+FX(lsass_user_fire)
+{
+    P(s, 684)->user = "NT AUTHORITY\\NETWORK SERVICE", P(s, 684)->sid = "S-1-5-20";
+}
+FX(lsass_user_miss)
+{
+    P(s, 684)->user = NULL, P(s, 684)->sid = NULL, P(s, 684)->logon_id = 0;
+}
+FX(lsass_sess_fire)
+{
+    P(s, 684)->session = 1;
+}
+FX(lsass_sess_miss)
+{
+    P(s, 684)->session = SNAP_NO_SESSION;
+}
+FX(lsass_inst_fire)
+{
+    add(s, 5058, 528, "lsass.exe", S32 "lsass.exe", SYSTEM, 0, 9, 3121, -1);
+}
+FX(lsass_inst_miss)
+{
+    add(s, 5058, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 9, 3119, -1);
+}
+FX(lsass_late_fire)
+{
+    P(s, 684)->create_time = at_ms(100000);
+}
+FX(lsass_late_miss)
+{
+    P(s, 684)->create_time = at_ms(59000);
+}
+FX(lsass_child_fire)
+{
+    add(s, 5062, 684, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 70000, -1);
+}
 FX(lsass_child_miss)
 {
     add(s, 5062, 684, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 70000, 71000);
@@ -344,19 +571,31 @@ FX(wininit_child_miss)
     add(s, 5070, 528, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 70000, 71000);
     add(s, 5074, 528, "LsaIso.exe", S32 "lsaiso.exe", SYSTEM, 0, 9, 3070, -1);
 }
-FX(explorer_fire) { P(s, 3020)->user = SYSTEM, P(s, 3020)->sid = "S-1-5-18"; }
-FX(explorer_miss) { P(s, 3020)->user = "CORP\\SYSTEM"; }
-FX(core_path_fire) { P(s, 916)->image = "C:\\Users\\alice\\AppData\\Local\\Temp\\svchost.exe"; }
+FX(explorer_fire)
+{
+    P(s, 3020)->user = SYSTEM, P(s, 3020)->sid = "S-1-5-18";
+}
+FX(explorer_miss)
+{
+    P(s, 3020)->user = "CORP\\SYSTEM";
+}
+FX(core_path_fire)
+{
+    P(s, 916)->image = "C:\\Users\\alice\\AppData\\Local\\Temp\\svchost.exe";
+}
 FX(core_path_miss)
 {
     P(s, 916)->image = "C:\\Windows\\SysWOW64\\svchost.exe";
     P(s, 3020)->image = "C:\\WINDOWS\\Explorer.EXE";
 }
-FX(lookalike_fire) { add(s, 5070, 3020, "lsas.exe", "C:\\Users\\Public\\lsas.exe", ALICE, 1, 8, 90000, -1); }
+FX(lookalike_fire)
+{
+    add(s, 5070, 3020, "lsas.exe", "C:\\Users\\Public\\lsas.exe", ALICE, 1, 8, 90000, -1);
+}
 FX(lookalike_miss)
 {
-    static const char *const ok[] = {"iexplore.exe", "sihost.exe", "Ssms.exe", "taskhostw.exe",
-                                     "notepad.exe", "svchost32.dll"};
+    static const char *const ok[] = {"iexplore.exe",  "sihost.exe",  "Ssms.exe",
+                                     "taskhostw.exe", "notepad.exe", "svchost32.dll"};
     for (uint32_t k = 0; k < ARRAY_SIZE(ok); k++)
         add(s, 5100 + 4 * k, 3020, ok[k], NULL, ALICE, 1, 8, 90000 + k, -1);
 }
@@ -365,21 +604,43 @@ FX(session_fire)
     add(s, 6000, 9997, "csrss.exe", S32 "csrss.exe", SYSTEM, 3, 13, 500000, -1);
     add(s, 6004, 9997, "winlogon.exe", S32 "winlogon.exe", SYSTEM, 3, 13, 500002, -1);
 }
-FX(session_miss) { add_rdp(s, 1, 1); }
+FX(session_miss)
+{
+    add_rdp(s, 1, 1);
+}
 
 #define SM KEY_SM
-FX(sm_boot_fire) { set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 2, "autocheck autochk *", "evil.exe"); }
-FX(sm_boot_miss) { set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 2, "autocheck  autochk *", ""); }
-FX(sm_exec_fire) { set_reg(s, SM, "Execute", SNAP_REG_MULTI_SZ, 1, "\\??\\C:\\ProgramData\\x.exe"); }
+FX(sm_boot_fire)
+{
+    set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 2, "autocheck autochk *", "evil.exe");
+}
+FX(sm_boot_miss)
+{
+    set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 2, "autocheck  autochk *", "");
+}
+FX(sm_exec_fire)
+{
+    set_reg(s, SM, "Execute", SNAP_REG_MULTI_SZ, 1, "\\??\\C:\\ProgramData\\x.exe");
+}
 FX(sm_exec_miss)
 {
-    set_reg(s, SM, "SetupExecute", SNAP_REG_MULTI_SZ, 1,
-            "C:\\Windows\\System32\\poqexec.exe /display_progress \\SystemRoot\\WinSxS\\pending.xml");
+    set_reg(
+        s, SM, "SetupExecute", SNAP_REG_MULTI_SZ, 1,
+        "C:\\Windows\\System32\\poqexec.exe /display_progress \\SystemRoot\\WinSxS\\pending.xml");
     set_reg(s, SM, "S0InitialCommand", SNAP_REG_SZ, 1, "");
 }
-FX(sm_appcert_fire) { set_reg(s, SM "\\AppCertDlls", "x", SNAP_REG_SZ, 1, "C:\\ProgramData\\x.dll"); }
-FX(sm_appcert_miss) { set_reg(s, SM "\\AppCompatCache", "AppCompatCache", SNAP_REG_SZ, 1, "data"); }
-FX(sm_known_fire) { set_reg(s, SM "\\KnownDLLs", "kernel32", SNAP_REG_SZ, 1, "kern3l32.dll"); }
+FX(sm_appcert_fire)
+{
+    set_reg(s, SM "\\AppCertDlls", "x", SNAP_REG_SZ, 1, "C:\\ProgramData\\x.dll");
+}
+FX(sm_appcert_miss)
+{
+    set_reg(s, SM "\\AppCompatCache", "AppCompatCache", SNAP_REG_SZ, 1, "data");
+}
+FX(sm_known_fire)
+{
+    set_reg(s, SM "\\KnownDLLs", "kernel32", SNAP_REG_SZ, 1, "kern3l32.dll");
+}
 FX(sm_known_miss)
 {
     /* A Windows 7 host has its own list; case does not matter. */
@@ -400,10 +661,23 @@ FX(sm_pend_miss)
             "\\??\\C:\\Windows\\System32\\old.tmp", "", "\\??\\C:\\Program Files\\App\\new.dll",
             "!\\??\\C:\\Program Files\\App\\app.dll");
 }
-FX(sm_extra_fire) { set_reg(s, SM "\\SubSystems", "Evil", SNAP_REG_EXPAND_SZ, 1, "C:\\evil.exe"); }
-FX(sm_extra_miss) { set_reg(s, SM "\\SubSystems", "Posix", SNAP_REG_EXPAND_SZ, 1, "%SystemRoot%\\system32\\psxss.exe"); }
-FX(sm_req_fire) { set_reg(s, SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, 3, "Debug", "Windows", "Evil"); }
-FX(sm_req_miss) { set_reg(s, SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, 2, "debug", "WINDOWS"); }
+FX(sm_extra_fire)
+{
+    set_reg(s, SM "\\SubSystems", "Evil", SNAP_REG_EXPAND_SZ, 1, "C:\\evil.exe");
+}
+FX(sm_extra_miss)
+{
+    set_reg(s, SM "\\SubSystems", "Posix", SNAP_REG_EXPAND_SZ, 1,
+            "%SystemRoot%\\system32\\psxss.exe");
+}
+FX(sm_req_fire)
+{
+    set_reg(s, SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, 3, "Debug", "Windows", "Evil");
+}
+FX(sm_req_miss)
+{
+    set_reg(s, SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, 2, "debug", "WINDOWS");
+}
 FX(sm_win_fire)
 {
     const struct snap_reg *r = snap_reg_find(s, SM "\\SubSystems", "Windows");
@@ -419,12 +693,33 @@ FX(sm_win_miss)
     char *v = arena_printf(&s->arena, "C:\\WINDOWS\\System32%s", strstr(r->data[0], "\\csrss"));
     set_reg(s, SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ, 1, v);
 }
-FX(sm_kmode_fire) { set_reg(s, SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, 1, "\\SystemRoot\\System32\\evil.sys"); }
-FX(sm_kmode_miss) { set_reg(s, SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, 1, "%SystemRoot%\\system32\\WIN32K.SYS"); }
-FX(wl_shell_fire) { set_reg(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, 1, "explorer.exe, C:\\ProgramData\\x.exe"); }
-FX(wl_shell_miss) { set_reg(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, 1, "C:\\Windows\\explorer.exe"); }
-FX(wl_ui_fire) { set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1, "C:\\Windows\\system32\\userinit.exe,C:\\x.exe,"); }
-FX(wl_ui_miss) { set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1, "%SystemRoot%\\System32\\USERINIT.EXE"); }
+FX(sm_kmode_fire)
+{
+    set_reg(s, SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, 1,
+            "\\SystemRoot\\System32\\evil.sys");
+}
+FX(sm_kmode_miss)
+{
+    set_reg(s, SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, 1,
+            "%SystemRoot%\\system32\\WIN32K.SYS");
+}
+FX(wl_shell_fire)
+{
+    set_reg(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, 1, "explorer.exe, C:\\ProgramData\\x.exe");
+}
+FX(wl_shell_miss)
+{
+    set_reg(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, 1, "C:\\Windows\\explorer.exe");
+}
+FX(wl_ui_fire)
+{
+    set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1,
+            "C:\\Windows\\system32\\userinit.exe,C:\\x.exe,");
+}
+FX(wl_ui_miss)
+{
+    set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1, "%SystemRoot%\\System32\\USERINIT.EXE");
+}
 
 struct fixture {
     const char *rule;
@@ -720,7 +1015,7 @@ static void config__filters__work(void **state)
     struct chk_findings f = {0};
     struct err e = {""};
     normal_boot(&s);
-    sm_pend_fire(&s); /* medium */
+    sm_pend_fire(&s);    /* medium */
     lsass_path_fire(&s); /* critical */
     struct chk_config cfg = {CHK_HIGH, NULL, NULL};
     run(&s, &cfg, &f);
@@ -742,17 +1037,37 @@ static void lookalike__names__detected(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "smmss.exe", "lsas.exe", "scvhost.exe", "csrsss.exe", "lsass.exe.exe", "lsass .exe",
-        "svch0st.exe", "\xd1\x95mss.exe" /* Cyrillic dze */, "l\xd1\x95" "ass.exe",
-        "svch\xce\xbfst.exe" /* Greek omicron */, "1sass.exe", "wlnlogon.exe", "winlogon.com",
-        "lsass.exe.", "expl0rer.exe", "userlnit.exe", "servicess.exe", "wininlt.exe",
-        "\xef\xbd\x93mss.exe" /* full-width s */, "svchosts.exe", "ISASS.EXE",
+        "smmss.exe",
+        "lsas.exe",
+        "scvhost.exe",
+        "csrsss.exe",
+        "lsass.exe.exe",
+        "lsass .exe",
+        "svch0st.exe",
+        "\xd1\x95mss.exe" /* Cyrillic dze */,
+        "l\xd1\x95"
+        "ass.exe",
+        "svch\xce\xbfst.exe" /* Greek omicron */,
+        "1sass.exe",
+        "wlnlogon.exe",
+        "winlogon.com",
+        "lsass.exe.",
+        "expl0rer.exe",
+        "userlnit.exe",
+        "servicess.exe",
+        "wininlt.exe",
+        "\xef\xbd\x93mss.exe" /* full-width s */,
+        "svchosts.exe",
+        "ISASS.EXE",
     };
     static const char *const good[] = {
-        "lsass.exe", "LSASS.EXE", "smss.exe", "svchost.exe", "iexplore.exe", "sihost.exe",
-        "Ssms.exe", "taskhostw.exe", "notepad.exe", "lsm.exe", "LsaIso.exe", "smss",
-        "conhost.exe", "dllhost.exe", "WerFault.exe", "Registry", "System", "", "dwm.exe",
-        "fontdrvhost.exe", "RuntimeBroker.exe",
+        "lsass.exe",   "LSASS.EXE",       "smss.exe",
+        "svchost.exe", "iexplore.exe",    "sihost.exe",
+        "Ssms.exe",    "taskhostw.exe",   "notepad.exe",
+        "lsm.exe",     "LsaIso.exe",      "smss",
+        "conhost.exe", "dllhost.exe",     "WerFault.exe",
+        "Registry",    "System",          "",
+        "dwm.exe",     "fontdrvhost.exe", "RuntimeBroker.exe",
     };
     const char *im;
     char why[64];
@@ -770,11 +1085,16 @@ static void path_norm__variants__agree(void **state)
 {
     (void)state;
     static const char *const same[] = {
-        "C:\\Windows\\System32\\smss.exe", "c:\\WINDOWS\\system32\\SMSS.EXE",
-        "\\SystemRoot\\System32\\smss.exe", "%SystemRoot%\\system32\\smss.exe",
-        "\\??\\C:\\Windows\\System32\\smss.exe", "\\Device\\HarddiskVolume3\\Windows\\System32\\smss.exe",
-        "\"C:\\Windows\\System32\\smss.exe\"", "D:\\Windows\\System32\\smss.exe",
-        "C:/Windows/System32/smss.exe", "C:\\Windows\\\\System32\\smss.exe",
+        "C:\\Windows\\System32\\smss.exe",
+        "c:\\WINDOWS\\system32\\SMSS.EXE",
+        "\\SystemRoot\\System32\\smss.exe",
+        "%SystemRoot%\\system32\\smss.exe",
+        "\\??\\C:\\Windows\\System32\\smss.exe",
+        "\\Device\\HarddiskVolume3\\Windows\\System32\\smss.exe",
+        "\"C:\\Windows\\System32\\smss.exe\"",
+        "D:\\Windows\\System32\\smss.exe",
+        "C:/Windows/System32/smss.exe",
+        "C:\\Windows\\\\System32\\smss.exe",
     };
     char out[256];
     for (size_t i = 0; i < ARRAY_SIZE(same); i++) {
@@ -798,9 +1118,9 @@ static void json__finding_lines__parse_and_are_stable(void **state)
     run(&s, NULL, &f);
     assert_true(f.n >= 3);
     struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-    static const char *const keys_proc[] = {"rule", "severity", "title", "technique",
-                                            "snapshot", "process", "message"};
-    static const char *const keys_reg[] = {"rule", "severity", "title", "technique",
+    static const char *const keys_proc[] = {"rule",     "severity", "title",  "technique",
+                                            "snapshot", "process",  "message"};
+    static const char *const keys_reg[] = {"rule",     "severity", "title",  "technique",
                                            "snapshot", "registry", "message"};
     int saw_proc = 0, saw_reg = 0;
     for (size_t i = 0; i < f.n; i++) {
@@ -888,8 +1208,8 @@ static void scale__many_processes__fast_enough(void **state)
     struct chk_findings f = {0};
     normal_boot(&s);
     for (uint32_t k = 0; k < 100000; k++) {
-        struct snap_proc *p = add(&s, 10000 + 4 * k, 664, "svchost.exe", S32 "svchost.exe",
-                                  SYSTEM, 0, 8, 5000 + k, -1);
+        struct snap_proc *p = add(&s, 10000 + 4 * k, 664, "svchost.exe", S32 "svchost.exe", SYSTEM,
+                                  0, 8, 5000 + k, -1);
         p->command_line = S32 "svchost.exe -k netsvcs -p";
     }
     run(&s, NULL, &f);

@@ -57,12 +57,14 @@ static void jsonw__invalid_utf8__becomes_replacement_char(void **state)
         size_t n;
         const char *out;
     } cases[] = {
-        {"ab\xff" "cd", 5, "\"ab\\ufffdcd\""},
-        {"\xc3\xa9t\xc3\xa9", 5, "\"\xc3\xa9t\xc3\xa9\""},     /* valid: kept */
-        {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},       /* surrogate */
-        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},                  /* overlong '/' */
-        {"x\xe2\x82", 3, "\"x\\ufffd\\ufffd\""},                /* truncated */
-        {"\xd1\x95mss.exe", 9, "\"\xd1\x95mss.exe\""},          /* Cyrillic dze kept */
+        {"ab\xff"
+         "cd",
+         5, "\"ab\\ufffdcd\""},
+        {"\xc3\xa9t\xc3\xa9", 5, "\"\xc3\xa9t\xc3\xa9\""}, /* valid: kept */
+        {"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},  /* surrogate */
+        {"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},             /* overlong '/' */
+        {"x\xe2\x82", 3, "\"x\\ufffd\\ufffd\""},           /* truncated */
+        {"\xd1\x95mss.exe", 9, "\"\xd1\x95mss.exe\""},     /* Cyrillic dze kept */
         {"a\0b", 3, "\"a\\u0000b\""},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -110,10 +112,15 @@ static void wtime__iso__formats_and_parses_round_trip(void **state)
     assert_int_equal(t, 0);
     assert_int_equal(wt_parse_iso("9999-12-31T23:59:59.999999Z", &t), 0);
     assert_int_equal(t, WT_MAX);
-    static const char *const bad[] = {"2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
-                                      "2024-01-01T24:00:00Z", "1969-12-31T23:59:59Z",
-                                      "2024-01-01T00:00:00+02:00", "2024-01-01", "",
-                                      "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk",
+    static const char *const bad[] = {"2023-02-29T00:00:00Z",
+                                      "2024-13-01T00:00:00Z",
+                                      "2024-01-01T24:00:00Z",
+                                      "1969-12-31T23:59:59Z",
+                                      "2024-01-01T00:00:00+02:00",
+                                      "2024-01-01",
+                                      "",
+                                      "2024-01-01T00:00:00.Z",
+                                      "2024-01-01T00:00:00Zjunk",
                                       "2024-01-01T00:00:00.1234567890Z"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         if (wt_parse_iso(bad[i], &t) == 0)
@@ -130,8 +137,8 @@ static void wtime__durations__strict(void **state)
     assert_int_equal(d, 250 * WT_MSEC);
     assert_int_equal(wt_parse_duration("0", WT_DAY, &d), 0);
     assert_int_equal(d, 0);
-    static const char *const bad[] = {"", "30", "m", "30m1h", "1h1h", "-5s", "5 s", "2d",
-                                      "99999999999999999999s", "1.5s"};
+    static const char *const bad[] = {
+        "", "30", "m", "30m1h", "1h1h", "-5s", "5 s", "2d", "99999999999999999999s", "1.5s"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
         if (wt_parse_duration(bad[i], WT_DAY, &d) == 0)
             fail_msg("accepted '%s'", bad[i]);
@@ -141,8 +148,10 @@ static void wtime__durations__strict(void **state)
     static const struct {
         int64_t d;
         const char *want;
-    } human[] = {{850 * WT_MSEC + 400, "850ms"}, {4537 * WT_MSEC, "4.537s"},
-                 {5 * WT_MIN + 259020, "5m0.259s"}, {2 * WT_HOUR + 3 * WT_MIN + 4 * WT_SEC, "2h3m4s"},
+    } human[] = {{850 * WT_MSEC + 400, "850ms"},
+                 {4537 * WT_MSEC, "4.537s"},
+                 {5 * WT_MIN + 259020, "5m0.259s"},
+                 {2 * WT_HOUR + 3 * WT_MIN + 4 * WT_SEC, "2h3m4s"},
                  {-5, "0ms"}};
     for (size_t i = 0; i < ARRAY_SIZE(human); i++) {
         wt_format_elapsed(human[i].d, out, sizeof(out));

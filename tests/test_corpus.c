@@ -661,8 +661,8 @@ static void corpus__sysmon__fields_match_real_records(void **state)
     size_t checked = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        int is1 = !strncmp(de->d_name, "sysmon_eid1_", 12), is5 = !strncmp(de->d_name,
-                                                                           "sysmon_eid5_", 12);
+        int is1 = !strncmp(de->d_name, "sysmon_eid1_", 12),
+            is5 = !strncmp(de->d_name, "sysmon_eid5_", 12);
         if (!is1 && !is5)
             continue;
         struct strbuf p = STRBUF_INIT, theirs = STRBUF_INIT, tsys = STRBUF_INIT;
@@ -772,8 +772,8 @@ static void corpus__ecs__fields_match_winlogbeat_golden(void **state)
         p = end + 1;
     }
     /* Same value shapes where Windows fixes them. */
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(ours, "event"), "code")
-                            ->valuestring, "1");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ours, "event"), "code")->valuestring, "1");
     const cJSON *wl = cJSON_GetObjectItem(ours, "winlog");
     assert_string_equal(cJSON_GetObjectItem(wl, "task")->valuestring,
                         "Process Create (rule: ProcessCreate)");
@@ -824,16 +824,15 @@ static void corpus__score__hand_made_detections(void **state)
             const cJSON *p0 = cJSON_GetArrayItem(procs, 0);
             /* Sysmon-style millisecond time still matches */
             char ms[32];
-            snprintf(ms, sizeof(ms), "%.23sZ",
-                     cJSON_GetObjectItem(p0, "create_time")->valuestring);
+            snprintf(ms, sizeof(ms), "%.23sZ", cJSON_GetObjectItem(p0, "create_time")->valuestring);
             sb_addf(&line, "{\"sample\":0,\"pid\":%d,\"create_time\":\"%s\",\"rule\":\"X\"}",
                     (int)cJSON_GetObjectItem(p0, "pid")->valuedouble, ms);
         } else {
             const cJSON *r0 = cJSON_GetArrayItem(regs, 0);
             char *k = cJSON_PrintUnformatted(cJSON_GetObjectItem(r0, "key"));
             char *nm = cJSON_PrintUnformatted(cJSON_GetObjectItem(r0, "name"));
-            sb_addf(&line, "{\"sample\":0,\"registry\":{\"key\":%s,\"name\":%s},\"rule\":\"Y\"}",
-                    k, nm);
+            sb_addf(&line, "{\"sample\":0,\"registry\":{\"key\":%s,\"name\":%s},\"rule\":\"Y\"}", k,
+                    nm);
             cJSON_free(k);
             cJSON_free(nm);
         }

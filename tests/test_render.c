@@ -39,8 +39,8 @@ static const char SYSTEM[] = "NT AUTHORITY\\SYSTEM";
 /* Add a process; times are milliseconds after boot (-1 = alive / unknown). The
  * parent's creation time is taken from the latest process with that pid. */
 static struct snap_proc *add(struct snap *s, uint32_t pid, uint32_t ppid, int64_t ct_ms,
-                             int64_t exit_ms, int32_t session, const char *name,
-                             const char *cmd, const char *user)
+                             int64_t exit_ms, int32_t session, const char *name, const char *cmd,
+                             const char *user)
 {
     int64_t pct = WT_NONE;
     for (size_t i = 0; i < s->nprocs; i++)
@@ -100,8 +100,7 @@ static void core_boot(struct snap *s)
         "\\SystemRoot\\System32\\smss.exe 000000cc 00000084 ", SYSTEM);
     add(s, 496, 488, 3215, -1, 1, "csrss.exe", "%SystemRoot%\\system32\\csrss.exe", SYSTEM);
     add(s, 556, 488, 3224, -1, 1, "winlogon.exe", "winlogon.exe", SYSTEM);
-    add(s, 620, 480, 3300, -1, 0, "services.exe", "C:\\Windows\\system32\\services.exe",
-        SYSTEM);
+    add(s, 620, 480, 3300, -1, 0, "services.exe", "C:\\Windows\\system32\\services.exe", SYSTEM);
     add(s, 636, 480, 3310, -1, 0, "lsass.exe", "C:\\Windows\\system32\\lsass.exe", SYSTEM);
     add(s, 772, 480, 3400, -1, 0, "fontdrvhost.exe", "\"fontdrvhost.exe\"",
         "Font Driver Host\\UMFD-0");
@@ -141,8 +140,7 @@ static void rdp_host(struct snap *s)
     add(s, 2200, 2112, 599100, -1, 2, "dwm.exe", "\"dwm.exe\"", "Window Manager\\DWM-2");
     add(s, 2240, 2112, 600000, 601000, 2, "userinit.exe", "C:\\Windows\\system32\\userinit.exe",
         "CORP\\alice");
-    add(s, 2260, 2240, 600500, -1, 2, "explorer.exe", "C:\\Windows\\Explorer.EXE",
-        "CORP\\alice");
+    add(s, 2260, 2240, 600500, -1, 2, "explorer.exe", "C:\\Windows\\Explorer.EXE", "CORP\\alice");
     add(s, 2300, 300, 899000, 899010, 3, "smss.exe",
         "\\SystemRoot\\System32\\smss.exe 000000d4 0000008c ", SYSTEM);
     add(s, 2304, 2300, 899004, 3600100, 3, "csrss.exe", "%SystemRoot%\\system32\\csrss.exe",
@@ -157,14 +155,14 @@ static void rdp_host(struct snap *s)
         "C:\\Windows\\system32\\svchost.exe -k netsvcs -p", SYSTEM);
 }
 
-static const struct chk_rule r_parent = {.id = "SMSS-PARENT", .severity = CHK_HIGH,
-                                         .title = "smss.exe not started by System"};
-static const struct chk_rule r_path = {.id = "SMSS-PATH", .severity = CHK_HIGH,
-                                       .title = "smss.exe outside System32"};
-static const struct chk_rule r_subsys = {.id = "SMSS-SUBSYSTEMS", .severity = CHK_MEDIUM,
-                                         .title = "unexpected SubSystems entry"};
-static const struct chk_rule r_count = {.id = "LSASS-COUNT", .severity = CHK_HIGH,
-                                        .title = "not exactly one lsass.exe"};
+static const struct chk_rule r_parent = {
+    .id = "SMSS-PARENT", .severity = CHK_HIGH, .title = "smss.exe not started by System"};
+static const struct chk_rule r_path = {
+    .id = "SMSS-PATH", .severity = CHK_HIGH, .title = "smss.exe outside System32"};
+static const struct chk_rule r_subsys = {
+    .id = "SMSS-SUBSYSTEMS", .severity = CHK_MEDIUM, .title = "unexpected SubSystems entry"};
+static const struct chk_rule r_count = {
+    .id = "LSASS-COUNT", .severity = CHK_HIGH, .title = "not exactly one lsass.exe"};
 
 static void finding(struct chk_findings *f, const struct chk_rule *r, long proc, long reg,
                     const char *msg)
@@ -198,8 +196,8 @@ static long find(const struct snap *s, uint32_t pid)
 static void anomaly(struct snap *s, struct chk_findings *f)
 {
     normal_boot(s);
-    struct snap_proc *p = add(s, 6000, 3040, 45000, -1, 1, "smss.exe",
-                              "C:\\Users\\Public\\smss.exe", "CORP\\alice");
+    struct snap_proc *p =
+        add(s, 6000, 3040, 45000, -1, 1, "smss.exe", "C:\\Users\\Public\\smss.exe", "CORP\\alice");
     p->image = snap_str(s, "C:\\Users\\Public\\smss.exe");
     static const char *const boot_exec[] = {"autocheck autochk *"};
     static const char *const optional[] = {"Posix"};
@@ -463,8 +461,13 @@ static void escape__invalid_utf8__replaced(void **state)
 {
     (void)state;
     /* A lone continuation byte, an overlong '/', a surrogate, a cut sequence. */
-    char *x = esc("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82", 100);
-    assert_string_equal(x, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
+    char *x = esc("a\x80"
+                  "b\xc0\xaf"
+                  "c\xed\xa0\x80"
+                  "d\xe2\x82",
+                  100);
+    assert_string_equal(x, "a\xef\xbf\xbd"
+                           "b\xef\xbf\xbd\xef\xbf\xbd"
                            "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
                            "d\xef\xbf\xbd\xef\xbf\xbd");
     free(x);
@@ -530,8 +533,8 @@ static void hostile__whole_graph__dot_accepts_it(void **state)
         huge[i] = "\\\"\n&<>x\xd0\x96"[i % 9];
     huge[big] = '\0';
     for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
-        struct snap_proc *p = add(&s, 9000 + 4 * (uint32_t)k, 3040, 50000 + (int64_t)k, -1,
-                                  1, bad[k], bad[k], bad[k]);
+        struct snap_proc *p = add(&s, 9000 + 4 * (uint32_t)k, 3040, 50000 + (int64_t)k, -1, 1,
+                                  bad[k], bad[k], bad[k]);
         p->image = bad[k];
     }
     add(&s, 9900, 3040, 59000, -1, 1, "cmd.exe", huge, huge);

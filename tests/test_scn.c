@@ -124,45 +124,44 @@ static void default__loads__windows10_console_logon(void **state)
 
 /* ---- every key round-trips ---- */
 
-static const char every_key[] =
-    "name: every-key\n"
-    "description: |\n"
-    "  two\n"
-    "  lines\n"
-    "seed: 18446744073709551615\n"
-    "os: server2022\n"
-    "host: {name: SRV-01, domain: EXAMPLE}\n"
-    "boot_time: 2030-01-02T03:04:05.5Z\n"
-    "duration: 2h\n"
-    "sessions:\n"
-    "  - {id: 1, kind: console, user: 'EXAMPLE\\admin', logon: 1m}\n"
-    "  - id: 3\n"
-    "    kind: rdp\n"
-    "    user: EXAMPLE\\bob\n"
-    "    connect: 10m\n"
-    "    logon: 10m5s\n"
-    "    logoff: 1h30m\n"
-    "  - {id: 2, kind: console, connect: 20m}\n"
-    "snapshots: [end, 90s, 0, 1h]\n"
-    "registry:\n"
-    "  bootexecute: [autocheck autochk *, evil.exe]\n"
-    "  KnownDLLs\\evil: evil.dll\n"
-    "  AppCertDlls\\x: null\n"
-    "  PendingFileRenameOperations: ['\\??\\C:\\a.tmp', '']\n"
-    "  Winlogon\\Shell: explorer.exe, evil.exe\n"
-    "options:\n"
-    "  credential_guard: true\n"
-    "  special_session: true\n"
-    "  win11_child_line: false\n"
-    "  rdp_termsvcs_parent: true\n"
-    "  pid_reuse: false\n"
-    "  shared_section: 1024,20480,1024\n"
-    "  svchosts: 400\n"
-    "anomalies:\n"
-    "  - type: smss-wrong-parent\n"
-    "    parent: explorer.exe\n"
-    "    at: 40s\n"
-    "  - {type: x, id: mine, n: 3}\n";
+static const char every_key[] = "name: every-key\n"
+                                "description: |\n"
+                                "  two\n"
+                                "  lines\n"
+                                "seed: 18446744073709551615\n"
+                                "os: server2022\n"
+                                "host: {name: SRV-01, domain: EXAMPLE}\n"
+                                "boot_time: 2030-01-02T03:04:05.5Z\n"
+                                "duration: 2h\n"
+                                "sessions:\n"
+                                "  - {id: 1, kind: console, user: 'EXAMPLE\\admin', logon: 1m}\n"
+                                "  - id: 3\n"
+                                "    kind: rdp\n"
+                                "    user: EXAMPLE\\bob\n"
+                                "    connect: 10m\n"
+                                "    logon: 10m5s\n"
+                                "    logoff: 1h30m\n"
+                                "  - {id: 2, kind: console, connect: 20m}\n"
+                                "snapshots: [end, 90s, 0, 1h]\n"
+                                "registry:\n"
+                                "  bootexecute: [autocheck autochk *, evil.exe]\n"
+                                "  KnownDLLs\\evil: evil.dll\n"
+                                "  AppCertDlls\\x: null\n"
+                                "  PendingFileRenameOperations: ['\\??\\C:\\a.tmp', '']\n"
+                                "  Winlogon\\Shell: explorer.exe, evil.exe\n"
+                                "options:\n"
+                                "  credential_guard: true\n"
+                                "  special_session: true\n"
+                                "  win11_child_line: false\n"
+                                "  rdp_termsvcs_parent: true\n"
+                                "  pid_reuse: false\n"
+                                "  shared_section: 1024,20480,1024\n"
+                                "  svchosts: 400\n"
+                                "anomalies:\n"
+                                "  - type: smss-wrong-parent\n"
+                                "    parent: explorer.exe\n"
+                                "    at: 40s\n"
+                                "  - {type: x, id: mine, n: 3}\n";
 
 static void every_key__loads__each_value(void **state)
 {
@@ -321,8 +320,14 @@ struct bad {
     const char *want;
 };
 
-#define BAD(n, y, w) {#n, y, 0, w}
-#define BADN(n, y, w) {#n, y, sizeof(y) - 1, w}
+#define BAD(n, y, w) \
+    {                \
+#n, y, 0, w  \
+    }
+#define BADN(n, y, w)           \
+    {                           \
+#n, y, sizeof(y) - 1, w \
+    }
 
 static const struct bad bad_cases[] = {
     /* keys */
@@ -345,8 +350,7 @@ static const struct bad bad_cases[] = {
         "t.yaml:3:3: duplicate registry value 'bootexecute' (first at 2:3)"),
     BAD(dup_anomaly_param, "anomalies: [{type: x, p: 1, p: 2}]\n",
         "t.yaml:1:29: duplicate key 'p'"),
-    BAD(dup_anomaly_type, "anomalies: [{type: x, type: y}]\n",
-        "t.yaml:1:23: duplicate key 'type'"),
+    BAD(dup_anomaly_type, "anomalies: [{type: x, type: y}]\n", "t.yaml:1:23: duplicate key 'type'"),
     BAD(key_not_scalar, "? [a]\n: b\n",
         "t.yaml:1:3: keys in the scenario must be names, not a list"),
     BAD(key_null, "~: b\n", "t.yaml:1:1: keys in the scenario must be names, not null"),
@@ -383,14 +387,17 @@ static const struct bad bad_cases[] = {
     BAD(overlong_utf8, "name: \xc0\xaf\n", "t.yaml:1:7: invalid length of a UTF-8 sequence"),
     BADN(utf16_bom, "\xff\xfen\0a\0m\0e\0:\0 \0x\0\n\0",
          "t.yaml:1:1: invalid leading UTF-8 octet (byte 0xff)"),
-    BADN(binary_garbage, "\x7f" "ELF\x02\x01\x01\0\0\0",
+    BADN(binary_garbage,
+         "\x7f"
+         "ELF\x02\x01\x01\0\0\0",
          "t.yaml:1:1: control characters are not allowed (byte 0x7f)"),
     BAD(tag, "name: !!str x\n",
         "t.yaml:1:7: tag 'tag:yaml.org,2002:str' is not allowed: write plain values"),
     BAD(local_tag, "sessions: !foo []\n", "t.yaml:1:11: tag '!foo' is not allowed"),
     /* anchors and aliases */
-    BAD(anchor, "name: &a x\n", "t.yaml:1:7: anchor '&a' is not allowed: scenarios refuse "
-                                "anchors and aliases so no input can expand into an alias bomb"),
+    BAD(anchor, "name: &a x\n",
+        "t.yaml:1:7: anchor '&a' is not allowed: scenarios refuse "
+        "anchors and aliases so no input can expand into an alias bomb"),
     BAD(alias, "name: x\ndescription: *a\n", "t.yaml:2:14: alias '*a' is not allowed"),
     BAD(anchor_on_key, "&k name: x\n", "t.yaml:1:1: anchor '&k' is not allowed"),
     /* numbers */
@@ -465,8 +472,7 @@ static const struct bad bad_cases[] = {
         "t.yaml:3:10: duplicate session id 2 (first at 2:5)"),
     BAD(session_dup_console, "sessions: [{id: 1}, {id: 1}]\n",
         "t.yaml:1:26: duplicate session id 1 (first at 1:17)"),
-    BAD(session_zero, "sessions: [{id: 0}]\n",
-        "t.yaml:1:17: session 0 is the services session"),
+    BAD(session_zero, "sessions: [{id: 0}]\n", "t.yaml:1:17: session 0 is the services session"),
     BAD(session_id_big, "sessions: [{id: 65536}]\n",
         "t.yaml:1:17: 'id' value '65536' is out of range (0..65535)"),
     BAD(session_no_id, "sessions:\n  - user: a\n    logon: 3s\n",
@@ -622,8 +628,8 @@ static const struct limit_case {
     {"anomalies:\n", "  - {type: t", "}\n", "", "too many anomalies", SCN_MAX_ANOMALIES, 2, 5},
     {"anomalies:\n  - type: t\n", "    p", ": v\n", "", "too many anomaly parameters",
      SCN_MAX_PARAMS, 3, 5},
-    {"registry:\n", "  KnownDLLs\\d", ": x.dll\n", "", "too many registry values", SCN_MAX_REGS,
-     2, 3},
+    {"registry:\n", "  KnownDLLs\\d", ": x.dll\n", "", "too many registry values", SCN_MAX_REGS, 2,
+     3},
     {"registry:\n  PendingFileRenameOperations: [\n", "a", ",\n", "]\n",
      "too many registry strings", SCN_MAX_REG_ITEMS, 3, 1},
 };
@@ -739,7 +745,8 @@ int main(int argc, char **argv)
     static char names[NBAD][80];
     for (size_t i = 0; i < NBAD; i++) {
         snprintf(names[i], sizeof(names[i]), "bad__%s__exact_error", bad_cases[i].name);
-        bad[i] = (struct CMUnitTest){.name = names[i], .test_func = bad__input__exact_error,
+        bad[i] = (struct CMUnitTest){.name = names[i],
+                                     .test_func = bad__input__exact_error,
                                      .initial_state = (void *)&bad_cases[i]};
     }
     int failed = cmocka_run_group_tests_name("scn", fixed, NULL, NULL);

@@ -350,7 +350,8 @@ static void sim__os_profiles__start_their_own_processes(void **state)
     assert_non_null(find(&s, "lsm.exe", 0, 1));
     assert_null(find(&s, "Registry", -2, -1));
     assert_null(find(&s, "fontdrvhost.exe", -2, -1));
-    assert_non_null(strstr(find(&s, "csrss.exe", 0, 1)->command_line, "ConServerDllInitialization"));
+    assert_non_null(
+        strstr(find(&s, "csrss.exe", 0, 1)->command_line, "ConServerDllInitialization"));
     sim_free(sm);
     scn_release(&sc);
     sm = run_file("scenarios/normal-win11-credential-guard.yaml", &sc);

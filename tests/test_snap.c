@@ -16,8 +16,8 @@
 
 #include "../snap/snap.h"
 
-static struct snap_proc *proc(struct snap *s, uint32_t pid, uint32_t ppid, int64_t t,
-                              int64_t pt, const char *name)
+static struct snap_proc *proc(struct snap *s, uint32_t pid, uint32_t ppid, int64_t t, int64_t pt,
+                              const char *name)
 {
     struct snap_proc *p = snap_add_proc(s);
     p->pid = pid;
@@ -36,10 +36,10 @@ static void snap__parent__respects_pid_reuse(void **state)
     proc(&s, 4, 0, 0, WT_NONE, "System");
     struct snap_proc *old = proc(&s, 400, 4, 10, 0, "smss.exe");
     old->exit_time = 20;
-    proc(&s, 500, 400, 15, WT_NONE, "csrss.exe");     /* child of the old 400 */
-    proc(&s, 400, 4, 100, 0, "reused.exe");           /* pid 400 again, later */
-    proc(&s, 600, 400, 50, WT_NONE, "orphan.exe");    /* created while no 400 lived */
-    proc(&s, 700, 400, 150, 100, "child.exe");        /* says which 400 it means */
+    proc(&s, 500, 400, 15, WT_NONE, "csrss.exe");  /* child of the old 400 */
+    proc(&s, 400, 4, 100, 0, "reused.exe");        /* pid 400 again, later */
+    proc(&s, 600, 400, 50, WT_NONE, "orphan.exe"); /* created while no 400 lived */
+    proc(&s, 700, 400, 150, 100, "child.exe");     /* says which 400 it means */
     const struct snap_proc *p = snap_parent(&s, &s.procs[2]);
     assert_non_null(p);
     assert_string_equal(p->name, "smss.exe");
@@ -67,8 +67,8 @@ static void build(struct snap *s)
     ss->kind = "console";
     ss->user = "CORP\\alice";
     ss->create_time = s->boot_time + 5 * WT_SEC;
-    struct snap_proc *p = proc(s, 468, 388, s->boot_time + 5093000, s->boot_time + 4690000,
-                               "wininit.exe");
+    struct snap_proc *p =
+        proc(s, 468, 388, s->boot_time + 5093000, s->boot_time + 4690000, "wininit.exe");
     p->image = "C:\\Windows\\System32\\wininit.exe";
     p->command_line = "wininit.exe \"quoted\"\n\x01";
     p->user = "NT AUTHORITY\\SYSTEM";
@@ -195,7 +195,8 @@ static void snap__bad_input__located_errors(void **state)
         const char *in, *want;
     } cases[] = {
         {"", NULL},
-        {"\n\n  {\"schema\":\"smsslab.snapshot/1\",\n\"processes\":[}", "t:4:14: invalid or truncated JSON"},
+        {"\n\n  {\"schema\":\"smsslab.snapshot/1\",\n\"processes\":[}",
+         "t:4:14: invalid or truncated JSON"},
         {"{\"schema\":\"smsslab.snapshot/1\",\"processes\":[{\"pid\":4}",
          "t:1:53: invalid or truncated JSON"},
         {"[1,2]", "t:1:1: expected a JSON object"},
@@ -204,7 +205,8 @@ static void snap__bad_input__located_errors(void **state)
         {"{\"schema\":\"smsslab.snapshot/1\"}", "t: document 1: processes: missing"},
         {"{\"schema\":\"smsslab.snapshot/1\",\"processes\":[{\"pid\":-4}]}",
          "t: document 1: processes[0].pid: expected an integer in range"},
-        {"{\"schema\":\"smsslab.snapshot/1\",\"processes\":[{\"pid\":4,\"create_time\":\"yesterday\"}]}",
+        {"{\"schema\":\"smsslab.snapshot/"
+         "1\",\"processes\":[{\"pid\":4,\"create_time\":\"yesterday\"}]}",
          "t: document 1: processes[0].create_time: expected an ISO 8601 UTC time"},
         {"{\"schema\":\"smsslab.run/1\",\"snapshots\":[5]}",
          "t: document 1: snapshots[0]: expected an object"},
