@@ -1,0 +1,54 @@
+"""The command-line contract: help for every command, exit codes, colour only on a TTY."""
+import os
+import shutil
+import subprocess
+
+from run_e2e import Skip
+
+
+def commands(ctx):
+    out = ctx.run("--help", rc=0).stdout.decode()
+    names = [line.split()[0] for line in out.splitlines()
+             if line.startswith("  ") and line.split()[0] != "help"]
+    assert {"run", "check", "render", "rules", "explain", "anomalies", "corpus", "score"} <= set(names)
+    return names
+
+
+def test_every_command_has_help(ctx):
+    for name in commands(ctx):
+        for args in (("help", name), (name, "--help")):
+            out = ctx.run(*args, rc=0).stdout.decode()
+            assert out.startswith(f"usage: smsslab {name}"), (args, out[:80])
+
+
+def test_version_and_usage_errors(ctx):
+    assert ctx.run("--version", rc=0).stdout.decode().startswith("smsslab ")
+    p = ctx.run(rc=2)
+    assert b"usage: smsslab" in p.stderr
+    p = ctx.run("frobnicate", rc=2)
+    assert b"'frobnicate' is not a command" in p.stderr
+    p = ctx.run("help", "frobnicate", rc=2)
+    for name in ("run", "check", "render", "corpus"):
+        p = ctx.run(name, "--no-such-option", rc=2)
+        assert p.stderr, name
+        assert not p.stdout, name
+
+
+def _tty(ctx, args, env):
+    """Run under a pseudo-terminal (util-linux script) and return the bytes it printed."""
+    if not shutil.which("script"):
+        raise Skip("util-linux 'script' is not installed")
+    cmd = " ".join([ctx.bin, *map(str, args)])
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env)
+    return subprocess.run(["script", "-qc", cmd, "/dev/null"], capture_output=True, env=e,
+                          cwd=ctx.root, timeout=60).stdout
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(ctx):
+    args = ("check", "scenarios/anomaly-lsass-children.yaml")
+    assert b"\x1b[" in _tty(ctx, args, {})
+    assert b"\x1b[" not in _tty(ctx, args, {"NO_COLOR": "1"})
+    piped = ctx.run(*args, rc=1).stdout
+    assert b"\x1b[" not in piped and b"LSASS-CHILDREN" in piped
