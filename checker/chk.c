@@ -506,7 +506,7 @@ int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings 
         c.rule = r;
         r->check(&c);
         if (out->n - start > 1)
-            qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_finding);
+            sort_n(out->v + start, out->n - start, sizeof(*out->v), cmp_finding);
     }
     ctx_release(&c);
     return 0;

@@ -160,7 +160,7 @@ void chk_rule_instances(struct chk_ctx *c)
         v[n++] = (struct inst){core->per_session ? p->session : 0, p->create_time, i};
     }
     if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_inst);
+        sort_n(v, n, sizeof(*v), cmp_inst);
     /* With the session list known, an instance in a session nobody created
      * is one more than the sessions explain. */
     int sessions_known = core->per_session && (s->fields & SNAP_F_SESSIONS) && s->nsessions;
@@ -276,7 +276,7 @@ void chk_rule_session_unexplained(struct chk_ctx *c)
     int32_t *known = xmalloc((s->nsessions ? s->nsessions : 1) * sizeof(*known));
     for (size_t k = 0; k < s->nsessions; k++)
         known[k] = s->sessions[k].id;
-    qsort(known, s->nsessions, sizeof(*known), cmp_i32);
+    sort_n(known, s->nsessions, sizeof(*known), cmp_i32);
     /* Report each unexplained session once, on its first process. */
     int32_t *seen = NULL;
     size_t nseen = 0, cap = 0;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -101,6 +102,14 @@ int ascii_casecmp(const char *a, const char *b);
 int ascii_ncasecmp(const char *a, const char *b, size_t n);
 int ascii_ends_with_case(const char *s, const char *suffix);
 char ascii_lower(char c);
+
+/* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, ...) is
+ * undefined behaviour, and UBSan says so. */
+static inline void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
 
 /* Read a whole file ("-" = stdin) up to max bytes. Returns 0 or -1 with err. */
 int read_file_all(const char *path, size_t max, char **out, size_t *len, struct err *e);

@@ -311,7 +311,8 @@ struct corpus_truth *corpus_truth_load(const char *dir, struct err *e)
                 names[nn++] = xstrdup(de->d_name);
             }
         closedir(d);
-        qsort(names, nn, sizeof(char *), cmp_str);
+        if (nn) /* sort_n(NULL, 0, ...) is undefined */
+            sort_n(names, nn, sizeof(char *), cmp_str);
         rc = 0;
         for (size_t i = 0; i < nn; i++) {
             struct strbuf q = STRBUF_INIT;
@@ -339,7 +340,7 @@ struct corpus_truth *corpus_truth_load(const char *dir, struct err *e)
     }
     (void)cmp_sample;
     if (t->nsnaps)
-        qsort(t->snaps, t->nsnaps, sizeof(*t->snaps), cmp_snap);
+        sort_n(t->snaps, t->nsnaps, sizeof(*t->snaps), cmp_snap);
     return t;
 }
 
@@ -813,7 +814,7 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
     /* Sort a copy of the type rows by name (labels keep their indices). */
     struct ttype *rows = xmalloc((t->ntypes ? t->ntypes : 1) * sizeof(*rows));
     memcpy(rows, t->types, t->ntypes * sizeof(*rows));
-    qsort(rows, t->ntypes, sizeof(*rows), cmp_type);
+    sort_n(rows, t->ntypes, sizeof(*rows), cmp_type);
     struct corpus_result r;
     corpus_score_result(sc, &r);
     size_t nmissed = (size_t)(r.labels - r.detected);

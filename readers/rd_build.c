@@ -217,7 +217,7 @@ size_t rd_set_finish(struct rd_set *set)
     set->slots = NULL;
     set->nslots = 0;
     if (set->n)
-        qsort(set->ev, set->n, sizeof(*set->ev), cmp_ev);
+        sort_n(set->ev, set->n, sizeof(*set->ev), cmp_ev);
     set->ngroups = 0;
     size_t i = 0;
     while (i < set->n) {
@@ -372,7 +372,7 @@ static void build_sessions(struct snap *s, const long *master)
     for (size_t i = 0; i < s->nprocs; i++)
         if (s->procs[i].session != SNAP_NO_SESSION)
             ids[n++] = s->procs[i].session;
-    qsort(ids, n, sizeof(*ids), cmp_i32);
+    sort_n(ids, n, sizeof(*ids), cmp_i32);
     for (size_t i = 0; i < n && s->nsessions < SNAP_MAX_SESSIONS; i++) {
         if (i && ids[i] == ids[i - 1])
             continue;
@@ -482,7 +482,7 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
     for (size_t i = 0; i < s->nprocs; i++)
         idx[i] = (long)i;
     g_sort_procs = s->procs;
-    qsort(idx, s->nprocs, sizeof(*idx), cmp_pid_time);
+    sort_n(idx, s->nprocs, sizeof(*idx), cmp_pid_time);
     /* Exits: by guid, else the running process with that pid started before. */
     for (size_t i = 0; i < g->n; i++) {
         const struct rd_ev *x = &ev[i];

@@ -308,8 +308,8 @@ static void collect_tags(struct ctx *c, const struct chk_findings *f)
         else
             c->global[c->nglobal++] = x;
     }
-    qsort(c->ptags, c->nptags, sizeof(*c->ptags), tag_cmp);
-    qsort(c->rtags, c->nrtags, sizeof(*c->rtags), tag_cmp);
+    sort_n(c->ptags, c->nptags, sizeof(*c->ptags), tag_cmp);
+    sort_n(c->rtags, c->nrtags, sizeof(*c->rtags), tag_cmp);
     for (size_t k = 0; k < c->nptags; k++)
         c->ptag_at[c->ptags[k].idx + 1]++;
     for (size_t i = 0; i < c->n; i++)
@@ -342,7 +342,7 @@ static void collect_ghosts(struct ctx *c)
         if (c->draw[i] && c->par[i] < 0 && needs_ghost(p))
             c->ghosts[c->nghosts++] = (struct ghost){p->ppid, p->parent_create_time};
     }
-    qsort(c->ghosts, c->nghosts, sizeof(*c->ghosts), ghost_cmp);
+    sort_n(c->ghosts, c->nghosts, sizeof(*c->ghosts), ghost_cmp);
     size_t m = 0;
     for (size_t k = 0; k < c->nghosts; k++)
         if (m == 0 || ghost_cmp(&c->ghosts[m - 1], &c->ghosts[k]))
@@ -351,7 +351,7 @@ static void collect_ghosts(struct ctx *c)
     c->pids = xmalloc((c->n + 1) * sizeof(*c->pids));
     for (size_t i = 0; i < c->n; i++)
         c->pids[i] = c->s->procs[i].pid;
-    qsort(c->pids, c->n, sizeof(*c->pids), u32_cmp);
+    sort_n(c->pids, c->n, sizeof(*c->pids), u32_cmp);
 }
 
 static long find_master(const struct ctx *c)
@@ -576,7 +576,7 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c)
     for (size_t i = 0; i < c->n; i++)
         if (c->draw[i] && !outside(c, i))
             ids[nids++] = s->procs[i].session;
-    qsort(ids, nids, sizeof(*ids), i32_cmp);
+    sort_n(ids, nids, sizeof(*ids), i32_cmp);
     /* Processes of one session, in drawing order, grouped by a stable sort. */
     size_t *members = xmalloc((c->n + 1) * sizeof(*members));
     for (size_t k = 0; k < nids; k++) {
@@ -892,7 +892,7 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
         const struct snap_proc *q = snap_parent(s, &s->procs[i]);
         c.par[i] = q ? (long)(q - s->procs) : -1;
     }
-    qsort(c.order, n, sizeof(*c.order), key_cmp);
+    sort_n(c.order, n, sizeof(*c.order), key_cmp);
     for (size_t k = 1; k < n; k++)
         if (c.order[k].ct == c.order[k - 1].ct && c.order[k].pid == c.order[k - 1].pid)
             c.dup[c.order[k].idx] = c.dup[c.order[k - 1].idx] + 1;

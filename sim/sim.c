@@ -1209,7 +1209,7 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
     if (sm->failed)
         return -1;
     sort_sim = sm;
-    qsort(sm->events, sm->nevents, sizeof(sm->events[0]), cmp_event);
+    sort_n(sm->events, sm->nevents, sizeof(sm->events[0]), cmp_event);
     sort_sim = NULL;
 
     for (size_t i = 0; i < sc->nsnapshots && sm->nsnapshots < SCN_MAX_SNAPSHOTS; i++) {
@@ -1218,7 +1218,7 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
             at = sm->end;
         sm->snapshots[sm->nsnapshots++] = at;
     }
-    qsort(sm->snapshots, sm->nsnapshots, sizeof(int64_t), cmp_i64);
+    sort_n(sm->snapshots, sm->nsnapshots, sizeof(int64_t), cmp_i64);
     size_t k = 0;
     for (size_t i = 0; i < sm->nsnapshots; i++)
         if (!k || sm->snapshots[k - 1] != sm->snapshots[i])

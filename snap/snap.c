@@ -141,7 +141,7 @@ static void build_index(struct snap *s)
         s->index[i] = (uint32_t)i;
     s->nindex = s->nprocs;
     sort_ctx = s;
-    qsort(s->index, s->nindex, sizeof(uint32_t), cmp_index);
+    sort_n(s->index, s->nindex, sizeof(uint32_t), cmp_index);
     sort_ctx = NULL;
 }
 
