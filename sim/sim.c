@@ -496,7 +496,6 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
         return;
     }
     if (!r || k >= r->ndata) {
-        sm->boot_exec_done = a->t;
         int64_t t = pending_renames(sm, a->t);
         for (size_t i = 1; i < ARRAY_SIZE(smss_steps); i++) {
             t += sim_rand_ms(sm, 3, 40);
@@ -1083,7 +1082,6 @@ static void reset(struct sim *sm)
     sm->nsnapshots = 0;
     sm->failed = 0;
     sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
-    sm->boot_exec_done = WT_NONE;
     sm->nanoms = 0;
     sm->master_delay = 0;
     sm->master_label = 0;

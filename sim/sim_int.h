@@ -90,7 +90,6 @@ struct sim {
     size_t nsnapshots;
     int credential_guard, win11_child_line;
     long system, master, wininit, services, lsass, termsvcs;
-    int64_t boot_exec_done; /* when smss finished BootExecute */
     int failed;
     struct err *err;
 
