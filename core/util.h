@@ -57,7 +57,7 @@ static inline void sb_addc(struct strbuf *sb, char c)
 }
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sb_addu64(struct strbuf *sb, uint64_t v);
 void sb_addi64(struct strbuf *sb, int64_t v);
 void sb_reset(struct strbuf *sb);
