@@ -36,6 +36,7 @@ struct snap_reader {
     struct arena docmem;
     const cJSON *snaps; /* its "snapshots" array, or NULL for a snapshot document */
     const cJSON *next_snap;
+    long next_idx; /* next_snap's index in the array, for messages */
     int single_pending; /* a snapshot document not yet returned */
 };
 
@@ -699,6 +700,7 @@ static int next_doc(struct snap_reader *r, struct err *e)
 {
     r->doc = NULL; /* its memory goes with the next parse_doc's arena_reset */
     r->snaps = r->next_snap = NULL;
+    r->next_idx = 0;
     r->single_pending = 0;
     for (;;) {
         /* Skip whitespace between documents. */
@@ -820,9 +822,7 @@ int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
         r->single_pending = 0;
         return read_body(&c, r->doc, -1) < 0 ? -1 : 1;
     }
-    long idx = 0;
-    for (const cJSON *x = r->snaps->child; x && x != r->next_snap; x = x->next)
-        idx++;
+    long idx = r->next_idx++;
     const cJSON *o = r->next_snap;
     r->next_snap = o->next;
     if (!cJSON_IsObject(o)) {

@@ -210,6 +210,8 @@ static void snap__bad_input__located_errors(void **state)
          "t: document 1: processes[0].create_time: expected an ISO 8601 UTC time"},
         {"{\"schema\":\"smsslab.run/1\",\"snapshots\":[5]}",
          "t: document 1: snapshots[0]: expected an object"},
+        {"{\"schema\":\"smsslab.run/1\",\"snapshots\":[{\"processes\":[]},{\"processes\":[]},7]}",
+         "t: document 1: snapshots[2]: expected an object"},
         {"{\"schema\":\"smsslab.snapshot/1\",\"processes\":[],\"registry\":[{\"key\":\"k\","
          "\"name\":\"n\",\"type\":\"REG_BINARY\",\"data\":\"\"}]}",
          "t: document 1: registry[0].type: expected REG_SZ"},
@@ -219,7 +221,9 @@ static void snap__bad_input__located_errors(void **state)
         struct snap s;
         snap_init(&s);
         struct err e = {""};
-        int rc = snap_reader_next(r, &s, &e);
+        int rc;
+        while ((rc = snap_reader_next(r, &s, &e)) == 1)
+            ; /* the error may sit in a later snapshot */
         if (!cases[i].want) {
             assert_int_equal(rc, 0);
         } else {
