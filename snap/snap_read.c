@@ -36,7 +36,7 @@ struct snap_reader {
     struct arena docmem;
     const cJSON *snaps; /* its "snapshots" array, or NULL for a snapshot document */
     const cJSON *next_snap;
-    long next_idx; /* next_snap's index in the array, for messages */
+    long next_idx;      /* next_snap's index in the array, for messages */
     int single_pending; /* a snapshot document not yet returned */
 };
 
