@@ -4,6 +4,8 @@
  */
 #include "input.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,27 @@ struct cli_input {
 static int is_yaml(const char *path)
 {
     return ascii_ends_with_case(path, ".yaml") || ascii_ends_with_case(path, ".yml");
+}
+
+static struct cli_input *open_stdin(struct cli_input *in, struct err *e)
+{
+    char *head = xmalloc(RD_HEAD_MAX);
+    size_t n = fread(head, 1, RD_HEAD_MAX, stdin);
+    if (ferror(stdin)) {
+        err_set(e, "<stdin>: read error: %s", strerror(errno));
+    } else if (n == 0 || rd_is_native_head(head, n)) {
+        /* smsslab JSON, or nothing at all: the native reader says which. */
+        in->native = snap_reader_open("-", e);
+        if (in->native)
+            snap_reader_unread(in->native, head, n);
+    } else {
+        in->real = rd_open_stream("<stdin>", stdin, head, n, "auto", e);
+    }
+    free(head);
+    if (in->native || in->real)
+        return in;
+    cli_input_close(in);
+    return NULL;
 }
 
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e)
@@ -47,7 +70,10 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
     }
     /* smsslab's own JSON is recognised by its "schema": "smsslab.…" key;
      * everything else is real host data for readers/ (which detects the
-     * format or names what it expected). */
+     * format or names what it expected). Standard input cannot be re-read,
+     * so its first bytes are read once and handed to whichever reader. */
+    if (!strcmp(path, "-") && !strcmp(fmt, "auto"))
+        return open_stdin(in, e);
     if (strcmp(fmt, "native") && (strcmp(fmt, "auto") || !rd_is_native(path))) {
         in->real = rd_open(path, fmt, e);
         if (!in->real) {

@@ -14,7 +14,7 @@
 
 #include "rd_int.h"
 
-#define HEAD_MAX (64u * 1024)
+#define HEAD_MAX RD_HEAD_MAX
 
 enum fmt { FMT_AUTO, FMT_EVTX, FMT_XML, FMT_NDJSON, FMT_JSONDOC, FMT_VOL3CSV };
 
@@ -166,6 +166,14 @@ int rd_is_native(const char *path)
     unsigned char h[4096];
     size_t n = fread(h, 1, sizeof(h), fp);
     fclose(fp);
+    return rd_is_native_head(h, n);
+}
+
+int rd_is_native_head(const void *head, size_t n)
+{
+    const unsigned char *h = head;
+    if (n > 4096)
+        n = 4096; /* the key comes first in smsslab's own output */
     const unsigned char *end = h + n;
     for (const unsigned char *p = h; p + 8 <= end; p++) {
         if (memcmp(p, "\"schema\"", 8))
@@ -178,23 +186,64 @@ int rd_is_native(const char *path)
     return 0;
 }
 
+/* The format named by --input-format: 0, or -1 with e set. */
+static int parse_format(const char *format, enum fmt *want, const char **label, struct err *e)
+{
+    *want = FMT_AUTO;
+    *label = NULL;
+    if (!format)
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+        if (!strcmp(format, formats[i].name)) {
+            *want = formats[i].fmt;
+            *label = *want == FMT_AUTO ? NULL : formats[i].name;
+            return 0;
+        }
+    err_set(e, "unknown input format '%s' (expected one of: native, %s)", format,
+            rd_format_names());
+    return -1;
+}
+
+/* r holds its name, path, stream and head: detect or take the format. */
+static struct rd_stream *open_common(struct rd_stream *r, enum fmt want, const char *label,
+                                     struct err *e)
+{
+    r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead) : want;
+    if (r->fmt == FMT_AUTO) {
+        err_set(e,
+                "%s: cannot tell the input format: expected an .evtx file (ElfFile "
+                "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
+                "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
+                "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
+                r->name, rd_format_names());
+        rd_close(r);
+        return NULL;
+    }
+    if (r->fmt == FMT_EVTX && r->fp == stdin) {
+        err_set(e, "<stdin>: .evtx cannot be read from standard input; pass the file's path");
+        rd_close(r);
+        return NULL;
+    }
+    if (!label)
+        for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+            if (formats[i].fmt == r->fmt) {
+                label = formats[i].label;
+                break;
+            }
+    if (r->fmt == FMT_EVTX)
+        label = "evtx";
+    else if (r->fmt == FMT_XML)
+        label = "xml";
+    r->set = rd_set_new(label);
+    return r;
+}
+
 struct rd_stream *rd_open(const char *path, const char *format, struct err *e)
 {
-    enum fmt want = FMT_AUTO;
-    const char *label = NULL;
-    if (format) {
-        size_t i;
-        for (i = 0; i < ARRAY_SIZE(formats); i++)
-            if (!strcmp(format, formats[i].name))
-                break;
-        if (i == ARRAY_SIZE(formats)) {
-            err_set(e, "unknown input format '%s' (expected one of: native, %s)", format,
-                    rd_format_names());
-            return NULL;
-        }
-        want = formats[i].fmt;
-        label = want == FMT_AUTO ? NULL : formats[i].name;
-    }
+    enum fmt want;
+    const char *label;
+    if (parse_format(format, &want, &label, e) < 0)
+        return NULL;
     int is_stdin = !strcmp(path, "-");
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) {
@@ -212,34 +261,25 @@ struct rd_stream *rd_open(const char *path, const char *format, struct err *e)
         rd_close(r);
         return NULL;
     }
-    r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead) : want;
-    if (r->fmt == FMT_AUTO) {
-        err_set(e,
-                "%s: cannot tell the input format: expected an .evtx file (ElfFile "
-                "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
-                "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
-                "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
-                r->name, rd_format_names());
-        rd_close(r);
+    return open_common(r, want, label, e);
+}
+
+struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, size_t nhead,
+                                 const char *format, struct err *e)
+{
+    enum fmt want;
+    const char *label;
+    if (parse_format(format, &want, &label, e) < 0)
         return NULL;
-    }
-    if (r->fmt == FMT_EVTX && is_stdin) {
-        err_set(e, "<stdin>: .evtx cannot be read from standard input; pass the file's path");
-        rd_close(r);
-        return NULL;
-    }
-    if (!label)
-        for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
-            if (formats[i].fmt == r->fmt) {
-                label = formats[i].label;
-                break;
-            }
-    if (r->fmt == FMT_EVTX)
-        label = "evtx";
-    else if (r->fmt == FMT_XML)
-        label = "xml";
-    r->set = rd_set_new(label);
-    return r;
+    struct rd_stream *r = xcalloc(1, sizeof(*r));
+    r->name = xstrdup(name);
+    r->path = xstrdup(fp == stdin ? "-" : name);
+    r->fp = fp;
+    r->head = xmalloc(nhead ? nhead : 1);
+    if (nhead)
+        memcpy(r->head, head, nhead);
+    r->nhead = nhead;
+    return open_common(r, want, label, e);
 }
 
 static int load(struct rd_stream *r, struct err *e)

@@ -8,18 +8,29 @@
 #ifndef SMSS_READERS_H
 #define SMSS_READERS_H
 
+#include <stdio.h>
+
 #include "../snap/snap.h"
 
 struct rd_stream;
 
 /* Names accepted by --input-format; "auto" detects from the content. */
 const char *rd_format_names(void);
+/* Bytes read from the start of an input before the format is known. */
+#define RD_HEAD_MAX (64u * 1024)
 /* Does path hold smsslab's own JSON ("schema": "smsslab.…" near the start)?
- * "-" (stdin) counts as native: it cannot be sniffed and re-read. */
+ * rd_is_native_head asks the same of the first n bytes of an input. "-"
+ * counts as native here; cli/input.c sniffs standard input itself. */
 int rd_is_native(const char *path);
+int rd_is_native_head(const void *head, size_t n);
 /* Open path with the given format (NULL or "auto" = detect from the content;
  * an error names the formats expected when detection fails). */
 struct rd_stream *rd_open(const char *path, const char *format, struct err *e);
+/* The same on an open stream (standard input) whose first nhead bytes were
+ * already read into head (copied); name is used in messages. rd_close
+ * closes fp unless it is stdin. */
+struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, size_t nhead,
+                                 const char *format, struct err *e);
 /* Next snapshot (one per host and boot found in the input). 1, 0 at end, -1 error. */
 int rd_next(struct rd_stream *r, struct snap *s, struct err *e);
 void rd_close(struct rd_stream *r);

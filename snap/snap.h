@@ -178,6 +178,9 @@ void snap_write_fields(struct strbuf *sb, uint32_t fields);
  * line. Memory is bounded by the largest document, not by the file. */
 struct snap_reader;
 struct snap_reader *snap_reader_open(const char *path, struct err *e);
+/* Give back bytes already read from the reader's stream (to sniff its format)
+ * so they are parsed first; before the first snap_reader_next only. */
+void snap_reader_unread(struct snap_reader *r, const void *buf, size_t n);
 /* Reads from a memory buffer (not copied; must outlive the reader). */
 struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size_t len);
 /* Fill *s with the next snapshot. Returns 1, 0 at the end, -1 on error (e

@@ -56,6 +56,15 @@ struct snap_reader *snap_reader_open(const char *path, struct err *e)
     return r;
 }
 
+void snap_reader_unread(struct snap_reader *r, const void *buf, size_t n)
+{
+    XGROW(r->buf, r->cap, r->len + n + 1);
+    memmove(r->buf + n, r->buf, r->len);
+    memcpy(r->buf, buf, n);
+    r->len += n;
+    r->buf[r->len] = '\0';
+}
+
 struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size_t len)
 {
     struct snap_reader *r = xcalloc(1, sizeof(*r));

@@ -75,3 +75,25 @@ def test_broken_inputs_exit_2_with_location(ctx):
         p = ctx.run("check", FIX + name, rc=2)
         assert needle in p.stderr, (name, p.stderr)
         assert p.stdout == b"", name
+
+
+def test_stdin_detects_every_format(ctx):
+    # Standard input is sniffed like a file: host data piped in gives the same
+    # findings as the same file by path, and errors are located on <stdin>.
+    for name in ("ecs.ndjson", "nxlog.jsonl", "vol3_pstree.csv", "vol3_pslist.json",
+                 "sysmon_wevtutil.xml", "security_evtxexport.xml", "cim_ps51.json", "native.json"):
+        data = (ctx.root / FIX / name).read_bytes()
+        by_path = ctx.run("check", "--format", "json", FIX + name)
+        piped = ctx.run("check", "--format", "json", "-", stdin=data)
+        assert by_path.returncode in (0, 1), name
+        assert (piped.returncode, piped.stdout) == (by_path.returncode, by_path.stdout), name
+    p = ctx.run("check", "-", stdin=(ctx.root / FIX / "badpid.csv").read_bytes(), rc=2)
+    assert b"<stdin>: row 2: PID 'four' is not a number" in p.stderr
+    p = ctx.run("check", "-", stdin=(ctx.root / FIX / "fake.evtx").read_bytes(), rc=2)
+    assert b".evtx cannot be read from standard input" in p.stderr
+    # A run document far larger than the sniffed head still streams whole.
+    run = ctx.run("run", "scenarios/normal-win10-rdp.yaml", rc=0).stdout
+    assert len(run) > 2 * 65536
+    doc = json.loads(run)
+    p = ctx.run("check", "-", stdin=run, rc=0)
+    assert p.stdout.decode().strip() == f"no findings in {len(doc['snapshots'])} snapshots"
