@@ -14,10 +14,16 @@ const char cmd_anomalies_usage[] =
     "usage: smsslab anomalies [--format text|json|markdown]\n"
     "\n"
     "List the anomaly types a scenario can inject under 'anomalies:' (see\n"
-    "docs/anomalies.md): id, ATT&CK technique, the checker rules expected to fire,\n"
-    "parameters and the one-line lesson. 'smsslab explain ID' shows one.\n"
-    "{P} in a rule id stands for the anomaly's process (CSRSS, WININIT, ...),\n"
-    "{Q} for its parent.\n";
+    "docs/anomalies.md). The text list gives each id, ATT&CK technique ('-' where\n"
+    "ATT&CK has none) and title; json and markdown add the checker rules expected\n"
+    "to fire, the parameters and the one-line lesson. 'smsslab explain ID' shows\n"
+    "one with its rules. {P} in a rule id stands for the anomaly's process (CSRSS,\n"
+    "WININIT, ...), {Q} for its parent.\n"
+    "\n"
+    "  --format F   text (default), json (one object per line) or markdown\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "exit status: 0 ok, 2 usage error.\n";
 
 static void text(struct strbuf *sb)
 {

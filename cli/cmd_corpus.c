@@ -26,16 +26,18 @@ const char cmd_corpus_usage[] =
     "  --seed S             corpus seed (0..2^64-1)\n"
     "  -o, --output DIR     output folder (created)\n"
     "  --formats LIST       native,sysmon,ecs,csv or all (default all)\n"
-    "  --anomaly-rate P     share of samples with anomalies, 0..1 or 0..100%% (default 0.5)\n"
+    "  --anomaly-rate P     share of samples with anomalies, 0..1 or 0..100% (default 0.5)\n"
     "  --anomalies LIST     draw only these anomaly types (comma-separated)\n"
     "  --per-file K         samples per part file (default 1000)\n"
-    "  --shard K/M          write only part files f with f %% M == K (0 <= K < M)\n"
+    "  --shard K/M          write only part files f with f mod M = K (0 <= K < M)\n"
     "  --resume             keep part files that exist (complete by construction)\n"
     "  -q, --quiet          no progress bar\n"
     "  -h, --help           show this help\n"
     "\n"
     "The progress bar goes to standard error only when it is a terminal and\n"
-    "NO_COLOR is not set. exit status: 0 ok, 2 usage or generation error.\n";
+    "NO_COLOR is not set.\n"
+    "\n"
+    "exit status: 0 ok, 2 usage or generation error.\n";
 
 struct progress {
     int on;
@@ -115,7 +117,7 @@ int cmd_corpus(int argc, char **argv)
     int c, status = EXIT_CLEAN;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+n:s:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:s:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_u64(optarg, CORPUS_MAX_N, &o.n) < 0 || !o.n) {

@@ -18,7 +18,9 @@ const char cmd_explain_usage[] =
     "'registry' explains the Session Manager and Winlogon values; an anomaly id\n"
     "(smsslab anomalies) gets its lesson and the rules that catch it.\n"
     "\n"
-    "exit status: 0 ok, 2 unknown rule or process (the hint lists valid ones).\n";
+    "  -h, --help   show this help\n"
+    "\n"
+    "exit status: 0 ok, 2 unknown rule, process or anomaly (the hint lists valid ones).\n";
 
 static void explain_rule(struct strbuf *sb, const struct chk_rule *r)
 {
@@ -38,6 +40,37 @@ static void explain_rule(struct strbuf *sb, const struct chk_rule *r)
     sb_adds(sb, first ? "nothing beyond names and parents\n" : "\n");
 }
 
+/* A {P}/{Q} rule of an anomaly: the rule for every process its parameter
+ * (process= or parent=) can take, one line each. */
+static void explain_placeholder(struct strbuf *sb, const struct anom_type *a, const char *tok,
+                                size_t n)
+{
+    const char *key = tok[1] == 'P' ? "process=" : "parent=";
+    sb_addf(sb, "%.*s, where {%c} is the %.*s parameter:\n", (int)n, tok, tok[1],
+            (int)strlen(key) - 1, key);
+    const char *v = strstr(a->params, key);
+    if (!v)
+        return;
+    v += strlen(key);
+    while (*v && *v != ' ') {
+        size_t m = strcspn(v, "| ");
+        char id[64];
+        size_t p = strcspn(v, ".");
+        if (p > m)
+            p = m;
+        snprintf(id, sizeof(id), "%.*s%.*s", (int)p, v, (int)(n - 3), tok + 3);
+        for (char *c = id; *c; c++)
+            if (*c >= 'a' && *c <= 'z')
+                *c = (char)(*c - 32);
+        const struct chk_rule *x = chk_rule_find(id);
+        sb_addf(sb, "  %-20.*s %-22s %s\n", (int)m, v, id, x ? x->title : "(no such rule)");
+        v += m;
+        if (*v == '|')
+            v++;
+    }
+    sb_addc(sb, '\n');
+}
+
 /* Distinct lessons in table order, for the hint. */
 static void lessons(struct strbuf *sb)
 {
@@ -54,7 +87,8 @@ static void lessons(struct strbuf *sb)
 int cmd_explain(int argc, char **argv)
 {
     if (argc != 2)
-        return cli_usage_error("explain", "expected one RULE-ID or process name");
+        return cli_usage_error("explain", "expected one RULE-ID, process name, 'registry' or "
+                                          "anomaly type");
     const char *what = argv[1];
     struct strbuf sb = STRBUF_INIT;
     const struct chk_rule *r = chk_rule_find(what);
@@ -95,7 +129,9 @@ int cmd_explain(int argc, char **argv)
         const struct anom_type *a = anom_find(what);
         sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n\ncaught by:\n\n", a->id, a->title,
                 a->lesson, a->technique);
-        /* The expected rules, each explained from its row. */
+        /* The expected rules, each explained from its row; a {P}/{Q} rule
+         * depends on the process the scenario names. */
+        int placeholders = 0;
         for (const char *t = a->rules; *t;) {
             size_t n = strcspn(t, ", ");
             char id[64];
@@ -104,6 +140,9 @@ int cmd_explain(int argc, char **argv)
             if (x) {
                 explain_rule(&sb, x);
                 sb_addc(&sb, '\n');
+            } else if (n > 3 && t[0] == '{' && (t[1] == 'P' || t[1] == 'Q') && t[2] == '}') {
+                explain_placeholder(&sb, a, t, n);
+                placeholders = 1;
             } else if (n) {
                 sb_addf(&sb, "%s\n\n", id);
             }
@@ -111,12 +150,15 @@ int cmd_explain(int argc, char **argv)
             while (*t == ',' || *t == ' ')
                 t++;
         }
+        if (placeholders)
+            sb_adds(&sb, "'smsslab explain RULE-ID' shows any of these rules in full.\n");
     } else {
         struct strbuf hint = STRBUF_INIT;
         lessons(&hint);
         int rc = cli_usage_error("explain",
-                                 "'%s' is neither a rule id nor a lesson; rule ids: "
-                                 "see 'smsslab rules'; lessons: %s",
+                                 "'%s' is not a rule id, a lesson or an anomaly type; rule "
+                                 "ids: see 'smsslab rules'; anomaly types: see 'smsslab "
+                                 "anomalies'; lessons: %s",
                                  what, hint.buf);
         sb_release(&hint);
         return rc;

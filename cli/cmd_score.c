@@ -45,7 +45,7 @@ int cmd_score(int argc, char **argv)
     uint64_t max_list = 50;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': truth = optarg; break;
         case 'd': dets[ndets++] = optarg; break;

@@ -55,13 +55,23 @@ int cli_is_help(const char *arg)
     return !strcmp(arg, "-h") || !strcmp(arg, "--help");
 }
 
+static int not_a_command(const char *cmd)
+{
+    fprintf(stderr, "smsslab: '%s' is not a command (see 'smsslab --help')\n", cmd);
+    return EXIT_USAGE;
+}
+
+static void usage(FILE *f);
+
 int cli_help(const char *cmd)
 {
-    const struct cli_cmd *c = cli_find(cmd);
-    if (!c) {
-        fprintf(stderr, "smsslab: no such command '%s' (see 'smsslab --help')\n", cmd);
-        return EXIT_USAGE;
+    if (!strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
     }
+    const struct cli_cmd *c = cli_find(cmd);
+    if (!c)
+        return not_a_command(cmd);
     fputs(c->usage, stdout);
     return 0;
 }
@@ -75,7 +85,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-9s %s\n", "help", "show the help of a command");
-    fprintf(f, "\nexit status: 0 clean, 1 findings, 2 usage or input error.\n"
+    fprintf(f, "\nexit status: 0 ok (check: no findings), 1 findings (check), 2 usage or input "
+               "error.\n"
                "'smsslab help COMMAND' shows a command's options.\n");
 }
 
@@ -102,10 +113,8 @@ int main(int argc, char **argv)
         }
     } else {
         const struct cli_cmd *c = cli_find(cmd);
-        if (!c) {
-            fprintf(stderr, "smsslab: '%s' is not a command (see 'smsslab --help')\n", cmd);
-            return EXIT_USAGE;
-        }
+        if (!c)
+            return not_a_command(cmd);
         if (argc > 2 && cli_is_help(argv[2]))
             return cli_help(cmd);
         afile_install_signal_cleanup();

@@ -86,9 +86,15 @@ def test_explain_covers_every_anomaly(ctx):
         a = json.loads(line)
         e = ctx.run("explain", a["id"], rc=0).stdout.decode()
         assert a["technique"].split(",")[0] in e
+        assert "(no such rule)" not in e, e
         for rule in a["rules"]:
             if "{" not in rule:
                 assert rule in e, f"explain {a['id']} does not name {rule}"
+            else:  # expanded for every process the parameter can name
+                assert rule + ", where" in e, f"explain {a['id']} does not expand {rule}"
+    e = ctx.run("explain", "core-wrong-user", rc=0).stdout.decode()
+    for rule in ("LSASS-USER", "CSRSS-USER", "WININIT-USER", "SERVICES-USER"):
+        assert rule in e, rule
 
 
 def test_combined_anomalies_each_found(ctx):

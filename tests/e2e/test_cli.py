@@ -28,10 +28,33 @@ def test_version_and_usage_errors(ctx):
     p = ctx.run("frobnicate", rc=2)
     assert b"'frobnicate' is not a command" in p.stderr
     p = ctx.run("help", "frobnicate", rc=2)
+    assert b"'frobnicate' is not a command" in p.stderr
+    assert ctx.run("help", "help", rc=0).stdout == ctx.run("--help", rc=0).stdout
     for name in ("run", "check", "render", "corpus"):
         p = ctx.run(name, "--no-such-option", rc=2)
         assert p.stderr, name
         assert not p.stdout, name
+
+
+def test_help_texts_are_plain_and_complete(ctx):
+    for name in commands(ctx):
+        out = ctx.run("help", name, rc=0).stdout.decode()
+        assert "%%" not in out, name  # a printf escape printed literally
+        assert "-h, --help" in out, name
+        assert "\nexit status: " in out, name
+        assert out.endswith("\n"), name
+
+
+def test_options_after_file_names(ctx):
+    # GNU-style: options may follow the inputs, as in run and render.
+    run = ctx.tmp / "b.json"
+    ctx.run("run", "scenarios/anomaly-smss-wrong-parent.yaml", "-o", run, rc=0)
+    before = ctx.run("check", "--format", "json", "--min-severity", "high", run, rc=1).stdout
+    after = ctx.run("check", run, "--format", "json", "--min-severity", "high", rc=1).stdout
+    assert before == after and before.startswith(b'{"rule":')
+    # "--" still ends the options: a file named like an option is a file.
+    p = ctx.run("check", run, "--", "--format", rc=2)
+    assert b"--format: cannot open" in p.stderr
 
 
 def _tty(ctx, args, env):
