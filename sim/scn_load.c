@@ -460,8 +460,9 @@ static int parse_fields(struct ctx *c, const yaml_event_t *start, const char *wh
                         const struct field *f, size_t nf, void *obj, struct scn_loc *at)
 {
     struct scn_loc seen[FIELD_MAX] = {{0, 0}};
-    if (start->type != YAML_MAPPING_START_EVENT)
-        return type_fail(c, start, what, "a mapping");
+    if (start->type != YAML_MAPPING_START_EVENT) /* what is a phrase, quoted if a key */
+        return fail(c, loc_of(&start->start_mark), "%s must be a mapping, not %s", what,
+                    kind_of(start));
     for (;;) {
         yaml_event_t k, v;
         int rc = next_key(c, &k, what);
@@ -1108,6 +1109,16 @@ int scn_load_mem(struct scn *sc, const char *name, const char *buf, size_t len, 
         memset(sc, 0, sizeof(*sc));
         err_set(e, "%s: scenario is larger than the limit of %u bytes", name,
                 (unsigned)SCN_MAX_FILE_BYTES);
+        return -1;
+    }
+    /* Windows editors and PowerShell's Out-File write UTF-16 with a BOM. */
+    if (len >= 2 &&
+        ((buf[0] == '\xff' && buf[1] == '\xfe') || (buf[0] == '\xfe' && buf[1] == '\xff'))) {
+        memset(sc, 0, sizeof(*sc));
+        err_set(e,
+                "%s:1:1: the file is UTF-16 (byte-order mark %s); scenarios are UTF-8: save it "
+                "as UTF-8",
+                name, buf[0] == '\xff' ? "FF FE" : "FE FF");
         return -1;
     }
     struct ctx *c = xcalloc(1, sizeof(*c));

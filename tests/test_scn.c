@@ -386,7 +386,10 @@ static const struct bad bad_cases[] = {
         "t.yaml:2:17: invalid leading UTF-8 octet (byte 0xff)"),
     BAD(overlong_utf8, "name: \xc0\xaf\n", "t.yaml:1:7: invalid length of a UTF-8 sequence"),
     BADN(utf16_bom, "\xff\xfen\0a\0m\0e\0:\0 \0x\0\n\0",
-         "t.yaml:1:1: invalid leading UTF-8 octet (byte 0xff)"),
+         "t.yaml:1:1: the file is UTF-16 (byte-order mark FF FE); scenarios are UTF-8: save it "
+         "as UTF-8"),
+    BADN(utf16be_bom, "\xfe\xff\0n\0a\0m\0e\0:\0 \0x\0\n",
+         "t.yaml:1:1: the file is UTF-16 (byte-order mark FE FF)"),
     BADN(binary_garbage,
          "\x7f"
          "ELF\x02\x01\x01\0\0\0",
@@ -423,7 +426,7 @@ static const struct bad bad_cases[] = {
     BAD(name_empty, "host: {name: ''}\n", "t.yaml:1:14: 'name' is empty"),
     BAD(os_unknown, "os: win12\n",
         "t.yaml:1:5: unknown 'os' 'win12': use one of win7, win10, win11, server2022"),
-    BAD(host_scalar, "host: WS-1\n", "t.yaml:1:7: ''host'' must be a mapping, not a plain value"),
+    BAD(host_scalar, "host: WS-1\n", "t.yaml:1:7: 'host' must be a mapping, not a plain value"),
     /* booleans */
     BAD(bool_yes, "options:\n  pid_reuse: yes\n",
         "t.yaml:2:14: 'pid_reuse' must be true or false, not 'yes' (YAML 1.2 booleans only)"),
@@ -466,7 +469,8 @@ static const struct bad bad_cases[] = {
     /* sessions */
     BAD(sessions_scalar, "sessions: 5\n",
         "t.yaml:1:11: 'sessions' must be a list of sessions, not a plain value"),
-    BAD(session_not_map, "sessions: [2]\n", "t.yaml:1:12: 'a session' must be a mapping"),
+    BAD(session_not_map, "sessions: [2]\n",
+        "t.yaml:1:12: a session must be a mapping, not a plain value"),
     BAD(session_dup_id,
         "sessions:\n  - {id: 2, user: a, logon: 30s}\n  - {id: 2, user: b, logon: 40s}\n",
         "t.yaml:3:10: duplicate session id 2 (first at 2:5)"),
