@@ -182,3 +182,15 @@ def test_corpus_usage_errors_and_quiet_stderr(ctx):
     # Not a terminal: no progress bar (no carriage returns), and nothing on stdout.
     p = ctx.run("corpus", "-n", "5", "--seed", "1", "-o", ctx.tmp / "y", rc=0)
     assert p.stdout == b"" and b"\r" not in p.stderr
+
+
+def test_docs_manifest_example_is_real(ctx):
+    # docs/corpus.md shows a manifest line; it must be what the binary writes.
+    doc = (ctx.root / "docs" / "corpus.md").read_text()
+    block = doc.split("## Manifest line", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    shown = json.loads(block.replace("{…}", "null"))
+    out = ctx.tmp / "c1"
+    ctx.run("corpus", "-n", "1", "--seed", "7", "-o", out, "-q", rc=0)
+    real = json.loads((out / "manifest.jsonl").read_text().splitlines()[0])
+    real["files"]["ecs"] = real["files"]["csv"] = None
+    assert shown == real
