@@ -75,3 +75,16 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(ctx):
     assert b"\x1b[" not in _tty(ctx, args, {"NO_COLOR": "1"})
     piped = ctx.run(*args, rc=1).stdout
     assert b"\x1b[" not in piped and b"LSASS-CHILDREN" in piped
+
+
+def test_readme_examples_are_real(ctx):
+    readme = (ctx.root / "README.md").read_text()
+    # The clean check shown is the real output.
+    out = ctx.run("check", "scenarios/default.yaml", rc=0).stdout.decode()
+    assert f"$ smsslab check scenarios/default.yaml\n{out}" in readme
+    # The scenario shown is valid and its anomaly is found.
+    block = readme.split("## Scenarios", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    sc = ctx.tmp / "readme.yaml"
+    sc.write_text(block)
+    p = ctx.run("check", "--format", "json", sc, rc=1)
+    assert b'"rule":"LSASS-PARENT"' in p.stdout
