@@ -29,6 +29,9 @@ const struct cli_cmd *cli_find(const char *name);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print an error record and return EXIT_USAGE. */
 int cli_fail(const struct err *e);
+/* getopt_long (optstring starting with ':') returned c, '?' or ':': say which
+ * option is unknown or lacks its value; returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
 /* Colour only on a terminal and never with NO_COLOR set (https://no-color.org). */
 int cli_color(FILE *f);
 /* Is this a --help / -h argument? */

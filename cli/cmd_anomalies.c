@@ -108,13 +108,13 @@ int cmd_anomalies(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         if (c == 'f')
             format = optarg;
         else if (c == 'h')
             return cli_help("anomalies");
         else
-            return cli_usage_error("anomalies", "unknown option '%s'", argv[optind - 1]);
+            return cli_bad_option("anomalies", c, argv);
     }
     if (optind < argc)
         return cli_usage_error("anomalies", "unexpected argument '%s'", argv[optind]);

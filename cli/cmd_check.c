@@ -195,7 +195,7 @@ int cmd_check(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f': format = optarg; break;
         case 'm':
@@ -216,8 +216,7 @@ int cmd_check(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'h': return cli_help("check");
-        default:
-            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return cli_bad_option("check", c, argv);
         }
     }
     if (strcmp(format, "human") && strcmp(format, "json"))

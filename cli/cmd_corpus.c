@@ -117,7 +117,7 @@ int cmd_corpus(int argc, char **argv)
     int c, status = EXIT_CLEAN;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "n:s:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:s:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (parse_u64(optarg, CORPUS_MAX_N, &o.n) < 0 || !o.n) {
@@ -174,10 +174,7 @@ int cmd_corpus(int argc, char **argv)
         case 'R': o.resume = 1; break;
         case 'q': quiet = 1; break;
         case 'h': status = cli_help("corpus"); goto out;
-        default:
-            status =
-                cli_usage_error("corpus", "unknown or incomplete option '%s'", argv[optind - 1]);
-            goto out;
+        default: status = cli_bad_option("corpus", c, argv); goto out;
         }
     }
     if (optind < argc) {

@@ -90,6 +90,8 @@ int cmd_explain(int argc, char **argv)
         return cli_usage_error("explain", "expected one RULE-ID, process name, 'registry' or "
                                           "anomaly type");
     const char *what = argv[1];
+    if (what[0] == '-' && what[1])
+        return cli_usage_error("explain", "unknown option '%.*s'", (int)strcspn(what, "="), what);
     struct strbuf sb = STRBUF_INIT;
     const struct chk_rule *r = chk_rule_find(what);
     /* Anomaly ids are lower case and may equal a rule id but for case

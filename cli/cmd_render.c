@@ -243,7 +243,7 @@ int cmd_render(int argc, char **argv)
     int no_check = 0, c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         switch (c) {
         case O_AT: at_arg = optarg; break;
         case 'o': out = optarg; break;
@@ -254,8 +254,7 @@ int cmd_render(int argc, char **argv)
         case O_FORMAT: iopts.format = optarg; break;
         case O_SEED: seed_arg = optarg; break;
         case 'h': return cli_help("render");
-        default:
-            return cli_usage_error("render", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return cli_bad_option("render", c, argv);
         }
     }
     if (argc - optind > 1)

@@ -30,12 +30,11 @@ int cmd_rules(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'f': format = optarg; break;
         case 'h': return cli_help("rules");
-        default:
-            return cli_usage_error("rules", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return cli_bad_option("rules", c, argv);
         }
     }
     if (optind < argc)

@@ -36,13 +36,12 @@ int cmd_run(int argc, char **argv)
     int c;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': seed_arg = optarg; break;
         case 'o': out = optarg; break;
         case 'h': return cli_help("run");
-        default:
-            return cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return cli_bad_option("run", c, argv);
         }
     }
     if (argc - optind > 1)

@@ -45,7 +45,7 @@ int cmd_score(int argc, char **argv)
     uint64_t max_list = 50;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': truth = optarg; break;
         case 'd': dets[ndets++] = optarg; break;
@@ -59,9 +59,7 @@ int cmd_score(int argc, char **argv)
             break;
         case 'o': out = optarg; break;
         case 'h': free(dets); return cli_help("score");
-        default:
-            free(dets);
-            return cli_usage_error("score", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: free(dets); return cli_bad_option("score", c, argv);
         }
     }
     if (optind < argc) {

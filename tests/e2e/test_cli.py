@@ -30,10 +30,15 @@ def test_version_and_usage_errors(ctx):
     p = ctx.run("help", "frobnicate", rc=2)
     assert b"'frobnicate' is not a command" in p.stderr
     assert ctx.run("help", "help", rc=0).stdout == ctx.run("--help", rc=0).stdout
-    for name in ("run", "check", "render", "corpus"):
-        p = ctx.run(name, "--no-such-option", rc=2)
-        assert p.stderr, name
+    for name in commands(ctx):
+        p = ctx.run(name, "--no-such-option=1", rc=2)
+        assert f"smsslab {name}: unknown option '--no-such-option'".encode() in p.stderr, name
         assert not p.stdout, name
+    for name in ("run", "check", "render", "score"):
+        p = ctx.run(name, "-o", rc=2)
+        assert f"smsslab {name}: option '-o' needs a value".encode() in p.stderr, name
+    p = ctx.run("corpus", "-qz", rc=2)
+    assert b"unknown option '-z'" in p.stderr
 
 
 def test_help_texts_are_plain_and_complete(ctx):
