@@ -34,7 +34,7 @@ const char cmd_render_usage[] =
     "  --details        also show user, start time and command line in each box\n"
     "  --no-check       draw the plain tree, without running the checker\n"
     "  --focus PID|NAME only that process's branch and its ancestors (big hosts)\n"
-    "  --input-format F input format (default: detect)\n"
+    "  --input-format F as for smsslab check: auto (default), native, evtx, xml, ...\n"
     "  --seed N         seed for a scenario input\n"
     "  -h, --help       show this help\n"
     "\n"

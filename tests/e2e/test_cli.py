@@ -93,3 +93,12 @@ def test_readme_examples_are_real(ctx):
     sc.write_text(block)
     p = ctx.run("check", "--format", "json", sc, rc=1)
     assert b'"rule":"LSASS-PARENT"' in p.stdout
+
+
+def test_check_help_lists_every_input_format(ctx):
+    out = ctx.run("help", "check", rc=0).stdout.decode()
+    err = ctx.run("check", "--input-format", "nope", "x", rc=2).stderr.decode()
+    names = err.split("expected one of: ", 1)[1].split(")")[0].split(", ")
+    assert len(names) > 5
+    for n in names:
+        assert n in out, n
