@@ -116,6 +116,7 @@ struct corpus_truth *corpus_truth_load(const char *dir, struct err *e);
 void corpus_truth_free(struct corpus_truth *t);
 
 struct corpus_score;
+/* Starts the truth's hit counts afresh: one truth scores one detector at a time. */
 struct corpus_score *corpus_score_new(struct corpus_truth *t);
 void corpus_score_free(struct corpus_score *sc);
 /* Add detections from a JSONL file ("-" = stdin): our documented detection

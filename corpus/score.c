@@ -419,6 +419,12 @@ struct corpus_score *corpus_score_new(struct corpus_truth *t)
 {
     struct corpus_score *sc = xcalloc(1, sizeof(*sc));
     sc->t = t;
+    /* Per-label and per-type hits live in the truth: a new score starts them
+     * afresh, so one truth can score several detectors in turn. */
+    for (size_t i = 0; i < t->nlabels; i++)
+        t->labels[i].detected = 0;
+    for (size_t i = 0; i < t->ntypes; i++)
+        t->types[i].detected = t->types[i].tp = t->types[i].fp = 0;
     return sc;
 }
 

@@ -871,6 +871,24 @@ static void corpus__score__hand_made_detections(void **state)
     corpus_score_report(sc, &rep, 0, 10);
     assert_non_null(strstr(rep.buf, "lsass-children"));
     assert_non_null(strstr(rep.buf, "false alerts (3)"));
+    /* A second score on the same truth starts from nothing. */
+    corpus_score_free(sc);
+    sc = corpus_score_new(t);
+    corpus_score_result(sc, &r);
+    assert_int_equal(r.detected, 0);
+    assert_int_equal(r.alerts, 0);
+    sb_reset(&rep);
+    corpus_score_report(sc, &rep, 1, 10);
+    rj = cJSON_Parse(rep.buf);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rj, "missed")), (int)nlab);
+    const cJSON *ty;
+    cJSON_ArrayForEach(ty, cJSON_GetObjectItem(rj, "types"))
+    {
+        assert_int_equal(cJSON_GetObjectItem(ty, "detected")->valueint, 0);
+        assert_int_equal(cJSON_GetObjectItem(ty, "true_alerts")->valueint, 0);
+        assert_int_equal(cJSON_GetObjectItem(ty, "false_alerts")->valueint, 0);
+    }
+    cJSON_Delete(rj);
     sb_release(&rep);
     sb_release(&line);
     sb_release(&mp);
