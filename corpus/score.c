@@ -79,16 +79,23 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int jnum(const cJSON *o, const char *k, uint64_t *out)
+/* An exact non-negative integer (number or decimal string); -1 otherwise,
+ * never a cast of an out-of-range double. */
+static int num_u64(const cJSON *v, uint64_t *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0) {
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0 &&
+        (double)(uint64_t)v->valuedouble == v->valuedouble) {
         *out = (uint64_t)v->valuedouble;
         return 0;
     }
     if (cJSON_IsString(v) && parse_u64(v->valuestring, UINT64_MAX, out) == 0)
         return 0;
     return -1;
+}
+
+static int jnum(const cJSON *o, const char *k, uint64_t *out)
+{
+    return num_u64(cJSON_GetObjectItemCaseSensitive(o, k), out);
 }
 
 static int jtime(const cJSON *o, const char *k, int64_t *out)
@@ -134,8 +141,9 @@ static void add_records(struct corpus_truth *t, const cJSON *o, size_t label)
     const cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "record_ids"))
     {
-        if (cJSON_IsNumber(r))
-            add_item(t, IT_RECORD, label)->num = (uint64_t)r->valuedouble;
+        uint64_t n;
+        if (num_u64(r, &n) == 0)
+            add_item(t, IT_RECORD, label)->num = n;
     }
 }
 
@@ -209,8 +217,9 @@ static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, 
         }
         cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(an, "events"))
         {
-            if (cJSON_IsNumber(v))
-                add_item(t, IT_EVENT, li)->num = (uint64_t)v->valuedouble;
+            uint64_t n;
+            if (num_u64(v, &n) == 0)
+                add_item(t, IT_EVENT, li)->num = n;
         }
     }
     s->nitems = t->nitems - s->item0;
@@ -819,7 +828,8 @@ void corpus_score_report(const struct corpus_score *scc, struct strbuf *sb, int 
         t->types[t->labels[i].type].detected += (uint64_t)t->labels[i].detected;
     /* Sort a copy of the type rows by name (labels keep their indices). */
     struct ttype *rows = xmalloc((t->ntypes ? t->ntypes : 1) * sizeof(*rows));
-    memcpy(rows, t->types, t->ntypes * sizeof(*rows));
+    if (t->ntypes) /* no labels at all (--anomaly-rate 0): no rows, and types is NULL */
+        memcpy(rows, t->types, t->ntypes * sizeof(*rows));
     sort_n(rows, t->ntypes, sizeof(*rows), cmp_type);
     struct corpus_result r;
     corpus_score_result(sc, &r);
