@@ -23,6 +23,7 @@
 #define FUZZ_NO_MAIN 1
 #include "fuzz/fuzz_readers.c"
 #include "fuzz/fuzz_scenario.c"
+#include "fuzz/fuzz_score.c"
 #include "fuzz/fuzz_snapshot.c"
 
 static const char *regress_root(void)
@@ -85,6 +86,12 @@ static int one_snapshot(int arg, const uint8_t *d, size_t n)
     return fuzz_snapshot(d, n);
 }
 
+static int one_score(int arg, const uint8_t *d, size_t n)
+{
+    (void)arg;
+    return fuzz_score(d, n);
+}
+
 static int one_reader(int fmt, const uint8_t *d, size_t n)
 {
     return fuzz_readers((enum fuzz_fmt)fmt, d, n);
@@ -116,6 +123,12 @@ static void regress__readers__no_crash(void **state)
         replay(rd[i].target, one_reader, (int)rd[i].fmt);
 }
 
+static void regress__score__no_crash(void **state)
+{
+    (void)state;
+    assert_true(replay("score", one_score, 0) > 0);
+}
+
 /* The folder must be where make test looks: an empty replay because the
  * path moved would pass silently. */
 static void regress__folder__has_cases(void **state)
@@ -131,6 +144,7 @@ int main(void)
         cmocka_unit_test(regress__scenario__no_crash),
         cmocka_unit_test(regress__snapshot__no_crash),
         cmocka_unit_test(regress__readers__no_crash),
+        cmocka_unit_test(regress__score__no_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@ SECS=${1:-60}
 [ $# -gt 0 ] && shift
 JOBS=${JOBS:-2}
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
-ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto"
+ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto score"
 TARGETS=${*:-$ALL}
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -42,7 +42,7 @@ fmt_of() {
 
 for t in $TARGETS; do
     case $t in
-    scenario | snapshot) src=tests/fuzz/fuzz_$t.c def= ;;
+    scenario | snapshot | score) src=tests/fuzz/fuzz_$t.c def= ;;
     readers_*) src=tests/fuzz/fuzz_readers.c def=-DFUZZ_FMT=$(fmt_of "$t") ;;
     *) echo "run.sh: unknown target '$t' (known: $ALL)" >&2; exit 2 ;;
     esac
@@ -63,8 +63,7 @@ SEEDS=$OUT/seeds
 rm -rf "$SEEDS"
 mkdir -p "$SEEDS"
 make --no-print-directory -s O=$OUT/cli all >&2
-mkdir -p "$SEEDS/scenario" "$SEEDS/snapshot" "$SEEDS/readers_xml" "$SEEDS/readers_ndjson" \
-    "$SEEDS/readers_json" "$SEEDS/readers_csv" "$SEEDS/readers_evtx" "$SEEDS/readers_auto"
+for t in $ALL; do mkdir -p "$SEEDS/$t"; done
 cp scenarios/*.yaml "$SEEDS/scenario/"
 for s in default normal-win7 normal-win10-rdp anomaly-ppid-spoof hard-negative-pid-reuse \
     anomaly-smss-lookalike anomaly-knowndlls-changed; do
@@ -98,6 +97,14 @@ cp $RL/*.csv "$SEEDS/readers_csv/"
 cp $RL/*.evtx "$SEEDS/readers_evtx/"
 find ../shared/real -name '*.evtx' -size -2M -exec cp {} "$SEEDS/readers_evtx/" \; 2>/dev/null || true
 cp $RL/* "$SEEDS/readers_auto/"
+# Score seeds: byte 0 even = detection lines (the checker's own alerts on the
+# corpus fuzz_score generates, and the documented forms); odd = a manifest.
+$OUT/cli/smsslab corpus -n 6 --seed 7 --anomaly-rate 1 --per-file 3 -q -o "$SEEDS/c"
+$OUT/cli/smsslab check --format json "$SEEDS"/c/native/*.jsonl >"$SEEDS/c/alerts.jsonl" || true
+{ printf 'D'; head -c 12000 "$SEEDS/c/alerts.jsonl"; } >"$SEEDS/score/checker.jsonl"
+{ printf 'D'; sed -n '/^```json$/,/^```$/p' docs/corpus.md | grep '^{"sample"'; } >"$SEEDS/score/doc.jsonl"
+{ printf 'M'; head -c 12000 "$SEEDS/c/manifest.jsonl"; } >"$SEEDS/score/manifest.jsonl"
+rm -rf "$SEEDS/c"
 for t in $ALL; do
     [ -d tests/fuzz/regress/$t ] && cp tests/fuzz/regress/$t/* "$SEEDS/$t/" 2>/dev/null || true
 done
@@ -110,6 +117,7 @@ run_one() {
     readers_xml) max=32768 dict=tests/fuzz/dict/xml.dict ;;
     readers_evtx) max=262144 dict= ;;
     readers_auto) max=32768 dict=tests/fuzz/dict/json.dict ;;
+    score) max=16384 dict=tests/fuzz/dict/score.dict ;;
     *) max=16384 dict=tests/fuzz/dict/json.dict ;;
     esac
     mkdir -p tests/fuzz/corpus-$t tests/fuzz/crashes-$t
