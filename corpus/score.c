@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "../checker/chk.h"
 #include "../core/jsonw.h"
 #include "../core/wtime.h"
+
+/* Longest detection or manifest line read (docs/limits.md). */
+#define SCORE_MAX_LINE (16u << 20)
 
 enum item_kind { IT_PROC, IT_REG, IT_EVENT, IT_RECORD };
 
@@ -93,6 +97,20 @@ static int num_u64(const cJSON *v, uint64_t *out)
     return -1;
 }
 
+/* One JSON value filling the whole line (trailing bytes are an error), or NULL. */
+static cJSON *parse_line(const char *line, size_t len)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    while (v && end < line + len && (*end == ' ' || *end == '\t'))
+        end++;
+    if (v && end != line + len) {
+        cJSON_Delete(v);
+        return NULL;
+    }
+    return v;
+}
+
 static int jnum(const cJSON *o, const char *k, uint64_t *out)
 {
     return num_u64(cJSON_GetObjectItemCaseSensitive(o, k), out);
@@ -150,7 +168,7 @@ static void add_records(struct corpus_truth *t, const cJSON *o, size_t label)
 static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, const char *line,
                      size_t len, struct err *e)
 {
-    cJSON *doc = cJSON_ParseWithLength(line, len);
+    cJSON *doc = parse_line(line, len);
     uint64_t id;
     if (!doc || jnum(doc, "sample", &id) < 0) {
         err_set(e, "%s:%llu: not a manifest line (JSON with a \"sample\" number)", path,
@@ -237,23 +255,53 @@ static int each_line(const char *path, const char *what,
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
-        err_set(e, "%s: cannot open the %s", path, what);
+        err_set(e, "%s: cannot open the %s: %s", path, what, strerror(errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    if (f == stdin)
+        path = "<stdin>"; /* for messages */
+    /* Lines come from other tools: split them out of a window of the input,
+     * never holding more than SCORE_MAX_LINE bytes of one line, so no input
+     * can exhaust memory; NUL bytes are data like any other. */
+    struct strbuf w = STRBUF_INIT;
+    size_t start = 0;
     uint64_t lineno = 0;
-    int rc = 0;
-    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+    int rc = 0, eof = 0;
+    sb_grow(&w, 1 << 16);
+    while (!rc) {
+        char *p = w.buf + start;
+        char *nl = w.len > start ? memchr(p, '\n', w.len - start) : NULL;
+        if (!nl && !eof) {
+            if (w.len - start > SCORE_MAX_LINE) {
+                err_set(e, "%s:%llu: line longer than %u bytes", path,
+                        (unsigned long long)lineno + 1, (unsigned)SCORE_MAX_LINE);
+                rc = -1;
+                break;
+            }
+            memmove(w.buf, w.buf + start, w.len - start);
+            w.len -= start;
+            start = 0;
+            sb_grow(&w, 1 << 16);
+            size_t got = fread(w.buf + w.len, 1, 1 << 16, f);
+            w.len += got;
+            eof = got == 0;
+            continue;
+        }
+        size_t k = nl ? (size_t)(nl - p) : w.len - start;
+        if (!nl && !k)
+            break; /* end of input */
+        start += k + (nl != NULL);
         lineno++;
-        size_t k = (size_t)n;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
+        while (k && (p[k - 1] == '\r' || p[k - 1] == ' '))
             k--;
         if (k)
-            rc = fn(ctx, path, lineno, line, k, e);
+            rc = fn(ctx, path, lineno, p, k, e);
     }
-    free(line);
+    if (!rc && ferror(f)) {
+        err_set(e, "%s: read error: %s", path, strerror(errno));
+        rc = -1;
+    }
+    sb_release(&w);
     if (f != stdin)
         fclose(f);
     return rc;
@@ -611,7 +659,7 @@ static int sample_of_snapshot(struct corpus_truth *t, const cJSON *snap, uint64_
 int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t lineno,
                           const char *line, size_t len, struct err *e)
 {
-    cJSON *o = cJSON_ParseWithLength(line, len);
+    cJSON *o = parse_line(line, len);
     if (!cJSON_IsObject(o)) {
         err_set(e, "%s:%llu: not a JSON object", name, (unsigned long long)lineno);
         cJSON_Delete(o);

@@ -170,6 +170,20 @@ def test_score_reads_check_json_and_hand_made_lines(ctx):
     bad.write_text('{"pid": 4}\n')
     p = ctx.run("score", "--truth", out, "--detections", bad, rc=2)
     assert b"bad.jsonl:1:" in p.stderr
+    # CRLF line ends, blank lines and a last line without a newline read the same.
+    crlf = ctx.tmp / "crlf.jsonl"
+    crlf.write_bytes(b"\r\n" + hand.read_text().strip().replace("\n", "\r\n\r\n").encode())
+    rep2 = json.loads(ctx.run("score", "--truth", out, "--detections", crlf, "--format", "json",
+                              rc=0).stdout)
+    assert rep2["overall"] == o
+    # One hostile line longer than the limit: a located error, bounded memory.
+    huge = ctx.tmp / "huge.jsonl"
+    huge.write_bytes(json.dumps(hit).encode() + b"\n" + b" " * (17 << 20) + b"\n")
+    p = ctx.run("score", "--truth", out, "--detections", huge, rc=2)
+    assert b"huge.jsonl:2: line longer than 16777216 bytes" in p.stderr
+    p = ctx.run("score", "--truth", out, "--detections", "-", stdin=b'{"sample":0,"pid":4}\x00x\n',
+                rc=2)
+    assert b"<stdin>:1: not a JSON object" in p.stderr
 
 
 def test_corpus_usage_errors_and_quiet_stderr(ctx):
