@@ -24,7 +24,9 @@ else ifeq ($(VARIANT),san)
   VFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   VLDFLAGS := -fsanitize=address,undefined
   # Leaks fail the run too; every child the e2e tests start inherits these.
-  export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
+  # An allocation over 1 GiB returns NULL (as RLIMIT_AS makes it in release
+  # builds, see readers/rd_evtx.c) instead of being served.
+  export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1:allocator_may_return_null=1:max_allocation_size_mb=1024
   export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 else
   $(error VARIANT must be release, debug or san)

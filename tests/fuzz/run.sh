@@ -125,6 +125,9 @@ run_one() {
     echo "== fuzz $t for $SECS s (log $log)" >&2
     set +e
     # shellcheck disable=SC2086
+    # A single allocation over 1 GiB returns NULL, as RLIMIT_AS makes it in
+    # release builds (readers/rd_evtx.c), instead of stopping the run.
+    ASAN_OPTIONS="allocator_may_return_null=1:max_allocation_size_mb=1024${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
     LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
     $OUT/fuzz_$t -max_total_time="$SECS" -max_len=$max -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 ${dict:+-dict=$dict} -artifact_prefix=tests/fuzz/crashes-$t/ \
