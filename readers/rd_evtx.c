@@ -134,8 +134,10 @@ int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
         }
         if (got != 1) {
             fence_down(&fence);
-            evtx_err(e, where, "unreadable record (damaged, or it asks for more memory than "
-                            "any real record needs)", le);
+            evtx_err(e, where,
+                     "unreadable record (damaged, or it asks for more memory than "
+                     "any real record needs)",
+                     le);
             rc = -1;
             break;
         }
