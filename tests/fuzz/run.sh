@@ -59,9 +59,11 @@ done
 # Seeds: the project's own fixtures, regenerated on each run so they follow
 # the formats. Snapshot seeds are smsslab's own output, events dropped and cut
 # to a few snapshots so they fit -max_len.
-SEEDS=$OUT/seeds
+# Per run, so runs of different targets may overlap.
+SEEDS=$OUT/seeds-$$
 rm -rf "$SEEDS"
 mkdir -p "$SEEDS"
+trap 'rm -rf "$SEEDS" "$OUT/.run-start-$$"' EXIT
 make --no-print-directory -s O=$OUT/cli all >&2
 for t in $ALL; do mkdir -p "$SEEDS/$t"; done
 cp scenarios/*.yaml "$SEEDS/scenario/"
@@ -145,7 +147,7 @@ run_one() {
 }
 
 # Two at a time; each waits for its own pair.
-STAMP=$OUT/.run-start
+STAMP=$OUT/.run-start-$$
 touch "$STAMP"
 set -- $TARGETS
 while [ $# -gt 0 ]; do
