@@ -98,6 +98,11 @@ cp $RL/*.json "$SEEDS/readers_json/"
 cp $RL/*.csv "$SEEDS/readers_csv/"
 cp $RL/*.evtx "$SEEDS/readers_evtx/"
 find ../shared/real -name '*.evtx' -size -2M -exec cp {} "$SEEDS/readers_evtx/" \; 2>/dev/null || true
+# Known hostile inputs, kept as patches of those public logs (never copies).
+for p in tests/fuzz/known/*.patch.json; do
+    n=$(basename "$p" .patch.json)
+    python3 tests/fuzz/known/patches.py build "$n" ../shared/real "$SEEDS/readers_evtx/$n.evtx" || true
+done
 cp $RL/* "$SEEDS/readers_auto/"
 # Score seeds: byte 0 even = detection lines (the checker's own alerts on the
 # corpus fuzz_score generates, and the documented forms); odd = a manifest.
