@@ -40,9 +40,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    int is_long = arg[0] == '-' && arg[1] == '-';
+    if (c == ':' && !is_long && optopt > 0 && optopt < 128)
+        return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
     if (c == ':')
         return cli_usage_error(cmd, "option '%s' needs a value", arg);
-    if (arg[0] == '-' && arg[1] == '-')
+    if (is_long)
         return cli_usage_error(cmd, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
     if (optopt > 0 && optopt < 128)
         return cli_usage_error(cmd, "unknown option '-%c'", optopt);

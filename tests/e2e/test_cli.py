@@ -39,6 +39,8 @@ def test_version_and_usage_errors(ctx):
         assert f"smsslab {name}: option '-o' needs a value".encode() in p.stderr, name
     p = ctx.run("corpus", "-qz", rc=2)
     assert b"unknown option '-z'" in p.stderr
+    p = ctx.run("corpus", "-qn", rc=2)
+    assert b"option '-n' needs a value" in p.stderr
 
 
 def test_help_texts_are_plain_and_complete(ctx):
