@@ -4,6 +4,7 @@
  * one JSON object per line. Findings repeated in several snapshots of one
  * document are reported once.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,10 @@ int cmd_check(int argc, char **argv)
     struct chk_config cfg = {CHK_INFO, NULL, NULL};
     struct cli_input_opts io = {NULL, 0, 0};
     const char *format = "human", *out = "-";
+    /* Reachable from here until the end, whichever return is taken. */
+    static struct strbuf only, ignore;
+    sb_reset(&only);
+    sb_reset(&ignore);
     int c;
     optind = 0;
     opterr = 0;
@@ -207,8 +212,16 @@ int cmd_check(int argc, char **argv)
                                        "medium, high, critical",
                                        optarg);
             break;
-        case 'r': cfg.only = optarg; break;
-        case 'i': cfg.ignore = optarg; break;
+        case 'r':
+        case 'i':
+            /* Repeated lists add up; an empty one is a mistake, not "no rules". */
+            if (!optarg[strspn(optarg, ", ")]) {
+                return cli_usage_error("check", "%s: no rule ids given",
+                                       c == 'r' ? "--rules" : "--ignore");
+            }
+            sb_addf(c == 'r' ? &only : &ignore, "%s%s",
+                    (c == 'r' ? only.len : ignore.len) ? "," : "", optarg);
+            break;
         case 'I': io.format = optarg; break;
         case 's':
             if (parse_u64(optarg, UINT64_MAX, &io.seed) < 0)
@@ -223,6 +236,8 @@ int cmd_check(int argc, char **argv)
     }
     if (strcmp(format, "human") && strcmp(format, "json"))
         return cli_usage_error("check", "--format: '%s' is not human or json", format);
+    cfg.only = only.len ? only.buf : NULL;
+    cfg.ignore = ignore.len ? ignore.buf : NULL;
     struct err e = {""};
     struct snap s;
     struct chk_findings fs = {0};
@@ -256,6 +271,7 @@ int cmd_check(int argc, char **argv)
         seen_clear(&seen);
         sb_reset(&prev);
         int rc;
+        size_t before = rp.nsnaps;
         while ((rc = cli_input_next(in, &s, &e)) == 1) {
             rp.nsnaps++;
             doc_identity(&doc, &s);
@@ -282,8 +298,14 @@ int cmd_check(int argc, char **argv)
                     human(&rp, &sb, &s, f);
                 }
             }
-            if (sb.len > (1u << 16) && emit(&rp, &sb) < 0)
-                werr = 1;
+            if (sb.len > (1u << 16) && !werr && emit(&rp, &sb) < 0)
+                werr = errno ? errno : EIO;
+        }
+        /* An empty input (a failed export, a truncated pipe) is not a clean host. */
+        if (rc == 0 && rp.nsnaps == before) {
+            err_set(&e, "%s: no snapshots in this input (is it empty?)",
+                    strcmp(path, "-") ? path : "<stdin>");
+            rc = -1;
         }
         if (rc < 0)
             status = cli_fail(&e);
@@ -305,8 +327,8 @@ int cmd_check(int argc, char **argv)
             sb_addf(&sb, "no findings in %zu snapshot%s\n", rp.nsnaps, rp.nsnaps == 1 ? "" : "s");
         }
     }
-    if (emit(&rp, &sb) < 0)
-        werr = 1;
+    if (!werr && emit(&rp, &sb) < 0)
+        werr = errno ? errno : EIO;
     if (!status) {
         struct strbuf ne = STRBUF_INIT;
         for (size_t i = 0; i < chk_nrules; i++) {
@@ -328,7 +350,7 @@ int cmd_check(int argc, char **argv)
     if (status || werr) {
         afile_abort(&af);
         if (werr && !status) {
-            fprintf(stderr, "smsslab check: %s: write failed\n", out);
+            fprintf(stderr, "smsslab: %s: write failed: %s\n", out, strerror(werr));
             status = EXIT_USAGE;
         }
     } else if (afile_commit(&af, &e) < 0) {
@@ -344,5 +366,7 @@ int cmd_check(int argc, char **argv)
     sb_release(&prev);
     chk_findings_release(&fs);
     snap_release(&s);
+    sb_release(&only);
+    sb_release(&ignore);
     return status;
 }

@@ -4,6 +4,7 @@
  * picture itself is render/dot.c; this file picks the snapshot, runs the
  * checker and writes the file atomically (nothing is left behind on error).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,9 @@ static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *
     if (rc < 0) {
         status = cli_fail(&e);
     } else if (n == 0) {
-        fprintf(stderr, "smsslab render: %s holds no snapshot\n", cli_input_name(in));
+        const char *name = cli_input_name(in);
+        fprintf(stderr, "smsslab: %s: no snapshots in this input (is it empty?)\n",
+                strcmp(name, "-") ? name : "<stdin>");
         status = EXIT_USAGE;
     } else if (!found) {
         fprintf(stderr, "smsslab render: no snapshot at '%s' in %s; available: %s%s\n", at_arg,
@@ -199,7 +202,7 @@ static int write_output(const char *out, enum out_kind kind, const char *dot_pro
     int status = 0;
     if (kind == OUT_DOT) {
         if (fwrite(text->buf, 1, text->len, af.fp) != text->len) {
-            err_set(&e, "%s: write failed", out);
+            err_set(&e, "%s: write failed: %s", out, strerror(errno));
             status = cli_fail(&e);
         }
     } else {

@@ -64,23 +64,12 @@ int cmd_run(int argc, char **argv)
     struct sim *sm = sim_new();
     int status = EXIT_CLEAN;
     struct strbuf sb = STRBUF_INIT;
-    struct afile af = {0};
     if (sim_run(sm, &sc, &e) < 0) {
         status = cli_fail(&e);
         goto out;
     }
     sim_write_json(sm, &sb);
-    if (afile_open(&af, out, &e) < 0) {
-        status = cli_fail(&e);
-        goto out;
-    }
-    if (fwrite(sb.buf, 1, sb.len, af.fp) != sb.len) {
-        afile_abort(&af);
-        err_set(&e, "%s: write failed", out);
-        status = cli_fail(&e);
-        goto out;
-    }
-    if (afile_commit(&af, &e) < 0)
+    if (afile_write_all(out, sb.buf, sb.len, &e) < 0)
         status = cli_fail(&e);
 out:
     sb_release(&sb);

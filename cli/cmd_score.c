@@ -90,16 +90,8 @@ int cmd_score(int argc, char **argv)
         status = cli_fail(&e);
     if (!status) {
         corpus_score_report(sc, &sb, !strcmp(format, "json"), (size_t)max_list);
-        struct afile af;
-        if (afile_open(&af, out, &e) < 0) {
+        if (afile_write_all(out, sb.buf, sb.len, &e) < 0)
             status = cli_fail(&e);
-        } else if (fwrite(sb.buf, 1, sb.len, af.fp) != sb.len) {
-            afile_abort(&af);
-            err_set(&e, "%s: write failed", out);
-            status = cli_fail(&e);
-        } else if (afile_commit(&af, &e) < 0) {
-            status = cli_fail(&e);
-        }
     }
     sb_release(&sb);
     corpus_score_free(sc);

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     }
     /* Like git: a failed flush of stdout is an error, not a silent truncation. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno != EPIPE)
+        if (errno != EPIPE && rc != EXIT_USAGE) /* else the command said so already */
             fprintf(stderr, "smsslab: error writing to standard output: %s\n", strerror(errno));
         return EXIT_USAGE;
     }

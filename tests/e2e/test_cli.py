@@ -1,4 +1,5 @@
 """The command-line contract: help for every command, exit codes, colour only on a TTY."""
+import json
 import os
 import shutil
 import subprocess
@@ -104,3 +105,41 @@ def test_check_help_lists_every_input_format(ctx):
     assert len(names) > 5
     for n in names:
         assert n in out, n
+
+
+def test_rule_lists_add_up_and_cannot_be_empty(ctx):
+    run = ctx.tmp / "b.json"
+    ctx.run("run", "scenarios/anomaly-smss-wrong-parent.yaml", "-o", run, rc=0)
+    rules = lambda *a: sorted(json.loads(l)["rule"] for l in
+                              ctx.run("check", "--format", "json", run, *a).stdout.splitlines())
+    assert rules("--rules", "SMSS-PARENT", "--rules", "SMSS-USER") == ["SMSS-PARENT", "SMSS-USER"]
+    everything = rules()
+    assert rules("--ignore", "SMSS-PARENT", "--ignore", "SMSS-USER") == \
+        [r for r in everything if r not in ("SMSS-PARENT", "SMSS-USER")]
+    for bad in ("", ",", " , "):
+        p = ctx.run("check", run, "--rules", bad, rc=2)
+        assert b"--rules: no rule ids given" in p.stderr
+
+
+def test_empty_input_is_an_error_not_a_clean_host(ctx):
+    empty = ctx.tmp / "empty.json"
+    empty.write_bytes(b"")
+    for args, stdin in ((("check",), b""), (("check", "-"), b""), (("render",), b""),
+                        (("check", "--input-format", "native", empty), None),
+                        (("check", "-"), b'{"schema":"smsslab.run/1","snapshots":[]}')):
+        p = ctx.run(*args, stdin=stdin, rc=2)
+        assert b": no snapshots in this input (is it empty?)" in p.stderr, args
+
+
+def test_full_disk_is_one_clear_error(ctx):
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    for args in (("run",), ("check", "scenarios/default.yaml"), ("rules",)):
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([ctx.bin, *args], stdout=full, capture_output=False,
+                               stderr=subprocess.PIPE, cwd=ctx.root, timeout=60)
+        assert p.returncode == 2, args
+        lines = p.stderr.decode().splitlines()
+        assert len(lines) == 1 and "No space left on device" in lines[0], (args, lines)
+    p = ctx.run("run", "-o", "/dev/full", rc=2)
+    assert p.stderr.decode().strip() == "smsslab: /dev/full: write failed: No space left on device"
