@@ -211,23 +211,26 @@ static void write_params(const struct corpus_opts *o, uint64_t nparts, struct st
     sb_adds(sb, "]}\n");
 }
 
-/* corpus.json records the arguments; --resume refuses to mix two corpora. */
+/* corpus.json records the arguments; a run into a folder that holds another
+ * corpus is refused, so shards of different runs or the parts of an older,
+ * larger corpus can never mix into one manifest. The same arguments (another
+ * shard, a rerun, --resume) are fine. */
 static int check_params(struct run *r, struct err *e)
 {
     struct strbuf want = STRBUF_INIT, path = STRBUF_INIT;
     write_params(r->o, r->nparts, &want);
     sb_addf(&path, "%s/corpus.json", r->o->dir);
     int rc = 0;
-    if (r->o->resume && exists(path.buf)) {
+    if (exists(path.buf)) {
         char *have = NULL;
         size_t n = 0;
         if (read_file_all(path.buf, 1 << 20, &have, &n, e) < 0) {
             rc = -1;
         } else if (n != want.len || memcmp(have, want.buf, n)) {
             err_set(e,
-                    "%s: this folder holds a corpus made with other arguments; --resume "
-                    "needs the same -n, --seed, --per-file, --formats, --anomaly-rate and "
-                    "--anomalies",
+                    "%s: this folder holds a corpus made with other arguments; use an empty "
+                    "folder, or the same -n, --seed, --per-file, --formats, --anomaly-rate and "
+                    "--anomalies to add shards or --resume",
                     path.buf);
             rc = -1;
         }

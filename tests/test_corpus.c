@@ -275,10 +275,15 @@ static void corpus__resume__completes_to_identical_bytes(void **state)
     assert_int_equal(st.parts_skipped, 3);
     assert_true(st.manifest_complete);
     assert_same_tree(whole, cut);
-    /* Other arguments on --resume are refused. */
+    /* Other arguments are refused, with --resume or without (two runs must
+     * never mix in one manifest), and nothing is written. */
     c.seed = 43;
     assert_int_equal(corpus_run(&c, &st, &e), -1);
     assert_non_null(strstr(e.msg, "other arguments"));
+    c.resume = 0;
+    assert_int_equal(corpus_run(&c, &st, &e), -1);
+    assert_non_null(strstr(e.msg, "other arguments"));
+    assert_same_tree(whole, cut);
     sb_release(&p);
     rm_rf(whole);
     rm_rf(cut);
