@@ -32,6 +32,10 @@ int cli_fail(const struct err *e);
 /* getopt_long (optstring starting with ':') returned c, '?' or ':': say which
  * option is unknown or lacks its value; returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);
+/* Refuse -o OUT when it is the input IN (the same file, or for dir_in a file
+ * inside that folder): writing would destroy what is being read. Returns
+ * EXIT_USAGE after saying so, 0 when they differ. "-" never clashes. */
+int cli_out_clashes(const char *cmd, const char *out, const char *in, int dir_in);
 /* Colour only on a terminal and never with NO_COLOR set (https://no-color.org). */
 int cli_color(FILE *f);
 /* Is this a --help / -h argument? */

@@ -236,6 +236,9 @@ int cmd_check(int argc, char **argv)
     }
     if (strcmp(format, "human") && strcmp(format, "json"))
         return cli_usage_error("check", "--format: '%s' is not human or json", format);
+    for (int a = optind; a < argc; a++)
+        if (cli_out_clashes("check", out, argv[a], 0))
+            return EXIT_USAGE;
     cfg.only = only.len ? only.buf : NULL;
     cfg.ignore = ignore.len ? ignore.buf : NULL;
     struct err e = {""};

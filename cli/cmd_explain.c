@@ -86,11 +86,16 @@ static void lessons(struct strbuf *sb)
 
 int cmd_explain(int argc, char **argv)
 {
+    int dashdash = argc == 3 && !strcmp(argv[1], "--"); /* ends options, as elsewhere */
+    if (dashdash) {
+        argv++;
+        argc--;
+    }
     if (argc != 2)
         return cli_usage_error("explain", "expected one RULE-ID, process name, 'registry' or "
                                           "anomaly type");
     const char *what = argv[1];
-    if (what[0] == '-' && what[1])
+    if (what[0] == '-' && what[1] && !dashdash)
         return cli_usage_error("explain", "unknown option '%.*s'", (int)strcspn(what, "="), what);
     struct strbuf sb = STRBUF_INIT;
     const struct chk_rule *r = chk_rule_find(what);

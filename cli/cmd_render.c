@@ -291,6 +291,8 @@ int cmd_render(int argc, char **argv)
                                    at_arg);
     }
 
+    if (cli_out_clashes("render", out, path, 0))
+        return EXIT_USAGE;
     struct err e = {""};
     struct cli_input *in = cli_input_open(path, &iopts, &e);
     if (!in)

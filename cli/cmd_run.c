@@ -46,6 +46,8 @@ int cmd_run(int argc, char **argv)
     }
     if (argc - optind > 1)
         return cli_usage_error("run", "expected at most one scenario file, got %d", argc - optind);
+    if (argc - optind == 1 && cli_out_clashes("run", out, argv[optind], 0))
+        return EXIT_USAGE;
     struct err e = {""};
     struct scn sc;
     int rc = argc - optind == 1 ? scn_load_file(&sc, argv[optind], &e) : scn_load_default(&sc, &e);

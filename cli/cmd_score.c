@@ -75,6 +75,13 @@ int cmd_score(int argc, char **argv)
         free(dets);
         return cli_usage_error("score", "--format: '%s' is not human or json", format);
     }
+    int clash = cli_out_clashes("score", out, truth, 1);
+    for (size_t i = 0; i < ndets && !clash; i++)
+        clash = cli_out_clashes("score", out, dets[i], 0);
+    if (clash) {
+        free(dets);
+        return EXIT_USAGE;
+    }
     struct err e = {""};
     struct corpus_truth *t = corpus_truth_load(truth, &e);
     if (!t) {

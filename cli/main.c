@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -50,6 +51,39 @@ int cli_bad_option(const char *cmd, int c, char **argv)
     if (optopt > 0 && optopt < 128)
         return cli_usage_error(cmd, "unknown option '-%c'", optopt);
     return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int cli_out_clashes(const char *cmd, const char *out, const char *in, int dir_in)
+{
+    if (!strcmp(out, "-") || !strcmp(in, "-"))
+        return 0;
+    struct stat so, si;
+    if (!dir_in) {
+        if (stat(out, &so) != 0 || stat(in, &si) != 0 || so.st_dev != si.st_dev ||
+            so.st_ino != si.st_ino)
+            return 0;
+        return cli_usage_error(cmd, "-o '%.1024s' is also an input: write the output elsewhere",
+                               out);
+    }
+    /* The corpus owns its subfolders and its top-level corpus.json and
+     * manifest.jsonl; a report beside them is fine. */
+    char *copy = xstrdup(out), *slash = strrchr(copy, '/');
+    const char *base = slash ? slash + 1 : copy;
+    int owned = !strcmp(base, "manifest.jsonl") || !strcmp(base, "corpus.json");
+    const char *parent = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+    char *rp = realpath(parent, NULL), *ri = realpath(in, NULL);
+    size_t n = ri ? strlen(ri) : 0;
+    int clash =
+        rp && ri && !strncmp(rp, ri, n) && ((rp[n] == '\0' && owned) || (rp[n] == '/' && n > 1));
+    free(rp);
+    free(ri);
+    free(copy);
+    if (!clash)
+        return 0;
+    return cli_usage_error(cmd,
+                           "-o '%.1024s' is inside the corpus folder '%.1024s': write the "
+                           "report elsewhere",
+                           out, in);
 }
 
 int cli_fail(const struct err *e)

@@ -40,6 +40,8 @@ def test_version_and_usage_errors(ctx):
         assert f"smsslab {name}: option '-o' needs a value".encode() in p.stderr, name
     p = ctx.run("corpus", "-qz", rc=2)
     assert b"unknown option '-z'" in p.stderr
+    assert ctx.run("explain", "--", "SMSS-PARENT", rc=0).stdout == \
+        ctx.run("explain", "SMSS-PARENT", rc=0).stdout
     p = ctx.run("corpus", "-qn", rc=2)
     assert b"option '-n' needs a value" in p.stderr
 
@@ -143,3 +145,30 @@ def test_full_disk_is_one_clear_error(ctx):
         assert len(lines) == 1 and "No space left on device" in lines[0], (args, lines)
     p = ctx.run("run", "-o", "/dev/full", rc=2)
     assert p.stderr.decode().strip() == "smsslab: /dev/full: write failed: No space left on device"
+
+
+def test_output_never_overwrites_an_input(ctx):
+    run = ctx.tmp / "b.json"
+    ctx.run("run", "scenarios/default.yaml", "-o", run, rc=0)
+    before = run.read_bytes()
+    p = ctx.run("check", run, "-o", run, rc=2)
+    assert b"is also an input" in p.stderr and run.read_bytes() == before
+    link = ctx.tmp / "same.json"
+    os.symlink(run, link)  # another name for the same file
+    ctx.run("check", run, "-o", link, rc=2)
+    assert run.read_bytes() == before
+    sc = ctx.tmp / "s.yaml"
+    sc.write_bytes((ctx.root / "scenarios" / "default.yaml").read_bytes())
+    ctx.run("run", sc, "-o", sc, rc=2)
+    assert sc.read_bytes() == (ctx.root / "scenarios" / "default.yaml").read_bytes()
+    dot = ctx.tmp / "t.dot"
+    ctx.run("render", run, "-o", dot, rc=0)
+    ctx.run("render", dot, "-o", dot, rc=2)
+    c = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "2", "--seed", "1", "-o", c, "--formats", "native", "-q", rc=0)
+    man = (c / "manifest.jsonl").read_bytes()
+    for out in (c / "manifest.jsonl", c / "corpus.json", c / "native" / "r.txt"):
+        p = ctx.run("score", "--truth", c, "--run-checker", "-o", out, rc=2)
+        assert b"inside the corpus folder" in p.stderr, out
+    assert (c / "manifest.jsonl").read_bytes() == man
+    ctx.run("score", "--truth", c, "--run-checker", "-o", c / "report.txt", rc=0)
