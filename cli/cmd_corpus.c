@@ -202,12 +202,15 @@ int cmd_corpus(int argc, char **argv)
         uint64_t bytes = 0;
         for (unsigned f = 0; f <= CORPUS_NFORMATS; f++)
             bytes += st.bytes[f];
+#define PL(n) (n) == 1 ? "" : "s"
         fprintf(stderr,
-                "smsslab corpus: %llu samples written (%llu anomalies) in %llu part files, "
-                "%llu parts already complete, %.1f MB%s\n",
-                (unsigned long long)st.samples, (unsigned long long)st.anomalies,
-                (unsigned long long)st.parts, (unsigned long long)st.parts_skipped,
-                (double)bytes / 1e6, st.manifest_complete ? "; manifest.jsonl complete" : "");
+                "smsslab corpus: %llu sample%s written (%llu anomal%s) in %llu part%s, "
+                "%llu part%s already complete, %.1f MB%s\n",
+                (unsigned long long)st.samples, PL(st.samples), (unsigned long long)st.anomalies,
+                st.anomalies == 1 ? "y" : "ies", (unsigned long long)st.parts, PL(st.parts),
+                (unsigned long long)st.parts_skipped, PL(st.parts_skipped), (double)bytes / 1e6,
+                st.manifest_complete ? "; manifest.jsonl complete" : "");
+#undef PL
     }
 out:
     free(types);

@@ -29,11 +29,13 @@ const struct cli_cmd *cli_find(const char *name)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    /* Arguments are echoed back: a 100 KB one is cut, not repeated whole. */
+    char msg[2048];
     va_list ap;
-    fprintf(stderr, "smsslab %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fprintf(stderr, "smsslab %s: %s%s", cmd, msg, n >= (int)sizeof(msg) ? "..." : "");
     fprintf(stderr, "\n(see 'smsslab help %s')\n", cmd);
     return EXIT_USAGE;
 }
@@ -107,7 +109,8 @@ int cli_is_help(const char *arg)
 
 static int not_a_command(const char *cmd)
 {
-    fprintf(stderr, "smsslab: '%s' is not a command (see 'smsslab --help')\n", cmd);
+    fprintf(stderr, "smsslab: '%.64s%s' is not a command (see 'smsslab --help')\n", cmd,
+            strlen(cmd) > 64 ? "..." : "");
     return EXIT_USAGE;
 }
 

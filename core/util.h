@@ -86,7 +86,7 @@ void arena_release(struct arena *a);
 
 /* Errors: library functions return a negative value and fill this. */
 struct err {
-    char msg[1024];
+    char msg[8192]; /* room for a PATH_MAX path and its reason */
 };
 void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

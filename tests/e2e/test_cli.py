@@ -172,3 +172,14 @@ def test_output_never_overwrites_an_input(ctx):
         assert b"inside the corpus folder" in p.stderr, out
     assert (c / "manifest.jsonl").read_bytes() == man
     ctx.run("score", "--truth", c, "--run-checker", "-o", c / "report.txt", rc=0)
+
+
+def test_long_paths_keep_the_reason_and_long_arguments_are_cut(ctx):
+    deep = "./" * 1500 + "nonexist.json"  # 3 KB, under PATH_MAX
+    p = ctx.run("check", deep, rc=2)
+    assert p.stderr.decode().rstrip().endswith("nonexist.json: cannot open: No such file or "
+                                               "directory")
+    p = ctx.run("run", "--seed", "9" * 100000, rc=2)
+    assert len(p.stderr) < 2200 and b"..." in p.stderr
+    p = ctx.run("x" * 100000, rc=2)
+    assert len(p.stderr) < 200
