@@ -185,6 +185,10 @@ int cmd_corpus(int argc, char **argv)
         status = cli_usage_error("corpus", "-n N, --seed S and -o DIR are required");
         goto out;
     }
+    if (!*o.dir || !strcmp(o.dir, "-")) {
+        status = cli_usage_error("corpus", "-o '%s': a corpus is a folder; name one", o.dir);
+        goto out;
+    }
     struct progress pr = {0};
     pr.on = !quiet && !getenv("NO_COLOR") && isatty(STDERR_FILENO);
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);

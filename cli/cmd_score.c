@@ -66,6 +66,11 @@ int cmd_score(int argc, char **argv)
         free(dets);
         return cli_usage_error("score", "unexpected argument '%s'", argv[optind]);
     }
+    if (ndets && run_checker) {
+        free(dets);
+        return cli_usage_error("score", "--detections and --run-checker are alternatives: score "
+                                        "one detector at a time");
+    }
     if (!truth || (!ndets && !run_checker)) {
         free(dets);
         return cli_usage_error("score", "--truth DIR and --detections FILE or --run-checker "

@@ -62,7 +62,20 @@ int afile_open(struct afile *af, const char *path, struct err *e)
         af->path = xstrdup("-");
         return 0;
     }
+    if (!*path) {
+        err_set(e, "the output path is empty");
+        return -1;
+    }
+    /* A symbolic link to a file: write the file it names (a temp file beside
+     * it, renamed over it), so the link stays a link. */
     struct stat st;
+    char *resolved = NULL;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && (resolved = realpath(path, NULL)) != NULL) {
+        int rc = afile_open(af, resolved, e);
+        free(resolved);
+        return rc;
+    }
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
             err_set(e, "%s: is a directory", path);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../checker/chk.h"
 #include "../core/jsonw.h"
@@ -354,7 +355,11 @@ struct corpus_truth *corpus_truth_load(const char *dir, struct err *e)
         sb_addf(&p, "%s/manifest", dir);
         DIR *d = opendir(p.buf);
         if (!d) {
-            err_set(e, "%s: no manifest.jsonl and no manifest/ folder: not a corpus", dir);
+            struct stat st;
+            if (stat(dir, &st) != 0)
+                err_set(e, "%s: cannot open: %s", dir, strerror(errno));
+            else
+                err_set(e, "%s: no manifest.jsonl and no manifest/ folder: not a corpus", dir);
             sb_release(&p);
             corpus_truth_free(t);
             return NULL;

@@ -183,3 +183,22 @@ def test_long_paths_keep_the_reason_and_long_arguments_are_cut(ctx):
     assert len(p.stderr) < 2200 and b"..." in p.stderr
     p = ctx.run("x" * 100000, rc=2)
     assert len(p.stderr) < 200
+
+
+def test_odd_output_paths(ctx):
+    # A symlink to a file stays a link; the file it names gets the output.
+    target = ctx.tmp / "target.json"
+    target.write_text("old")
+    link = ctx.tmp / "link.json"
+    os.symlink(target, link)
+    ctx.run("run", "-o", link, rc=0)
+    assert link.is_symlink() and target.read_bytes().startswith(b'{"schema":"smsslab.run/1"')
+    p = ctx.run("run", "-o", "", rc=2)
+    assert b"the output path is empty" in p.stderr
+    for bad in ("-", ""):
+        p = ctx.run("corpus", "-n", "1", "--seed", "1", "-o", bad, rc=2)
+        assert b"a corpus is a folder" in p.stderr
+    p = ctx.run("score", "--truth", ctx.tmp / "nope", "--run-checker", rc=2)
+    assert b"nope: cannot open: No such file or directory" in p.stderr
+    p = ctx.run("score", "--truth", ctx.tmp, "--run-checker", "--detections", target, rc=2)
+    assert b"alternatives" in p.stderr

@@ -488,12 +488,19 @@ def test_killed_corpus_run_leaves_only_complete_files(ctx):
         p = subprocess.Popen([ctx.bin, "corpus", "-n", "100000", "--seed", str(i), "-o",
                               str(out), "--per-file", "50", "-q"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep((0.5 + 0.3 * i) * san)
+        # Wait for the first complete part (not a fixed time: the machine may be
+        # busy), then let the run go on a little before the signal.
+        deadline = time.monotonic() + 60 * san
+        while time.monotonic() < deadline and p.poll() is None and \
+                not any(".tmp" not in f.name for f in out.glob("manifest/part-*")):
+            time.sleep(0.02)
+        time.sleep(0.1 * i * san)
+        assert p.poll() is None, f"{sig.name}: the corpus run ended before the signal"
         p.send_signal(sig)
         p.wait(timeout=60)
         files = [f for f in out.rglob("*") if f.is_file()]
         temps = [f for f in files if ".tmp" in f.name]
-        assert len(files) - len(temps) > 0, f"{sig.name}: nothing written in {0.5 + 0.3 * i} s"
+        assert len(files) - len(temps) > 0, f"{sig.name}: nothing written"
         for f in files:
             if f not in temps:
                 _check_complete(f)
