@@ -96,7 +96,18 @@ int afile_open(struct afile *af, const char *path, struct err *e)
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     snprintf(af->tmp, n + 32, "%.*s.%s.tmpXXXXXX", (int)dirlen, path, path + dirlen);
+    /* No signal between creating the temp file and tracking it, or the
+     * cleanup handler would not know the file it must remove. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
     int fd = mkstemp(af->tmp);
+    if (fd >= 0)
+        track(af->tmp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
         err_set(e, "%s: cannot create temporary file: %s", path, strerror(errno));
         free(af->tmp);
@@ -110,12 +121,12 @@ int afile_open(struct afile *af, const char *path, struct err *e)
         err_set(e, "%s: %s", path, strerror(errno));
         close(fd);
         unlink(af->tmp);
+        untrack(af->tmp);
         free(af->tmp);
         free(af->path);
         memset(af, 0, sizeof(*af));
         return -1;
     }
-    track(af->tmp);
     return 0;
 }
 
