@@ -239,6 +239,8 @@ int cmd_check(int argc, char **argv)
     for (int a = optind; a < argc; a++)
         if (cli_out_clashes("check", out, argv[a], 0))
             return EXIT_USAGE;
+    if (io.have_seed)
+        cli_input_warn_seed("check", argv + optind, argc - optind);
     cfg.only = only.len ? only.buf : NULL;
     cfg.ignore = ignore.len ? ignore.buf : NULL;
     struct err e = {""};

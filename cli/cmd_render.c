@@ -293,6 +293,8 @@ int cmd_render(int argc, char **argv)
 
     if (cli_out_clashes("render", out, path, 0))
         return EXIT_USAGE;
+    if (iopts.have_seed)
+        cli_input_warn_seed("render", argv + optind, argc - optind);
     struct err e = {""};
     struct cli_input *in = cli_input_open(path, &iopts, &e);
     if (!in)

@@ -22,7 +22,7 @@ struct cli_input {
     size_t next_snapshot;
 };
 
-static int is_yaml(const char *path)
+int cli_input_is_scenario(const char *path)
 {
     return ascii_ends_with_case(path, ".yaml") || ascii_ends_with_case(path, ".yml");
 }
@@ -48,12 +48,20 @@ static struct cli_input *open_stdin(struct cli_input *in, struct err *e)
     return NULL;
 }
 
+void cli_input_warn_seed(const char *cmd, char *const *paths, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (cli_input_is_scenario(paths[i]))
+            return;
+    fprintf(stderr, "smsslab %s: --seed applies to scenario inputs (.yaml) only; ignored\n", cmd);
+}
+
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e)
 {
     const char *fmt = o && o->format ? o->format : "auto";
     struct cli_input *in = xcalloc(1, sizeof(*in));
     in->name = xstrdup(path);
-    if (is_yaml(path)) {
+    if (cli_input_is_scenario(path)) {
         /* A scenario: simulate it now and hand out its snapshots in order. */
         if (scn_load_file(&in->scn, path, e) < 0) {
             cli_input_close(in);

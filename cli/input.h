@@ -16,6 +16,11 @@ struct cli_input_opts {
     uint64_t seed;
 };
 
+/* Is path a scenario (.yaml/.yml), simulated on open? */
+int cli_input_is_scenario(const char *path);
+/* Say on stderr that --seed does nothing when no input is a scenario. */
+void cli_input_warn_seed(const char *cmd, char *const *paths, int n);
+
 struct cli_input;
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e);
 /* 1 = *s holds the next snapshot, 0 = end, -1 = error (e set). */

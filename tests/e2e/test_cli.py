@@ -202,3 +202,14 @@ def test_odd_output_paths(ctx):
     assert b"nope: cannot open: No such file or directory" in p.stderr
     p = ctx.run("score", "--truth", ctx.tmp, "--run-checker", "--detections", target, rc=2)
     assert b"alternatives" in p.stderr
+
+
+def test_seed_without_a_scenario_is_pointed_out(ctx):
+    run = ctx.tmp / "b.json"
+    ctx.run("run", "scenarios/default.yaml", "-o", run, rc=0)
+    p = ctx.run("check", run, "--seed", "5", rc=0)
+    assert b"--seed applies to scenario inputs (.yaml) only; ignored" in p.stderr
+    p = ctx.run("check", "scenarios/default.yaml", "--seed", "5", rc=0)
+    assert b"--seed" not in p.stderr
+    p = ctx.run("render", run, "--seed", "5", "-o", ctx.tmp / "t.dot", rc=0)
+    assert b"--seed applies" in p.stderr
