@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* libevtx (20181204 in Debian 12) trusts counts read from the file: fuzzing
@@ -90,6 +91,14 @@ static void evtx_err(struct err *e, const char *path, const char *what, libevtx_
 
 int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
 {
+    /* libevtx only says "unable to open file" for these. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < 4096) {
+        err_set(e,
+                "%s: not a readable .evtx file: too short (%lld bytes; its header alone is 4096)",
+                path, (long long)st.st_size);
+        return -1;
+    }
     libevtx_error_t *le = NULL;
     libevtx_file_t *file = NULL;
     if (libevtx_file_initialize(&file, &le) != 1) {
