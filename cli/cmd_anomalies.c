@@ -119,11 +119,11 @@ int cmd_anomalies(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("anomalies", "unexpected argument '%s'", argv[optind]);
     struct strbuf sb = STRBUF_INIT;
-    if (!strcmp(format, "text"))
+    if (!ascii_casecmp(format, "text"))
         text(&sb);
-    else if (!strcmp(format, "json"))
+    else if (!ascii_casecmp(format, "json"))
         json(&sb);
-    else if (!strcmp(format, "markdown"))
+    else if (!ascii_casecmp(format, "markdown"))
         markdown(&sb);
     else
         return cli_usage_error("anomalies", "--format must be text, json or markdown, not '%s'",

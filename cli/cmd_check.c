@@ -234,7 +234,7 @@ int cmd_check(int argc, char **argv)
         default: return cli_bad_option("check", c, argv);
         }
     }
-    if (strcmp(format, "human") && strcmp(format, "json"))
+    if (ascii_casecmp(format, "human") && ascii_casecmp(format, "json"))
         return cli_usage_error("check", "--format: '%s' is not human or json", format);
     for (int a = optind; a < argc; a++)
         if (cli_out_clashes("check", out, argv[a], 0))
@@ -259,7 +259,7 @@ int cmd_check(int argc, char **argv)
         snap_release(&s);
         return cli_fail(&e);
     }
-    struct report rp = {af.fp, !strcmp(format, "json"), 0, 0, 0, {0}};
+    struct report rp = {af.fp, !ascii_casecmp(format, "json"), 0, 0, 0, {0}};
     rp.color = !rp.json && af.is_stdout && cli_color(stdout);
     unsigned char *skipped = xcalloc(chk_nrules, 1);
     struct seen seen = {0};

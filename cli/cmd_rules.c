@@ -40,9 +40,9 @@ int cmd_rules(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("rules", "unexpected argument '%s'", argv[optind]);
     struct strbuf sb = STRBUF_INIT;
-    if (!strcmp(format, "markdown")) {
+    if (!ascii_casecmp(format, "markdown")) {
         chk_rules_markdown(&sb);
-    } else if (!strcmp(format, "json")) {
+    } else if (!ascii_casecmp(format, "json")) {
         for (size_t i = 0; i < chk_nrules; i++) {
             const struct chk_rule *r = &chk_rules[i];
             sb_addc(&sb, '{');
@@ -60,7 +60,7 @@ int cmd_rules(int argc, char **argv)
             snap_write_fields(&sb, r->needs);
             sb_adds(&sb, "}\n");
         }
-    } else if (!strcmp(format, "text")) {
+    } else if (!ascii_casecmp(format, "text")) {
         sb_addf(&sb, "%-24s %-9s %-22s %s\n", "ID", "SEVERITY", "TECHNIQUE", "TITLE");
         for (size_t i = 0; i < chk_nrules; i++) {
             const struct chk_rule *r = &chk_rules[i];

@@ -76,7 +76,7 @@ int cmd_score(int argc, char **argv)
         return cli_usage_error("score", "--truth DIR and --detections FILE or --run-checker "
                                         "are required");
     }
-    if (strcmp(format, "human") && strcmp(format, "json")) {
+    if (ascii_casecmp(format, "human") && ascii_casecmp(format, "json")) {
         free(dets);
         return cli_usage_error("score", "--format: '%s' is not human or json", format);
     }
@@ -101,7 +101,7 @@ int cmd_score(int argc, char **argv)
     if (!status && run_checker && corpus_score_run_checker(sc, truth, &e) < 0)
         status = cli_fail(&e);
     if (!status) {
-        corpus_score_report(sc, &sb, !strcmp(format, "json"), (size_t)max_list);
+        corpus_score_report(sc, &sb, !ascii_casecmp(format, "json"), (size_t)max_list);
         if (afile_write_all(out, sb.buf, sb.len, &e) < 0)
             status = cli_fail(&e);
     }

@@ -80,9 +80,9 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
      * everything else is real host data for readers/ (which detects the
      * format or names what it expected). Standard input cannot be re-read,
      * so its first bytes are read once and handed to whichever reader. */
-    if (!strcmp(path, "-") && !strcmp(fmt, "auto"))
+    if (!strcmp(path, "-") && !ascii_casecmp(fmt, "auto"))
         return open_stdin(in, e);
-    if (strcmp(fmt, "native") && (strcmp(fmt, "auto") || !rd_is_native(path))) {
+    if (ascii_casecmp(fmt, "native") && (ascii_casecmp(fmt, "auto") || !rd_is_native(path))) {
         in->real = rd_open(path, fmt, e);
         if (!in->real) {
             cli_input_close(in);

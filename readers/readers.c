@@ -194,7 +194,7 @@ static int parse_format(const char *format, enum fmt *want, const char **label, 
     if (!format)
         return 0;
     for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
-        if (!strcmp(format, formats[i].name)) {
+        if (!ascii_casecmp(format, formats[i].name)) {
             *want = formats[i].fmt;
             *label = *want == FMT_AUTO ? NULL : formats[i].name;
             return 0;

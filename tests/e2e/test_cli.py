@@ -213,3 +213,14 @@ def test_seed_without_a_scenario_is_pointed_out(ctx):
     assert b"--seed" not in p.stderr
     p = ctx.run("render", run, "--seed", "5", "-o", ctx.tmp / "t.dot", rc=0)
     assert b"--seed applies" in p.stderr
+
+
+def test_choice_values_ignore_case(ctx):
+    sc = "scenarios/anomaly-smss-wrong-parent.yaml"
+    assert ctx.run("check", "--format", "JSON", sc, rc=1).stdout == \
+        ctx.run("check", "--format", "json", sc, rc=1).stdout
+    assert ctx.run("rules", "--format", "Markdown", rc=0).stdout == \
+        ctx.run("rules", "--format", "markdown", rc=0).stdout
+    csv = "tests/fixtures/real-like/vol3_pstree.csv"
+    assert ctx.run("check", "--input-format", "VOL3-CSV", csv).stdout == \
+        ctx.run("check", "--input-format", "vol3-csv", csv).stdout
