@@ -186,6 +186,11 @@ static const char *const dos_devices[][2] = {
     {"AUX", "\\DosDevices\\COM1"},   {"MAILSLOT", "\\Device\\MailSlot"}, {"NUL", "\\Device\\Null"},
     {"PIPE", "\\Device\\NamedPipe"}, {"PRN", "\\DosDevices\\LPT1"},      {"UNC", "\\Device\\Mup"},
 };
+/* DriverData (the driver-isolation data folder) first appears with Windows 10
+ * 1803, along with IoGetDriverDirectory: IIS.ServiceMonitor issue #37 ("breaks
+ * ASP.NET 3.5 on 1803", DRIVERDATA new in a 1803 container's environment) and
+ * MicrosoftDocs/windows-driver-docs-ddi issue #991. The win7 profile leaves it
+ * out (see ENV_SINCE_1803). */
 static const char *const environment[][2] = {
     {"ComSpec", "%SystemRoot%\\system32\\cmd.exe"},
     {"DriverData", "C:\\Windows\\System32\\Drivers\\DriverData"},
@@ -200,6 +205,8 @@ static const char *const environment[][2] = {
     {"USERNAME", "SYSTEM"},
     {"windir", "%SystemRoot%"},
 };
+
+#define ENV_SINCE_1803 "DriverData"
 
 static void add(struct snap *s, const char *key, const char *name, enum snap_reg_type type,
                 const char *const *data, uint32_t n)
@@ -256,7 +263,10 @@ void profile_default_registry(enum scn_os os, const char *shared_section, struct
     add1(s, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ,
          csrss_cmdline(s, p, shared_section ? shared_section : "1024,20480,768"));
     add_pairs(s, KEY_SM "\\DOS Devices", dos_devices, ARRAY_SIZE(dos_devices), SNAP_REG_SZ);
-    add_pairs(s, KEY_SM "\\Environment", environment, ARRAY_SIZE(environment), SNAP_REG_EXPAND_SZ);
+    for (size_t i = 0; i < ARRAY_SIZE(environment); i++)
+        if (os != SCN_OS_WIN7 || strcmp(environment[i][0], ENV_SINCE_1803))
+            add1(s, KEY_SM "\\Environment", environment[i][0], SNAP_REG_EXPAND_SZ,
+                 environment[i][1]);
     add(s, KEY_SM "\\Memory Management", "PagingFiles", SNAP_REG_MULTI_SZ, paging, 1);
     add1(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, "explorer.exe");
     add1(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, "C:\\Windows\\system32\\userinit.exe,");

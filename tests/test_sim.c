@@ -339,6 +339,16 @@ static void sim__rdp_logoff__ends_the_session(void **state)
     scn_release(&sc);
 }
 
+/* Whether the snapshot holds Session Manager\Environment\NAME. */
+static int has_env(const struct snap *s, const char *name)
+{
+    for (size_t i = 0; i < s->nregs; i++)
+        if (strstr(s->regs[i].key, "\\Session Manager\\Environment") &&
+            !strcmp(s->regs[i].name, name))
+            return 1;
+    return 0;
+}
+
 static void sim__os_profiles__start_their_own_processes(void **state)
 {
     (void)state;
@@ -352,6 +362,9 @@ static void sim__os_profiles__start_their_own_processes(void **state)
     assert_null(find(&s, "fontdrvhost.exe", -2, -1));
     assert_non_null(
         strstr(find(&s, "csrss.exe", 0, 1)->command_line, "ConServerDllInitialization"));
+    /* DriverData came with Windows 10 1803 (sim/profile.c). */
+    assert_false(has_env(&s, "DriverData"));
+    assert_true(has_env(&s, "ComSpec"));
     sim_free(sm);
     scn_release(&sc);
     sm = run_file("scenarios/normal-win11-credential-guard.yaml", &sc);
@@ -367,6 +380,7 @@ static void sim__os_profiles__start_their_own_processes(void **state)
     sm = run_file("scenarios/default.yaml", &sc);
     sim_snapshot(sm, sim_end_time(sm), &s);
     assert_null(find(&s, "LsaIso.exe", -2, -1));
+    assert_true(has_env(&s, "DriverData"));
     c1 = find(&s, "smss.exe", 1, 0);
     /* "\SystemRoot\System32\smss.exe 000000c0 00000074 ": two 8-hex tokens, trailing space */
     assert_int_equal(strlen(c1->command_line), strlen("\\SystemRoot\\System32\\smss.exe") + 19);
