@@ -16,6 +16,9 @@
 /* Bounds on what one record may hold (a real Sysmon record is ~2 KB). */
 #define RD_MAX_RECORD (1u << 20)
 #define RD_MAX_KV 128
+/* Element nesting in event XML: libxml2's own default limit, which its SAX
+ * mode leaves to the caller (a real event nests about six levels). */
+#define RD_MAX_XML_DEPTH 256
 #define RD_MAX_LINE ((size_t)16 << 20)
 #define RD_MAX_DOC ((size_t)256 << 20)
 #define RD_MAX_EVENTS 20000000u

@@ -1,8 +1,11 @@
 /*
- * rd_xml: Windows event XML with libxml2's streaming xmlTextReader, so
- * memory stays flat however long the file. Serves files (wevtutil qe
- * /f:xml, evtxexport -f xml, Get-WinEvent ToXml) and, through rd_xml_record,
- * each record of an .evtx file (libevtx hands out record XML).
+ * rd_xml: Windows event XML with libxml2's SAX2 push parser, so memory stays
+ * flat however long the file and no tree is built: the handlers below keep
+ * only the current record's values (about twice the speed of xmlTextReader,
+ * which runs the same push parser and then builds and frees a node per
+ * element). Serves files (wevtutil qe /f:xml, evtxexport -f xml,
+ * Get-WinEvent ToXml) and, through rd_xml_record, each record of an .evtx
+ * file (libevtx hands out record XML).
  *
  * wevtutil and evtxexport write one <Event> after another with no root
  * element, which is not a well-formed document; we feed the parser a
@@ -13,21 +16,53 @@
  */
 #include "rd_int.h"
 
-#include <libxml/xmlreader.h>
+#include <errno.h>
+#include <libxml/SAX2.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { F_EVENTID, F_VERSION, F_PROVIDER, F_CHANNEL, F_COMPUTER, F_TIME, F_NSYS };
 
+/* The element and attribute names we look for. libxml2 hands every name out
+ * of its parser's dictionary, so once ours are looked up there too a name is
+ * matched by comparing pointers. */
+#define NAMES(X)                     \
+    X(N_EVENT, "Event")              \
+    X(N_SYSTEM, "System")            \
+    X(N_EVENT_DATA, "EventData")     \
+    X(N_USER_DATA, "UserData")       \
+    X(N_EVENT_ID, "EventID")         \
+    X(N_VERSION, "Version")          \
+    X(N_CHANNEL, "Channel")          \
+    X(N_COMPUTER, "Computer")        \
+    X(N_PROVIDER, "Provider")        \
+    X(N_TIME_CREATED, "TimeCreated") \
+    X(N_DATA, "Data")                \
+    X(N_NAME, "Name")                \
+    X(N_SYSTEM_TIME, "SystemTime")
+#define AS_ENUM(e, s) e,
+#define AS_STR(e, s) s,
+enum { NAMES(AS_ENUM) N_COUNT };
+static const char *const name_str[] = {NAMES(AS_STR)};
+
 struct rd_xml {
-    xmlTextReaderPtr rd;
+    xmlParserCtxtPtr ctxt;        /* the parse in progress */
+    const xmlChar *name[N_COUNT]; /* name_str in ctxt's dictionary */
+    struct rd_set *set;           /* where finished records go */
+    const char *where;            /* for messages */
+    struct err *e;
+    int add_line;       /* messages carry the line of the record's end */
+    int failed;         /* a record was refused: e holds why, the parser stopped */
     struct strbuf buf;  /* all values of the current record, NUL-separated */
     size_t sys[F_NSYS]; /* offsets + 1 into buf, 0 = absent */
     size_t kname[RD_MAX_KV], kval[RD_MAX_KV];
     size_t nkv;
     size_t *capture; /* where the open element's text goes */
     int in_event, in_system, in_data;
+    int depth; /* open elements, the wrapper included */
     int too_big;
     char errmsg[600];
     int errline;
@@ -58,8 +93,6 @@ void rd_xml_free(struct rd_xml *x)
 {
     if (!x)
         return;
-    if (x->rd)
-        xmlFreeTextReader(x->rd);
     sb_release(&x->buf);
     free(x);
 }
@@ -78,28 +111,29 @@ static const char *get_data(const struct rd_rec *r, const char *name)
     return NULL;
 }
 
-/* Append a string to buf; returns its offset + 1. */
-static size_t put(struct rd_xml *x, const char *s)
+/* Append n bytes and a NUL to buf; returns the string's offset + 1. */
+static size_t put(struct rd_xml *x, const char *s, size_t n)
 {
     size_t off = x->buf.len + 1;
-    if (x->buf.len + strlen(s) > RD_MAX_RECORD) {
+    if (x->buf.len + n > RD_MAX_RECORD) {
         x->too_big = 1;
-        s = "";
+        n = 0;
     }
-    sb_add(&x->buf, s, strlen(s) + 1);
+    sb_add(&x->buf, s, n);
+    sb_add(&x->buf, "", 1);
     return off;
 }
 
 /* Text of the open element goes to the end of buf: the last string grows. */
-static void append_text(struct rd_xml *x, const char *s)
+static void append_text(struct rd_xml *x, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (x->buf.len + n > RD_MAX_RECORD) {
         x->too_big = 1;
         return;
     }
     x->buf.len--; /* drop the NUL, extend, re-terminate */
-    sb_add(&x->buf, s, n + 1);
+    sb_add(&x->buf, s, n);
+    sb_add(&x->buf, "", 1);
 }
 
 static void start_record(struct rd_xml *x)
@@ -113,18 +147,17 @@ static void start_record(struct rd_xml *x)
     x->too_big = 0;
 }
 
-static void open_capture(struct rd_xml *x, size_t *slot, int empty)
+static void open_capture(struct rd_xml *x, size_t *slot)
 {
-    *slot = put(x, "");
-    x->capture = empty ? NULL : slot;
+    *slot = put(x, "", 0);
+    x->capture = slot;
 }
 
-static int finish_record(struct rd_xml *x, struct rd_set *set, const char *where, long line,
-                         struct err *e)
+static int finish_record(struct rd_xml *x, long line)
 {
     x->in_event = 0;
     if (x->too_big) {
-        err_set(e, "%s:%ld: event record larger than %u bytes", where, line, RD_MAX_RECORD);
+        err_set(x->e, "%s:%ld: event record larger than %u bytes", x->where, line, RD_MAX_RECORD);
         return -1;
     }
     uint64_t id;
@@ -146,135 +179,197 @@ static int finish_record(struct rd_xml *x, struct rd_set *set, const char *where
     r.get = get_data;
     r.ctx = x;
     struct err sub;
-    if (rd_winevent(set, &r, &sub) < 0) {
-        err_set(e, "%s:%ld: %s", where, line, sub.msg);
+    if (rd_winevent(x->set, &r, &sub) < 0) {
+        err_set(x->e, "%s:%ld: %s", x->where, line, sub.msg);
         return -1;
     }
     return 0;
 }
 
-/* Walk the reader to the end. Element names are matched without their
- * namespace: Windows puts every event in its events namespace. */
-static int walk(struct rd_xml *x, struct rd_set *set, const char *where, int add_line,
-                struct err *e)
+/* The value of the unprefixed attribute NAME, copied into buf (offset + 1),
+ * or 0. SAX2 hands attributes as (localname, prefix, URI, value, end). */
+static size_t put_attr(struct rd_xml *x, const xmlChar **attrs, int n, int name)
 {
-    xmlTextReaderPtr rd = x->rd;
-    int ret;
-    while ((ret = xmlTextReaderRead(rd)) == 1) {
-        int type = xmlTextReaderNodeType(rd);
-        if (type == XML_READER_TYPE_ELEMENT) {
-            const char *n = (const char *)xmlTextReaderConstLocalName(rd);
-            int empty = xmlTextReaderIsEmptyElement(rd);
-            if (!strcmp(n, "Event")) {
-                start_record(x);
-                if (empty)
-                    x->in_event = 0;
-                continue;
-            }
-            if (!x->in_event)
-                continue;
-            if (!strcmp(n, "System")) {
-                x->in_system = !empty;
-            } else if (!strcmp(n, "EventData") || !strcmp(n, "UserData")) {
-                x->in_data = !empty;
-            } else if (x->in_system) {
-                if (!strcmp(n, "EventID"))
-                    open_capture(x, &x->sys[F_EVENTID], empty);
-                else if (!strcmp(n, "Version"))
-                    open_capture(x, &x->sys[F_VERSION], empty);
-                else if (!strcmp(n, "Channel"))
-                    open_capture(x, &x->sys[F_CHANNEL], empty);
-                else if (!strcmp(n, "Computer"))
-                    open_capture(x, &x->sys[F_COMPUTER], empty);
-                else if (!strcmp(n, "Provider")) {
-                    char *a = (char *)xmlTextReaderGetAttribute(rd, BAD_CAST "Name");
-                    if (a) {
-                        x->sys[F_PROVIDER] = put(x, a);
-                        xmlFree(a);
-                    }
-                } else if (!strcmp(n, "TimeCreated")) {
-                    char *a = (char *)xmlTextReaderGetAttribute(rd, BAD_CAST "SystemTime");
-                    if (a) {
-                        x->sys[F_TIME] = put(x, a);
-                        xmlFree(a);
-                    }
-                }
-            } else if (x->in_data && !strcmp(n, "Data") && x->nkv < RD_MAX_KV) {
-                char *a = (char *)xmlTextReaderGetAttribute(rd, BAD_CAST "Name");
-                if (a) {
-                    x->kname[x->nkv] = put(x, a);
-                    xmlFree(a);
-                    open_capture(x, &x->kval[x->nkv], empty);
-                    x->nkv++;
-                }
-            }
-        } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
-                   type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
-            if (x->capture) {
-                const char *v = (const char *)xmlTextReaderConstValue(rd);
-                if (v)
-                    append_text(x, v);
-            }
-        } else if (type == XML_READER_TYPE_END_ELEMENT) {
-            const char *n = (const char *)xmlTextReaderConstLocalName(rd);
-            x->capture = NULL;
-            if (!x->in_event)
-                continue;
-            if (!strcmp(n, "System"))
-                x->in_system = 0;
-            else if (!strcmp(n, "EventData") || !strcmp(n, "UserData"))
-                x->in_data = 0;
-            else if (!strcmp(n, "Event")) {
-                long line = add_line ? xmlTextReaderGetParserLineNumber(rd) + x->line_offset : 0;
-                if (finish_record(x, set, where, line, e) < 0)
-                    return -1;
-            }
+    for (int i = 0; i < n; i++, attrs += 5)
+        if (!attrs[1] && attrs[0] == x->name[name])
+            return put(x, (const char *)attrs[3], (size_t)(attrs[4] - attrs[3]));
+    return 0;
+}
+
+/* Element names are matched without their namespace: Windows puts every
+ * event in its events namespace. An empty element <X/> comes as a start
+ * and an end, so it captures "". */
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nns, const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+{
+    (void)prefix, (void)uri, (void)nns, (void)ns, (void)ndefaulted;
+    struct rd_xml *x = ctx;
+    const xmlChar *n = localname;
+    if (++x->depth > RD_MAX_XML_DEPTH) {
+        long line = xmlSAX2GetLineNumber(x->ctxt) + x->line_offset;
+        err_set(x->e, "%s:%ld: invalid event XML: elements nest deeper than %d levels", x->where,
+                line, RD_MAX_XML_DEPTH);
+        x->failed = 1;
+        xmlStopParser(x->ctxt);
+        return;
+    }
+    if (n == x->name[N_EVENT]) {
+        start_record(x);
+        return;
+    }
+    if (!x->in_event)
+        return;
+    if (n == x->name[N_SYSTEM]) {
+        x->in_system = 1;
+    } else if (n == x->name[N_EVENT_DATA] || n == x->name[N_USER_DATA]) {
+        x->in_data = 1;
+    } else if (x->in_system) {
+        if (n == x->name[N_EVENT_ID])
+            open_capture(x, &x->sys[F_EVENTID]);
+        else if (n == x->name[N_VERSION])
+            open_capture(x, &x->sys[F_VERSION]);
+        else if (n == x->name[N_CHANNEL])
+            open_capture(x, &x->sys[F_CHANNEL]);
+        else if (n == x->name[N_COMPUTER])
+            open_capture(x, &x->sys[F_COMPUTER]);
+        else if (n == x->name[N_PROVIDER]) {
+            size_t a = put_attr(x, attrs, nattrs, N_NAME);
+            if (a)
+                x->sys[F_PROVIDER] = a;
+        } else if (n == x->name[N_TIME_CREATED]) {
+            size_t a = put_attr(x, attrs, nattrs, N_SYSTEM_TIME);
+            if (a)
+                x->sys[F_TIME] = a;
+        }
+    } else if (x->in_data && n == x->name[N_DATA] && x->nkv < RD_MAX_KV) {
+        size_t a = put_attr(x, attrs, nattrs, N_NAME);
+        if (a) {
+            x->kname[x->nkv] = a;
+            open_capture(x, &x->kval[x->nkv]);
+            x->nkv++;
         }
     }
-    if (ret < 0) {
-        long line =
-            (x->errline > 0 ? x->errline : xmlTextReaderGetParserLineNumber(rd)) + x->line_offset;
+}
+
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+    struct rd_xml *x = ctx;
+    if (x->capture && len > 0)
+        append_text(x, (const char *)ch, (size_t)len);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void)prefix, (void)uri;
+    struct rd_xml *x = ctx;
+    const xmlChar *n = localname;
+    x->depth--;
+    x->capture = NULL;
+    if (!x->in_event || x->failed)
+        return;
+    if (n == x->name[N_SYSTEM])
+        x->in_system = 0;
+    else if (n == x->name[N_EVENT_DATA] || n == x->name[N_USER_DATA])
+        x->in_data = 0;
+    else if (n == x->name[N_EVENT]) {
+        long line = x->add_line ? xmlSAX2GetLineNumber(x->ctxt) + x->line_offset : 0;
+        if (finish_record(x, line) < 0) {
+            x->failed = 1;
+            xmlStopParser(x->ctxt);
+        }
+    }
+}
+
+/* No DTD, no entities beyond XML's own, no network: only these handlers
+ * (libxml2 copies the table into each parser). */
+static xmlSAXHandler sax = {
+    .startElementNs = on_start,
+    .endElementNs = on_end,
+    .characters = on_text,
+    .cdataBlock = on_text,
+    .serror = on_error,
+    .initialized = XML_SAX2_MAGIC,
+};
+static const int xml_opts = XML_PARSE_NONET;
+
+/* A push parser that reports to x, reading ENCODING. */
+static int start_parse(struct rd_xml *x, struct rd_set *set, const char *where, int add_line,
+                       const char *encoding, struct err *e)
+{
+    x->set = set;
+    x->where = where;
+    x->e = e;
+    x->add_line = add_line;
+    x->failed = 0;
+    x->errmsg[0] = '\0';
+    x->errline = 0;
+    x->in_event = 0;
+    x->depth = 0;
+    x->capture = NULL;
+    x->ctxt = xmlCreatePushParserCtxt(&sax, x, NULL, 0, NULL);
+    xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(encoding);
+    if (!x->ctxt || !h || xmlSwitchToEncoding(x->ctxt, h) < 0) {
+        if (x->ctxt)
+            xmlFreeParserCtxt(x->ctxt);
+        x->ctxt = NULL;
+        err_set(e, "%s: cannot start the XML parser", where);
+        return -1;
+    }
+    xmlCtxtUseOptions(x->ctxt, xml_opts);
+    for (int i = 0; i < N_COUNT; i++)
+        if (!(x->name[i] = xmlDictLookup(x->ctxt->dict, BAD_CAST name_str[i], -1))) {
+            xmlFreeParserCtxt(x->ctxt);
+            x->ctxt = NULL;
+            err_set(e, "%s: cannot start the XML parser", where);
+            return -1;
+        }
+    return 0;
+}
+
+/* Feed n bytes (n == 0 with last: the end); 0 while the parse goes on. */
+static int feed(struct rd_xml *x, const char *p, size_t n, int last)
+{
+    return xmlParseChunk(x->ctxt, p, (int)n, last) == 0 && x->ctxt->wellFormed && !x->failed ? 0
+                                                                                             : -1;
+}
+
+/* After the last feed: the verdict, the parser freed. */
+static int end_parse(struct rd_xml *x, int failed)
+{
+    int rc = 0;
+    struct err *e = x->e;
+    if (x->failed) {
+        rc = -1; /* e says why */
+    } else if (failed || !x->ctxt->wellFormed) {
+        long line = (x->errline > 0 ? x->errline : xmlSAX2GetLineNumber(x->ctxt)) + x->line_offset;
         /* An error on the last line, where our closing wrapper sits, means
          * the file stopped early. */
         int early = x->input_done && *x->input_done && line - x->line_offset > *x->input_lines;
-        err_set(e, "%s:%ld: %s: %s", where, line,
+        err_set(e, "%s:%ld: %s: %s", x->where, line,
                 early ? "event XML ends early (truncated?)" : "invalid event XML",
                 x->errmsg[0] ? x->errmsg : "parse error");
-        return -1;
+        rc = -1;
+    } else if (x->in_event) {
+        err_set(e, "%s: event XML ends inside an <Event> element (truncated?)", x->where);
+        rc = -1;
     }
-    if (x->in_event) {
-        err_set(e, "%s: event XML ends inside an <Event> element (truncated?)", where);
-        return -1;
-    }
-    return 0;
+    xmlFreeParserCtxt(x->ctxt);
+    x->ctxt = NULL;
+    return rc;
 }
-
-static const int xml_opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT;
 
 int rd_xml_record(struct rd_xml *x, struct rd_set *set, const char *buf, size_t len,
                   const char *where, struct err *e)
 {
-    x->errmsg[0] = '\0';
-    x->errline = 0;
-    x->line_offset = 0;
-    x->input_done = NULL;
-    x->in_event = 0;
     if (len > INT32_MAX) {
         err_set(e, "%s: record too large", where);
         return -1;
     }
-    if (!x->rd) {
-        x->rd = xmlReaderForMemory(buf, (int)len, NULL, "UTF-8", xml_opts);
-        if (!x->rd) {
-            err_set(e, "%s: cannot start the XML reader", where);
-            return -1;
-        }
-        xmlTextReaderSetStructuredErrorHandler(x->rd, on_error, x);
-    } else if (xmlReaderNewMemory(x->rd, buf, (int)len, NULL, "UTF-8", xml_opts) < 0) {
-        err_set(e, "%s: cannot restart the XML reader", where);
+    x->line_offset = 0;
+    x->input_done = NULL;
+    if (start_parse(x, set, where, 0, "UTF-8", e) < 0)
         return -1;
-    }
-    return walk(x, set, where, 0, e);
+    return end_parse(x, feed(x, buf, len, 1));
 }
 
 /* The byte stream the parser sees: wrapper start, the file, wrapper end. */
@@ -352,12 +447,6 @@ static int xio_read(void *ctx, char *out, int len)
     }
 }
 
-static int xio_close(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
 /* Skip what precedes the first element: BOM, a banner line, the XML
  * declaration (the wrapper must come first). Counts skipped lines. */
 static size_t skip_preamble(const unsigned char *h, size_t n, int wide, long *lines)
@@ -410,15 +499,20 @@ int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e)
     x->line_offset = skipped_lines;
     x->input_done = &io.done;
     x->input_lines = &io.lines;
-    x->rd =
-        xmlReaderForIO(xio_read, xio_close, &io, NULL, io.wide ? "UTF-16LE" : "UTF-8", xml_opts);
-    if (!x->rd) {
-        rd_xml_free(x);
-        err_set(e, "%s: cannot start the XML reader", f->name);
-        return -1;
+    int rc = start_parse(x, set, f->name, 1, io.wide ? "UTF-16LE" : "UTF-8", e);
+    if (rc == 0) {
+        char chunk[1 << 16];
+        int got, bad = 0;
+        while (!bad && (got = xio_read(&io, chunk, sizeof(chunk))) > 0)
+            bad = feed(x, chunk, (size_t)got, 0);
+        if (!bad && got < 0) {
+            err_set(e, "%s: read error: %s", f->name, strerror(errno));
+            xmlFreeParserCtxt(x->ctxt);
+            rc = -1;
+        } else {
+            rc = end_parse(x, bad || feed(x, NULL, 0, 1));
+        }
     }
-    xmlTextReaderSetStructuredErrorHandler(x->rd, on_error, x);
-    int rc = walk(x, set, f->name, 1, e);
     rd_xml_free(x);
     return rc;
 }

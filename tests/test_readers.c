@@ -5,6 +5,7 @@
  * RDP session must come out as the tree of ../shared/domain.md section 1.
  * Run from the repository root (make test does).
  */
+#include "../readers/rd_int.h"
 #include "../readers/readers.h"
 
 #include <setjmp.h>
@@ -228,6 +229,59 @@ static void sysmon_xml__utf16__same_as_utf8(void **st)
     assert_int_equal(b.n, 1);
     unload(&b);
     unlink(tmp);
+}
+
+/* Nesting: the SAX parser leaves the depth limit to us (RD_MAX_XML_DEPTH,
+ * our wrapper element counting as one level). A real Sysmon record inside
+ * 255 levels of wrapping still reads; one more level is refused, located. */
+static void xml__nesting__bounded_at_the_limit(void **st)
+{
+    (void)st;
+    char *rec = NULL;
+    size_t n = 0;
+    FILE *f = fopen(FIX "sysmon_wevtutil.xml", "rb");
+    assert_non_null(f);
+    char buf[1 << 16];
+    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    char *a = strstr(buf, "<Event "), *b = strstr(buf, "</Event>");
+    assert_true(a && b && b > a);
+    rec = a;
+    n = (size_t)(b - a) + strlen("</Event>");
+    for (int levels = RD_MAX_XML_DEPTH - 5; levels <= RD_MAX_XML_DEPTH - 3; levels++) {
+        char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+        int fd = mkstemp(tmp);
+        assert_true(fd >= 0);
+        FILE *w = fdopen(fd, "wb");
+        /* levels elements around the record, whose own deepest element
+         * (Event/System/Provider) adds 3: the wrapper makes the total
+         * levels + 4. */
+        for (int i = 0; i < levels; i++)
+            fputs("<w>", w);
+        fputc('\n', w);
+        fwrite(rec, 1, n, w);
+        for (int i = 0; i < levels; i++)
+            fputs("</w>", w);
+        fputc('\n', w);
+        fclose(w);
+        struct snaps r;
+        load(&r, tmp, "xml");
+        if (levels + 4 <= RD_MAX_XML_DEPTH) {
+            assert_int_equal(r.rc, 0);
+            assert_int_equal(r.n, 1);
+        } else {
+            assert_true(r.rc < 0);
+            char want[200];
+            snprintf(want, sizeof(want),
+                     ":2: invalid event XML: elements nest deeper than %d levels",
+                     RD_MAX_XML_DEPTH);
+            if (!strstr(r.e.msg, want))
+                fail_msg("error '%s' lacks '%s'", r.e.msg, want);
+        }
+        unload(&r);
+        unlink(tmp);
+    }
 }
 
 /* ---- Security XML (evtxexport style) ----------------------------------- */
@@ -545,6 +599,7 @@ int main(void)
         cmocka_unit_test(sysmon_xml__boot__reconstructs_domain_tree),
         cmocka_unit_test(sysmon_xml__quirks__kept_raw_and_honest),
         cmocka_unit_test(sysmon_xml__utf16__same_as_utf8),
+        cmocka_unit_test(xml__nesting__bounded_at_the_limit),
         cmocka_unit_test(security_xml__padded_hex_and_pid_reuse),
         cmocka_unit_test(nxlog__sysmon_and_security__separate_snapshots),
         cmocka_unit_test(ecs__winlogbeat__tree_and_fields),
