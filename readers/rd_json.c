@@ -44,8 +44,8 @@ static const char *jstr(const cJSON *v, struct jctx *c)
 static const cJSON *jpath(const cJSON *o, const char *path)
 {
     const cJSON *flat = cJSON_GetObjectItemCaseSensitive(o, path);
-    if (flat)
-        return flat;
+    if (flat || !strchr(path, '.'))
+        return flat; /* a plain key was looked up once, not twice */
     char part[64];
     const char *p = path;
     while (o && *p) {
@@ -456,6 +456,7 @@ static int next_line(struct rd_src_file *f, struct strbuf *sb, char *chunk, size
 int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct err *e)
 {
     struct strbuf line = STRBUF_INIT;
+    struct arena mem = ARENA_INIT; /* the current line's cJSON tree */
     size_t csz = 1 << 20, cpos = 0, clen = 0, lineno = 0;
     char *chunk = xmalloc(csz);
     int rc = 0, r, seen_known = 0;
@@ -472,7 +473,14 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
             s++;
         if (s == n)
             continue;
-        cJSON *o = cJSON_ParseWithLength(line.buf + s, n - s);
+        int over = 0;
+        cJSON *o = snap_json_parse(&mem, line.buf + s, n - s, NULL, 0, &over);
+        if (!o && over) {
+            err_set(e, "%s:%zu: line needs more than %s of memory to parse", f->name, lineno,
+                    snap_json_budget_text());
+            rc = -1;
+            break;
+        }
         if (!o) {
             json_err(e, f->name, lineno, line.buf + s, n - s);
             rc = -1;
@@ -505,6 +513,7 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
     }
     free(chunk);
     sb_release(&line);
+    arena_release(&mem);
     return rc;
 }
 
@@ -551,10 +560,17 @@ int rd_read_jsondoc(struct rd_set *set, struct rd_src_file *f, struct err *e)
         const char *nl = memchr(buf + s, '\n', len - s);
         s = nl ? (size_t)(nl + 1 - buf) : len;
     }
-    cJSON *doc = cJSON_ParseWithLength(buf + s, len - s);
+    struct arena mem = ARENA_INIT;
+    int over = 0;
+    cJSON *doc = snap_json_parse(&mem, buf + s, len - s, NULL, 0, &over);
     if (!doc) {
-        json_err(e, f->name, 1, buf + s, len - s);
+        if (over)
+            err_set(e, "%s: needs more than %s of memory to parse (about 15x its size)", f->name,
+                    snap_json_budget_text());
+        else
+            json_err(e, f->name, 1, buf + s, len - s);
         free(buf);
+        arena_release(&mem);
         return -1;
     }
     int rc = 0;
@@ -602,6 +618,7 @@ int rd_read_jsondoc(struct rd_set *set, struct rd_src_file *f, struct err *e)
     }
     cJSON_Delete(doc);
     cJSON_Delete(single);
+    arena_release(&mem);
     free(buf);
     return rc;
 }

@@ -190,4 +190,19 @@ int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e);
 size_t snap_reader_doc(const struct snap_reader *r);
 void snap_reader_close(struct snap_reader *r);
 
+/* Parse JSON with cJSON, its nodes and strings taken from `mem` (reset
+ * first) instead of one malloc and free each: the tree goes with the next
+ * reset. At most SNAP_JSON_BUDGET bytes (cJSON needs ~15x the text); past it
+ * the parse returns NULL with *over_budget set. cJSON_Delete on such a tree
+ * is harmless (a no-op); other cJSON users keep plain malloc/free. end and
+ * require_nul as in cJSON_ParseWithLengthOpts. */
+#define SNAP_JSON_BUDGET ((size_t)1 << 30)
+/* Tests only: a smaller budget (0 restores SNAP_JSON_BUDGET). */
+void snap_json_set_budget(size_t bytes);
+/* The budget in words for messages: "1 GiB". */
+const char *snap_json_budget_text(void);
+struct cJSON;
+struct cJSON *snap_json_parse(struct arena *mem, const char *s, size_t n, const char **end,
+                              int require_nul, int *over_budget);
+
 #endif

@@ -18,8 +18,6 @@
 
 #define READ_CHUNK (1u << 20)
 #define MAX_DOC_BYTES ((size_t)256 << 20)
-/* cJSON needs ~15x a document's size; past this the parse stops and says so. */
-#define MAX_PARSE_MEMORY ((size_t)1 << 30)
 
 struct snap_reader {
     const char *name;
@@ -34,6 +32,7 @@ struct snap_reader {
     size_t ndocs;
     cJSON *doc; /* current document, allocated in docmem */
     struct arena docmem;
+    int over_budget;    /* the last parse_doc stopped at the budget */
     const cJSON *snaps; /* its "snapshots" array, or NULL for a snapshot document */
     const cJSON *next_snap;
     long next_idx;      /* next_snap's index in the array, for messages */
@@ -94,15 +93,34 @@ void snap_reader_close(struct snap_reader *r)
 }
 
 /* cJSON allocates every node and string with malloc; on our documents that
- * was a third of the checker's time. While the reader parses, cJSON's
- * allocations come from the reader's arena instead, and the whole tree goes
- * at once when the next document starts. Every block carries a tag so that
- * cJSON users elsewhere (readers/, corpus/) keep plain malloc/free through
- * the same global hooks. The hooks are installed before main(), before any
- * cJSON object exists, so no untagged block can ever reach hook_free. */
+ * was a third of the checker's time. While snap_json_parse runs (this
+ * reader, and the NDJSON and JSON host-data readers), cJSON's allocations
+ * come from the caller's arena instead, and the whole tree goes at once with
+ * the next reset. Every block carries a tag so that direct cJSON calls
+ * elsewhere keep plain malloc/free through the same global hooks. The hooks
+ * are installed before main(), before any cJSON object exists, so no
+ * untagged block can ever reach hook_free. */
 #define TAG 16
 static struct arena *cjson_arena;
 static int cjson_over_budget;
+static size_t cjson_budget = SNAP_JSON_BUDGET;
+static char cjson_budget_text[32] = "1 GiB";
+
+void snap_json_set_budget(size_t bytes)
+{
+    cjson_budget = bytes ? bytes : SNAP_JSON_BUDGET;
+    if (cjson_budget % ((size_t)1 << 30) == 0)
+        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu GiB", cjson_budget >> 30);
+    else if (cjson_budget % ((size_t)1 << 20) == 0)
+        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu MiB", cjson_budget >> 20);
+    else
+        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu bytes", cjson_budget);
+}
+
+const char *snap_json_budget_text(void)
+{
+    return cjson_budget_text;
+}
 
 static void *hook_malloc(size_t n)
 {
@@ -110,7 +128,7 @@ static void *hook_malloc(size_t n)
     if (cjson_arena) {
         /* Returning NULL makes cJSON give up cleanly: memory stays bounded
          * whatever the document holds. */
-        if (cjson_arena->total + n > MAX_PARSE_MEMORY) {
+        if (cjson_arena->total + n > cjson_budget) {
             cjson_over_budget = 1;
             return NULL;
         }
@@ -140,14 +158,21 @@ __attribute__((constructor)) static void install_cjson_hooks(void)
     cJSON_InitHooks(&h);
 }
 
+cJSON *snap_json_parse(struct arena *mem, const char *s, size_t n, const char **end,
+                       int require_nul, int *over_budget)
+{
+    arena_reset(mem);
+    cjson_over_budget = 0;
+    cjson_arena = mem;
+    cJSON *doc = cJSON_ParseWithLengthOpts(s, n, end, require_nul);
+    cjson_arena = NULL;
+    *over_budget = cjson_over_budget;
+    return doc;
+}
+
 static cJSON *parse_doc(struct snap_reader *r, const char *begin, size_t n, const char **end)
 {
-    arena_reset(&r->docmem);
-    cjson_over_budget = 0;
-    cjson_arena = &r->docmem;
-    cJSON *doc = cJSON_ParseWithLengthOpts(begin, n, end, 0);
-    cjson_arena = NULL;
-    return doc;
+    return snap_json_parse(&r->docmem, begin, n, end, 0, &r->over_budget);
 }
 
 static const char *data(const struct snap_reader *r)
@@ -736,11 +761,11 @@ static int next_doc(struct snap_reader *r, struct err *e)
                 begin = data(r) + r->start;
             }
         }
-        if (!doc && cjson_over_budget) {
+        if (!doc && r->over_budget) {
             err_set(e,
-                    "%s: document %zu needs more than 1 GiB of memory to parse (about 15x "
+                    "%s: document %zu needs more than %s of memory to parse (about 15x "
                     "its size); split it into smaller documents",
-                    r->name, r->ndocs + 1);
+                    r->name, r->ndocs + 1, snap_json_budget_text());
             return -1;
         }
         if (!doc) {

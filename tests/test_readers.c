@@ -284,6 +284,41 @@ static void xml__nesting__bounded_at_the_limit(void **st)
     }
 }
 
+/* The NDJSON and JSON readers parse through snap_json_parse: cJSON's tree
+ * in an arena with the same per-document cap as snapshots. With a 1 MiB cap
+ * for the test, a wide line or document is refused with its size named. */
+static void json__parse_memory__capped_with_a_clear_message(void **st)
+{
+    (void)st;
+    const char *cases[][3] = {
+        {"ndjson", "{\"EventID\":1,\"Channel\":\"x\",\"x\":[", ":2: line needs more than 1 MiB"},
+        {"vol3-json", "[{\"PID\":4,\"PPID\":0,\"ImageFileName\":\"System\",\"x\":[",
+         ": needs more than 1 MiB of memory to parse"},
+    };
+    snap_json_set_budget((size_t)1 << 20);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+        int fd = mkstemp(tmp);
+        assert_true(fd >= 0);
+        FILE *w = fdopen(fd, "wb");
+        if (c == 0) /* a small line first: the error names line 2 */
+            fputs("{\"EventID\":1,\"Channel\":\"x\"}\n", w);
+        fputs(cases[c][1], w);
+        for (int i = 0; i < 100000; i++)
+            fputs(i ? ",0" : "0", w);
+        fputs(c == 0 ? "]}\n" : "]}]\n", w);
+        fclose(w);
+        struct snaps r;
+        load(&r, tmp, cases[c][0]);
+        assert_true(r.rc < 0);
+        if (!strstr(r.e.msg, cases[c][2]))
+            fail_msg("error '%s' lacks '%s'", r.e.msg, cases[c][2]);
+        unload(&r);
+        unlink(tmp);
+    }
+    snap_json_set_budget(0);
+}
+
 /* ---- Security XML (evtxexport style) ----------------------------------- */
 
 static void security_xml__padded_hex_and_pid_reuse(void **st)
@@ -600,6 +635,7 @@ int main(void)
         cmocka_unit_test(sysmon_xml__quirks__kept_raw_and_honest),
         cmocka_unit_test(sysmon_xml__utf16__same_as_utf8),
         cmocka_unit_test(xml__nesting__bounded_at_the_limit),
+        cmocka_unit_test(json__parse_memory__capped_with_a_clear_message),
         cmocka_unit_test(security_xml__padded_hex_and_pid_reuse),
         cmocka_unit_test(nxlog__sysmon_and_security__separate_snapshots),
         cmocka_unit_test(ecs__winlogbeat__tree_and_fields),

@@ -256,6 +256,41 @@ static void snap__deep_nesting__rejected_not_crashed(void **state)
     free(deep);
 }
 
+/* cJSON's tree is capped per document; a smaller cap for the test shows the
+ * whole path: a wide array stops the parse with its size named, and the same
+ * document fits once the cap is back. */
+static void snap__parse_memory__capped_with_a_clear_message(void **state)
+{
+    (void)state;
+    size_t n = 100000, k = 0;
+    char *doc = malloc(n * 2 + 128);
+    k += (size_t)snprintf(doc, 64, "{\"schema\":\"smsslab.snapshot/1\",\"x\":[");
+    for (size_t i = 0; i < n; i++) {
+        doc[k++] = '0';
+        doc[k++] = ',';
+    }
+    k--; /* the last comma */
+    k += (size_t)snprintf(doc + k, 64, "],\"processes\":[]}");
+    struct snap s;
+    snap_init(&s);
+    struct err e;
+    snap_json_set_budget((size_t)1 << 20);
+    assert_string_equal(snap_json_budget_text(), "1 MiB");
+    struct snap_reader *r = snap_reader_open_mem("wide", doc, k);
+    assert_int_equal(snap_reader_next(r, &s, &e), -1);
+    assert_non_null(strstr(e.msg, "wide: document 1 needs more than 1 MiB of memory to parse"));
+    snap_reader_close(r);
+    snap_json_set_budget(0);
+    assert_string_equal(snap_json_budget_text(), "1 GiB");
+    r = snap_reader_open_mem("wide", doc, k);
+    int rc = snap_reader_next(r, &s, &e);
+    /* past the parse: whatever the snapshot's own checks say, not memory */
+    assert_true(rc == 1 || !strstr(e.msg, "memory"));
+    snap_reader_close(r);
+    snap_release(&s);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +299,7 @@ int main(void)
         cmocka_unit_test(snap__stream_across_window__reads_every_document),
         cmocka_unit_test(snap__bad_input__located_errors),
         cmocka_unit_test(snap__deep_nesting__rejected_not_crashed),
+        cmocka_unit_test(snap__parse_memory__capped_with_a_clear_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
