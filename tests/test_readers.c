@@ -284,6 +284,66 @@ static void xml__nesting__bounded_at_the_limit(void **st)
     }
 }
 
+/* Text comes from the SAX parser in pieces (around each reference, CDATA
+ * apart): predefined entities, character references and CDATA all join into
+ * one decoded value, in a UTF-16LE file too. */
+static void xml__text_pieces__decoded_and_joined(void **st)
+{
+    (void)st;
+    FILE *f = fopen(FIX "sysmon_wevtutil.xml", "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    const char *old = "<Data Name=\"CommandLine\">wininit.exe</Data>";
+    char *at = strstr(buf, old);
+    assert_non_null(at);
+    const char *neu = "<Data Name=\"CommandLine\">&quot;C:\\x y\\wininit.exe&quot; &amp; "
+                      "&lt;b&gt; &#x41;&#955;<![CDATA[<raw & \"q\">]]>!</Data>";
+    const char *want = "\"C:\\x y\\wininit.exe\" & <b> A\xce\xbb<raw & \"q\">!";
+    for (int wide = 0; wide < 2; wide++) {
+        char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+        int fd = mkstemp(tmp);
+        assert_true(fd >= 0);
+        FILE *w = fdopen(fd, "wb");
+        char *doc = malloc(got + strlen(neu) + 1);
+        size_t k = (size_t)(at - buf);
+        memcpy(doc, buf, k);
+        strcpy(doc + k, neu);
+        strcat(doc, at + strlen(old));
+        if (wide) { /* UTF-16LE with BOM, as Windows PowerShell writes */
+            fputs("\xff\xfe", w);
+            for (const unsigned char *p = (const unsigned char *)doc; *p;) {
+                unsigned cp = *p++;
+                if (cp >= 0xc0) { /* the two-byte UTF-8 of the test strings */
+                    cp = ((cp & 0x1f) << 6) | (*p++ & 0x3f);
+                }
+                fputc((int)(cp & 0xff), w);
+                fputc((int)(cp >> 8), w);
+            }
+        } else {
+            fputs(doc, w);
+        }
+        free(doc);
+        fclose(w);
+        struct snaps r;
+        load(&r, tmp, "xml");
+        assert_int_equal(r.rc, 0);
+        int seen = 0;
+        for (size_t i = 0; i < r.n; i++)
+            for (size_t j = 0; j < r.s[i].nprocs; j++)
+                if (r.s[i].procs[j].command_line &&
+                    strstr(r.s[i].procs[j].command_line, "wininit.exe\"")) {
+                    assert_string_equal(r.s[i].procs[j].command_line, want);
+                    seen++;
+                }
+        assert_int_equal(seen, 1);
+        unload(&r);
+        unlink(tmp);
+    }
+}
+
 /* The NDJSON and JSON readers parse through snap_json_parse: cJSON's tree
  * in an arena with the same per-document cap as snapshots. With a 1 MiB cap
  * for the test, a wide line or document is refused with its size named. */
@@ -636,6 +696,7 @@ int main(void)
         cmocka_unit_test(sysmon_xml__utf16__same_as_utf8),
         cmocka_unit_test(xml__nesting__bounded_at_the_limit),
         cmocka_unit_test(json__parse_memory__capped_with_a_clear_message),
+        cmocka_unit_test(xml__text_pieces__decoded_and_joined),
         cmocka_unit_test(security_xml__padded_hex_and_pid_reuse),
         cmocka_unit_test(nxlog__sysmon_and_security__separate_snapshots),
         cmocka_unit_test(ecs__winlogbeat__tree_and_fields),
