@@ -508,6 +508,7 @@ int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e)
         if (!bad && got < 0) {
             err_set(e, "%s: read error: %s", f->name, strerror(errno));
             xmlFreeParserCtxt(x->ctxt);
+            x->ctxt = NULL;
             rc = -1;
         } else {
             rc = end_parse(x, bad || feed(x, NULL, 0, 1));

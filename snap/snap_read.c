@@ -104,22 +104,22 @@ void snap_reader_close(struct snap_reader *r)
 static struct arena *cjson_arena;
 static int cjson_over_budget;
 static size_t cjson_budget = SNAP_JSON_BUDGET;
-static char cjson_budget_text[32] = "1 GiB";
 
 void snap_json_set_budget(size_t bytes)
 {
     cjson_budget = bytes ? bytes : SNAP_JSON_BUDGET;
-    if (cjson_budget % ((size_t)1 << 30) == 0)
-        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu GiB", cjson_budget >> 30);
-    else if (cjson_budget % ((size_t)1 << 20) == 0)
-        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu MiB", cjson_budget >> 20);
-    else
-        snprintf(cjson_budget_text, sizeof(cjson_budget_text), "%zu bytes", cjson_budget);
 }
 
 const char *snap_json_budget_text(void)
 {
-    return cjson_budget_text;
+    static char text[32];
+    if (cjson_budget % ((size_t)1 << 30) == 0)
+        snprintf(text, sizeof(text), "%zu GiB", cjson_budget >> 30);
+    else if (cjson_budget % ((size_t)1 << 20) == 0)
+        snprintf(text, sizeof(text), "%zu MiB", cjson_budget >> 20);
+    else
+        snprintf(text, sizeof(text), "%zu bytes", cjson_budget);
+    return text;
 }
 
 static void *hook_malloc(size_t n)

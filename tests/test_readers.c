@@ -231,24 +231,29 @@ static void sysmon_xml__utf16__same_as_utf8(void **st)
     unlink(tmp);
 }
 
+/* A whole (small) fixture as a string; returns its length. */
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t got = fread(buf, 1, cap - 1, f);
+    assert_true(feof(f));
+    fclose(f);
+    buf[got] = '\0';
+    return got;
+}
+
 /* Nesting: the SAX parser leaves the depth limit to us (RD_MAX_XML_DEPTH,
  * our wrapper element counting as one level). A real Sysmon record inside
  * 255 levels of wrapping still reads; one more level is refused, located. */
 static void xml__nesting__bounded_at_the_limit(void **st)
 {
     (void)st;
-    char *rec = NULL;
-    size_t n = 0;
-    FILE *f = fopen(FIX "sysmon_wevtutil.xml", "rb");
-    assert_non_null(f);
-    char buf[1 << 16];
-    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    char *a = strstr(buf, "<Event "), *b = strstr(buf, "</Event>");
-    assert_true(a && b && b > a);
-    rec = a;
-    n = (size_t)(b - a) + strlen("</Event>");
+    static char buf[1 << 16];
+    slurp(FIX "sysmon_wevtutil.xml", buf, sizeof(buf));
+    const char *rec = strstr(buf, "<Event "), *b = strstr(buf, "</Event>");
+    assert_true(rec && b && b > rec);
+    size_t n = (size_t)(b - rec) + strlen("</Event>");
     for (int levels = RD_MAX_XML_DEPTH - 5; levels <= RD_MAX_XML_DEPTH - 3; levels++) {
         char tmp[] = "/tmp/smsslab-rd-XXXXXX";
         int fd = mkstemp(tmp);
@@ -290,12 +295,8 @@ static void xml__nesting__bounded_at_the_limit(void **st)
 static void xml__text_pieces__decoded_and_joined(void **st)
 {
     (void)st;
-    FILE *f = fopen(FIX "sysmon_wevtutil.xml", "rb");
-    assert_non_null(f);
     static char buf[1 << 16];
-    size_t got = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[got] = '\0';
+    size_t got = slurp(FIX "sysmon_wevtutil.xml", buf, sizeof(buf));
     const char *old = "<Data Name=\"CommandLine\">wininit.exe</Data>";
     char *at = strstr(buf, old);
     assert_non_null(at);
