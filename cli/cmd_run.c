@@ -15,7 +15,7 @@ const char cmd_run_usage[] =
     "\n"
     "Simulate a Windows boot described by SCENARIO (without one: the embedded\n"
     "default, a normal Windows 10 boot with one console logon) and write one JSON\n"
-    "document (schema smsslab.run/1, docs/snapshot.md): snapshots of the process\n"
+    "document (schema smsslab.run/2, docs/snapshot.md): snapshots of the process\n"
     "table, the event stream and the ground-truth labels of injected anomalies.\n"
     "The same scenario and seed always give byte-identical output.\n"
     "\n"

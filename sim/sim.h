@@ -68,7 +68,7 @@ int64_t sim_snapshot_time(const struct sim *sm, size_t i);
  * Header fields (host, os, sessions, labels) are filled too. */
 void sim_snapshot(const struct sim *sm, int64_t at, struct snap *s);
 
-/* The whole run document (schema smsslab.run/1), one line of JSON + '\n'. */
+/* The whole run document (schema smsslab.run/2), one line of JSON + '\n'. */
 void sim_write_json(const struct sim *sm, struct strbuf *sb);
 
 #endif

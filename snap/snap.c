@@ -82,6 +82,7 @@ struct snap_reg *snap_add_reg(struct snap *s)
     XGROW(s->regs, s->cap_regs, s->nregs + 1);
     struct snap_reg *r = &s->regs[s->nregs++];
     memset(r, 0, sizeof(*r));
+    r->time = WT_NONE;
     return r;
 }
 
@@ -178,7 +179,17 @@ const struct snap_proc *snap_parent(struct snap *s, const struct snap_proc *p)
         return NULL; /* Idle and System have no parent */
     build_index(s);
     const struct snap_proc *best = NULL;
-    for (size_t i = lower_bound(s, p->ppid); i < s->nindex; i++) {
+    size_t lo = lower_bound(s, p->ppid);
+    /* A ProcessGuid names the parent exactly (the one seen only in the
+     * child's event included), whatever else reuses its pid. */
+    for (size_t i = lo; p->parent_guid && i < s->nindex; i++) {
+        const struct snap_proc *q = &s->procs[s->index[i]];
+        if (q->pid != p->ppid)
+            break;
+        if (q != p && q->guid && !ascii_casecmp(q->guid, p->parent_guid))
+            return q;
+    }
+    for (size_t i = lo; i < s->nindex; i++) {
         const struct snap_proc *q = &s->procs[s->index[i]];
         if (q->pid != p->ppid)
             break;
@@ -272,6 +283,25 @@ void snap_write_proc_exit(struct strbuf *sb, int64_t exit_time)
     jw_kbool(sb, "exited", exit_time != WT_NONE);
 }
 
+/* "record":{"id":N,"line":L}, each part only when known; nothing when neither is. */
+static void write_rec(struct strbuf *sb, const struct snap_rec *r)
+{
+    if (!r->id && !r->line)
+        return;
+    sb_adds(sb, ",\"record\":{");
+    if (r->id) {
+        jw_key(sb, "id");
+        sb_addu64(sb, r->id);
+    }
+    if (r->line) {
+        if (r->id)
+            sb_addc(sb, ',');
+        jw_key(sb, "line");
+        sb_addu64(sb, r->line);
+    }
+    sb_addc(sb, '}');
+}
+
 void snap_write_proc_tail(struct strbuf *sb, const struct snap_proc *p)
 {
     jw_ktime(sb, "parent_create_time", p->parent_create_time);
@@ -279,6 +309,13 @@ void snap_write_proc_tail(struct strbuf *sb, const struct snap_proc *p)
         jw_kstr(sb, "guid", p->guid);
     if (p->parent_guid)
         jw_kstr(sb, "parent_guid", p->parent_guid);
+    /* Version 2 keys appear only when they say something, so a simulated
+     * (complete) snapshot reads as before. */
+    if (p->seen_as_parent)
+        jw_kbool(sb, "seen_as_parent", 1);
+    if (p->exit_unrecorded)
+        jw_kbool(sb, "exit_recorded", 0);
+    write_rec(sb, &p->rec);
     jw_kstr(sb, "anomaly", p->anomaly);
     sb_addc(sb, '}');
 }
@@ -326,6 +363,13 @@ void snap_write_reg(struct strbuf *sb, const struct snap_reg *r)
     } else {
         jw_kstr(sb, "data", r->ndata ? r->data[0] : "");
     }
+    if (r->time != WT_NONE)
+        jw_ktime(sb, "time", r->time);
+    if (r->writer)
+        jw_kstr(sb, "writer", r->writer);
+    if (r->deleted)
+        jw_kbool(sb, "deleted", 1);
+    write_rec(sb, &r->rec);
     jw_kstr(sb, "anomaly", r->anomaly);
     sb_addc(sb, '}');
 }
@@ -380,6 +424,8 @@ void snap_write_json(struct strbuf *sb, const struct snap *s)
     sb_addc(sb, '{');
     jw_kstr(sb, "schema", SNAP_SCHEMA_SNAPSHOT);
     jw_kstr(sb, "source", s->source);
+    if (s->file)
+        jw_kstr(sb, "file", s->file);
     jw_kstr(sb, "scenario", s->scenario);
     jw_ku64(sb, "seed", s->seed);
     jw_kstr(sb, "host", s->host);

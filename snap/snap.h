@@ -18,9 +18,15 @@
 #include "../core/util.h"
 #include "../core/wtime.h"
 
-#define SNAP_VERSION 1
-#define SNAP_SCHEMA_RUN "smsslab.run/1"
-#define SNAP_SCHEMA_SNAPSHOT "smsslab.snapshot/1"
+/* Version 2 added what event logs show and complete snapshots never needed:
+ * processes seen only as a parent, per-process exit knowledge, timed and
+ * deleted registry facts, and the records every fact rests on (evidence).
+ * Readers still accept version 1 documents, which have none of these. */
+#define SNAP_VERSION 2
+#define SNAP_SCHEMA_RUN "smsslab.run/2"
+#define SNAP_SCHEMA_SNAPSHOT "smsslab.snapshot/2"
+#define SNAP_SCHEMA_RUN_V1 "smsslab.run/1"
+#define SNAP_SCHEMA_SNAPSHOT_V1 "smsslab.snapshot/1"
 
 /* Hard limits every producer and reader enforces (docs/limits.md). */
 #define SNAP_MAX_PROCS 200000
@@ -49,6 +55,13 @@ enum snap_field {
 /* Names used in JSON "fields": index = bit number. */
 extern const char *const snap_field_names[10];
 
+/* Where a fact was read: the event record it rests on. id is the record's
+ * EventRecordID (EVTX, event XML, ECS winlog.record_id), line its 1-based
+ * line in the input file (XML, NDJSON, CSV); 0 = unknown. */
+struct snap_rec {
+    uint64_t id, line;
+};
+
 struct snap_proc {
     uint32_t pid, ppid;
     int64_t create_time;        /* WT_NONE if unknown */
@@ -67,6 +80,15 @@ struct snap_proc {
     const char *guid; /* Sysmon ProcessGuid where the source has one */
     const char *parent_guid;
     const char *anomaly; /* ground-truth label id (simulated data), else NULL */
+    /* Known only from a child's event (Sysmon ParentImage/ParentUser,
+     * Security 4688 ParentProcessName): its own start is not in the source,
+     * so create_time is unknown; rec is the child's record. */
+    uint8_t seen_as_parent;
+    /* The source records exits, but not for this process's image (many
+     * Sysmon configurations log the exits of a few programs only): alive
+     * only means "no exit seen". */
+    uint8_t exit_unrecorded;
+    struct snap_rec rec;
 };
 
 struct snap_session {
@@ -88,6 +110,13 @@ struct snap_reg {
     uint32_t ndata;
     uint32_t dword;
     const char *anomaly;
+    /* From a change event (Sysmon 12/13/14, Security 4657): when it was
+     * written, by which program, and whether it was deleted. WT_NONE / NULL /
+     * 0 for a value read as state (the simulator, a hive). */
+    int64_t time;
+    const char *writer;
+    uint8_t deleted;
+    struct snap_rec rec;
 };
 
 /* Ground truth for one injected anomaly. */
@@ -105,6 +134,7 @@ struct snap_label {
 
 struct snap {
     const char *source;   /* "smsslab-sim", "sysmon-evtx", ... */
+    const char *file;     /* the input it was read from, NULL if simulated */
     const char *scenario; /* scenario name if simulated */
     uint64_t seed;
     const char *host, *domain, *os;
@@ -152,12 +182,13 @@ const struct snap_proc *snap_parent(struct snap *s, const struct snap_proc *p);
 int snap_parent_alive(struct snap *s, const struct snap_proc *p);
 /* Session record by id, or NULL. */
 const struct snap_session *snap_session(const struct snap *s, int32_t id);
-/* Registry value by key and name (ASCII case-insensitive), or NULL. */
+/* Registry value by key and name (ASCII case-insensitive), or NULL. A
+ * deleted value is returned too: callers check r->deleted. */
 const struct snap_reg *snap_reg_find(const struct snap *s, const char *key, const char *name);
 /* A process's index in procs, by pid and creation time; -1 if absent. */
 long snap_find_proc(struct snap *s, uint32_t pid, int64_t create_time);
 
-/* Write one standalone snapshot document (schema smsslab.snapshot/1) as one
+/* Write one standalone snapshot document (schema smsslab.snapshot/2) as one
  * line of compact JSON followed by '\n'. */
 void snap_write_json(struct strbuf *sb, const struct snap *s);
 /* The pieces, for writers of bigger documents (the simulator's run output). */

@@ -315,6 +315,36 @@ static void set_path(struct ctx *c, const char *prefix, size_t i, const char *ke
     c->key = key;
 }
 
+static int get_bool(struct ctx *c, const cJSON *v, uint8_t *out)
+{
+    if (!cJSON_IsBool(v))
+        return fail(c, "expected true or false");
+    *out = cJSON_IsTrue(v) ? 1 : 0;
+    return 0;
+}
+
+/* "record": {"id": N, "line": L}: the event record a fact rests on. */
+static int get_rec(struct ctx *c, const cJSON *v, struct snap_rec *out)
+{
+    if (cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsObject(v))
+        return fail(c, "expected an object {\"id\": N, \"line\": L}");
+    for (const cJSON *x = v->child; x; x = x->next) {
+        int64_t n;
+        if (strcmp(x->string, "id") && strcmp(x->string, "line"))
+            continue;
+        /* JSON numbers are doubles: record ids and lines stay below 2^53. */
+        if (get_int(c, x, 0, (int64_t)1 << 53, 0, &n))
+            return -1;
+        if (!strcmp(x->string, "id"))
+            out->id = (uint64_t)n;
+        else
+            out->line = (uint64_t)n;
+    }
+    return 0;
+}
+
 static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *prefix)
 {
     if (!cJSON_IsObject(o)) {
@@ -352,8 +382,13 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *pref
                 rc = get_str(c, v, &p->cwd);
             break;
         case 'e':
-            if (!strcmp(k, "exit_time"))
+            if (!strcmp(k, "exit_time")) {
                 rc = get_time(c, v, &p->exit_time);
+            } else if (!strcmp(k, "exit_recorded")) {
+                uint8_t b = 1;
+                rc = get_bool(c, v, &b);
+                p->exit_unrecorded = !b;
+            }
             break;
         case 'g':
             if (!strcmp(k, "guid"))
@@ -405,11 +440,17 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *pref
                 p->session = (int32_t)n;
             } else if (!strcmp(k, "sid")) {
                 rc = get_str(c, v, &p->sid);
+            } else if (!strcmp(k, "seen_as_parent")) {
+                rc = get_bool(c, v, &p->seen_as_parent);
             }
             break;
         case 'u':
             if (!strcmp(k, "user"))
                 rc = get_str(c, v, &p->user);
+            break;
+        case 'r':
+            if (!strcmp(k, "record"))
+                rc = get_rec(c, v, &p->rec);
             break;
         default: break; /* unknown keys are allowed: newer minor versions may add fields */
         }
@@ -519,6 +560,14 @@ static int read_reg(struct ctx *c, const cJSON *o, size_t idx, const char *fmt)
             }
         } else if (!strcmp(k, "data")) {
             dat = v;
+        } else if (!strcmp(k, "time")) {
+            rc = get_time(c, v, &r->time);
+        } else if (!strcmp(k, "writer")) {
+            rc = get_str(c, v, &r->writer);
+        } else if (!strcmp(k, "deleted")) {
+            rc = get_bool(c, v, &r->deleted);
+        } else if (!strcmp(k, "record")) {
+            rc = get_rec(c, v, &r->rec);
         }
         if (rc)
             return -1;
@@ -624,6 +673,8 @@ static int read_header(struct ctx *c, const cJSON *doc)
         c->idx = SIZE_MAX;
         if (!strcmp(k, "source"))
             rc = get_str(c, v, &s->source);
+        else if (!strcmp(k, "file"))
+            rc = get_str(c, v, &s->file);
         else if (!strcmp(k, "scenario"))
             rc = get_str(c, v, &s->scenario);
         else if (!strcmp(k, "host"))
@@ -814,7 +865,8 @@ static int next_doc(struct snap_reader *r, struct err *e)
                     r->name, line, col, SNAP_SCHEMA_RUN, SNAP_SCHEMA_SNAPSHOT);
             return -1;
         }
-        if (!strcmp(schema->valuestring, SNAP_SCHEMA_RUN)) {
+        if (!strcmp(schema->valuestring, SNAP_SCHEMA_RUN) ||
+            !strcmp(schema->valuestring, SNAP_SCHEMA_RUN_V1)) {
             const cJSON *snaps = cJSON_GetObjectItemCaseSensitive(doc, "snapshots");
             if (!cJSON_IsArray(snaps)) {
                 cJSON_Delete(doc);
@@ -824,12 +876,13 @@ static int next_doc(struct snap_reader *r, struct err *e)
             }
             r->snaps = snaps;
             r->next_snap = snaps->child;
-        } else if (!strcmp(schema->valuestring, SNAP_SCHEMA_SNAPSHOT)) {
+        } else if (!strcmp(schema->valuestring, SNAP_SCHEMA_SNAPSHOT) ||
+                   !strcmp(schema->valuestring, SNAP_SCHEMA_SNAPSHOT_V1)) {
             r->single_pending = 1;
         } else {
             err_set(e,
                     "%s:%zu:%zu: unsupported schema \"%.64s\" (this smsslab reads \"%s\" and "
-                    "\"%s\")",
+                    "\"%s\", and their version 1)",
                     r->name, line, col, schema->valuestring, SNAP_SCHEMA_RUN, SNAP_SCHEMA_SNAPSHOT);
             cJSON_Delete(doc);
             return -1;

@@ -192,7 +192,7 @@ def test_odd_output_paths(ctx):
     link = ctx.tmp / "link.json"
     os.symlink(target, link)
     ctx.run("run", "-o", link, rc=0)
-    assert link.is_symlink() and target.read_bytes().startswith(b'{"schema":"smsslab.run/1"')
+    assert link.is_symlink() and target.read_bytes().startswith(b'{"schema":"smsslab.run/2"')
     p = ctx.run("run", "-o", "", rc=2)
     assert b"the output path is empty" in p.stderr
     for bad in ("-", ""):
