@@ -10,13 +10,22 @@
  */
 #include "rd_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct rd_group {
     size_t first, n;     /* range in the sorted events */
     uint32_t src_fields; /* fields known for the whole host+source run */
+    int64_t boot_t;      /* when the boot this part starts with began; WT_NONE */
 };
+
+/* A boot's markers (the master smss, the session-0 smss child, csrss and
+ * wininit, the System log's 12/6005) arrive within this of its first one:
+ * a second one inside it is the same boot. Real boots put wininit 1-3 s
+ * after the master smss and EventLog 6005 10-40 s after it
+ * (../shared/real/boot_timing_table.tsv). */
+#define RD_BOOT_WINDOW (120 * WT_SEC)
 
 struct rd_set {
     char *format;
@@ -30,7 +39,33 @@ struct rd_set {
     struct rd_group *groups;
     size_t ngroups, cap_groups;
     uint64_t seq;
+    struct snap_rec at; /* rd_set_at: the record being read */
 };
+
+void rd_set_at(struct rd_set *set, uint64_t record_id, uint64_t line)
+{
+    set->at.id = record_id;
+    set->at.line = line;
+}
+
+/* Sysmon and Security write "?" or "-" for what they do not know, and
+ * Sysmon an all-zero GUID: unknown, never a name. */
+static const char *known(const char *s)
+{
+    if (!s || !*s || !strcmp(s, "?") || !strcmp(s, "-"))
+        return NULL;
+    return s;
+}
+
+static const char *known_guid(const char *g)
+{
+    if (!known(g))
+        return NULL;
+    for (const char *p = g; *p; p++)
+        if (*p != '0' && *p != '-' && *p != '{' && *p != '}')
+            return g;
+    return NULL;
+}
 
 void rd_ev_init(struct rd_ev *ev, enum rd_kind kind, enum rd_src src)
 {
@@ -94,6 +129,7 @@ static uint64_t ev_hash(const struct rd_ev *ev)
     uint64_t h = 1469598103934665603ull;
     h = fnv(h, &ev->kind, 1);
     h = fnv(h, &ev->src, 1);
+    h = fnv(h, &ev->reg_deleted, 1);
     h = fnv(h, &ev->pid, sizeof(ev->pid));
     h = fnv(h, &ev->t, sizeof(ev->t));
     h = fnv(h, &ev->host, sizeof(ev->host)); /* interned: pointer identity */
@@ -114,10 +150,10 @@ static int str_eq(const char *a, const char *b)
 
 static int ev_same(const struct rd_ev *a, const struct rd_ev *b)
 {
-    return a->kind == b->kind && a->src == b->src && a->pid == b->pid && a->t == b->t &&
-           a->host == b->host && str_eq(a->guid, b->guid) && str_eq(a->image, b->image) &&
-           str_eq(a->reg_key, b->reg_key) && str_eq(a->reg_name, b->reg_name) &&
-           str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
+    return a->kind == b->kind && a->src == b->src && a->reg_deleted == b->reg_deleted &&
+           a->pid == b->pid && a->t == b->t && a->host == b->host && str_eq(a->guid, b->guid) &&
+           str_eq(a->image, b->image) && str_eq(a->reg_key, b->reg_key) &&
+           str_eq(a->reg_name, b->reg_name) && str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
 }
 
 static void rehash(struct rd_set *set)
@@ -149,6 +185,13 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
 {
     struct rd_ev ev = *in;
     ev.host = intern_host(set, in->host);
+    ev.guid = known_guid(ev.guid);
+    ev.pguid = known_guid(ev.pguid);
+    ev.pimage = known(ev.pimage);
+    ev.pcmd = known(ev.pcmd);
+    ev.puser = known(ev.puser);
+    if (!ev.rec.id && !ev.rec.line)
+        ev.rec = set->at;
     if ((set->n + 1) * 2 > set->nslots)
         rehash(set);
     uint64_t h = ev_hash(&ev);
@@ -172,6 +215,8 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
     ev.guid = dup_s(set, ev.guid);
     ev.pguid = dup_s(set, ev.pguid);
     ev.pimage = dup_s(set, ev.pimage);
+    ev.pcmd = dup_s(set, ev.pcmd);
+    ev.puser = dup_s(set, ev.puser);
     ev.reg_key = dup_s(set, ev.reg_key);
     ev.reg_name = dup_s(set, ev.reg_name);
     ev.reg_val = dup_s(set, ev.reg_val);
@@ -200,15 +245,160 @@ static int cmp_ev(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static void add_group(struct rd_set *set, size_t first, size_t n, uint32_t src_fields)
+static void add_group(struct rd_set *set, size_t first, size_t n, uint32_t src_fields,
+                      int64_t boot_t)
 {
     for (size_t i = first; i < first + n; i++)
-        if (set->ev[i].kind == RD_EV_CREATE) {
+        if (set->ev[i].kind == RD_EV_CREATE || set->ev[i].kind == RD_EV_REG) {
             XGROW(set->groups, set->cap_groups, set->ngroups + 1);
-            set->groups[set->ngroups++] = (struct rd_group){first, n, src_fields};
+            set->groups[set->ngroups++] = (struct rd_group){first, n, src_fields, boot_t};
             return;
         }
-    /* Only exits or registry values, no process started: nothing to draw. */
+    /* Only exits, no process started and no registry fact: nothing to show. */
+}
+
+static const char *ev_base(const struct rd_ev *ev)
+{
+    const char *p = ev->image ? ev->image : ev->name;
+    if (!p)
+        return "";
+    const char *b = p;
+    for (; *p; p++)
+        if (*p == '\\' || *p == '/')
+            b = p + 1;
+    return b;
+}
+
+/* "smss.exe 00000000 0000003c": a per-session child's hex tokens, the first
+ * (Windows 7) or either (Windows 10) naming the session. */
+static int smss_child_line(const char *cmd)
+{
+    const char *exe = NULL;
+    for (const char *p = cmd; p && *p; p++)
+        if (!ascii_ncasecmp(p, "smss.exe", 8))
+            exe = p + 8;
+    if (!exe)
+        return 0;
+    while (*exe == ' ' || *exe == '"')
+        exe++;
+    for (int k = 0; k < 8; k++)
+        if (!((exe[k] >= '0' && exe[k] <= '9') ||
+              (ascii_lower(exe[k]) >= 'a' && ascii_lower(exe[k]) <= 'f')))
+            return 0;
+    return exe[8] == ' ' || exe[8] == 0;
+}
+
+enum { MK_NONE, MK_STRONG, MK_WEAK, MK_LOG };
+
+/* Is ev a boot marker? Strong: smss started by System. Weak: what only a
+ * boot starts -- the session-0 smss child, csrss in session 0, wininit --
+ * for logs without the master smss (Windows 7 Sysmon often lacks it). */
+static int marker_of(const struct rd_ev *ev)
+{
+    if (ev->kind == RD_EV_BOOT)
+        return MK_LOG;
+    if (ev->kind != RD_EV_CREATE)
+        return MK_NONE;
+    if (ev->is_boot)
+        return MK_STRONG;
+    if (ev->src != RD_SRC_SYSMON && ev->src != RD_SRC_SECURITY)
+        return MK_NONE; /* a process listing is one moment, not a log of boots */
+    const char *b = ev_base(ev);
+    if (!ascii_casecmp(b, "wininit.exe"))
+        return MK_WEAK;
+    if (ev->session == 0 && !ascii_casecmp(b, "csrss.exe"))
+        return MK_WEAK;
+    if (ev->session == 0 && !ascii_casecmp(b, "smss.exe") && smss_child_line(ev->cmd))
+        return MK_WEAK;
+    return MK_NONE;
+}
+
+/* A weak marker started by a process of the part that is not an smss
+ * (a wininit.exe copy started from cmd.exe) is no boot. */
+static int started_in_part(const struct rd_set *set, size_t start, size_t k)
+{
+    const struct rd_ev *m = &set->ev[k];
+    if (!m->has_ppid)
+        return 0;
+    for (size_t i = start; i < k; i++) {
+        const struct rd_ev *q = &set->ev[i];
+        if (q->kind == RD_EV_CREATE && q->pid == m->ppid && ascii_casecmp(ev_base(q), "smss.exe"))
+            return 1;
+    }
+    return 0;
+}
+
+struct boot_at {
+    const char *host;
+    int64_t t;
+};
+
+static int cmp_boot_at(const void *pa, const void *pb)
+{
+    const struct boot_at *a = pa, *b = pb;
+    int c = strcmp(a->host, b->host);
+    if (c)
+        return c;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* Split one host+source run [i, end) into parts, one per boot. */
+static void split_run(struct rd_set *set, size_t i, size_t end, uint32_t src_fields,
+                      const struct boot_at *boots, size_t nboots)
+{
+    size_t start = i, nb = 0;
+    int64_t boot_t = WT_NONE;
+    int strong = 0, has_create = 0;
+    const char *host = set->ev[i].host;
+    while (nb < nboots && boots[nb].host != host)
+        nb++;
+    for (size_t k = i; k <= end; k++) {
+        const struct rd_ev *ev = k < end ? &set->ev[k] : NULL;
+        /* Boot records of the System log that come before this event. */
+        while (nb < nboots && boots[nb].host == host && (!ev || boots[nb].t <= ev->t)) {
+            int64_t t = boots[nb++].t;
+            if (boot_t != WT_NONE && t - boot_t <= RD_BOOT_WINDOW)
+                continue;
+            if (k > start && has_create) {
+                add_group(set, start, k - start, src_fields, boot_t);
+                start = k;
+            }
+            boot_t = t;
+            strong = has_create = 0;
+        }
+        if (!ev)
+            break;
+        int mk = marker_of(ev);
+        int split = 0;
+        if (mk == MK_STRONG)
+            split = strong || boot_t == WT_NONE || ev->t - boot_t > RD_BOOT_WINDOW;
+        else if (mk == MK_WEAK)
+            split = (boot_t == WT_NONE || ev->t - boot_t > RD_BOOT_WINDOW) &&
+                    !started_in_part(set, start, k);
+        if (split) {
+            /* Records in the boot's own instant belong to it (Registry is
+             * created just before smss; Security times are whole seconds
+             * in NXLog), and so do registry writes just before it: what
+             * smss and winlogon read at this boot. */
+            size_t cut = k;
+            while (cut > start && set->ev[cut - 1].t == ev->t)
+                cut--;
+            while (cut > start && set->ev[cut - 1].kind == RD_EV_REG)
+                cut--;
+            if (cut > start && (has_create || boot_t != WT_NONE)) {
+                add_group(set, start, cut - start, src_fields, boot_t);
+                start = cut;
+            }
+            boot_t = ev->t;
+            strong = mk == MK_STRONG;
+            has_create = 0;
+        } else if (mk == MK_STRONG && boot_t != WT_NONE) {
+            strong = 1; /* the master smss of a boot a System-log record began */
+        }
+        if (ev->kind == RD_EV_CREATE)
+            has_create = 1;
+    }
+    add_group(set, start, end - start, src_fields, boot_t);
 }
 
 size_t rd_set_finish(struct rd_set *set)
@@ -219,6 +409,16 @@ size_t rd_set_finish(struct rd_set *set)
     if (set->n)
         sort_n(set->ev, set->n, sizeof(*set->ev), cmp_ev);
     set->ngroups = 0;
+    /* The System log's boot records, per host, split every process source. */
+    struct boot_at *boots = NULL;
+    size_t nboots = 0, cap = 0;
+    for (size_t k = 0; k < set->n; k++)
+        if (set->ev[k].kind == RD_EV_BOOT) {
+            XGROW(boots, cap, nboots + 1);
+            boots[nboots++] = (struct boot_at){set->ev[k].host, set->ev[k].t};
+        }
+    if (nboots > 1)
+        sort_n(boots, nboots, sizeof(*boots), cmp_boot_at);
     size_t i = 0;
     while (i < set->n) {
         size_t end = i;
@@ -229,25 +429,11 @@ size_t rd_set_finish(struct rd_set *set)
                 src_fields |= SNAP_F_EXIT; /* this source logs exits */
             end++;
         }
-        size_t start = i;
-        for (size_t k = i; k < end; k++) {
-            const struct rd_ev *ev = &set->ev[k];
-            if (ev->kind != RD_EV_CREATE || !ev->is_boot)
-                continue;
-            /* Records in the boot's own instant belong to it: Registry is
-             * created just before smss and Security times are whole
-             * seconds. */
-            size_t cut = k;
-            while (cut > start && set->ev[cut - 1].t == ev->t)
-                cut--;
-            if (cut > start) {
-                add_group(set, start, cut - start, src_fields);
-                start = cut;
-            }
-        }
-        add_group(set, start, end - start, src_fields);
+        if (set->ev[i].src != RD_SRC_SYSTEM)
+            split_run(set, i, end, src_fields, boots, nboots);
         i = end;
     }
+    free(boots);
     return set->ngroups;
 }
 
@@ -398,6 +584,139 @@ static void build_sessions(struct snap *s, const long *master)
     free(ids);
 }
 
+/* Parents known only from their children's events ("seen as parent"):
+ * one process per parent (by ProcessGuid, else by pid and image) with what
+ * the child's record says of it; its own creation time stays unknown. A
+ * parent the child's record says nothing about (Sysmon's "?") is not made
+ * up: the child stays an orphan. */
+static int add_seen_parents(struct snap *s, const struct rd_ev *ev, size_t n, size_t ncreate,
+                            const uint8_t *unresolved)
+{
+    size_t first = s->nprocs - ncreate, nreal = s->nprocs, self = first;
+    struct smap seen;
+    smap_init(&seen, ncreate + 1);
+    char key[600];
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct rd_ev *x = &ev[i];
+        if (x->kind != RD_EV_CREATE)
+            continue;
+        size_t c = self++;
+        if (c >= nreal || !unresolved[c] || (!x->pimage && !x->pcmd && !x->puser))
+            continue;
+        if (x->pguid)
+            snprintf(key, sizeof(key), "g%s", x->pguid);
+        else
+            snprintf(key, sizeof(key), "p%u|%.500s", x->ppid, x->pimage ? x->pimage : "");
+        if (smap_get(&seen, key) >= 0)
+            continue;
+        if (s->nprocs >= SNAP_MAX_PROCS) {
+            rc = -1;
+            break;
+        }
+        struct snap_proc *q = snap_add_proc(s);
+        q->pid = x->ppid;
+        q->seen_as_parent = 1;
+        /* ParentImage is a path, or a kernel process's name ("System"). */
+        q->image = x->pimage && strchr(x->pimage, '\\') ? snap_str(s, x->pimage) : NULL;
+        q->name = snap_str(s, x->pimage ? basename_win(x->pimage) : NULL);
+        q->command_line = snap_str(s, x->pcmd);
+        q->user = snap_str(s, x->puser);
+        q->guid = snap_str(s, x->pguid);
+        q->rec = x->rec;
+        smap_put(&seen, arena_strdup(&s->arena, key), (long)(s->nprocs - 1));
+    }
+    smap_free(&seen);
+    return rc;
+}
+
+/* Many Sysmon configurations log the exits of a few programs only: then
+ * "no exit seen" means "not recorded" for every other image. Exits count
+ * as recorded for all when they name at least RD_EXIT_ALL different
+ * programs, RD_EXIT_ALL_SYS of them in the Windows folder (a complete
+ * configuration logs the boot's own short-lived programs); else only for
+ * the programs they name. */
+#define RD_EXIT_ALL 5
+#define RD_EXIT_ALL_SYS 3
+
+static void mark_unrecorded_exits(struct snap *s, const struct rd_ev *ev, size_t n)
+{
+    const char **names = NULL;
+    size_t nn = 0, cap = 0, nsys = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].kind != RD_EV_EXIT || !ev[i].image)
+            continue;
+        const char *b = basename_win(ev[i].image);
+        size_t k = 0;
+        while (k < nn && ascii_casecmp(names[k], b))
+            k++;
+        if (k < nn)
+            continue;
+        XGROW(names, cap, nn + 1);
+        names[nn++] = b;
+        char norm[16];
+        snprintf(norm, sizeof(norm), "%s",
+                 ev[i].image + (ev[i].image[0] && ev[i].image[1] == ':' ? 2 : 0));
+        if (!ascii_ncasecmp(norm, "\\Windows\\", 9))
+            nsys++;
+    }
+    if (!(nn >= RD_EXIT_ALL && nsys >= RD_EXIT_ALL_SYS)) {
+        for (size_t i = 0; i < s->nprocs; i++) {
+            struct snap_proc *p = &s->procs[i];
+            if (p->exit_time != WT_NONE)
+                continue;
+            const char *b = snap_proc_basename(p);
+            size_t k = 0;
+            while (k < nn && ascii_casecmp(names[k], b))
+                k++;
+            if (k == nn)
+                p->exit_unrecorded = 1;
+        }
+    }
+    free(names);
+}
+
+/* One registry change onto the snapshot's facts. A deleted key (name "*")
+ * deletes every value under it. */
+static void add_reg_fact(struct snap *s, const struct rd_ev *x)
+{
+    if (x->reg_deleted && x->reg_name && !strcmp(x->reg_name, "*")) {
+        size_t kl = strlen(x->reg_key);
+        for (size_t k = 0; k < s->nregs; k++) {
+            struct snap_reg *r = &s->regs[k];
+            if (!ascii_ncasecmp(r->key, x->reg_key, kl) && (!r->key[kl] || r->key[kl] == '\\')) {
+                r->deleted = 1;
+                r->time = x->t;
+                r->rec = x->rec;
+                r->writer = snap_str(s, x->image);
+            }
+        }
+        return;
+    }
+    struct snap_reg *r = NULL;
+    for (size_t k = 0; k < s->nregs; k++)
+        if (!ascii_casecmp(s->regs[k].key, x->reg_key) &&
+            !ascii_casecmp(s->regs[k].name, x->reg_name))
+            r = &s->regs[k];
+    if (!r) {
+        if (s->nregs >= SNAP_MAX_REGS)
+            return;
+        r = snap_add_reg(s);
+        r->key = snap_str(s, x->reg_key);
+        r->name = snap_str(s, x->reg_name ? x->reg_name : "");
+    }
+    r->type = (enum snap_reg_type)x->reg_type;
+    r->dword = x->dword;
+    const char **data = arena_alloc(&s->arena, sizeof(*data));
+    data[0] = snap_str(s, x->reg_val ? x->reg_val : "");
+    r->data = data;
+    r->ndata = 1;
+    r->time = x->t;
+    r->writer = snap_str(s, x->image);
+    r->deleted = x->reg_deleted;
+    r->rec = x->rec;
+}
+
 int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e)
 {
     const struct rd_group *g = &set->groups[gi];
@@ -428,6 +747,12 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
         err_set(e, "host '%s': %zu processes in one snapshot (at most %d)", ev->host, ncreate,
                 SNAP_MAX_PROCS);
         return -1;
+    }
+    if (!boot && g->boot_t != WT_NONE) {
+        /* Begun by a weaker marker (wininit, the session-0 smss child,
+         * EventLog 6005): the boot is in the log, its master smss is not. */
+        s->boot_time = g->boot_t;
+        fields |= SNAP_F_BOOT;
     }
     if (boot) {
         s->boot_time = boot->t;
@@ -474,6 +799,7 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
         p->cwd = snap_str(s, x->cwd);
         p->guid = snap_str(s, x->guid);
         p->parent_guid = snap_str(s, x->pguid);
+        p->rec = x->rec;
         fields |= x->fields;
         if (p->guid)
             smap_put(&guids, p->guid, (long)(s->nprocs - 1));
@@ -524,6 +850,7 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
             p->ppid = s->procs[found].pid;
     }
     /* Parents. */
+    uint8_t *unresolved = xcalloc(s->nprocs + 1, 1);
     for (size_t i = 0; i < s->nprocs; i++) {
         struct snap_proc *p = &s->procs[i];
         if (p->pid == 4 && p->ppid == 0)
@@ -539,39 +866,32 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
         if (k >= 0 && (size_t)k != i) {
             p->ppid = s->procs[k].pid;
             p->parent_create_time = s->procs[k].create_time;
+        } else if (p->ppid && !(p->pid == 4 && p->ppid == 0)) {
+            unresolved[i] = 1;
         }
     }
+    if (add_seen_parents(s, ev, g->n, ncreate, unresolved) < 0) {
+        err_set(e, "host '%s': more than %d processes in one snapshot", ev->host, SNAP_MAX_PROCS);
+        free(unresolved);
+        free(idx);
+        smap_free(&guids);
+        return -1;
+    }
+    free(unresolved);
     long master = -1;
     for (size_t i = 0; i < s->nprocs && boot; i++)
         if (s->procs[i].create_time == boot->t && s->procs[i].pid == boot->pid)
             master = (long)i;
     if (fields & SNAP_F_SESSION)
         build_sessions(s, &master);
-    /* Registry values set during this boot: the last write wins. */
-    for (size_t i = 0; i < g->n; i++) {
-        const struct rd_ev *x = &ev[i];
-        if (x->kind != RD_EV_REG)
-            continue;
-        struct snap_reg *r = NULL;
-        for (size_t k = 0; k < s->nregs; k++)
-            if (!ascii_casecmp(s->regs[k].key, x->reg_key) &&
-                !ascii_casecmp(s->regs[k].name, x->reg_name))
-                r = &s->regs[k];
-        if (!r) {
-            if (s->nregs >= SNAP_MAX_REGS)
-                continue;
-            r = snap_add_reg(s);
-            r->key = snap_str(s, x->reg_key);
-            r->name = snap_str(s, x->reg_name);
+    /* Registry facts, in time order: the last change wins. */
+    for (size_t i = 0; i < g->n; i++)
+        if (ev[i].kind == RD_EV_REG) {
+            add_reg_fact(s, &ev[i]);
+            fields |= SNAP_F_REGISTRY;
         }
-        r->type = (enum snap_reg_type)x->reg_type;
-        r->dword = x->dword;
-        const char **data = arena_alloc(&s->arena, sizeof(*data));
-        data[0] = snap_str(s, x->reg_val ? x->reg_val : "");
-        r->data = data;
-        r->ndata = 1;
-        fields |= SNAP_F_REGISTRY;
-    }
+    if ((fields & SNAP_F_EXIT) && (ev->src == RD_SRC_SYSMON || ev->src == RD_SRC_SECURITY))
+        mark_unrecorded_exits(s, ev, g->n);
     s->fields = fields & SNAP_F_ALL & ~(uint32_t)SNAP_F_SESSIONS;
     free(idx);
     smap_free(&guids);

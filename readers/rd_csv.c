@@ -146,6 +146,7 @@ static void on_row(int term, void *arg)
     ev.cmd = fv(st, C_CMD);
     ev.name = ev.image ? NULL : fv(st, C_NAME);
     ev.fields = SNAP_F_SESSION | SNAP_F_EXIT;
+    ev.rec.line = st->row; /* a row is a line unless a quoted field holds a newline */
     if (st->col[C_AUDIT] >= 0 || st->col[C_PATH] >= 0)
         ev.fields |= SNAP_F_IMAGE;
     if (st->col[C_CMD] >= 0)

@@ -26,9 +26,11 @@
 
 /* Where an event came from: groups never mix sources, because Sysmon and
  * Security describe the same processes twice with different attributes. */
-enum rd_src { RD_SRC_SYSMON, RD_SRC_SECURITY, RD_SRC_PSLIST, RD_SRC_CIM, RD_SRC_N };
+enum rd_src { RD_SRC_SYSMON, RD_SRC_SECURITY, RD_SRC_PSLIST, RD_SRC_CIM, RD_SRC_SYSTEM, RD_SRC_N };
 
-enum rd_kind { RD_EV_CREATE, RD_EV_EXIT, RD_EV_REG };
+/* RD_EV_BOOT: the System log says the machine started (Kernel-General 12,
+ * EventLog 6005); it splits every process source of its host. */
+enum rd_kind { RD_EV_CREATE, RD_EV_EXIT, RD_EV_REG, RD_EV_BOOT };
 
 struct rd_ev {
     uint8_t kind;    /* enum rd_kind */
@@ -45,10 +47,16 @@ struct rd_ev {
     uint32_t fields; /* SNAP_F_* bits this record really carries */
     const char *host;
     const char *name, *image, *cmd, *user, *sid, *integ, *cwd, *guid, *pguid, *pimage;
+    /* What the child's record says of its parent (Sysmon ParentCommandLine,
+     * ParentUser): a parent whose own start is not in the log is built from
+     * these ("seen as parent"). */
+    const char *pcmd, *puser;
     const char *reg_key, *reg_name, *reg_val;
-    uint8_t reg_type; /* enum snap_reg_type */
+    uint8_t reg_type;    /* enum snap_reg_type */
+    uint8_t reg_deleted; /* the value (or its key) was deleted */
     uint32_t dword;
-    uint64_t seq; /* input order: keeps the sort stable */
+    struct snap_rec rec; /* the record it came from (0 = unknown) */
+    uint64_t seq;        /* input order: keeps the sort stable */
 };
 
 void rd_ev_init(struct rd_ev *ev, enum rd_kind kind, enum rd_src src);
@@ -60,6 +68,9 @@ void rd_set_free(struct rd_set *set);
 /* Copy ev (and its strings) in, unless an identical event is already held.
  * Returns 0, or -1 when a bound is exceeded. */
 int rd_set_add(struct rd_set *set, const struct rd_ev *ev, struct err *e);
+/* The record the next rd_set_add calls come from (EventRecordID and/or
+ * line), stamped on events that do not carry their own. */
+void rd_set_at(struct rd_set *set, uint64_t record_id, uint64_t line);
 /* Sort and split into snapshots; returns how many. */
 size_t rd_set_finish(struct rd_set *set);
 /* Build snapshot i (0-based, i < rd_set_finish()). */
@@ -74,11 +85,13 @@ struct rd_rec {
     const char *channel;
     const char *computer;
     int64_t time_created; /* UTC, WT_NONE if unknown */
+    struct snap_rec rec;  /* EventRecordID and/or line of the record, 0 = unknown */
     const char *(*get)(const struct rd_rec *r, const char *name);
     const void *ctx;
 };
 
-/* Turn a Sysmon 1/5/13 or Security 4688/4689 record into an event; other
+/* Turn a Sysmon 1/5/12/13/14, Security 4688/4689/4657 or System-log boot
+ * record (Kernel-General 12, EventLog 6005) into an event; other
  * records are ignored (returns 0). Returns -1 with e set on a bound error.
  * `where` prefixes messages ("file:line"). */
 int rd_winevent(struct rd_set *set, const struct rd_rec *r, struct err *e);

@@ -134,6 +134,8 @@ static int nxlog_object(struct rd_set *set, const cJSON *o, struct err *e)
     r.channel = js(o, "Channel", &c);
     r.computer = js(o, "Hostname", &c);
     r.time_created = nx_time(o, &c);
+    if (!jnum(o, "RecordNumber", UINT64_MAX, &v, &c))
+        r.rec.id = v;
     r.get = nx_get;
     r.ctx = &c;
     return rd_winevent(set, &r, e);
@@ -161,7 +163,7 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
         return 0;
     int create = src == RD_SRC_SYSMON ? code == 1 : code == 4688;
     int exitev = src == RD_SRC_SYSMON ? code == 5 : code == 4689;
-    int reg = src == RD_SRC_SYSMON && code == 13;
+    int reg = src == RD_SRC_SYSMON && code >= 12 && code <= 14;
     if (!create && !exitev && !reg)
         return 0;
     struct rd_ev ev;
@@ -184,6 +186,8 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
     ev.pid = (uint32_t)v;
     ev.guid = js(o, "process.entity_id", &c);
     ev.image = js(o, "process.executable", &c);
+    if (!jnum(o, "winlog.record_id", UINT64_MAX, &v, &c))
+        ev.rec.id = v;
     if (exitev)
         return rd_set_add(set, &ev, e);
     if (!jnum(o, "process.parent.pid", UINT32_MAX, &v, &c)) {
@@ -192,6 +196,8 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
     }
     ev.pguid = js(o, "process.parent.entity_id", &c);
     ev.pimage = js(o, "process.parent.executable", &c);
+    ev.pcmd = js(o, "process.parent.command_line", &c);
+    ev.puser = js(o, "winlog.event_data.ParentUser", &c);
     ev.cmd = js(o, "process.command_line", &c);
     ev.cwd = js(o, "process.working_directory", &c);
     ev.fields = SNAP_F_IMAGE;
@@ -242,10 +248,13 @@ static int ecs_reg(struct rd_set *set, const cJSON *o, struct err *e)
 {
     struct jctx c = {.o = o};
     uint64_t code;
-    if (jnum(o, "event.code", UINT32_MAX, &code, &c) || code != 13)
+    if (jnum(o, "event.code", UINT32_MAX, &code, &c) || code < 12 || code > 14)
         return 0;
     struct rd_rec r = {0};
-    r.event_id = 13;
+    r.event_id = (uint32_t)code;
+    uint64_t rid;
+    if (!jnum(o, "winlog.record_id", UINT64_MAX, &rid, &c))
+        r.rec.id = rid;
     r.version = -1;
     r.provider = js(o, "winlog.provider_name", &c);
     if (!r.provider)
@@ -501,6 +510,7 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
             }
         } else {
             seen_known = 1;
+            rd_set_at(set, 0, lineno);
             rc = rd_json_object(set, o, k, where, e);
         }
         cJSON_Delete(o);

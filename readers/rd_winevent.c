@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_SM "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
-#define KEY_WINLOGON "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
-
 int rd_parse_num(const char *s, uint64_t max, uint64_t *out)
 {
     if (!s)
@@ -130,7 +127,18 @@ const char *rd_integrity_from_sid(const char *sid)
 
 int rd_winevent_wanted(uint32_t id)
 {
-    return id == 1 || id == 5 || id == 13 || id == 4688 || id == 4689;
+    switch (id) {
+    case 1:
+    case 5:
+    case 12:
+    case 13:
+    case 14: /* Sysmon; 12 is also Kernel-General's boot */
+    case 4688:
+    case 4689:
+    case 4657: /* Security */
+    case 6005: /* EventLog: the event log service started */ return 1;
+    }
+    return 0;
 }
 
 /* A value, or NULL when the field is absent, empty or one of the
@@ -143,11 +151,29 @@ static const char *val(const struct rd_rec *r, const char *name)
     return v;
 }
 
+/* A GUID, or NULL for the all-zero GUID Sysmon writes when it does not know
+ * the process ({00000000-0000-0000-0000-000000000000}). */
+static const char *guid_val(const struct rd_rec *r, const char *name)
+{
+    const char *v = val(r, name);
+    if (!v)
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if (*p != '0' && *p != '-' && *p != '{' && *p != '}')
+            return v;
+    return NULL;
+}
+
 static int is_sysmon(const struct rd_rec *r)
 {
     if (r->provider && strstr(r->provider, "Sysmon"))
         return 1;
     return r->channel && strstr(r->channel, "Sysmon") != NULL;
+}
+
+static int provider_is(const struct rd_rec *r, const char *name)
+{
+    return r->provider && !ascii_casecmp(r->provider, name);
 }
 
 static int is_security(const struct rd_rec *r)
@@ -193,9 +219,12 @@ static int sysmon_create(struct rd_set *set, const struct rd_rec *r, struct err 
     ev.cwd = val(r, "CurrentDirectory");
     ev.user = val(r, "User");
     ev.integ = val(r, "IntegrityLevel");
-    ev.guid = val(r, "ProcessGuid");
-    ev.pguid = val(r, "ParentProcessGuid");
+    ev.guid = guid_val(r, "ProcessGuid");
+    ev.pguid = guid_val(r, "ParentProcessGuid");
     ev.pimage = val(r, "ParentImage");
+    ev.pcmd = val(r, "ParentCommandLine"); /* Sysmon 4.81+ and 13.30+ fields */
+    ev.puser = val(r, "ParentUser");
+    ev.rec = r->rec;
     if (!rd_parse_num(val(r, "LogonId"), UINT64_MAX, &v))
         ev.logon_id = v;
     if (!rd_parse_num(val(r, "TerminalSessionId"), INT32_MAX, &v))
@@ -216,66 +245,200 @@ static int sysmon_exit(struct rd_set *set, const struct rd_rec *r, struct err *e
     ev.pid = (uint32_t)v;
     ev.t = rec_time(r, val(r, "UtcTime"));
     ev.host = r->computer;
-    ev.guid = val(r, "ProcessGuid");
+    ev.guid = guid_val(r, "ProcessGuid");
     ev.image = val(r, "Image");
+    ev.rec = r->rec;
     return rd_set_add(set, &ev, e);
 }
 
-/* Sysmon 13 writes the value's path as TargetObject. We keep only the keys
- * the checker knows (Session Manager, Winlogon), under their canonical
- * names so lookups match the simulator's. */
+/* The registry keys the checker reads, by the tail of their path after the
+ * hive: the Session Manager key smss reads, Winlogon (machine and per user),
+ * Image File Execution Options and SilentProcessExit, Lsa, and the Windows
+ * key of AppInit_DLLs. Values are stored under canonical names (KEY_SM,
+ * HKLM\SOFTWARE\...) so events, hives and the simulator agree. */
+static const struct {
+    const char *tail; /* after the hive root, without the control set */
+    int system;       /* in the SYSTEM hive (under a control set) */
+} reg_families[] = {
+    {"\\Control\\Session Manager", 1},
+    {"\\Control\\Lsa", 1},
+    {"\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon", 0},
+    {"\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options", 0},
+    {"\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit", 0},
+    {"\\Microsoft\\Windows NT\\CurrentVersion\\Windows", 0},
+};
+
+/* Skip a hive root as Sysmon (HKLM\, HKU\SID\), Security 4657
+ * (\REGISTRY\MACHINE\, \REGISTRY\USER\SID\) or an analyst (HKEY_LOCAL_MACHINE\,
+ * HKCU\) writes it; *user gets "HKU\SID" (or "HKCU") for per-user paths.
+ * Returns the rest (starting with the hive's first key: SYSTEM, SOFTWARE,
+ * Software), or NULL for other roots. */
+static const char *reg_root(const char *path, char *user, size_t nuser)
+{
+    static const char *const machine[] = {"HKLM\\", "HKEY_LOCAL_MACHINE\\",
+                                          "\\REGISTRY\\MACHINE\\"};
+    static const char *const users[] = {"HKU\\", "HKEY_USERS\\", "\\REGISTRY\\USER\\"};
+    *user = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(machine); i++)
+        if (!ascii_ncasecmp(path, machine[i], strlen(machine[i])))
+            return path + strlen(machine[i]);
+    if (!ascii_ncasecmp(path, "HKCU\\", 5) || !ascii_ncasecmp(path, "HKEY_CURRENT_USER\\", 18)) {
+        snprintf(user, nuser, "HKCU");
+        return strchr(path, '\\') + 1;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(users); i++) {
+        size_t n = strlen(users[i]);
+        if (ascii_ncasecmp(path, users[i], n))
+            continue;
+        const char *sid = path + n, *end = strchr(sid, '\\');
+        if (!end || (size_t)(end - sid) + 5 >= nuser)
+            return NULL;
+        /* HKU\SID_Classes is the user's class registration hive: not ours. */
+        snprintf(user, nuser, "HKU\\%.*s", (int)(end - sid), sid);
+        return end + 1;
+    }
+    return NULL;
+}
+
+/* Canonical key for path (a key, no value name), or 0 when it is not one
+ * the checker reads. */
+static int reg_canon(const char *path, char *out, size_t n)
+{
+    char user[160];
+    const char *rest = reg_root(path, user, sizeof(user));
+    if (!rest)
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(reg_families); i++) {
+        const char *fam = reg_families[i].tail;
+        const char *p = rest;
+        if (reg_families[i].system) {
+            /* SYSTEM\CurrentControlSet or SYSTEM\ControlSet00N: one key set. */
+            if (*user || ascii_ncasecmp(p, "SYSTEM\\", 7))
+                continue;
+            p += 7;
+            if (!ascii_ncasecmp(p, "CurrentControlSet", 17))
+                p += 17;
+            else if (!ascii_ncasecmp(p, "ControlSet", 10) && p[10] >= '0' && p[10] <= '9')
+                p += 10 + strspn(p + 10, "0123456789");
+            else
+                continue;
+        } else {
+            if (ascii_ncasecmp(p, "SOFTWARE", 8) || (p[8] != '\\'))
+                continue;
+            p += 8;
+            if (!ascii_ncasecmp(p, "\\Wow6432Node", 12) && p[12] == '\\')
+                p += 12; /* 32-bit view of the same values */
+        }
+        size_t fl = strlen(fam);
+        if (ascii_ncasecmp(p, fam, fl) || (p[fl] && p[fl] != '\\'))
+            continue;
+        int k;
+        if (reg_families[i].system)
+            k = snprintf(out, n, "HKLM\\SYSTEM\\CurrentControlSet%s", p);
+        else if (*user)
+            k = snprintf(out, n, "%s\\Software%s", user, p);
+        else
+            k = snprintf(out, n, "HKLM\\SOFTWARE%s", p);
+        return k > 0 && (size_t)k < n;
+    }
+    return 0;
+}
+
+/* A registry change as a fact: key and value name split at the last '\'
+ * of a value path (Sysmon TargetObject), or given apart (Security 4657). */
+static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src, int64_t t,
+                     const char *key_path, const char *name, const char *data, int deleted,
+                     const char *writer, struct err *e)
+{
+    char path[1024], key[1024];
+    if (!key_path || strlen(key_path) >= sizeof(path))
+        return 0;
+    snprintf(path, sizeof(path), "%s", key_path);
+    if (!name) { /* the value name is the last component */
+        char *last = strrchr(path, '\\');
+        if (!last)
+            return 0;
+        *last = 0;
+        name = key_path + (last - path) + 1;
+    }
+    if (!reg_canon(path, key, sizeof(key)))
+        return 0;
+    struct rd_ev ev;
+    rd_ev_init(&ev, RD_EV_REG, src);
+    ev.t = t;
+    ev.host = r->computer;
+    ev.reg_key = key;
+    ev.reg_name = !strcmp(name, "(Default)") ? "" : name;
+    ev.reg_val = data ? data : "";
+    ev.reg_type = SNAP_REG_SZ;
+    ev.reg_deleted = (uint8_t)deleted;
+    ev.image = writer;
+    ev.rec = r->rec;
+    uint64_t dw;
+    /* Sysmon renders a DWORD as "DWORD (0x00000001)". */
+    if (data && !strncmp(data, "DWORD (", 7)) {
+        char num[32];
+        size_t dl = strlen(data + 7);
+        if (dl && dl < sizeof(num) && data[7 + dl - 1] == ')') {
+            memcpy(num, data + 7, dl - 1);
+            num[dl - 1] = '\0';
+            if (!rd_parse_num(num, UINT32_MAX, &dw)) {
+                ev.reg_type = SNAP_REG_DWORD;
+                ev.dword = (uint32_t)dw;
+            }
+        }
+    }
+    return rd_set_add(set, &ev, e);
+}
+
+/* Sysmon 12 (key or value created/deleted), 13 (value set), 14 (renamed):
+ * EventType says which. A deleted key deletes its values. */
 static int sysmon_reg(struct rd_set *set, const struct rd_rec *r, struct err *e)
 {
     const char *target = val(r, "TargetObject");
-    if (!target || ascii_ncasecmp(target, "HKLM\\", 5))
+    const char *type = val(r, "EventType");
+    if (!target)
         return 0;
-    static const struct {
-        const char *tail, *canon;
-    } keys[] = {
-        {"\\Control\\Session Manager", KEY_SM},
-        {"\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon", KEY_WINLOGON},
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-        size_t tl = strlen(keys[i].tail);
-        const char *hit = NULL;
-        for (const char *p = target; *p; p++)
-            if (!ascii_ncasecmp(p, keys[i].tail, tl) && (p[tl] == '\\')) {
-                hit = p;
-                break;
-            }
-        if (!hit)
-            continue;
-        const char *rest = hit + tl;            /* "\SubSystems\Windows" */
-        const char *last = strrchr(rest, '\\'); /* the value name follows */
-        char key[1024];
-        int kn = snprintf(key, sizeof(key), "%s%.*s", keys[i].canon, (int)(last - rest), rest);
-        if (kn < 0 || (size_t)kn >= sizeof(key))
-            return 0;
-        struct rd_ev ev;
-        rd_ev_init(&ev, RD_EV_REG, RD_SRC_SYSMON);
-        ev.t = rec_time(r, val(r, "UtcTime"));
-        ev.host = r->computer;
-        ev.reg_key = key;
-        ev.reg_name = last + 1;
-        const char *d = r->get(r, "Details");
-        ev.reg_val = d ? d : "";
-        ev.reg_type = SNAP_REG_SZ;
-        uint64_t dw;
-        if (d && !strncmp(d, "DWORD (", 7)) {
-            char num[32];
-            size_t dl = strlen(d + 7);
-            if (dl && dl < sizeof(num) && d[7 + dl - 1] == ')') {
-                memcpy(num, d + 7, dl - 1);
-                num[dl - 1] = '\0';
-                if (!rd_parse_num(num, UINT32_MAX, &dw)) {
-                    ev.reg_type = SNAP_REG_DWORD;
-                    ev.dword = (uint32_t)dw;
-                }
-            }
-        }
-        return rd_set_add(set, &ev, e);
-    }
-    return 0;
+    int64_t t = rec_time(r, val(r, "UtcTime"));
+    const char *writer = val(r, "Image");
+    if (r->event_id == 13 || (type && !ascii_casecmp(type, "SetValue")))
+        return reg_event(set, r, RD_SRC_SYSMON, t, target, NULL, r->get(r, "Details"), 0, writer,
+                         e);
+    if (type && !ascii_casecmp(type, "DeleteValue"))
+        return reg_event(set, r, RD_SRC_SYSMON, t, target, NULL, NULL, 1, writer, e);
+    if (type && !ascii_casecmp(type, "DeleteKey"))
+        return reg_event(set, r, RD_SRC_SYSMON, t, target, "*", NULL, 1, writer, e);
+    return 0; /* CreateKey, RenameKey: no value changes by itself */
+}
+
+/* Security 4657 "A registry value was modified" (object access auditing
+ * with a SACL on the key): ObjectName is the key in \REGISTRY\ form,
+ * OperationType %%1904 new, %%1905 modified, %%1906 deleted. */
+static int security_reg(struct rd_set *set, const struct rd_rec *r, struct err *e)
+{
+    const char *key = val(r, "ObjectName"), *name = r->get(r, "ObjectValueName");
+    const char *op = val(r, "OperationType");
+    if (!key || !name)
+        return 0;
+    int deleted = op && !strcmp(op, "%%1906");
+    return reg_event(set, r, RD_SRC_SECURITY, r->time_created, key, name,
+                     deleted ? NULL : r->get(r, "NewValue"), deleted, val(r, "ProcessName"), e);
+}
+
+/* Kernel-General 12 ("The operating system started at system time ...",
+ * StartTime) and EventLog 6005 ("The Event log service was started"): the
+ * System log's own boot markers. */
+static int boot_event(struct rd_set *set, const struct rd_rec *r, struct err *e)
+{
+    struct rd_ev ev;
+    rd_ev_init(&ev, RD_EV_BOOT, RD_SRC_SYSTEM);
+    int64_t t;
+    ev.t = r->event_id == 12 && !rd_parse_time(val(r, "StartTime"), &t) ? t : r->time_created;
+    if (ev.t == WT_NONE)
+        return 0;
+    ev.host = r->computer;
+    ev.rec = r->rec;
+    return rd_set_add(set, &ev, e);
 }
 
 static int security_create(struct rd_set *set, const struct rd_rec *r, struct err *e)
@@ -296,6 +459,28 @@ static int security_create(struct rd_set *set, const struct rd_rec *r, struct er
     ev.image = val(r, "NewProcessName");
     ev.pimage = val(r, "ParentProcessName"); /* version 2 only */
     ev.cmd = val(r, "CommandLine");          /* version 1+, empty unless the policy is on */
+    ev.rec = r->rec;
+    /* Version 2 names the new process's account in TargetUser* when its
+     * token is not the creator's, else the NULL SID S-1-0-0: then it runs as
+     * the creator (Subject*). Versions 0/1 name only the creator, which is
+     * not the new process's account for winlogon -> userinit or services ->
+     * a LOCAL SERVICE svchost, so they leave the user unknown. Microsoft,
+     * "4688(S): A new process has been created", Target Subject. */
+    char user[300];
+    if (r->version >= 2) {
+        const char *tsid = val(r, "TargetUserSid");
+        int target = tsid && strcmp(tsid, "S-1-0-0");
+        const char *sid = target ? tsid : val(r, "SubjectUserSid");
+        const char *dom = val(r, target ? "TargetDomainName" : "SubjectDomainName");
+        const char *name = val(r, target ? "TargetUserName" : "SubjectUserName");
+        if (sid) {
+            ev.sid = sid;
+            if (name)
+                snprintf(user, sizeof(user), "%s%s%s", dom ? dom : "", dom ? "\\" : "", name);
+            ev.user = name ? user : NULL;
+            ev.fields |= SNAP_F_USER;
+        }
+    }
     ev.integ = rd_integrity_from_sid(val(r, "MandatoryLabel"));
     ev.fields = SNAP_F_IMAGE;
     if (ev.cmd)
@@ -327,6 +512,7 @@ static int security_exit(struct rd_set *set, const struct rd_rec *r, struct err 
     ev.t = r->time_created;
     ev.host = r->computer;
     ev.image = val(r, "ProcessName");
+    ev.rec = r->rec;
     return rd_set_add(set, &ev, e);
 }
 
@@ -336,13 +522,20 @@ int rd_winevent(struct rd_set *set, const struct rd_rec *r, struct err *e)
         switch (r->event_id) {
         case 1: return sysmon_create(set, r, e);
         case 5: return sysmon_exit(set, r, e);
-        case 13: return sysmon_reg(set, r, e);
+        case 12:
+        case 13:
+        case 14: return sysmon_reg(set, r, e);
         }
     } else if (is_security(r)) {
         if (r->event_id == 4688)
             return security_create(set, r, e);
         if (r->event_id == 4689)
             return security_exit(set, r, e);
+        if (r->event_id == 4657)
+            return security_reg(set, r, e);
+    } else if ((r->event_id == 12 && provider_is(r, "Microsoft-Windows-Kernel-General")) ||
+               (r->event_id == 6005 && provider_is(r, "EventLog"))) {
+        return boot_event(set, r, e);
     }
     return 0;
 }

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_EVENTID, F_VERSION, F_PROVIDER, F_CHANNEL, F_COMPUTER, F_TIME, F_NSYS };
+enum { F_EVENTID, F_VERSION, F_PROVIDER, F_CHANNEL, F_COMPUTER, F_TIME, F_RECID, F_NSYS };
 
 /* The element and attribute names we look for. libxml2 hands every name out
  * of its parser's dictionary, so once ours are looked up there too a name is
@@ -40,6 +40,7 @@ enum { F_EVENTID, F_VERSION, F_PROVIDER, F_CHANNEL, F_COMPUTER, F_TIME, F_NSYS }
     X(N_COMPUTER, "Computer")        \
     X(N_PROVIDER, "Provider")        \
     X(N_TIME_CREATED, "TimeCreated") \
+    X(N_RECORD_ID, "EventRecordID")  \
     X(N_DATA, "Data")                \
     X(N_NAME, "Name")                \
     X(N_SYSTEM_TIME, "SystemTime")
@@ -55,6 +56,7 @@ struct rd_xml {
     const char *where;            /* for messages */
     struct err *e;
     int add_line;       /* messages carry the line of the record's end */
+    long rec_line;      /* line of the current record's <Event>, 0 without add_line */
     int failed;         /* a record was refused: e holds why, the parser stopped */
     struct strbuf buf;  /* all values of the current record, NUL-separated */
     size_t sys[F_NSYS]; /* offsets + 1 into buf, 0 = absent */
@@ -176,6 +178,10 @@ static int finish_record(struct rd_xml *x, long line)
     int64_t t;
     if (!rd_parse_time(at(x, x->sys[F_TIME]), &t))
         r.time_created = t;
+    if (rd_parse_num(at(x, x->sys[F_RECID]), UINT64_MAX, &v))
+        v = 0;
+    r.rec.id = v;
+    r.rec.line = x->rec_line > 0 ? (uint64_t)x->rec_line : 0;
     r.get = get_data;
     r.ctx = x;
     struct err sub;
@@ -215,6 +221,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     }
     if (n == x->name[N_EVENT]) {
         start_record(x);
+        x->rec_line = x->add_line ? xmlSAX2GetLineNumber(x->ctxt) + x->line_offset : 0;
         return;
     }
     if (!x->in_event)
@@ -232,6 +239,8 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
             open_capture(x, &x->sys[F_CHANNEL]);
         else if (n == x->name[N_COMPUTER])
             open_capture(x, &x->sys[F_COMPUTER]);
+        else if (n == x->name[N_RECORD_ID])
+            open_capture(x, &x->sys[F_RECID]);
         else if (n == x->name[N_PROVIDER]) {
             size_t a = put_attr(x, attrs, nattrs, N_NAME);
             if (a)

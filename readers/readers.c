@@ -299,8 +299,8 @@ static int load(struct rd_stream *r, struct err *e)
     r->ngroups = rd_set_finish(r->set);
     if (!r->ngroups) {
         err_set(e,
-                "%s: no process records found (Sysmon event 1, Security 4688, or process "
-                "list rows)",
+                "%s: no process or registry records found (Sysmon events 1 and 12-14, "
+                "Security 4688 and 4657, or process list rows)",
                 r->name);
         return -1;
     }
@@ -320,6 +320,7 @@ int rd_next(struct rd_stream *r, struct snap *s, struct err *e)
         return 0;
     if (rd_set_snapshot(r->set, r->next++, s, e) < 0)
         return -1;
+    s->file = snap_str(s, r->name); /* findings name the file they rest on */
     return 1;
 }
 

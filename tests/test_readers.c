@@ -549,7 +549,7 @@ static void errors__broken_inputs__clear_messages(void **st)
     expect_error(FIX "sysmon_wevtutil.xml", "evtx", "not a readable .evtx file");
     expect_error(FIX "sysmon_wevtutil.xml", "yaml", "unknown input format 'yaml'");
     expect_error(FIX "no-such-file.evtx", NULL, "cannot open");
-    expect_error(FIX "vol3_pstree.csv", "xml", "no process records found");
+    expect_error(FIX "vol3_pstree.csv", "xml", "no process or registry records found");
 }
 
 static void native__schema_prefix__detected(void **st)
@@ -622,7 +622,14 @@ static void real__sysmon_rdp__sessions(void **st)
         struct snap_proc *c = find(s, child[i], "smss.exe");
         assert_non_null(c);
         assert_int_equal(c->ppid, 292);
-        assert_null(snap_parent(s, c)); /* the master is older than the log */
+        /* The master is older than the log: seen only as the children's
+         * parent, with what their records say of it. */
+        const struct snap_proc *m = snap_parent(s, c);
+        assert_non_null(m);
+        assert_true(m->seen_as_parent);
+        assert_int_equal(m->pid, 292);
+        assert_string_equal(m->name, "smss.exe");
+        assert_true(m->create_time == WT_NONE);
         assert_true(c->exit_time != WT_NONE);
         assert_ptr_equal(parent_of(s, csrss[i], "csrss.exe"), c);
         assert_ptr_equal(parent_of(s, wl[i], "winlogon.exe"), c);
