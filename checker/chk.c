@@ -34,6 +34,7 @@ const struct chk_core chk_cores[] = {
     {.name = "smss.exe",
      .dirs = SYS32,
      .parents = "System|smss.exe",
+     .lasting_parent = 1,
      .children = "smss.exe|autochk.exe|setupcl.exe|poqexec.exe|wpbbin.exe|WerFault.exe|"
                  "csrss.exe|wininit.exe|winlogon.exe",
      .own_path_rule = 1,
@@ -63,9 +64,18 @@ const struct chk_core chk_cores[] = {
      .rdp_parent = 1,
      .late = 60 * WT_SEC,
      .own_path_rule = 1,
-     .lookalike = 1},
+     .lookalike = 1,
+     /* Real boots (../shared/real: Windows 10 Sysmon, OTRF) show userinit,
+      * LogonUI, dwm, AtBroker; fontdrvhost, mpnotify, wlrmdr, WerFault and
+      * the accessibility programs started at the logon screen are
+      * Windows's own (SANS Hunt Evil; SigmaHQ's sticky-key rule names the
+      * shells that are not). A screen saver (.scr) is handled in code. */
+     .children = "userinit.exe|LogonUI.exe|dwm.exe|fontdrvhost.exe|AtBroker.exe|mpnotify.exe|"
+                 "wlrmdr.exe|WerFault.exe|WerFaultSecure.exe|rdpclip.exe|TSTheme.exe|"
+                 "sethc.exe|utilman.exe|osk.exe|Magnify.exe|Narrator.exe|DisplaySwitch.exe"},
     {.name = "services.exe",
      .dirs = SYS32,
+     .lasting_parent = 1,
      .parents = "wininit.exe",
      .session = CHK_SESS_ZERO,
      .late = 45 * WT_SEC,
@@ -73,6 +83,7 @@ const struct chk_core chk_cores[] = {
      .lookalike = 1},
     {.name = "lsass.exe",
      .dirs = SYS32,
+     .lasting_parent = 1,
      .parents = "wininit.exe",
      .children = "WerFault.exe|efsui.exe",
      .session = CHK_SESS_ZERO,
@@ -81,8 +92,18 @@ const struct chk_core chk_cores[] = {
      .lookalike = 1},
     {.name = "svchost.exe", .dirs = SYS32 "|\\windows\\syswow64", .lookalike = 1},
     {.name = "explorer.exe", .dirs = "\\windows|\\windows\\syswow64", .lookalike = 1},
-    {.name = "userinit.exe", .dirs = SYS32, .lookalike = 1},
-    {.name = "LsaIso.exe", .dirs = SYS32, .lookalike = 1},
+    /* userinit runs the Winlogon Shell (explorer.exe) and exits; proquota
+     * when profile quotas are on; logon scripts of the user's AD account
+     * (scriptPath) run under it too (checked in code). */
+    {.name = "userinit.exe",
+     .dirs = SYS32,
+     .lookalike = 1,
+     .children = "explorer.exe|proquota.exe"},
+    {.name = "LsaIso.exe",
+     .dirs = SYS32,
+     .lookalike = 1,
+     .lasting_parent = 1,
+     .parents = "wininit.exe"},
     {.name = "dwm.exe", .dirs = SYS32},
     {.name = "fontdrvhost.exe", .dirs = SYS32},
     {.name = "LogonUI.exe", .dirs = SYS32},
@@ -263,7 +284,7 @@ int chk_is_system(const struct snap_proc *p)
     return -1;
 }
 
-static int unknown_name(const char *n)
+int chk_unknown_name(const char *n)
 {
     return !n || !*n || !strcmp(n, "?") || !strcmp(n, "-");
 }
@@ -274,7 +295,7 @@ const struct snap_proc *chk_live_parent(const struct chk_ctx *c, size_t i)
     if (pi < 0)
         return NULL;
     const struct snap_proc *q = &c->s->procs[pi];
-    if (!snap_proc_alive(q) || unknown_name(chk_name(q)))
+    if (!snap_proc_alive(q) || chk_unknown_name(chk_name(q)))
         return NULL;
     if (q->image && !strcmp(q->image, "?"))
         return NULL;
@@ -456,6 +477,16 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
         const struct snap_proc *q = s->procs[i].ppid ? snap_parent(s, &s->procs[i]) : NULL;
         c->parent[i] = q ? q - s->procs : -1;
         c->kind[i] = (uint8_t)chk_kind_of(chk_name(&s->procs[i]));
+    }
+    /* The boot's wininit: the earliest one still running. */
+    c->wininit = -1;
+    int k_wininit = chk_kind_of("wininit.exe");
+    for (size_t i = 0; i < n; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        if (c->kind[i] != k_wininit || !snap_proc_alive(p))
+            continue;
+        if (c->wininit < 0 || p->create_time < s->procs[c->wininit].create_time)
+            c->wininit = (long)i;
     }
     /* The master smss: the earliest smss that is no smss's child, preferring
      * one whose parent is System. */

@@ -27,7 +27,23 @@ struct chk_core {
     int64_t late;      /* latest normal start after its reference; 0 = n/a */
     int own_path_rule; /* has its own NAME-PATH row (else CORE-PATH covers it) */
     int lookalike;     /* a target of LOOKALIKE-NAME */
+    /* Its parent never exits (System, the master smss, wininit): a parent
+     * that has exited is still judged by its name, and one that is not in
+     * the snapshot by its pid (the parent's identity is known without
+     * resolving it). csrss, wininit, winlogon lose their smss child. */
+    int lasting_parent;
 };
+
+/* Shells and script hosts, as SigmaHQ's proc_creation_win_cmd_sticky_key_
+ * like_backdoor_execution lists them for winlogon's children. */
+#define CHK_SHELLS                                                                          \
+    "cmd.exe|powershell.exe|pwsh.exe|powershell_ise.exe|wscript.exe|cscript.exe|mshta.exe|" \
+    "regsvr32.exe|rundll32.exe|wt.exe|bash.exe|wsl.exe"
+/* The programs Windows starts from the logon screen for accessibility
+ * (ATT&CK T1546.008), which an IFEO Debugger or a replaced binary turns
+ * into a SYSTEM shell before anyone logs on. */
+#define CHK_ACCESSIBILITY \
+    "sethc.exe|utilman.exe|osk.exe|Magnify.exe|Narrator.exe|DisplaySwitch.exe|AtBroker.exe"
 
 extern const struct chk_core chk_cores[];
 extern const size_t chk_ncores;
@@ -42,6 +58,7 @@ struct chk_ctx {
     long *parent; /* per process: index of its recorded parent, -1 */
     uint8_t *kind;
     long master;                     /* the master smss, -1 if absent */
+    long wininit;                    /* the boot's wininit (earliest running), -1 */
     int k_system, k_smss, k_svchost; /* kinds looked up once */
 };
 
@@ -67,6 +84,8 @@ int chk_path_norm(const char *in, char *out, size_t n);
 void chk_path_dir(char *norm);
 /* Is s one of the '|' separated words in list (ASCII case-insensitive)? */
 int chk_in_list(const char *list, const char *s);
+/* Sysmon's "?" and "-", or nothing: a name that names nobody. */
+int chk_unknown_name(const char *n);
 /* 1 = SYSTEM (by SID, logon id or account name), 0 = someone else, -1 = unknown. */
 int chk_is_system(const struct snap_proc *p);
 /* Parent process usable for parent rules: recorded, alive, and with a known

@@ -24,6 +24,29 @@ void chk_rule_explorer_system(struct chk_ctx *c);
 void chk_rule_core_path(struct chk_ctx *c);
 void chk_rule_session_unexplained(struct chk_ctx *c);
 
+/* The pid a process's parent must have when the parent never exits: System
+ * (4) for the master smss, the master for a per-session child, the boot's
+ * wininit for services, lsass and LsaIso. 0 when it cannot be told. */
+static uint32_t lasting_parent_pid(const struct chk_ctx *c, size_t i, const struct chk_core *core,
+                                   const char **who)
+{
+    const struct snap *s = c->s;
+    if (!strcmp(core->name, "smss.exe")) {
+        const struct snap_proc *p = &s->procs[i];
+        int child = chk_smss_is_child(c, i) || (p->session != SNAP_NO_SESSION && p->session > 0);
+        if (!child && !p->command_line && p->session == SNAP_NO_SESSION)
+            return 0; /* Security 4688 v0/v1: a master or a session's child, no telling */
+        *who = child ? "the master smss.exe" : "System";
+        if (!child)
+            return 4;
+        return c->master >= 0 && (size_t)c->master != i ? s->procs[c->master].pid : 0;
+    }
+    *who = "the boot's wininit.exe";
+    if (chk_in_list(core->parents, "wininit.exe") && c->wininit >= 0 && (size_t)c->wininit != i)
+        return s->procs[c->wininit].pid;
+    return 0;
+}
+
 void chk_rule_parent(struct chk_ctx *c)
 {
     int kind;
@@ -32,16 +55,37 @@ void chk_rule_parent(struct chk_ctx *c)
     for (size_t i = 0; i < s->nprocs; i++) {
         if (c->kind[i] != kind)
             continue;
-        /* Orphans (parent gone, exited or unknown) are normal: csrss, wininit
-         * and winlogon always lose their smss child. */
-        const struct snap_proc *q = chk_live_parent(c, i);
-        if (!q || chk_in_list(core->parents, chk_name(q)))
+        const struct snap_proc *p = &s->procs[i];
+        long pi = c->parent[i];
+        char d[300];
+        if (pi < 0) {
+            /* Not in the snapshot: a log that starts after the parent did,
+             * or a parent pid that names nobody. Where the parent never
+             * exits its pid is known all the same. */
+            const char *who = "";
+            uint32_t want = core->lasting_parent ? lasting_parent_pid(c, i, core, &who) : 0;
+            if (want && p->ppid && p->ppid != want)
+                chk_report_proc(c, i,
+                                "parent pid %lu is not in the snapshot, and the parent must be "
+                                "%s (pid %lu), which never exits",
+                                (unsigned long)p->ppid, who, (unsigned long)want);
+            continue;
+        }
+        const struct snap_proc *q = &s->procs[pi];
+        /* Orphans (parent gone or exited) are normal for csrss, wininit and
+         * winlogon, which always lose their smss child; Sysmon's "?" names
+         * nobody. */
+        if (chk_unknown_name(chk_name(q)) || (q->image && !strcmp(q->image, "?")))
+            continue;
+        int alive = snap_proc_alive(q);
+        if (!alive && !core->lasting_parent)
+            continue;
+        if (chk_in_list(core->parents, chk_name(q)))
             continue;
         if (core->rdp_parent && chk_is_termsvcs(q))
             continue;
-        char d[300];
-        chk_report_proc(c, i, "started by %s; expected %s", chk_pdesc(q, d, sizeof(d)),
-                        core->parents);
+        chk_report_proc(c, i, "started by %s%s; expected %s", chk_pdesc(q, d, sizeof(d)),
+                        alive ? "" : ", which has exited", core->parents);
     }
 }
 
@@ -220,21 +264,78 @@ void chk_rule_late(struct chk_ctx *c)
     }
 }
 
+/* A logon script of the user's account or of Group Policy, which
+ * userinit runs (Windows 7 runs GPO scripts in userinit too). */
+static int logon_script(const struct snap_proc *p)
+{
+    static const char *const marks[] = {"\\netlogon\\", "\\sysvol\\", "\\grouppolicy\\",
+                                        "\\policies\\{"};
+    const char *cl = p->command_line;
+    for (; cl && *cl; cl++)
+        for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
+            if (!ascii_ncasecmp(cl, marks[k], strlen(marks[k])))
+                return 1;
+    return 0;
+}
+
+/* Is name one of the programs the snapshot's Winlogon Shell value lists
+ * ("explorer.exe, C:\\x\\y.exe")? WINLOGON-SHELL judges the value itself;
+ * userinit starting them is what the value says. */
+static int is_configured_shell(const struct snap *s, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < s->nregs; i++) {
+        const struct snap_reg *r = &s->regs[i];
+        size_t kl = r->key ? strlen(r->key) : 0;
+        if (r->deleted || !r->name || ascii_casecmp(r->name, "Shell") || kl < 8 ||
+            ascii_casecmp(r->key + kl - 8, "Winlogon") || r->type == SNAP_REG_DWORD || !r->ndata)
+            continue;
+        for (const char *e = r->data[0]; *e;) {
+            size_t n = strcspn(e, ",");
+            const char *b = e, *end = e + n;
+            for (const char *q = e; q < end; q++)
+                if (*q == '\\' || *q == '"')
+                    b = q + 1;
+            while (b < end && *b == ' ')
+                b++;
+            size_t bn = (size_t)(end - b);
+            while (bn && (b[bn - 1] == ' ' || b[bn - 1] == '"'))
+                bn--;
+            if (bn == nl && !ascii_ncasecmp(b, name, nl))
+                return 1;
+            e = *end ? end + 1 : end;
+        }
+    }
+    return 0;
+}
+
 void chk_rule_children(struct chk_ctx *c)
 {
     int kind;
     const struct chk_core *core = chk_target(c, &kind);
     struct snap *s = c->s;
+    int winlogon = !strcmp(core->name, "winlogon.exe"),
+        userinit = !strcmp(core->name, "userinit.exe");
     for (size_t i = 0; i < s->nprocs; i++) {
         long pi = c->parent[i];
         if (pi < 0 || c->kind[pi] != kind)
             continue;
-        const char *name = chk_name(&s->procs[i]);
-        if (!*name || chk_in_list(core->children, name))
+        const struct snap_proc *p = &s->procs[i];
+        const char *name = chk_name(p);
+        if (chk_unknown_name(name) || chk_in_list(core->children, name))
+            continue;
+        size_t nl = strlen(name);
+        if (winlogon && nl > 4 && !ascii_casecmp(name + nl - 4, ".scr"))
+            continue; /* the screen saver */
+        if (userinit && (logon_script(p) || is_configured_shell(s, name)))
             continue;
         char d[300];
-        chk_report_proc(c, i, "%s was started by %s, which only starts %s", name,
-                        chk_pdesc(&s->procs[pi], d, sizeof(d)), core->children);
+        chk_report_proc(c, i, "%s was started by %s, which only starts %s%s", name,
+                        chk_pdesc(&s->procs[pi], d, sizeof(d)), core->children,
+                        winlogon && chk_in_list(CHK_SHELLS, name)
+                            ? "; a shell under winlogon is the accessibility-feature backdoor "
+                              "(sethc.exe or utilman.exe replaced, or given a debugger)"
+                            : "");
     }
 }
 

@@ -7,6 +7,7 @@
 #include "chk_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim/profile.h"
@@ -22,9 +23,13 @@ void chk_rule_sm_subsys_windows(struct chk_ctx *c);
 void chk_rule_sm_subsys_kmode(struct chk_ctx *c);
 void chk_rule_winlogon_shell(struct chk_ctx *c);
 void chk_rule_winlogon_userinit(struct chk_ctx *c);
+void chk_rule_ifeo_debugger(struct chk_ctx *c);
+void chk_rule_silent_exit(struct chk_ctx *c);
 
 #define SM_TAIL "\\Control\\Session Manager"
 #define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
+#define IFEO_TAIL "\\Windows NT\\CurrentVersion\\Image File Execution Options"
+#define SPE_TAIL "\\Windows NT\\CurrentVersion\\SilentProcessExit"
 
 /* Is key "<anything>\Control\Session Manager<sub>"? */
 static int key_is(const char *key, const char *tail, const char *sub)
@@ -78,6 +83,8 @@ void chk_rule_sm_bootexecute(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!val_is(r, SM_TAIL, "", "BootExecute") || r->type == SNAP_REG_DWORD)
             continue;
         char extra[400] = "", sq[512];
@@ -115,6 +122,8 @@ void chk_rule_sm_execute(struct chk_ctx *c)
                                         "S0InitialCommand"};
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
             if (!val_is(r, SM_TAIL, "", names[n]) || r->type == SNAP_REG_DWORD)
                 continue;
@@ -136,6 +145,8 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (key_is(r->key, SM_TAIL, "\\AppCertDlls") && !chk_str_blank(reg_str(r)))
             chk_report_reg(c, r,
                            "AppCertDlls value '%s' loads '%s' into every process that "
@@ -185,6 +196,8 @@ void chk_rule_sm_knowndlls(struct chk_ctx *c)
     int fam = os_family(c->s);
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!key_is(r->key, SM_TAIL, "\\KnownDLLs") || !r->name)
             continue;
         int m =
@@ -205,6 +218,8 @@ void chk_rule_sm_pending(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (r->type != SNAP_REG_MULTI_SZ || !key_is(r->key, SM_TAIL, "") || !r->name ||
             ascii_ncasecmp(r->name, "PendingFileRenameOperations", 27))
             continue;
@@ -232,6 +247,8 @@ void chk_rule_sm_subsys_extra(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!key_is(r->key, SM_TAIL, "\\SubSystems") || !r->name || !*r->name)
             continue;
         if (!chk_in_list("Debug|Kmode|Optional|Required|Windows|Os2|Posix", r->name))
@@ -243,6 +260,8 @@ void chk_rule_sm_subsys_required(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!val_is(r, SM_TAIL, "\\SubSystems", "Required") || r->type == SNAP_REG_DWORD)
             continue;
         char extra[400] = "";
@@ -301,6 +320,8 @@ void chk_rule_sm_subsys_windows(struct chk_ctx *c)
     int fam = os_family(c->s);
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!val_is(r, SM_TAIL, "\\SubSystems", "Windows"))
             continue;
         int ok = 0;
@@ -320,6 +341,8 @@ void chk_rule_sm_subsys_kmode(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (!val_is(r, SM_TAIL, "\\SubSystems", "Kmode"))
             continue;
         char norm[1024];
@@ -359,6 +382,8 @@ void chk_rule_winlogon_shell(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (val_is(r, WL_TAIL, "", "Shell") &&
             !only_program(reg_str(r), "explorer.exe", "\\windows\\explorer.exe"))
             chk_report_reg(c, r, "Shell is '%s'", reg_str(r));
@@ -369,8 +394,85 @@ void chk_rule_winlogon_userinit(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
         if (val_is(r, WL_TAIL, "", "Userinit") &&
             !only_program(reg_str(r), "userinit.exe", "\\windows\\system32\\userinit.exe"))
             chk_report_reg(c, r, "Userinit is '%s'", reg_str(r));
+    }
+}
+
+/* "IFEO_TAIL\<program>": the program a value under Image File Execution
+ * Options or SilentProcessExit is about, or NULL. */
+static const char *key_program(const char *key, const char *tail)
+{
+    if (!key)
+        return NULL;
+    size_t tl = strlen(tail);
+    for (const char *p = key; *p; p++)
+        if (!ascii_ncasecmp(p, tail, tl) && p[tl] == '\\' && p[tl + 1] && !strchr(p + tl + 1, '\\'))
+            return p + tl + 1;
+    return NULL;
+}
+
+void chk_rule_ifeo_debugger(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
+        const char *prog = key_program(r->key, IFEO_TAIL);
+        if (!prog || !r->name || ascii_casecmp(r->name, "Debugger") || chk_str_blank(reg_str(r)))
+            continue;
+        if (chk_in_list(CHK_ACCESSIBILITY, prog))
+            chk_report_reg(c, r,
+                           "%s starts '%s' instead: at the logon screen that is a SYSTEM shell "
+                           "for anyone (the sticky-keys backdoor)",
+                           prog, reg_str(r));
+        else
+            chk_report_reg(c, r, "every start of %s runs '%s' first", prog, reg_str(r));
+    }
+}
+
+/* GlobalFlag FLG_MONITOR_SILENT_PROCESS_EXIT (0x200) under IFEO\<program>
+ * makes Windows run SilentProcessExit\<program>'s MonitorProcess whenever
+ * the program exits (Microsoft, "Monitoring Silent Process Exit"). */
+#define FLG_MONITOR_SILENT_PROCESS_EXIT 0x200u
+
+static int reg_u32(const struct snap_reg *r, uint32_t *out)
+{
+    if (r->type == SNAP_REG_DWORD) {
+        *out = r->dword;
+        return 0;
+    }
+    const char *v = reg_str(r);
+    char *end;
+    unsigned long long x = strtoull(v, &end, 0);
+    if (!*v || *end || x > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+void chk_rule_silent_exit(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted)
+            continue; /* a deletion event: the value is gone */
+        const char *prog = key_program(r->key, SPE_TAIL);
+        if (prog && r->name && !ascii_casecmp(r->name, "MonitorProcess") &&
+            !chk_str_blank(reg_str(r))) {
+            chk_report_reg(c, r, "when %s exits, Windows runs '%s'", prog, reg_str(r));
+            continue;
+        }
+        prog = key_program(r->key, IFEO_TAIL);
+        uint32_t flags;
+        if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !reg_u32(r, &flags) &&
+            (flags & FLG_MONITOR_SILENT_PROCESS_EXIT))
+            chk_report_reg(c, r,
+                           "GlobalFlag 0x%x of %s turns on silent-process-exit monitoring: "
+                           "its MonitorProcess runs whenever %s exits",
+                           flags, prog, prog);
     }
 }

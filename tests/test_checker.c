@@ -721,6 +721,105 @@ FX(wl_ui_miss)
     set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1, "%SystemRoot%\\System32\\USERINIT.EXE");
 }
 
+/* winlogon -> "cmd.exe sethc.exe 211": the IFEO-debugger sticky-keys
+ * backdoor at the logon screen; the near miss is what winlogon really
+ * starts (AtBroker at logon, the screen saver, sethc itself). */
+FX(winlogon_child_fire)
+{
+    struct snap_proc *p = add(s, 5080, 600, "cmd.exe", S32 "cmd.exe", SYSTEM, 1, 8, 70000, -1);
+    p->command_line = "C:\\Windows\\system32\\cmd.exe C:\\Windows\\system32\\sethc.exe 211";
+}
+FX(winlogon_child_miss)
+{
+    add(s, 5080, 600, "AtBroker.exe", S32 "AtBroker.exe", ALICE, 1, 8, 70000, 70500);
+    add(s, 5084, 600, "scrnsave.scr", S32 "scrnsave.scr", ALICE, 1, 8, 80000, -1);
+    add(s, 5088, 600, "sethc.exe", S32 "sethc.exe", SYSTEM, 1, 8, 90000, -1);
+}
+/* services -> cmd as SYSTEM (PsExec-style, getsystem); a LOCAL SERVICE
+ * svchost and a vendor service are normal. */
+FX(services_shell_fire)
+{
+    struct snap_proc *p = add(s, 5090, 664, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 70000, -1);
+    p->command_line = "cmd.exe /c echo 5e120a > \\\\.\\pipe\\5e120a";
+}
+FX(services_shell_miss)
+{
+    add(s, 5090, 664, "svchost.exe", S32 "svchost.exe", "NT AUTHORITY\\LOCAL SERVICE", 0, 8, 70000,
+        -1)
+        ->command_line = S32 "svchost.exe -k LocalService -p";
+    add(s, 5094, 664, "vmtoolsd.exe", "C:\\Program Files\\VMware\\vmtoolsd.exe", SYSTEM, 0, 8,
+        70100, -1);
+    /* a shell started by someone else, not the service control manager */
+    add(s, 5098, 3020, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 70200, -1);
+}
+/* The unquoted-path hijack of ../shared/real's privesc_unquoted_svc log. */
+FX(services_unq_fire)
+{
+    add(s, 5100, 664, "program.exe", "C:\\program.exe", SYSTEM, 0, 8, 70000, -1)->command_line =
+        "c:\\Program Files\\vulnsvc\\mmm.exe";
+}
+FX(services_unq_miss)
+{
+    add(s, 5100, 664, "mmm.exe", "C:\\Program Files\\vulnsvc\\mmm.exe", SYSTEM, 0, 8, 70000, -1)
+        ->command_line = "\"c:\\Program Files\\vulnsvc\\mmm.exe\" -service";
+    add(s, 5104, 664, "agent.exe", "C:\\Tools\\agent.exe", SYSTEM, 0, 8, 70100, -1)->command_line =
+        "C:\\Tools\\agent.exe run now";
+}
+FX(lsaiso_parent_fire)
+{
+    add(s, 5110, 5024, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 70000, -1);
+    add_cmd(s);
+}
+FX(lsaiso_parent_miss)
+{
+    add(s, 5110, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 3110, -1);
+}
+FX(userinit_child_fire)
+{
+    add(s, 3030, 3000, "backdoor.exe", "C:\\ProgramData\\backdoor.exe", ALICE, 1, 8, 40600, -1);
+}
+FX(userinit_child_miss)
+{
+    add(s, 3030, 3000, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 40600, 41500)->command_line =
+        "cmd.exe /c \\\\corp.example\\NETLOGON\\logon.bat";
+    add(s, 3034, 3000, "proquota.exe", S32 "proquota.exe", ALICE, 1, 8, 40700, -1);
+}
+FX(access_shell_fire)
+{
+    add(s, 5120, 600, "utilman.exe", S32 "utilman.exe", SYSTEM, 1, 8, 70000, -1);
+    add(s, 5124, 5120, "cmd.exe", S32 "cmd.exe", SYSTEM, 1, 8, 70100, -1);
+}
+FX(access_shell_miss)
+{
+    add(s, 5120, 600, "utilman.exe", S32 "utilman.exe", SYSTEM, 1, 8, 70000, -1);
+    add(s, 5124, 5120, "osk.exe", S32 "osk.exe", SYSTEM, 1, 8, 70100, -1);
+}
+#define IFEO "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"
+#define SPE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit"
+FX(ifeo_dbg_fire)
+{
+    set_reg(s, IFEO "\\sethc.exe", "Debugger", SNAP_REG_SZ, 1, "C:\\Windows\\System32\\cmd.exe");
+}
+FX(ifeo_dbg_miss)
+{
+    /* MitigationOptions and an empty Debugger are what Windows and
+     * uninstalled debuggers leave behind; a deleted one is gone. */
+    set_reg(s, IFEO "\\notepad.exe", "MitigationOptions", SNAP_REG_SZ, 1, "0x100");
+    set_reg(s, IFEO "\\calc.exe", "Debugger", SNAP_REG_SZ, 1, " ");
+    set_reg(s, IFEO "\\utilman.exe", "Debugger", SNAP_REG_SZ, 1, "cmd.exe");
+    s->regs[s->nregs - 1].deleted = 1;
+}
+FX(spe_fire)
+{
+    set_reg(s, IFEO "\\lsass.exe", "GlobalFlag", SNAP_REG_SZ, 1, "512");
+    set_reg(s, SPE "\\lsass.exe", "MonitorProcess", SNAP_REG_SZ, 1, "C:\\Temp\\dump.exe");
+}
+FX(spe_miss)
+{
+    set_reg(s, IFEO "\\app.exe", "GlobalFlag", SNAP_REG_SZ, 1, "0x2"); /* loader snaps */
+    set_reg(s, SPE "\\app.exe", "ReportingMode", SNAP_REG_SZ, 1, "1");
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -787,6 +886,14 @@ static const struct fixture fixtures[] = {
     {"SM-SUBSYSTEMS-KMODE", sm_kmode_fire, sm_kmode_miss},
     {"WINLOGON-SHELL", wl_shell_fire, wl_shell_miss},
     {"WINLOGON-USERINIT", wl_ui_fire, wl_ui_miss},
+    {"WINLOGON-CHILDREN", winlogon_child_fire, winlogon_child_miss},
+    {"SERVICES-SHELL", services_shell_fire, services_shell_miss},
+    {"SERVICES-UNQUOTED-PATH", services_unq_fire, services_unq_miss},
+    {"LSAISO-PARENT", lsaiso_parent_fire, lsaiso_parent_miss},
+    {"USERINIT-CHILDREN", userinit_child_fire, userinit_child_miss},
+    {"ACCESSIBILITY-SHELL", access_shell_fire, access_shell_miss},
+    {"IFEO-DEBUGGER", ifeo_dbg_fire, ifeo_dbg_miss},
+    {"SILENT-PROCESS-EXIT", spe_fire, spe_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -826,6 +933,71 @@ static void normal__boot__is_clean(void **state)
     assert_int_equal(f.nskipped, 0);
     chk_findings_release(&f);
     snap_release(&s);
+}
+
+/* Identity without resolution (issue 13): a parent that never exits is
+ * judged by its pid when it is not in the snapshot, and by its name when
+ * it has exited; a parent seen only in its child's event counts as one. */
+static void identity__absent_or_exited_parents__judged(void **state)
+{
+    (void)state;
+    struct snap s;
+    struct chk_findings f = {0};
+    struct chk_config only = {CHK_INFO, NULL, NULL};
+    /* master smss whose parent pid names nobody */
+    normal_boot(&s);
+    P(&s, 340)->ppid = 7777;
+    only.only = "SMSS-PARENT";
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(s.procs[f.v[0].proc].pid, 340);
+    assert_non_null(strstr(f.v[0].message, "7777"));
+    snap_release(&s);
+    /* ... or names a process created after it (pid reuse): not its parent */
+    normal_boot(&s);
+    P(&s, 340)->ppid = 3000; /* userinit, created at +40 s */
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 1);
+    snap_release(&s);
+    /* lsass whose parent is absent while the boot's wininit is visible */
+    normal_boot(&s);
+    P(&s, 684)->ppid = 6666;
+    only.only = "LSASS-PARENT";
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 1);
+    assert_non_null(strstr(f.v[0].message, "wininit"));
+    /* ... but not when wininit is not visible either (a partial log) */
+    del(&s, 528);
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 0);
+    snap_release(&s);
+    /* a services.exe copy started by a tool that exited 0.3 s later */
+    normal_boot(&s);
+    add(&s, 7000, 5024, "tool.exe", "C:\\Temp\\tool.exe", SYSTEM, 0, 8, 60000, 60300);
+    add(&s, 7004, 7000, "services.exe", S32 "services.exe", SYSTEM, 0, 9, 60000, -1);
+    only.only = "SERVICES-PARENT";
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 1);
+    assert_non_null(strstr(f.v[0].message, "exited"));
+    snap_release(&s);
+    /* csrss keeps its tolerance: its smss child always exits */
+    normal_boot(&s);
+    only.only = "CSRSS-PARENT,WININIT-PARENT,WINLOGON-PARENT";
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 0);
+    snap_release(&s);
+    /* smss -> cmd at boot where smss's own start predates the log */
+    normal_boot(&s);
+    struct snap_proc *m = P(&s, 340);
+    m->create_time = WT_NONE;
+    m->seen_as_parent = 1;
+    add(&s, 7100, 340, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 2500, -1);
+    only.only = "SMSS-CHILDREN";
+    run(&s, &only, &f);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(s.procs[f.v[0].proc].pid, 7100);
+    snap_release(&s);
+    chk_findings_release(&f);
 }
 
 static void fixtures__every_rule__has_one(void **state)
@@ -1223,6 +1395,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normal__boot__is_clean),
         cmocka_unit_test(fixtures__every_rule__has_one),
+        cmocka_unit_test(identity__absent_or_exited_parents__judged),
         cmocka_unit_test(fixtures__fire__reports_the_rule),
         cmocka_unit_test(fixtures__near_miss__stays_clean),
         cmocka_unit_test(missing_fields__one_at_a_time__never_a_finding),

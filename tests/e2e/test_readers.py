@@ -18,10 +18,36 @@ def _no_boot_findings(p):
 
 def test_check_real_evtx(ctx):
     real = ctx.need_real()
-    for name in EVTX:
+    for name in ("DE_sysmon-3-rdp-tun.evtx", "DE_RDP_Tunnel_5156.evtx"):
         p = ctx.run("check", real / "evtx" / name)
         assert p.returncode in (0, 1), f"{name}: exit {p.returncode}: {p.stderr[:500]}"
         _no_boot_findings(p)
+
+
+# Every real log of ../shared/real/evtx, checked whole: the normal ones raise no
+# finding at all; each attack is found for its own reason and for nothing else.
+REAL_VERDICTS = {
+    "DE_RDP_Tunnel_5156.evtx": set(),
+    "DE_sysmon-3-rdp-tun.evtx": set(),
+    "Sysmon_13_1_UAC_Bypass_EventVwrBypass.evtx": set(),
+    "panache_sysmon_vs_EDRTestingScript.evtx": set(),
+    # services.exe known only as cmd.exe's ParentImage (its start predates the log)
+    "LM_sysmon_psexec_smb_meterpreter.evtx": {"SERVICES-SHELL"},
+    # Security 4688 v2: ParentProcessName is the only trace of services.exe
+    "sec4688_msf_payload_services_cmd.evtx": {"SERVICES-SHELL"},
+    "privesc_spoolsv_spl_file_write_sysmon11.evtx": {"SERVICES-SHELL"},
+    # services.exe -> C:\program.exe for "c:\Program Files\vulnsvc\mmm.exe"
+    "privesc_unquoted_svc_sysmon_1_11.evtx": {"SERVICES-UNQUOTED-PATH"},
+}
+
+
+def test_real_logs_verdicts(ctx):
+    real = ctx.need_real()
+    for name, want in REAL_VERDICTS.items():
+        p = ctx.run("check", "--format", "json", real / "evtx" / name)
+        assert p.returncode == (1 if want else 0), f"{name}: exit {p.returncode}: {p.stderr[:300]}"
+        got = {json.loads(line)["rule"] for line in p.stdout.decode().splitlines() if line.strip()}
+        assert got == want, f"{name}: rules {sorted(got)}, expected {sorted(want)}"
 
 
 def test_render_real_evtx_png(ctx):
