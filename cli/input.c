@@ -5,9 +5,12 @@
 #include "input.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../readers/readers.h"
 #include "../sim/scn.h"
@@ -27,25 +30,75 @@ int cli_input_is_scenario(const char *path)
     return ascii_ends_with_case(path, ".yaml") || ascii_ends_with_case(path, ".yml");
 }
 
-static struct cli_input *open_stdin(struct cli_input *in, struct err *e)
+/* smsslab JSON read from a pipe, FIFO or device whose first n bytes are in
+ * head. The snapshot reader opens by path, so path is opened a second time
+ * while fp stays open: a pipe's second opening reads on from where fp
+ * stopped, and head goes back in front. A named FIFO whose writer has
+ * already closed would make that open wait for a new writer forever, so a
+ * writer of our own (non-blocking: a reader exists) is held for the open. */
+static int open_native_pipe(struct cli_input *in, const char *path, FILE *fp,
+                            const unsigned char *head, size_t n, struct err *e)
 {
-    char *head = xmalloc(RD_HEAD_MAX);
-    size_t n = fread(head, 1, RD_HEAD_MAX, stdin);
-    if (ferror(stdin)) {
-        err_set(e, "<stdin>: read error: %s", strerror(errno));
-    } else if (n == 0 || rd_is_native_head(head, n)) {
-        /* smsslab JSON, or nothing at all: the native reader says which. */
-        in->native = snap_reader_open("-", e);
-        if (in->native)
-            snap_reader_unread(in->native, head, n);
+    struct stat st;
+    int wfd = -1;
+    if (fstat(fileno(fp), &st) == 0 && S_ISFIFO(st.st_mode))
+        wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    in->native = snap_reader_open(path, e);
+    if (wfd >= 0)
+        close(wfd);
+    if (!in->native)
+        return -1;
+    snap_reader_unread(in->native, head, n);
+    return 0;
+}
+
+/* Auto-detect path ("-" = standard input), reading its start only once:
+ * smsslab JSON goes to the snapshot reader, anything else to readers/. */
+static int open_sniffed(struct cli_input *in, const char *path, struct err *e)
+{
+    int is_stdin = !strcmp(path, "-");
+    const char *name = is_stdin ? "<stdin>" : path;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) {
+        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int regular = !is_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
+    /* A pipe handed to the snapshot reader is read on through a second
+     * opening: nothing may wait in fp's buffer. */
+    if (!is_stdin && !regular)
+        setvbuf(fp, NULL, _IONBF, 0);
+    unsigned char *head;
+    size_t n;
+    int native = rd_sniff(fp, name, &head, &n, e);
+    int rc = -1;
+    if (native < 0) {
+        if (!is_stdin)
+            fclose(fp);
+        return -1;
+    }
+    if (native || (n == 0 && is_stdin)) {
+        /* smsslab JSON, or empty standard input: the native reader says which. */
+        if (is_stdin) {
+            in->native = snap_reader_open("-", e);
+            if (in->native)
+                snap_reader_unread(in->native, head, n);
+            rc = in->native ? 0 : -1;
+        } else if (regular) {
+            in->native = snap_reader_open(path, e); /* from the start again */
+            rc = in->native ? 0 : -1;
+        } else {
+            rc = open_native_pipe(in, path, fp, head, n, e);
+        }
+        if (!is_stdin)
+            fclose(fp);
     } else {
-        in->real = rd_open_stream("<stdin>", stdin, head, n, "auto", e);
+        in->real = rd_open_stream(name, fp, head, n, "auto", e); /* takes fp */
+        rc = in->real ? 0 : -1;
     }
     free(head);
-    if (in->native || in->real)
-        return in;
-    cli_input_close(in);
-    return NULL;
+    return rc;
 }
 
 void cli_input_warn_seed(const char *cmd, char *const *paths, int n)
@@ -78,11 +131,17 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
     }
     /* smsslab's own JSON is recognised by its "schema": "smsslab.…" key;
      * everything else is real host data for readers/ (which detects the
-     * format or names what it expected). Standard input cannot be re-read,
-     * so its first bytes are read once and handed to whichever reader. */
-    if (!strcmp(path, "-") && !ascii_casecmp(fmt, "auto"))
-        return open_stdin(in, e);
-    if (ascii_casecmp(fmt, "native") && (ascii_casecmp(fmt, "auto") || !rd_is_native(path))) {
+     * format or names what it expected). A pipe, FIFO or standard input
+     * cannot be read twice, so its first bytes are read once and handed to
+     * whichever reader. */
+    if (!ascii_casecmp(fmt, "auto")) {
+        if (open_sniffed(in, path, e) < 0) {
+            cli_input_close(in);
+            return NULL;
+        }
+        return in;
+    }
+    if (ascii_casecmp(fmt, "native")) {
         in->real = rd_open(path, fmt, e);
         if (!in->real) {
             cli_input_close(in);

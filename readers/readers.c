@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rd_int.h"
 
@@ -106,6 +107,13 @@ static int has(const unsigned char *h, size_t n, const char *needle)
     return 0;
 }
 
+/* Does [p, end) begin with the string s? */
+static int starts(const unsigned char *p, const unsigned char *end, const char *s)
+{
+    size_t k = strlen(s);
+    return (size_t)(end - p) >= k && !memcmp(p, s, k);
+}
+
 /* The format from the first bytes. Returns FMT_AUTO when it cannot tell. */
 static enum fmt detect(const unsigned char *h, size_t n)
 {
@@ -138,12 +146,12 @@ static enum fmt detect(const unsigned char *h, size_t n)
         cJSON_Delete(o);
         return f;
     }
-    /* evtxexport's banner line, or Volatility's, before the data. */
-    if (!memcmp(p, "evtxexport", 10 < end - p ? 10 : (size_t)(end - p)) &&
-        has(p, (size_t)(end - p), "<Event"))
+    /* evtxexport's banner line, or Volatility's, before the data. The head
+     * is not NUL-terminated: compare only bytes it holds. */
+    if (starts(p, end, "evtxexport") && has(p, (size_t)(end - p), "<Event"))
         return FMT_XML;
     const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!strncmp((const char *)p, "Volatility 3 Framework", 22) && nl) {
+    if (starts(p, end, "Volatility 3 Framework") && nl) {
         const unsigned char *q = skip_ws(nl + 1, end);
         if (q < end && (*q == '[' || *q == '{'))
             return FMT_JSONDOC;
@@ -156,6 +164,179 @@ static enum fmt detect(const unsigned char *h, size_t n)
     return FMT_AUTO;
 }
 
+/* Is this smsslab's own JSON? A scan of the first JSON object's top-level
+ * keys for "schema": "smsslab.…", wherever the key is (jq -S moves it after
+ * the events), fed in pieces as they are read. Only the top level is
+ * parsed; deeper values are skipped by counting brackets outside strings. */
+enum { JS_UNDECIDED = -1, JS_OTHER = 0, JS_NATIVE = 1 };
+struct jscan {
+    int result;
+    size_t depth;
+    enum { J_START, J_KEY, J_COLON, J_VALUE, J_NEXT } at; /* at depth 1 */
+    int in_str, esc;
+    int key_is_schema, val_is_schema;
+    char buf[16]; /* the key, then the schema value, as far as we compare */
+    size_t len;
+};
+
+static int js_done(struct jscan *j, int result)
+{
+    j->result = result;
+    return result;
+}
+
+/* A byte JSON allows outside strings: white space, punctuation, numbers and
+ * the letters of true, false and null. Anything else is not JSON. */
+static int js_plain(unsigned char c)
+{
+    return strchr(" \t\r\n,:-+.0123456789eEtrufalsn", c) && c;
+}
+
+static int js_feed(struct jscan *j, const unsigned char *p, size_t n)
+{
+    static const char want_val[] = "smsslab.";
+    for (size_t i = 0; i < n && j->result == JS_UNDECIDED; i++) {
+        unsigned char c = p[i];
+        if (j->in_str) {
+            if (c < 0x20)
+                return js_done(j, JS_OTHER);
+            int end = !j->esc && c == '"';
+            j->esc = !j->esc && c == '\\';
+            if (j->depth == 1 && !end && j->len < sizeof(j->buf))
+                j->buf[j->len++] = (char)c;
+            if (j->depth == 1 && j->val_is_schema && j->len == 8)
+                return js_done(j, memcmp(j->buf, want_val, 8) ? JS_OTHER : JS_NATIVE);
+            if (!end)
+                continue;
+            j->in_str = 0;
+            if (j->depth != 1)
+                continue;
+            if (j->val_is_schema) /* a short value: not ours */
+                return js_done(j, JS_OTHER);
+            if (j->at == J_KEY) {
+                j->key_is_schema = j->len == 6 && !memcmp(j->buf, "schema", 6);
+                j->at = J_COLON;
+            } else {
+                j->at = J_NEXT;
+            }
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (j->depth == 0) {
+            if (j->at != J_START || c != '{')
+                return js_done(j, JS_OTHER);
+            j->depth = 1;
+            j->at = J_KEY;
+            continue;
+        }
+        if (j->depth > 1) {
+            if (c == '"')
+                j->in_str = 1;
+            else if (c == '{' || c == '[')
+                j->depth++;
+            else if (c == '}' || c == ']') {
+                if (--j->depth == 1)
+                    j->at = J_NEXT;
+            } else if (!js_plain(c))
+                return js_done(j, JS_OTHER);
+            continue;
+        }
+        switch (j->at) {
+        case J_KEY:
+            if (c == '}')
+                return js_done(j, JS_OTHER); /* the object ended without the key */
+            if (c != '"')
+                return js_done(j, JS_OTHER);
+            j->in_str = 1;
+            j->len = 0;
+            break;
+        case J_COLON:
+            if (c != ':')
+                return js_done(j, JS_OTHER);
+            j->at = J_VALUE;
+            break;
+        case J_VALUE:
+            if (j->key_is_schema) {
+                if (c != '"')
+                    return js_done(j, JS_OTHER);
+                j->val_is_schema = 1;
+                j->in_str = 1;
+                j->len = 0;
+            } else if (c == '"') {
+                j->in_str = 1;
+                j->len = sizeof(j->buf); /* values are not compared */
+            } else if (c == '{' || c == '[') {
+                j->depth++;
+            } else if (js_plain(c) && c != ',' && c != ':') {
+                j->at = J_NEXT; /* a number or literal: its other bytes come in J_NEXT */
+            } else {
+                return js_done(j, JS_OTHER);
+            }
+            break;
+        case J_NEXT:
+            if (c == ',')
+                j->at = J_KEY;
+            else if (c == '}')
+                return js_done(j, JS_OTHER);
+            else if (!js_plain(c) || c == ':')
+                return js_done(j, JS_OTHER);
+            break;
+        default: return js_done(j, JS_OTHER);
+        }
+    }
+    return j->result;
+}
+
+static void js_init(struct jscan *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->result = JS_UNDECIDED;
+}
+
+/* Feed the start of an input, skipping a UTF-8 byte-order mark. */
+static int js_feed_start(struct jscan *j, const unsigned char *h, size_t n)
+{
+    if (n >= 3 && !memcmp(h, "\xef\xbb\xbf", 3))
+        h += 3, n -= 3;
+    return js_feed(j, h, n);
+}
+
+int rd_sniff(FILE *fp, const char *name, unsigned char **head, size_t *n, struct err *e)
+{
+    size_t cap = HEAD_MAX, len = 0;
+    unsigned char *buf = xmalloc(cap);
+    struct jscan j;
+    js_init(&j);
+    int bom_checked = 0, rc = JS_UNDECIDED;
+    for (;;) {
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        if (ferror(fp)) {
+            err_set(e, "%s: read error: %s", name, strerror(errno));
+            free(buf);
+            return -1;
+        }
+        if (!bom_checked) {
+            bom_checked = 1;
+            rc = js_feed_start(&j, buf, got);
+        } else {
+            rc = js_feed(&j, buf + len, got);
+        }
+        len += got;
+        if (rc != JS_UNDECIDED || got == 0 || feof(fp))
+            break;
+        if (len == cap) {
+            if (cap >= RD_SNIFF_MAX)
+                break; /* larger than any document a reader takes: let it say so */
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    *head = buf;
+    *n = len;
+    return rc == JS_NATIVE;
+}
+
 int rd_is_native(const char *path)
 {
     if (!strcmp(path, "-"))
@@ -163,27 +344,14 @@ int rd_is_native(const char *path)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return 1; /* let the native reader report the error */
-    unsigned char h[4096];
-    size_t n = fread(h, 1, sizeof(h), fp);
+    unsigned char *head;
+    size_t n;
+    struct err e;
+    int rc = rd_sniff(fp, path, &head, &n, &e);
     fclose(fp);
-    return rd_is_native_head(h, n);
-}
-
-int rd_is_native_head(const void *head, size_t n)
-{
-    const unsigned char *h = head;
-    if (n > 4096)
-        n = 4096; /* the key comes first in smsslab's own output */
-    const unsigned char *end = h + n;
-    for (const unsigned char *p = h; p + 8 <= end; p++) {
-        if (memcmp(p, "\"schema\"", 8))
-            continue;
-        const unsigned char *q = skip_ws(p + 8, end);
-        if (q < end && *q == ':')
-            q = skip_ws(q + 1, end);
-        return end - q >= 9 && !memcmp(q, "\"smsslab.", 9);
-    }
-    return 0;
+    if (rc >= 0)
+        free(head);
+    return rc != 0;
 }
 
 /* The format named by --input-format: 0, or -1 with e set. */
@@ -208,7 +376,9 @@ static int parse_format(const char *format, enum fmt *want, const char **label, 
 static struct rd_stream *open_common(struct rd_stream *r, enum fmt want, const char *label,
                                      struct err *e)
 {
-    r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead) : want;
+    /* rd_sniff may have read far past the head to find a "schema" key;
+     * detection looks at the head only (it parses its first line). */
+    r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead < HEAD_MAX ? r->nhead : HEAD_MAX) : want;
     if (r->fmt == FMT_AUTO) {
         err_set(e,
                 "%s: cannot tell the input format: expected an .evtx file (ElfFile "
@@ -221,6 +391,13 @@ static struct rd_stream *open_common(struct rd_stream *r, enum fmt want, const c
     }
     if (r->fmt == FMT_EVTX && r->fp == stdin) {
         err_set(e, "<stdin>: .evtx cannot be read from standard input; pass the file's path");
+        rd_close(r);
+        return NULL;
+    }
+    /* libevtx opens the path itself and seeks: a pipe's bytes are gone. */
+    struct stat st;
+    if (r->fmt == FMT_EVTX && r->fp && (fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode))) {
+        err_set(e, "%s: .evtx cannot be read from a pipe or device; pass the file's path", r->name);
         rd_close(r);
         return NULL;
     }

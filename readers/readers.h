@@ -18,16 +18,25 @@ struct rd_stream;
 const char *rd_format_names(void);
 /* Bytes read from the start of an input before the format is known. */
 #define RD_HEAD_MAX (64u * 1024)
-/* Does path hold smsslab's own JSON ("schema": "smsslab.…" near the start)?
- * rd_is_native_head asks the same of the first n bytes of an input. "-"
- * counts as native here; cli/input.c sniffs standard input itself. */
+/* How far rd_sniff reads to find the "schema" key of a JSON object: the
+ * largest document any reader takes (256 MiB). */
+#define RD_SNIFF_MAX ((size_t)256 << 20)
+/* Read the start of fp once, until its kind is known: 1 = smsslab's own JSON
+ * (a first object with a top-level "schema": "smsslab.…" key, wherever the
+ * key is), 0 = anything else (host data, or nothing), -1 = read error (e
+ * set). *head (the caller frees it) holds the *n bytes read, at least
+ * RD_HEAD_MAX unless the input is shorter: hand them to snap_reader_unread
+ * or rd_open_stream, so a pipe is never read twice. */
+int rd_sniff(FILE *fp, const char *name, unsigned char **head, size_t *n, struct err *e);
+/* rd_sniff on a path; "-" and unreadable paths count as native (the
+ * native reader reports their errors). */
 int rd_is_native(const char *path);
-int rd_is_native_head(const void *head, size_t n);
 /* Open path with the given format (NULL or "auto" = detect from the content;
  * an error names the formats expected when detection fails). */
 struct rd_stream *rd_open(const char *path, const char *format, struct err *e);
-/* The same on an open stream (standard input) whose first nhead bytes were
- * already read into head (copied); name is used in messages. rd_close
+/* The same on an open stream (standard input, a pipe, a file) whose first
+ * nhead bytes were already read into head (copied); name is used in
+ * messages and, for a regular file, as the path libevtx opens. rd_close
  * closes fp unless it is stdin. */
 struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, size_t nhead,
                                  const char *format, struct err *e);

@@ -116,8 +116,9 @@ static void regress__readers__no_crash(void **state)
         const char *target;
         enum fuzz_fmt fmt;
     } rd[] = {
-        {"readers_xml", FZ_XML}, {"readers_ndjson", FZ_NDJSON}, {"readers_json", FZ_JSONDOC},
-        {"readers_csv", FZ_CSV}, {"readers_evtx", FZ_EVTX},     {"readers_auto", FZ_AUTO},
+        {"readers_xml", FZ_XML},     {"readers_ndjson", FZ_NDJSON}, {"readers_json", FZ_JSONDOC},
+        {"readers_csv", FZ_CSV},     {"readers_evtx", FZ_EVTX},     {"readers_auto", FZ_AUTO},
+        {"readers_stdin", FZ_STDIN},
     };
     for (size_t i = 0; i < ARRAY_SIZE(rd); i++)
         replay(rd[i].target, one_reader, (int)rd[i].fmt);

@@ -19,7 +19,8 @@ SECS=${1:-60}
 [ $# -gt 0 ] && shift
 JOBS=${JOBS:-2}
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
-ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto score"
+ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto
+    readers_stdin score"
 TARGETS=${*:-$ALL}
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -37,6 +38,7 @@ fmt_of() {
     case $1 in
     readers_xml) echo 1 ;; readers_ndjson) echo 2 ;; readers_json) echo 3 ;;
     readers_csv) echo 4 ;; readers_evtx) echo 5 ;; readers_auto) echo 6 ;;
+    readers_stdin) echo 7 ;;
     esac
 }
 
@@ -104,6 +106,7 @@ for p in tests/fuzz/known/*.patch.json; do
     python3 tests/fuzz/known/patches.py build "$n" ../shared/real "$SEEDS/readers_evtx/$n.evtx" || true
 done
 cp $RL/* "$SEEDS/readers_auto/"
+cp $RL/* "$SEEDS/readers_stdin/"
 # Score seeds: byte 0 even = detection lines (the checker's own alerts on the
 # corpus fuzz_score generates, and the documented forms); odd = a manifest.
 $OUT/cli/smsslab corpus -n 6 --seed 7 --anomaly-rate 1 --per-file 3 -q -o "$SEEDS/c"
@@ -123,7 +126,7 @@ run_one() {
     snapshot) max=65536 dict=tests/fuzz/dict/snapshot.dict ;;
     readers_xml) max=32768 dict=tests/fuzz/dict/xml.dict ;;
     readers_evtx) max=262144 dict= ;;
-    readers_auto) max=32768 dict=tests/fuzz/dict/json.dict ;;
+    readers_auto | readers_stdin) max=32768 dict=tests/fuzz/dict/json.dict ;;
     score) max=16384 dict=tests/fuzz/dict/score.dict ;;
     *) max=16384 dict=tests/fuzz/dict/json.dict ;;
     esac

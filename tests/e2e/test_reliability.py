@@ -1,0 +1,139 @@
+"""Reliability, end to end (issue 17): inputs that can be read only once (standard
+input, pipes, FIFOs, <(...)), smsslab's own JSON in any key order, and what
+happens on faults -- out of memory, a closed pipe, a kill -- and to file
+modes. Each case names the reproducer of the issue it pins."""
+import json
+import os
+import pathlib
+import subprocess
+import threading
+
+from run_e2e import Skip
+
+FIX = "tests/fixtures/real-like"
+
+
+def _run_doc(ctx, scenario="scenarios/anomaly-smss-wrong-parent.yaml"):
+    p = ctx.tmp / "run.json"
+    ctx.run("run", scenario, "-o", p, rc=0)
+    return p
+
+
+def _sh(ctx, script, timeout=60, stdin=None):
+    """Run a bash script with $B set to the binary; returns the CompletedProcess."""
+    env = dict(os.environ, B=ctx.bin)
+    env.pop("NO_COLOR", None)
+    return subprocess.run(["/bin/bash", "-c", script], capture_output=True, env=env,
+                          cwd=ctx.tmp, timeout=timeout, input=stdin)
+
+
+def _fifo_check(ctx, data, *args, timeout=30):
+    """smsslab check on a named FIFO whose writer writes data and closes.
+    A writer that finishes early (everything fits in the pipe) is the case
+    that made a second opening of the FIFO wait forever."""
+    fifo = ctx.tmp / "in.fifo"
+    os.mkfifo(fifo)
+
+    def writer():
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    try:
+        p = ctx.run("check", *args, fifo, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # Unblock the writer (if it still waits) so the thread ends.
+        os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        raise AssertionError(f"check on a FIFO did not finish in {timeout} s")
+    t.join(5)
+    return p
+
+
+def _same_check(ctx, path, got, name):
+    """got (a CompletedProcess) must be check's own result on the regular file."""
+    want = ctx.run("check", "--format", "json", path)
+    assert got.returncode == want.returncode, \
+        f"{name}: exit {got.returncode}, the file gives {want.returncode}: {got.stderr[:400]!r}"
+    assert got.stdout == want.stdout, f"{name}: findings differ from the file's"
+
+
+# ---- 1: detection never reads past the bytes it was given ----
+
+def test_stdin_cut_banner_is_refused_cleanly(ctx):
+    # Under AddressSanitizer this was a heap over-read (strncmp on 12 bytes).
+    for data in (b"Volatility 3", b"V", b"evtxexp"):
+        p = ctx.run("check", "-", stdin=data, rc=2)
+        assert p.stderr.startswith(b"smsslab: <stdin>: cannot tell the input format: "), p.stderr
+        assert p.stdout == b""
+
+
+# ---- 2: pipes, FIFOs and <(...) are read once ----
+
+def test_process_substitution_reads_whole_input(ctx):
+    run = _run_doc(ctx)
+    p = _sh(ctx, '"$B" check --format json <(cat run.json)')
+    _same_check(ctx, run, p, "<(cat run.json)")
+    p = _sh(ctx, 'cat run.json | "$B" check --format json /dev/stdin')
+    _same_check(ctx, run, p, "/dev/stdin")
+
+
+def test_fifo_with_native_json_whose_writer_left(ctx):
+    # A snapshot document small enough to sit in the pipe: the writer is
+    # gone before smsslab looks at it twice.
+    run = json.loads(_run_doc(ctx).read_text())
+    snap = dict(schema="smsslab.snapshot/1", host=run["host"], os=run["os"],
+                sessions=run["sessions"], fields=run["fields"], **run["snapshots"][-1])
+    path = ctx.tmp / "snap.json"
+    path.write_text(json.dumps(snap) + "\n")
+    assert path.stat().st_size < 60000
+    p = _fifo_check(ctx, path.read_bytes(), "--format", "json")
+    assert p.returncode == 1, p.stderr
+    _same_check(ctx, path, p, "FIFO with a snapshot document")
+
+
+def test_fifo_with_utf16_xml_does_not_hang(ctx):
+    xml = (ctx.root / FIX / "sysmon_wevtutil.xml").read_text()
+    path = ctx.tmp / "sysmon16.xml"
+    path.write_bytes(b"\xff\xfe" + xml.encode("utf-16-le"))
+    p = _fifo_check(ctx, path.read_bytes(), "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    _same_check(ctx, path, p, "FIFO with UTF-16 XML")
+
+
+def test_fifo_with_host_data_keeps_first_bytes(ctx):
+    # More than the 64 KiB head: NXLog lines repeated.
+    lines = (ctx.root / FIX / "nxlog.jsonl").read_bytes()
+    path = ctx.tmp / "many.jsonl"
+    path.write_bytes(lines * 40)
+    assert path.stat().st_size > 65536
+    p = _fifo_check(ctx, path.read_bytes(), "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    _same_check(ctx, path, p, "FIFO with NDJSON")
+
+
+def test_evtx_from_a_pipe_is_refused_by_name(ctx):
+    data = (ctx.root / FIX / "fake.evtx").read_bytes()
+    p = _sh(ctx, '"$B" check /dev/stdin', stdin=data)
+    assert p.returncode == 2, p
+    assert p.stderr == (b"smsslab: /dev/stdin: .evtx cannot be read from a pipe or device; "
+                        b"pass the file's path\n"), p.stderr
+
+
+# ---- 6: smsslab's JSON whatever the order of its keys ----
+
+def test_native_json_with_sorted_keys_is_recognised(ctx):
+    run = _run_doc(ctx, "scenarios/hard-negative-pid-reuse.yaml")  # many events
+    doc = json.loads(run.read_text())
+    assert list(doc).index("schema") == 0
+    srt = ctx.tmp / "sorted.json"
+    srt.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")  # jq -S
+    i = srt.read_text().index('"schema"')
+    assert i > 65536, f"schema key at byte {i}: the test needs it past the first 64 KiB"
+    want = ctx.run("check", "--format", "json", run)
+    for name, p in (("file", ctx.run("check", "--format", "json", srt)),
+                    ("stdin", ctx.run("check", "--format", "json", "-", stdin=srt.read_bytes())),
+                    ("<()", _sh(ctx, '"$B" check --format json <(cat sorted.json)'))):
+        assert p.returncode == want.returncode, f"{name}: exit {p.returncode}: {p.stderr[:300]!r}"
+        assert p.stdout == want.stdout, f"{name}: findings differ"
+
