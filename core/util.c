@@ -7,11 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "afile.h"
+
+/* Out of memory is an input the machine cannot hold (a ulimit, a small
+ * container), not a crash: the documented exit status 2, and the temporary
+ * output files removed as after SIGTERM. _exit, because the allocator or a
+ * library may be in any state here. */
 static void oom(size_t n)
 {
-    fprintf(stderr, "smsslab: out of memory allocating %zu bytes\n", n);
-    abort();
+    afile_cleanup_all();
+    fprintf(stderr,
+            "smsslab: out of memory allocating %zu bytes (the input needs more memory than "
+            "this process may use)\n",
+            n);
+    fflush(stderr);
+    _exit(EXIT_USAGE);
 }
 
 void *xmalloc(size_t n)

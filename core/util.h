@@ -13,7 +13,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Allocation that never returns NULL: out of memory prints and aborts. */
+/* Allocation that never returns NULL: out of memory removes the temporary
+ * output files (afile), prints and exits with status 2. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

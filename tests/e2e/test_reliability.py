@@ -137,3 +137,26 @@ def test_native_json_with_sorted_keys_is_recognised(ctx):
         assert p.returncode == want.returncode, f"{name}: exit {p.returncode}: {p.stderr[:300]!r}"
         assert p.stdout == want.stdout, f"{name}: findings differ"
 
+
+# ---- 3: out of memory is exit 2 and leaves nothing behind ----
+
+def test_out_of_memory_exits_2_without_temp_files(ctx):
+    if ctx.variant == "san":
+        raise Skip("prlimit --as cannot bound a sanitizer build (shadow memory)")
+    procs = [{"pid": 8 + 4 * i, "ppid": 4, "name": "svchost.exe",
+              "image": "C:\\Windows\\System32\\svchost.exe", "command_line": "svchost.exe -k x",
+              "create_time": "2024-05-01T08:00:03.284512Z", "session": 0}
+             for i in range(150000)]
+    big = ctx.tmp / "big.json"
+    big.write_text(json.dumps({"schema": "smsslab.snapshot/1", "host": "H",
+                               "processes": procs}) + "\n")
+    out = ctx.tmp / "out"
+    out.mkdir()
+    for cmd, name in (("check", "findings.json"), ("render", "tree.dot")):
+        p = subprocess.run(["/usr/bin/prlimit", f"--as={150 << 20}", "--", ctx.bin, cmd, big,
+                            "-o", out / name], capture_output=True, timeout=120)
+        assert p.returncode == 2, f"{cmd}: exit {p.returncode}: {p.stderr[-300:]!r}"
+        assert p.stderr.startswith(b"smsslab: out of memory allocating "), p.stderr[-300:]
+        assert p.stderr.count(b"\n") == 1, p.stderr
+        left = sorted(f.name for f in out.iterdir())
+        assert not left, f"{cmd}: files left behind: {left}"
