@@ -46,11 +46,35 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* A reader that closed our output early (smsslab run | head -c 10) is an
+ * output error, status 2 as documented, not death by SIGPIPE (141). Nothing
+ * is printed: the reader left on purpose, and stderr may be the same pipe. */
+static void on_sigpipe(int sig)
+{
+    (void)sig;
+    afile_cleanup_all();
+    _exit(EXIT_USAGE);
+}
+
 void afile_install_signal_cleanup(void)
 {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
+    signal(SIGPIPE, on_sigpipe);
+}
+
+/* The mode of a new output: what open(2) would give (0666 less the umask),
+ * or the mode of the file it replaces, as editors and cp keep it: a 0600
+ * file stays private. Set-id bits are never carried over. */
+static mode_t output_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return st.st_mode & 0777;
+    mode_t mask = umask(0); /* the only way to read it; set back at once */
+    umask(mask);
+    return 0666 & ~mask;
 }
 
 int afile_open(struct afile *af, const char *path, struct err *e)
@@ -115,19 +139,20 @@ int afile_open(struct afile *af, const char *path, struct err *e)
         memset(af, 0, sizeof(*af));
         return -1;
     }
-    fchmod(fd, 0644);
-    af->fp = fdopen(fd, "wb");
-    if (!af->fp) {
+    /* mkstemp creates 0600 whatever the umask. */
+    if (fchmod(fd, output_mode(path)) != 0)
+        err_set(e, "%s: cannot set the mode of the temporary file: %s", path, strerror(errno));
+    else if (!(af->fp = fdopen(fd, "wb")))
         err_set(e, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(af->tmp);
-        untrack(af->tmp);
-        free(af->tmp);
-        free(af->path);
-        memset(af, 0, sizeof(*af));
-        return -1;
-    }
-    return 0;
+    else
+        return 0;
+    close(fd);
+    unlink(af->tmp);
+    untrack(af->tmp);
+    free(af->tmp);
+    free(af->path);
+    memset(af, 0, sizeof(*af));
+    return -1;
 }
 
 static void fsync_dir(const char *path)

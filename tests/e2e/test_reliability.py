@@ -160,3 +160,36 @@ def test_out_of_memory_exits_2_without_temp_files(ctx):
         assert p.stderr.count(b"\n") == 1, p.stderr
         left = sorted(f.name for f in out.iterdir())
         assert not left, f"{cmd}: files left behind: {left}"
+
+
+# ---- 11: a reader that leaves early gives a documented status ----
+
+def test_closed_pipe_exits_2_not_141(ctx):
+    # run writes ~107 KB: more than a pipe holds, so it writes after head left.
+    p = _sh(ctx, '"$B" run | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"')
+    assert p.stdout == b"2\n", f"exit {p.stdout!r} (141 = killed by SIGPIPE): {p.stderr!r}"
+    assert p.stderr == b""
+    # -o naming a FIFO is written in place: the same when its reader leaves.
+    p = _sh(ctx, 'mkfifo f; (head -c 10 f >/dev/null &) ; "$B" run -o f; echo "$?"')
+    assert p.stdout == b"2\n", f"exit {p.stdout!r}: {p.stderr!r}"
+
+
+# ---- 10: output modes follow the umask and keep a replaced file's mode ----
+
+def test_output_modes_follow_umask_and_existing_file(ctx):
+    def run_with_umask(mask, out):
+        subprocess.run([ctx.bin, "run", "-o", out], check=True, cwd=ctx.tmp,
+                       preexec_fn=lambda: os.umask(mask))
+        return out.stat().st_mode & 0o7777
+
+    assert run_with_umask(0o077, ctx.tmp / "private.json") == 0o600
+    assert run_with_umask(0o022, ctx.tmp / "public.json") == 0o644
+    assert run_with_umask(0o002, ctx.tmp / "group.json") == 0o664
+    kept = ctx.tmp / "kept.json"
+    kept.write_text("old\n")
+    for mode in (0o600, 0o640, 0o755):
+        kept.chmod(mode)
+        assert run_with_umask(0o022, kept) == mode, oct(mode)
+    # Set-id bits of a replaced file are not carried over.
+    kept.chmod(0o4755)
+    assert run_with_umask(0o022, kept) == 0o755
