@@ -68,8 +68,14 @@ void chk_findings_reset(struct chk_findings *f);
 struct strbuf;
 /* One finding as one line of compact JSON (no newline), keys in a fixed
  * order: rule, severity, title, technique, snapshot {host, at}, process
- * {pid, name, create_time, session} or registry {key, name}, message. */
+ * {pid, name, create_time, session} or registry {key, name}, message, and
+ * evidence {file, records: [{id, line}]} when the input says where. */
 void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_finding *f);
+/* The record a finding rests on (its process's or registry value's), or
+ * NULL; and the same as text for reports: "FILE, record N, line L" (nothing
+ * when neither the file nor the record is known). */
+const struct snap_rec *chk_finding_rec(const struct snap *s, const struct chk_finding *f);
+void chk_evidence_text(struct strbuf *sb, const struct snap *s, const struct chk_finding *f);
 /* The rule table as a Markdown document (docs/rules.md is this output). */
 void chk_rules_markdown(struct strbuf *sb);
 /* Does any rule belong to this lesson (process name, case-insensitive, or

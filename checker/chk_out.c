@@ -9,6 +9,28 @@
 
 #include "../core/jsonw.h"
 
+const struct snap_rec *chk_finding_rec(const struct snap *s, const struct chk_finding *f)
+{
+    if (f->proc >= 0 && (size_t)f->proc < s->nprocs)
+        return &s->procs[f->proc].rec;
+    if (f->reg >= 0 && (size_t)f->reg < s->nregs)
+        return &s->regs[f->reg].rec;
+    return NULL;
+}
+
+void chk_evidence_text(struct strbuf *sb, const struct snap *s, const struct chk_finding *f)
+{
+    const struct snap_rec *r = chk_finding_rec(s, f);
+    int id = r && r->id, line = r && r->line;
+    if (!s->file && !id && !line)
+        return;
+    sb_adds(sb, s->file ? s->file : "the input");
+    if (id)
+        sb_addf(sb, ", record %llu", (unsigned long long)r->id);
+    if (line)
+        sb_addf(sb, ", line %llu", (unsigned long long)r->line);
+}
+
 void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_finding *f)
 {
     const struct chk_rule *r = f->rule;
@@ -52,6 +74,31 @@ void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_
         sb_addc(sb, '}');
     }
     jw_kstr(sb, "message", f->message);
+    /* What the finding rests on: the input and the event record, so a
+     * scorer or an analyst can go back to it (docs/readers.md). */
+    const struct snap_rec *ev = chk_finding_rec(s, f);
+    if (s->file || (ev && (ev->id || ev->line))) {
+        sb_adds(sb, ",\"evidence\":{");
+        jw_key(sb, "file");
+        jw_str(sb, s->file);
+        sb_adds(sb, ",\"records\":[");
+        if (ev && (ev->id || ev->line)) {
+            sb_addc(sb, '{');
+            jw_key(sb, "id");
+            if (ev->id)
+                sb_addu64(sb, ev->id);
+            else
+                sb_adds(sb, "null");
+            sb_addc(sb, ',');
+            jw_key(sb, "line");
+            if (ev->line)
+                sb_addu64(sb, ev->line);
+            else
+                sb_adds(sb, "null");
+            sb_addc(sb, '}');
+        }
+        sb_adds(sb, "]}");
+    }
     sb_addc(sb, '}');
 }
 

@@ -196,7 +196,8 @@ void chk_rule_instances(struct chk_ctx *c)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < s->nprocs; i++) {
         const struct snap_proc *p = &s->procs[i];
-        if (c->kind[i] != kind || !snap_proc_alive(p))
+        /* Running for sure: the source records this image's exits. */
+        if (c->kind[i] != kind || !snap_proc_alive(p) || p->exit_unrecorded)
             continue;
         if (core->per_session && p->session == SNAP_NO_SESSION)
             continue; /* cannot tell which session it counts against */

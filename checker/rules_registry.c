@@ -214,18 +214,56 @@ void chk_rule_sm_knowndlls(struct chk_ctx *c)
     }
 }
 
+/* A REG_MULTI_SZ of paths that an event wrote as one string, entries
+ * joined by a space (Sysmon 13's Details): split before each "\\??\\"
+ * or "!\\??\\" path; a doubled space is an empty entry (a delete).
+ * Returns 1 with the entries in out, 0 when it is not such a string. */
+static int multi_sz_joined(const char *v, char *buf, size_t nbuf, const char **out, size_t max,
+                           uint32_t *n)
+{
+    size_t len = strlen(v);
+    if (len + 1 > nbuf || (strncmp(v, "\\??\\", 4) && strncmp(v, "!\\??\\", 5)))
+        return 0;
+    memcpy(buf, v, len + 1);
+    size_t k = 0;
+    char *p = buf;
+    out[k++] = p;
+    for (char *q = buf + 1; *q && k + 2 < max; q++) {
+        if (q[-1] != ' ' || (strncmp(q, "\\??\\", 4) && strncmp(q, "!\\??\\", 5)))
+            continue;
+        char *sp = q - 1;
+        int empty = sp > buf && sp[-1] == ' ';
+        while (sp > p && sp[-1] == ' ')
+            sp--;
+        *sp = 0;
+        if (empty)
+            out[k++] = "";
+        out[k++] = q;
+        p = q;
+    }
+    *n = (uint32_t)k;
+    return k > 1;
+}
+
 void chk_rule_sm_pending(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (r->type != SNAP_REG_MULTI_SZ || !key_is(r->key, SM_TAIL, "") || !r->name ||
+        /* REG_MULTI_SZ; from an event, one string (multi_sz_joined). */
+        if (r->type == SNAP_REG_DWORD || !key_is(r->key, SM_TAIL, "") || !r->name ||
             ascii_ncasecmp(r->name, "PendingFileRenameOperations", 27))
             continue;
         /* Pairs of (source, target); an empty target deletes the source. */
-        for (uint32_t k = 0; k + 1 < r->ndata; k += 2) {
-            const char *dst = r->data[k + 1];
+        const char *split[64];
+        uint32_t n = r->ndata;
+        const char *const *ent = r->data;
+        char buf[4096];
+        if (n == 1 && multi_sz_joined(r->data[0], buf, sizeof(buf), split, ARRAY_SIZE(split), &n))
+            ent = split;
+        for (uint32_t k = 0; k + 1 < n; k += 2) {
+            const char *dst = ent[k + 1];
             if (chk_str_blank(dst))
                 continue;
             if (*dst == '!')
@@ -235,8 +273,8 @@ void chk_rule_sm_pending(struct chk_ctx *c)
                 continue;
             if (!strncmp(norm, "\\windows\\system32\\", 18) ||
                 !strncmp(norm, "\\windows\\syswow64\\", 18)) {
-                chk_report_reg(c, r, "at the next boot smss renames '%s' over '%s'", r->data[k],
-                               r->data[k + 1]);
+                chk_report_reg(c, r, "at the next boot smss renames '%s' over '%s'", ent[k],
+                               ent[k + 1]);
                 break;
             }
         }

@@ -17,6 +17,9 @@ void chk_rule_smss_priority(struct chk_ctx *c);
 /* An smss child normally exits within milliseconds; this much grace keeps
  * snapshots taken during a session's creation clean. */
 #define SMSS_CHILD_GRACE (30 * WT_SEC)
+/* ... and this much after it started its session's processes (real boots:
+ * 0-12 ms, ../shared/domain.md section 1). */
+#define SMSS_CHILD_DONE_GRACE (2 * WT_SEC)
 /* The master starts seconds after System (domain.md section 1). */
 #define SMSS_LATE (60 * WT_SEC)
 
@@ -24,7 +27,8 @@ void chk_rule_smss_instances(struct chk_ctx *c)
 {
     struct snap *s = c->s;
     for (size_t i = 0; i < s->nprocs; i++) {
-        if (c->kind[i] != c->k_smss || (long)i == c->master || !snap_proc_alive(&s->procs[i]))
+        if (c->kind[i] != c->k_smss || (long)i == c->master || !snap_proc_alive(&s->procs[i]) ||
+            s->procs[i].exit_unrecorded)
             continue;
         if (chk_smss_is_child(c, i))
             continue; /* SMSS-CHILD-NOT-EXITED */
@@ -56,15 +60,25 @@ void chk_rule_smss_child_alive(struct chk_ctx *c)
     int have_now = 0;
     for (size_t i = 0; i < s->nprocs; i++) {
         const struct snap_proc *p = &s->procs[i];
-        if (c->kind[i] != c->k_smss || !snap_proc_alive(p) || (long)i == c->master)
-            continue;
+        if (c->kind[i] != c->k_smss || !snap_proc_alive(p) || (long)i == c->master ||
+            p->exit_unrecorded)
+            continue; /* no exit seen, but none would be: the log skips smss exits */
         if (!chk_smss_is_child(c, i) || p->create_time == WT_NONE)
             continue;
         if (!have_now) {
             now = snap_now(s);
             have_now = 1;
         }
-        if (now == WT_NONE || now - p->create_time <= SMSS_CHILD_GRACE)
+        /* Once its session's csrss and wininit/winlogon run, a child exits
+         * within milliseconds: a log that goes on seconds after that
+         * without its exit shows it stayed. Before, the 30 s grace keeps a
+         * snapshot taken during the session's creation clean. */
+        int64_t done = WT_NONE;
+        for (size_t k = 0; k < s->nprocs; k++)
+            if (c->parent[k] == (long)i && s->procs[k].create_time > done)
+                done = s->procs[k].create_time;
+        if (now == WT_NONE || (now - p->create_time <= SMSS_CHILD_GRACE &&
+                               (done == WT_NONE || now - done <= SMSS_CHILD_DONE_GRACE)))
             continue;
         char dur[32];
         wt_format_elapsed(now - p->create_time, dur, sizeof(dur));

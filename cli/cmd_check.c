@@ -167,6 +167,14 @@ static void human(struct report *rp, struct strbuf *sb, const struct snap *s,
         sb_addf(sb, "  snapshot: host %s at %s\n", s->host ? s->host : "?", t);
     }
     sb_addf(sb, "  %s\n", f->message);
+    size_t before = sb->len;
+    sb_adds(sb, "  evidence: ");
+    size_t mark = sb->len;
+    chk_evidence_text(sb, s, f);
+    if (sb->len == mark)
+        sb->len = before, sb->buf[before] = 0; /* nothing to say */
+    else
+        sb_addc(sb, '\n');
     sb_addf(sb, "  normal: %s\n", r->normal);
     sb_addf(sb, "  why:    %s\n", r->rationale);
     sb_addf(sb, "  ATT&CK: %s\n\n", r->technique);

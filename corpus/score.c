@@ -42,12 +42,21 @@ struct label {
     int detected;
 };
 
+/* Where a sample lives in one written format: lines [line, line + lines)
+ * of file, and (where the manifest says) records [rec_first, rec_last]. */
+struct sloc {
+    char *file;
+    uint64_t line, lines, rec_first, rec_last;
+};
+
 struct sample {
     uint64_t id;
     char *host;
     size_t item0, nitems;
     char *native_file;
     uint64_t native_line;
+    struct sloc *loc;
+    size_t nloc;
 };
 
 struct snapref {
@@ -183,6 +192,20 @@ static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, 
     s->id = id;
     s->host = xstrdup(jstr(doc, "host") ? jstr(doc, "host") : "");
     s->item0 = t->nitems;
+    const cJSON *fe;
+    cJSON_ArrayForEach(fe, cJSON_GetObjectItemCaseSensitive(doc, "files"))
+    {
+        if (!jstr(fe, "file"))
+            continue;
+        s->loc = xrealloc(s->loc, (s->nloc + 1) * sizeof(*s->loc));
+        struct sloc *l = &s->loc[s->nloc++];
+        memset(l, 0, sizeof(*l));
+        l->file = xstrdup(jstr(fe, "file"));
+        jnum(fe, "line", &l->line);
+        jnum(fe, "lines", &l->lines);
+        jnum(fe, "record_first", &l->rec_first);
+        jnum(fe, "record_last", &l->rec_last);
+    }
     const cJSON *nat =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "files"), "native");
     if (nat && jstr(nat, "file")) {
@@ -412,6 +435,9 @@ void corpus_truth_free(struct corpus_truth *t)
         return;
     for (size_t i = 0; i < t->nsamples; i++) {
         free(t->samples[i].host);
+        for (size_t k = 0; k < t->samples[i].nloc; k++)
+            free(t->samples[i].loc[k].file);
+        free(t->samples[i].loc);
         free(t->samples[i].native_file);
     }
     for (size_t i = 0; i < t->nitems; i++) {
@@ -661,6 +687,56 @@ static int sample_of_snapshot(struct corpus_truth *t, const cJSON *snap, uint64_
     return found ? 0 : -1;
 }
 
+/* Does path (as a tool or `check` names it: absolute, relative, with ./)
+ * name the corpus file rel ("sysmon/part-00000.xml")? */
+static int same_file(const char *path, const char *rel)
+{
+    size_t pl = strlen(path), rl = strlen(rel);
+    if (pl < rl || strcmp(path + pl - rl, rel))
+        return 0;
+    return pl == rl || path[pl - rl - 1] == '/';
+}
+
+/* The sample an event of a corpus file belongs to: by its line, else by its
+ * record id where the manifest gives the sample's record range. */
+static int sample_of_event(const struct corpus_truth *t, const char *file, uint64_t line,
+                           uint64_t rec, uint64_t *out)
+{
+    for (size_t i = 0; i < t->nsamples; i++)
+        for (size_t k = 0; k < t->samples[i].nloc; k++) {
+            const struct sloc *l = &t->samples[i].loc[k];
+            if (!same_file(file, l->file))
+                continue;
+            if ((line && line >= l->line && line - l->line < l->lines) ||
+                (!line && rec && l->rec_first && rec >= l->rec_first && rec <= l->rec_last)) {
+                *out = t->samples[i].id;
+                return 0;
+            }
+        }
+    return -1;
+}
+
+/* A detection's event: `check`'s evidence {file, records: [{id, line}]} or
+ * another tool's top-level file with line and/or record_id. */
+static int event_of(const cJSON *o, const char **file, uint64_t *line, uint64_t *rec)
+{
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evidence");
+    *line = *rec = 0;
+    if (cJSON_IsObject(ev)) {
+        *file = jstr(ev, "file");
+        const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ev, "records"), 0);
+        if (r0) {
+            jnum(r0, "line", line);
+            jnum(r0, "id", rec);
+        }
+    } else {
+        *file = jstr(o, "file");
+        jnum(o, "line", line);
+        jnum(o, "record_id", rec);
+    }
+    return *file && (*line || *rec) ? 0 : -1;
+}
+
 int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t lineno,
                           const char *line, size_t len, struct err *e)
 {
@@ -677,6 +753,9 @@ int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t li
         d.rule = jstr(o, "label");
     d.type = jstr(o, "type");
     const cJSON *snap = cJSON_GetObjectItemCaseSensitive(o, "snapshot");
+    const char *evfile;
+    uint64_t evline, evrec;
+    int have_event = event_of(o, &evfile, &evline, &evrec) == 0;
     int rc = 0;
     if (cJSON_GetObjectItemCaseSensitive(o, "sample")) {
         if (jnum(o, "sample", &d.sample) < 0) {
@@ -684,6 +763,8 @@ int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t li
                     (unsigned long long)lineno);
             rc = -1;
         }
+    } else if (have_event && sample_of_event(sc->t, evfile, evline, evrec, &d.sample) == 0) {
+        /* the event it rests on names the sample */
     } else if (snap) {
         int r = sample_of_snapshot(sc->t, snap, &d.sample);
         if (r == -2) {
@@ -693,9 +774,13 @@ int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t li
         } else if (r < 0) {
             d.sample = UINT64_MAX; /* a false alert on no known sample */
         }
+    } else if (have_event) {
+        d.sample = UINT64_MAX; /* an event of no sample: a false alert */
     } else {
-        err_set(e, "%s:%llu: a detection needs \"sample\" (or a check \"snapshot\")", name,
-                (unsigned long long)lineno);
+        err_set(e,
+                "%s:%llu: a detection needs \"sample\", a \"file\" with \"line\" or "
+                "\"record_id\", or a check \"snapshot\"",
+                name, (unsigned long long)lineno);
         rc = -1;
     }
     const cJSON *proc = cJSON_GetObjectItemCaseSensitive(o, "process");

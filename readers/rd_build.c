@@ -190,8 +190,10 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
     ev.pimage = known(ev.pimage);
     ev.pcmd = known(ev.pcmd);
     ev.puser = known(ev.puser);
-    if (!ev.rec.id && !ev.rec.line)
-        ev.rec = set->at;
+    if (!ev.rec.id)
+        ev.rec.id = set->at.id;
+    if (!ev.rec.line)
+        ev.rec.line = set->at.line;
     if ((set->n + 1) * 2 > set->nslots)
         rehash(set);
     uint64_t h = ev_hash(&ev);
@@ -313,16 +315,22 @@ static int marker_of(const struct rd_ev *ev)
     return MK_NONE;
 }
 
-/* A weak marker started by a process of the part that is not an smss
- * (a wininit.exe copy started from cmd.exe) is no boot. */
+/* A weak marker whose parent is a process of the part that is still
+ * running (a wininit.exe copy started from cmd.exe, a csrss.exe from a
+ * second smss.exe) is no boot. A reboot's parent is new: absent from the
+ * part, or a pid the part saw exit (pids repeat across boots). */
 static int started_in_part(const struct rd_set *set, size_t start, size_t k)
 {
     const struct rd_ev *m = &set->ev[k];
     if (!m->has_ppid)
         return 0;
-    for (size_t i = start; i < k; i++) {
+    for (size_t i = k; i-- > start;) {
         const struct rd_ev *q = &set->ev[i];
-        if (q->kind == RD_EV_CREATE && q->pid == m->ppid && ascii_casecmp(ev_base(q), "smss.exe"))
+        if (q->pid != m->ppid)
+            continue;
+        if (q->kind == RD_EV_EXIT)
+            return 0; /* the last process with that pid has exited */
+        if (q->kind == RD_EV_CREATE)
             return 1;
     }
     return 0;

@@ -233,15 +233,42 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
     return rd_set_add(set, &ev, e);
 }
 
-/* ECS Sysmon 13: the original fields sit in winlog.event_data. */
+/* ECS Sysmon 12/13/14: the original fields sit in winlog.event_data, or,
+ * as winlogbeat's Sysmon module maps them, in registry.* and process.*
+ * (registry.data.strings holds the value; a REG_MULTI_SZ's entries are
+ * joined with a space, as Sysmon's Details shows them). */
+struct ecs_reg_ctx {
+    struct jctx j;
+    struct strbuf data;
+};
+
 static const char *ecs_get(const struct rd_rec *r, const char *name)
 {
-    struct jctx *c = (struct jctx *)r->ctx;
+    struct ecs_reg_ctx *x = (struct ecs_reg_ctx *)r->ctx;
+    struct jctx *c = &x->j;
     const cJSON *d = jpath(c->o, "winlog.event_data");
     const char *v = jstr(cJSON_GetObjectItemCaseSensitive(d, name), c);
-    if (v || strcmp(name, "TargetObject"))
+    if (v)
         return v;
-    return jstr(jpath(c->o, "registry.path"), c);
+    if (!strcmp(name, "TargetObject"))
+        return jstr(jpath(c->o, "registry.path"), c);
+    if (!strcmp(name, "Image"))
+        return jstr(jpath(c->o, "process.executable"), c);
+    if (!strcmp(name, "Details")) {
+        const cJSON *e;
+        sb_reset(&x->data);
+        cJSON_ArrayForEach(e, jpath(c->o, "registry.data.strings"))
+        {
+            const char *str = jstr(e, c);
+            if (!str)
+                continue;
+            if (x->data.len)
+                sb_addc(&x->data, ' ');
+            sb_adds(&x->data, str);
+        }
+        return x->data.len ? x->data.buf : NULL;
+    }
+    return NULL;
 }
 
 static int ecs_reg(struct rd_set *set, const cJSON *o, struct err *e)
@@ -269,9 +296,12 @@ static int ecs_reg(struct rd_set *set, const cJSON *o, struct err *e)
     int64_t t;
     if (!rd_parse_time(js(o, "@timestamp", &c), &t))
         r.time_created = t;
+    struct ecs_reg_ctx x = {.j = c, .data = STRBUF_INIT};
     r.get = ecs_get;
-    r.ctx = &c;
-    return rd_winevent(set, &r, e);
+    r.ctx = &x;
+    int rc = rd_winevent(set, &r, e);
+    sb_release(&x.data);
+    return rc;
 }
 
 /* ---- Volatility 3 windows.pslist / windows.pstree ---------------------- */

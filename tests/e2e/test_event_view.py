@@ -1,0 +1,223 @@
+"""End-to-end: the event view (issue 13). Real users hold logs that start mid-boot, name a
+parent only inside the child's event, record the registry as change events and log exits for
+a few programs only. These tests write such logs by hand (Sysmon and Security event XML as
+wevtutil renders it) and check what smsslab makes of them, then score the corpus's own Sysmon
+XML and ECS output against its labels."""
+import json
+from xml.sax.saxutils import escape
+
+SYSMON = "Microsoft-Windows-Sysmon"
+SECURITY = "Microsoft-Windows-Security-Auditing"
+HOST = "WS01.example.corp"
+
+
+def event(rid, eid, data, provider=SYSMON, time="2024-05-01T08:00:00.000Z", version=5,
+          channel=None):
+    channel = channel or ("Microsoft-Windows-Sysmon/Operational" if provider == SYSMON
+                          else "Security" if provider == SECURITY else "System")
+    fields = "".join(f'<Data Name="{k}">{escape(str(v))}</Data>' for k, v in data.items())
+    return (f'<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+            f'<Provider Name="{provider}"/><EventID>{eid}</EventID><Version>{version}</Version>'
+            f'<TimeCreated SystemTime="{time}"/><EventRecordID>{rid}</EventRecordID>'
+            f'<Channel>{channel}</Channel><Computer>{HOST}</Computer></System>'
+            f'<EventData>{fields}</EventData></Event>')
+
+
+def proc(rid, utc, pid, image, cmd, ppid, pimage, pcmd="?", user="NT AUTHORITY\\SYSTEM",
+         session=0, guid=None, pguid=None):
+    d = {"UtcTime": utc, "ProcessGuid": guid or "{11111111-0000-0000-0000-%012x}" % rid,
+         "ProcessId": pid, "Image": image, "CommandLine": cmd, "User": user,
+         "TerminalSessionId": session, "IntegrityLevel": "System",
+         "ParentProcessGuid": pguid or "{00000000-0000-0000-0000-000000000000}",
+         "ParentProcessId": ppid, "ParentImage": pimage, "ParentCommandLine": pcmd}
+    return event(rid, 1, d)
+
+
+def exit_(rid, utc, pid, image):
+    return event(rid, 5, {"UtcTime": utc, "ProcessGuid": "{-}", "ProcessId": pid,
+                          "Image": image}, version=3)
+
+
+def reg(rid, utc, target, details, etype="SetValue", eid=13, image="C:\\Windows\\regedit.exe"):
+    d = {"EventType": etype, "UtcTime": utc, "ProcessGuid": "{22222222-0000-0000-0000-0}",
+         "ProcessId": 4242, "Image": image, "TargetObject": target}
+    if details is not None:
+        d["Details"] = details
+    return event(rid, eid, d, version=2)
+
+
+def write(ctx, name, events):
+    p = ctx.tmp / name
+    p.write_text("\n".join(events) + "\n")
+    return p
+
+
+def findings(ctx, path, rc=1):
+    out = ctx.run("check", "--format", "json", path, rc=rc).stdout.decode()
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+S32 = "C:\\Windows\\System32\\"
+
+
+def test_parent_seen_only_in_the_child_event(ctx):
+    # smss.exe's own start predates the log; its child cmd.exe names it.
+    log = write(ctx, "smss_cmd.xml", [
+        proc(10, "2024-05-01 08:00:05.000", 700, S32 + "cmd.exe", "cmd.exe /c evil.bat", 340,
+             S32 + "smss.exe", "\\SystemRoot\\System32\\smss.exe", pguid="{AAAA0000-0000-0000-0000-000000000001}"),
+        # Sysmon's "?" parent placeholder names nobody: never a finding, never a name.
+        proc(11, "2024-05-01 08:00:06.000", 710, S32 + "svchost.exe", "svchost.exe -k netsvcs",
+             9999, "?", "?"),
+    ])
+    f = findings(ctx, log)
+    assert [x["rule"] for x in f] == ["SMSS-CHILDREN"], f
+    assert f[0]["process"]["pid"] == 700
+    # Evidence: the file and the child's record, by EventRecordID and line.
+    assert f[0]["evidence"] == {"file": str(log), "records": [{"id": 10, "line": 1}]}
+    human = ctx.run("check", log, rc=1).stdout.decode()
+    assert f"evidence: {log}, record 10, line 1" in human
+    dot = ctx.run("render", log, "-o", "-", rc=0).stdout.decode()
+    assert 'label="smss.exe\\npid 340' in dot and "?\\npid 9999" not in dot
+
+
+def test_security_4688_v2_parent_name_and_account(ctx):
+    data = {"SubjectUserSid": "S-1-5-18", "SubjectUserName": "WS01$", "SubjectDomainName": "CORP",
+            "SubjectLogonId": "0x3e7", "NewProcessId": "0x1510",
+            "NewProcessName": S32 + "cmd.exe", "TokenElevationType": "%%1936",
+            "ProcessId": "0x2a0", "CommandLine": "cmd.exe sethc.exe 211",
+            "TargetUserSid": "S-1-0-0", "TargetUserName": "-", "TargetDomainName": "-",
+            "TargetLogonId": "0x0", "ParentProcessName": S32 + "winlogon.exe",
+            "MandatoryLabel": "S-1-16-16384"}
+    log = write(ctx, "sec.xml", [event(5, 4688, data, SECURITY, "2024-05-01T08:03:00.000Z",
+                                       version=2)])
+    f = findings(ctx, log)
+    assert {x["rule"] for x in f} == {"WINLOGON-CHILDREN"}, f
+    assert "accessibility-feature backdoor" in f[0]["message"]
+
+
+def test_registry_change_events_alone(ctx):
+    ifeo = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"
+    log = write(ctx, "reg.xml", [
+        reg(1, "2024-05-01 08:00:01.000", ifeo + "\\sethc.exe", None, "CreateKey", 12),
+        reg(2, "2024-05-01 08:00:01.100", ifeo + "\\sethc.exe\\Debugger",
+            "C:\\windows\\system32\\cmd.exe"),
+        # per-user Winlogon Shell, as Sysmon writes HKU paths
+        reg(3, "2024-05-01 08:00:02.000", "HKU\\S-1-5-21-1-2-3-1001\\Software\\Microsoft\\"
+            "Windows NT\\CurrentVersion\\Winlogon\\Shell", "C:\\Users\\Public\\sh.exe"),
+        # ControlSet001 and HKLM\System as Sysmon writes them
+        reg(4, "2024-05-01 08:00:03.000", "HKLM\\System\\ControlSet001\\Control\\"
+            "Session Manager\\SubSystems\\Evil", "C:\\evil.exe"),
+        # deleting __PSLockdownPolicy is no Session Manager finding
+        reg(5, "2024-05-01 08:00:04.000", "HKLM\\System\\CurrentControlSet\\Control\\"
+            "Session Manager\\Environment\\__PSLockdownPolicy", None, "DeleteValue", 12),
+    ])
+    f = findings(ctx, log)
+    assert sorted(x["rule"] for x in f) == ["IFEO-DEBUGGER", "SM-SUBSYSTEMS-EXTRA",
+                                            "WINLOGON-SHELL"], f
+    by = {x["rule"]: x for x in f}
+    assert by["IFEO-DEBUGGER"]["registry"]["key"].endswith("Image File Execution Options\\sethc.exe")
+    assert by["SM-SUBSYSTEMS-EXTRA"]["registry"]["key"] == \
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\SubSystems"
+    assert by["WINLOGON-SHELL"]["evidence"]["records"] == [{"id": 3, "line": 3}]
+    # A value set and then deleted is gone; a log of quiet changes checks clean.
+    quiet = write(ctx, "quiet.xml", [
+        reg(1, "2024-05-01 08:00:01.000", ifeo + "\\utilman.exe\\Debugger", "cmd.exe"),
+        reg(2, "2024-05-01 08:00:02.000", ifeo + "\\utilman.exe\\Debugger", None,
+            "DeleteValue", 12),
+        reg(3, "2024-05-01 08:00:04.000", "HKLM\\System\\CurrentControlSet\\Control\\"
+            "Session Manager\\Environment\\__PSLockdownPolicy", None, "DeleteValue", 12),
+    ])
+    assert findings(ctx, quiet, rc=0) == []
+    # Security 4657 (object access auditing) writes the same facts.
+    sec = write(ctx, "4657.xml", [event(9, 4657, {
+        "ObjectName": "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Control\\Session Manager",
+        "ObjectValueName": "BootExecute", "OperationType": "%%1905",
+        "NewValue": "autocheck autochk * evil.exe", "ProcessName": S32 + "reg.exe"},
+        SECURITY, "2024-05-01T08:00:00.000Z", version=0)])
+    assert [x["rule"] for x in findings(ctx, sec)] == ["SM-BOOTEXECUTE"]
+
+
+def _win7_boot(rid, day, smss_pid=260, exit_child=True):
+    """A Windows 7 boot as Sysmon records it without the master smss: the
+    session-0 child (exiting), csrss and wininit."""
+    t = f"2024-05-0{day} 08:00:"
+    ev = [proc(rid, t + "05.000", 300, S32 + "smss.exe", "\\SystemRoot\\System32\\smss.exe "
+               "00000000 0000003c", smss_pid, S32 + "smss.exe", session=0),
+          proc(rid + 1, t + "05.100", 308, S32 + "csrss.exe", "%SystemRoot%\\system32\\csrss.exe",
+               300, S32 + "smss.exe", session=0),
+          proc(rid + 2, t + "05.200", 348, S32 + "wininit.exe", "wininit.exe", 300,
+               S32 + "smss.exe", session=0)]
+    if exit_child:
+        ev.append(exit_(rid + 3, t + "05.210", 300, S32 + "smss.exe"))
+    ev.append(proc(rid + 4, t + "06.000", 440, S32 + "services.exe", S32 + "services.exe", 348,
+                   S32 + "wininit.exe", session=0))
+    return ev
+
+
+def test_boots_split_without_the_master_smss(ctx):
+    log = write(ctx, "two_boots.xml", _win7_boot(100, 1) + _win7_boot(200, 2))
+    p = ctx.run("check", log, rc=0)
+    assert b"no findings in 2 snapshots" in p.stdout, p.stdout
+    # A wininit.exe copy started by a process of the log is no boot, but a finding.
+    copy = _win7_boot(100, 1) + [
+        proc(150, "2024-05-01 09:00:00.000", 900, "C:\\Temp\\x.exe", "x.exe", 440,
+             S32 + "services.exe", session=0),
+        proc(151, "2024-05-01 09:00:01.000", 904, S32 + "wininit.exe", "wininit.exe", 900,
+             "C:\\Temp\\x.exe", session=0)]
+    f = findings(ctx, write(ctx, "copy.xml", copy))
+    assert "WININIT-PARENT" in {x["rule"] for x in f}, f
+    assert len({json.dumps(x["snapshot"]) for x in f}) == 1
+    # The System log's Kernel-General 12 splits a log too.
+    kg = _win7_boot(100, 1) + [event(
+        300, 12, {"MajorVersion": 6, "MinorVersion": 1, "StartTime": "2024-05-03T07:59:58.500Z"},
+        "Microsoft-Windows-Kernel-General", "2024-05-03T08:00:10.000Z", version=0),
+        proc(301, "2024-05-03 08:00:20.000", 500, S32 + "svchost.exe", "svchost.exe -k netsvcs",
+             440, S32 + "services.exe", session=0)]
+    p = ctx.run("check", write(ctx, "kg12.xml", kg), rc=0)
+    assert b"in 2 snapshots" in p.stdout, p.stdout
+
+
+def test_exits_judged_only_where_the_log_records_them(ctx):
+    # The session-0 child never exits in this log, but the log records the exit of one user
+    # program only (a common Sysmon configuration): no "child did not exit".
+    ev = _win7_boot(100, 1, exit_child=False) + [
+        proc(120, "2024-05-01 08:05:00.000", 2000, "C:\\Users\\a\\app.exe", "app.exe", 1500,
+             "C:\\Windows\\explorer.exe", user="CORP\\a", session=1),
+        exit_(121, "2024-05-01 08:06:00.000", 2000, "C:\\Users\\a\\app.exe")]
+    assert findings(ctx, write(ctx, "few_exits.xml", ev), rc=0) == []
+    # With exits logged for smss.exe (the other boot's child), the lingering child is found.
+    ev2 = _win7_boot(100, 1, exit_child=False) + [
+        proc(130, "2024-05-01 08:04:00.000", 3000, S32 + "smss.exe",
+             "\\SystemRoot\\System32\\smss.exe 00000002 00000050 ", 260, S32 + "smss.exe",
+             session=2),
+        exit_(131, "2024-05-01 08:04:00.020", 3000, S32 + "smss.exe")]
+    rules = {x["rule"] for x in findings(ctx, write(ctx, "smss_exits.xml", ev2))}
+    assert rules == {"SMSS-CHILD-NOT-EXITED"}, rules
+
+
+def _score(ctx, out, fmt):
+    part = next((out / fmt).glob("part-*"))
+    dets = ctx.tmp / f"{fmt}.jsonl"
+    dets.write_bytes(ctx.run("check", "--format", "json", part).stdout)
+    return json.loads(ctx.run("score", "--truth", out, "--detections", dets, "--format", "json",
+                              rc=0).stdout)
+
+
+# What the Sysmon and ECS views cannot show, and why (docs/readers.md): the kernel's own start,
+# against which a late master smss is measured, is in no process event.
+CANNOT_SHOW = {"sysmon": {"smss-late-master"}, "ecs": {"smss-late-master"}}
+
+
+def test_corpus_event_formats_find_the_labels(ctx):
+    out = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "160", "--seed", "13", "-o", out, "--anomaly-rate", "0.6",
+            "--formats", "sysmon,ecs", "-q", rc=0)
+    for fmt in ("sysmon", "ecs"):
+        rep = _score(ctx, out, fmt)
+        o = rep["overall"]
+        assert o["labels"] > 80
+        assert o["precision"] == 1.0 and not rep["false_alerts"], (fmt, rep["false_alerts"][:5])
+        missed = {m["type"] for m in rep["missed"]}
+        assert missed <= CANNOT_SHOW[fmt], (fmt, rep["missed"][:10])
+        # Findings were attributed by their evidence: no alert on an unknown sample.
+        assert o.get("unmatched_samples", 0) == 0, o
