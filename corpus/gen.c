@@ -278,9 +278,12 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         param(a, "dll", xstrdup(PICK(r, dll_paths)));
     } else if (!strcmp(t, "knowndlls-changed")) {
         param(a, "entry", xstrdup(PICK(r, known_entries)));
-        param(a, "dll",
-              xprintf("%s%s.dll", prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "",
-                      prng_chance(r, 1, 2) ? "kernel33" : "ntdl1"));
+        /* One draw per statement: C leaves the order of a call's arguments
+         * open, and clang drew these the other way round from gcc. The
+         * order is gcc's, so corpora made before stay the same. */
+        const char *base = prng_chance(r, 1, 2) ? "kernel33" : "ntdl1";
+        const char *dir = prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "";
+        param(a, "dll", xprintf("%s%s.dll", dir, base));
     } else if (!strcmp(t, "pending-rename-system32")) {
         const char *b = PICK(r, rename_targets);
         param(a, "source", xprintf("%s%s", PICK(r, bad_dirs), b));
@@ -351,9 +354,11 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
                       : SCN_OS_SERVER2022;
     free(sc->host);
     free(sc->domain);
-    sc->host = xprintf(
-        "%s-%04u", sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix),
-        (unsigned)prng_below(&rm, 10000));
+    /* One draw per statement, in gcc's order (see knowndlls-changed). */
+    unsigned host_no = (unsigned)prng_below(&rm, 10000);
+    const char *prefix =
+        sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
+    sc->host = xprintf("%s-%04u", prefix, host_no);
     sc->domain = xstrdup(PICK(&rm, domains));
     /* Boots spread over 2023-2025, at any microsecond. */
     int64_t base = wt_days_from_civil(2023, 1, 1) * WT_DAY;

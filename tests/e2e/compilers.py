@@ -2,7 +2,8 @@
 """Determinism across compilers: smsslab built with gcc and with clang must
 write byte-identical output for the same input -- every scenario in
 scenarios/ with its own seed and three overrides, through `run`, `check
---format json` and `render` (DOT). A difference means output depends on
+--format json` and `render` (DOT), and a corpus in every format that draws
+every anomaly type (each file of it). A difference means output depends on
 something a compiler may choose: evaluation order, floating point
 contraction, uninitialised padding, qsort on equal keys.
 
@@ -18,9 +19,12 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SEEDS = ["1", "42", "18446744073709551615"]
+# Enough samples that every anomaly type is drawn several times at rate 1.
+CORPUS_N = 400
 
 
 def build(cc):
@@ -70,8 +74,36 @@ def main():
                               min(len(gb), len(cb)))
                     print(f"DIFF {label} {scn} seed={seed or 'own'}: first difference at byte "
                           f"{at}: gcc {gb[at:at + 60]!r} clang {cb[at:at + 60]!r}")
+    # corpus draws its own scenarios (corpus/gen.c): every anomaly type, all
+    # formats, a few seeds.
+    with tempfile.TemporaryDirectory(prefix="smsslab-compilers-") as tmp:
+        for seed in seeds[1:]:
+            trees = {}
+            for cc, binary in bins.items():
+                out = pathlib.Path(tmp) / f"{cc}-{seed}"
+                p = subprocess.run([str(binary), "corpus", "-n", str(CORPUS_N), "--seed", seed,
+                                    "--anomaly-rate", "1", "--per-file", "50", "-q",
+                                    "-o", str(out)], cwd=ROOT, capture_output=True, timeout=300)
+                if p.returncode != 0:
+                    raise SystemExit(f"{binary} corpus --seed {seed}: exit {p.returncode}: "
+                                     f"{p.stderr.decode(errors='replace')[:500]}")
+                trees[cc] = {str(f.relative_to(out)): f.read_bytes()
+                             for f in sorted(out.rglob("*")) if f.is_file()}
+            g, c = trees["gcc"], trees["clang"]
+            if sorted(g) != sorted(c):
+                diffs += 1
+                print(f"DIFF corpus seed={seed}: files differ: {sorted(set(g) ^ set(c))}")
+            for name in sorted(set(g) & set(c)):
+                compared += 1
+                if g[name] != c[name]:
+                    diffs += 1
+                    at = next((i for i, (x, y) in enumerate(zip(g[name], c[name])) if x != y),
+                              min(len(g[name]), len(c[name])))
+                    print(f"DIFF corpus seed={seed} {name}: first difference at byte {at}: "
+                          f"gcc {g[name][at:at + 60]!r} clang {c[name][at:at + 60]!r}")
     print(f"compilers: {compared} outputs compared over {len(scenarios)} scenarios x "
-          f"{len(seeds)} seeds, {diffs} different")
+          f"{len(seeds)} seeds and {len(seeds) - 1} corpora of {CORPUS_N} samples, "
+          f"{diffs} different")
     return 1 if diffs else 0
 
 
