@@ -82,7 +82,10 @@ void chk_rule_parent(struct chk_ctx *c)
             continue;
         if (chk_in_list(core->parents, chk_name(q)))
             continue;
-        if (core->rdp_parent && chk_is_termsvcs(q))
+        /* RDP sessions may record the Terminal Services svchost; a listing
+         * without command lines cannot tell which svchost that is. */
+        if (core->rdp_parent && (chk_is_termsvcs(q) ||
+                                 (!q->command_line && !ascii_casecmp(chk_name(q), "svchost.exe"))))
             continue;
         chk_report_proc(c, i, "started by %s%s; expected %s", chk_pdesc(q, d, sizeof(d)),
                         alive ? "" : ", which has exited", core->parents);

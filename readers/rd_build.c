@@ -199,8 +199,14 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
     uint64_t h = ev_hash(&ev);
     size_t j = h & (set->nslots - 1);
     while (set->slots[j]) {
-        if (ev_same(&set->ev[set->slots[j] - 1], &ev))
-            return 0; /* the same record again: a second export or forwarder */
+        if (ev_same(&set->ev[set->slots[j] - 1], &ev)) {
+            /* The same record again (a second export or forwarder), or the
+             * same process in a later listing, which may show its exit. */
+            struct rd_ev *old = &set->ev[set->slots[j] - 1];
+            if (old->exit_t == WT_NONE && ev.exit_t != WT_NONE)
+                old->exit_t = ev.exit_t;
+            return 0;
+        }
         j = (j + 1) & (set->nslots - 1);
     }
     if (set->n >= RD_MAX_EVENTS) {
@@ -761,6 +767,15 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
          * EventLog 6005): the boot is in the log, its master smss is not. */
         s->boot_time = g->boot_t;
         fields |= SNAP_F_BOOT;
+    }
+    if (!boot && g->boot_t == WT_NONE && (ev->src == RD_SRC_PSLIST || ev->src == RD_SRC_CIM)) {
+        /* A process listing shows System's creation: the boot's time, from
+         * which the master smss's start is measured (malprocfind does so). */
+        for (size_t i = 0; i < g->n; i++)
+            if (ev[i].kind == RD_EV_CREATE && ev[i].pid == 4 && ev[i].t != WT_NONE) {
+                s->boot_time = ev[i].t;
+                fields |= SNAP_F_BOOT;
+            }
     }
     if (boot) {
         s->boot_time = boot->t;

@@ -6,16 +6,60 @@
  * libcsv knows nothing of escape characters, so we undo the doubling per
  * field. "N/A" and "-" mean absent. pslist has no TreeDepth column; rows
  * before the header (an old Volatility's banner line) are skipped.
+ *
+ * The same reader takes smsslab's corpus CSV (docs/corpus.md: sample_id,
+ * snapshot_at, pid, ppid, name, image, session, user, create_time,
+ * exit_time): one listing per sample and snapshot; a sample's rows become
+ * one host ("sample N"), a process listed in several snapshots one process
+ * whose exit is the one a later listing shows.
  */
 #include "rd_int.h"
 
 #include <csv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { C_PID, C_PPID, C_NAME, C_SESSION, C_CREATE, C_EXIT, C_AUDIT, C_CMD, C_PATH, C_N };
-static const char *const col_names[C_N] = {
-    "PID", "PPID", "ImageFileName", "SessionId", "CreateTime", "ExitTime", "Audit", "Cmd", "Path"};
+enum {
+    C_PID,
+    C_PPID,
+    C_NAME,
+    C_SESSION,
+    C_CREATE,
+    C_EXIT,
+    C_AUDIT,
+    C_CMD,
+    C_PATH,
+    C_USER,
+    C_SAMPLE,
+    C_N
+};
+/* Volatility's column name | the corpus CSV's. */
+static const char *const col_names[C_N] = {"PID|pid",
+                                           "PPID|ppid",
+                                           "ImageFileName|name",
+                                           "SessionId|session",
+                                           "CreateTime|create_time",
+                                           "ExitTime|exit_time",
+                                           "Audit",
+                                           "Cmd",
+                                           "Path|image",
+                                           "user",
+                                           "sample_id"};
+
+static int col_is(const char *names, const char *field)
+{
+    size_t n = strlen(field);
+    for (const char *p = names;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !memcmp(p, field, n))
+            return 1;
+        if (!bar)
+            return 0;
+        p = bar + 1;
+    }
+}
 
 #define CSV_MAX_FIELDS 64
 
@@ -110,7 +154,7 @@ static void on_row(int term, void *arg)
         for (int c = 0; c < C_N; c++) {
             st->col[c] = -1;
             for (size_t i = 0; i < st->nf; i++)
-                if (!strcmp(st->fields[i], col_names[c]))
+                if (col_is(col_names[c], st->fields[i]))
                     st->col[c] = (int)i;
         }
         seen = st->col[C_PID] >= 0 && st->col[C_PPID] >= 0;
@@ -145,7 +189,15 @@ static void on_row(int term, void *arg)
         ev.image = fv(st, C_PATH);
     ev.cmd = fv(st, C_CMD);
     ev.name = ev.image ? NULL : fv(st, C_NAME);
-    ev.fields = SNAP_F_SESSION | SNAP_F_EXIT;
+    ev.user = fv(st, C_USER);
+    if (ev.user)
+        ev.fields |= SNAP_F_USER;
+    char host[48];
+    if (fv(st, C_SAMPLE)) {
+        snprintf(host, sizeof(host), "sample %.30s", fv(st, C_SAMPLE));
+        ev.host = host;
+    }
+    ev.fields |= SNAP_F_SESSION | SNAP_F_EXIT;
     ev.rec.line = st->row; /* a row is a line unless a quoted field holds a newline */
     if (st->col[C_AUDIT] >= 0 || st->col[C_PATH] >= 0)
         ev.fields |= SNAP_F_IMAGE;

@@ -479,8 +479,50 @@ static void vol3_csv__escaped_backslashes_and_dead_parents(void **st)
     /* evil.exe claims wininit (552) but is older than it: not its child. */
     assert_null(parent_of(s, 4444, "evil.exe"));
     assert_true(find(s, 3556, "userinit.exe")->exit_time != WT_NONE);
-    assert_false(s->fields & (SNAP_F_USER | SNAP_F_BOOT | SNAP_F_SESSIONS));
+    assert_false(s->fields & (SNAP_F_USER | SNAP_F_SESSIONS));
+    /* A listing shows System's creation: the boot the master smss is
+     * measured from. */
+    assert_true(s->fields & SNAP_F_BOOT);
+    assert_true(s->boot_time == find(s, 4, "System")->create_time);
     assert_true(s->fields & SNAP_F_IMAGE);
+    unload(&a);
+}
+
+/* smsslab's own corpus CSV: one listing per sample and snapshot; a sample
+ * is one host, a process listed twice keeps the exit a later listing shows. */
+static void corpus_csv__samples_and_later_exits(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/smsslab-csv-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("sample_id,snapshot_at,pid,ppid,name,image,session,user,create_time,exit_time,anomaly\r\n"
+          "7,2024-05-01T08:00:30.000000Z,4,0,System,,,NT AUTHORITY\\SYSTEM,"
+          "2024-05-01T08:00:00.000000Z,,\r\n"
+          "7,2024-05-01T08:00:30.000000Z,340,4,smss.exe,C:\\Windows\\System32\\smss.exe,,"
+          "NT AUTHORITY\\SYSTEM,2024-05-01T08:00:02.000000Z,,\r\n"
+          "7,2024-05-01T08:00:30.000000Z,500,340,smss.exe,C:\\Windows\\System32\\smss.exe,1,"
+          "NT AUTHORITY\\SYSTEM,2024-05-01T08:00:05.000000Z,,\r\n"
+          "7,2024-05-01T08:10:00.000000Z,500,340,smss.exe,C:\\Windows\\System32\\smss.exe,1,"
+          "NT AUTHORITY\\SYSTEM,2024-05-01T08:00:05.000000Z,2024-05-01T08:00:05.500000Z,\r\n"
+          "8,2024-05-01T09:00:00.000000Z,4,0,System,,,NT AUTHORITY\\SYSTEM,"
+          "2024-05-01T08:59:00.000000Z,,\r\n",
+          f);
+    fclose(f);
+    struct snaps a;
+    load(&a, path, NULL);
+    unlink(path);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, 2);
+    struct snap *s = &a.s[0];
+    assert_string_equal(s->host, "sample 7");
+    assert_int_equal(s->nprocs, 3);
+    assert_true(find(s, 500, "smss.exe")->exit_time != WT_NONE);
+    assert_string_equal(find(s, 340, "smss.exe")->user, "NT AUTHORITY\\SYSTEM");
+    assert_int_equal(find(s, 500, "smss.exe")->rec.line, 4);
+    assert_true(s->fields & SNAP_F_USER);
+    assert_string_equal(a.s[1].host, "sample 8");
     unload(&a);
 }
 
@@ -710,6 +752,7 @@ int main(void)
         cmocka_unit_test(ecs__winlogbeat__tree_and_fields),
         cmocka_unit_test(vol3_csv__escaped_backslashes_and_dead_parents),
         cmocka_unit_test(vol3_json__pslist_and_pstree_jsonl),
+        cmocka_unit_test(corpus_csv__samples_and_later_exits),
         cmocka_unit_test(cim__ps51_dates_and_pid_reuse),
         cmocka_unit_test(errors__broken_inputs__clear_messages),
         cmocka_unit_test(native__schema_prefix__detected),
