@@ -23,6 +23,7 @@ struct cli_input {
     struct scn scn;         /* a scenario, simulated on open */
     struct sim *sim;
     size_t next_snapshot;
+    int warned;
 };
 
 int cli_input_is_scenario(const char *path)
@@ -165,8 +166,16 @@ int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
         sim_snapshot(in->sim, sim_snapshot_time(in->sim, in->next_snapshot++), s);
         return 1;
     }
-    if (in->real)
-        return rd_next(in->real, s, e);
+    if (in->real) {
+        int rc = rd_next(in->real, s, e);
+        /* Said once, when the input has been read: a damaged .evtx (an
+         * error says it itself). */
+        if (rc >= 0 && !in->warned && rd_warning(in->real)) {
+            in->warned = 1;
+            fprintf(stderr, "smsslab: %s\n", rd_warning(in->real));
+        }
+        return rc;
+    }
     return snap_reader_next(in->native, s, e);
 }
 

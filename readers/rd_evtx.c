@@ -5,7 +5,7 @@
  * Records whose event ID we never use are skipped before their XML is
  * rendered, which is where libevtx spends its time.
  */
-#include "rd_int.h"
+#include "rd_evtx.h"
 
 #include <libevtx.h>
 #include <stdio.h>
@@ -89,8 +89,32 @@ static void evtx_err(struct err *e, const char *path, const char *what, libevtx_
     err_set(e, "%s: %s%s%s", path, what, msg[0] ? ": " : "", last ? last + 1 : msg);
 }
 
+/* The header's chunk count (offset 42) against the file's size: a log cut
+ * short (a partial copy, a full disk) ends before its last chunk. The
+ * header is the first 4096 bytes; chunks are 64 KiB each. */
+static void evtx_extent(const char *path, struct rd_evtx_info *info)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char h[44];
+    if (!fp)
+        return;
+    if (fread(h, 1, sizeof(h), fp) == sizeof(h) && !memcmp(h, "ElfFile", 8)) {
+        info->chunks = (uint32_t)h[42] | (uint32_t)h[43] << 8;
+        info->want_size = 4096 + (uint64_t)info->chunks * 65536;
+    }
+    fclose(fp);
+}
+
 int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
 {
+    struct rd_evtx_info info;
+    return rd_read_evtx_info(set, path, &info, e);
+}
+
+int rd_read_evtx_info(struct rd_set *set, const char *path, struct rd_evtx_info *info,
+                      struct err *e)
+{
+    memset(info, 0, sizeof(*info));
     /* libevtx only says "unable to open file" for these. */
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < 4096) {
@@ -98,6 +122,10 @@ int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
                 "%s: not a readable .evtx file: too short (%lld bytes; its header alone is 4096)",
                 path, (long long)st.st_size);
         return -1;
+    }
+    if (S_ISREG(st.st_mode)) {
+        info->size = (uint64_t)st.st_size;
+        evtx_extent(path, info);
     }
     libevtx_error_t *le = NULL;
     libevtx_file_t *file = NULL;
@@ -150,6 +178,7 @@ int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
             rc = -1;
             break;
         }
+        info->records++;
         uint32_t id = 0;
         /* The identifier's high bits are the qualifiers (facility,
          * severity); Sysmon and Security IDs are the low 16 bits. */
@@ -184,6 +213,8 @@ int rd_read_evtx(struct rd_set *set, const char *path, struct err *e)
     }
     free(xml);
     rd_xml_free(x);
+    /* libevtx skips a chunk it cannot read and only flags the file. */
+    info->corrupted = libevtx_file_is_corrupted(file, NULL) == 1;
     libevtx_file_close(file, NULL);
     libevtx_file_free(&file, NULL);
     return rc;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rd_evtx.h"
 #include "rd_int.h"
 
 #define HEAD_MAX RD_HEAD_MAX
@@ -50,6 +51,8 @@ struct rd_stream {
     unsigned char *head;
     size_t nhead;
     struct rd_set *set;
+    char *warning;    /* damage read around (rd_warning), NULL if none */
+    size_t damage_at; /* where the damage itself starts in warning */
     int loaded;
     size_t ngroups, next;
 };
@@ -461,12 +464,44 @@ struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, s
     return open_common(r, want, label, e);
 }
 
+/* libevtx reads what it can of a cut or damaged log and only flags it:
+ * say so, with what was read, rather than check half a tree silently. */
+static int load_evtx(struct rd_stream *r, struct err *e)
+{
+    struct rd_evtx_info in;
+    if (rd_read_evtx_info(r->set, r->path, &in, e) < 0)
+        return -1;
+    if (!(in.want_size && in.size < in.want_size) && !in.corrupted)
+        return 0;
+    struct strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s: warning: ", r->name);
+    r->damage_at = sb.len;
+    if (in.want_size && in.size < in.want_size)
+        sb_addf(&sb,
+                "the file is cut short: %llu of the %llu bytes its header describes (%u "
+                "chunks of records); read %llu records, the rest are lost",
+                (unsigned long long)in.size, (unsigned long long)in.want_size, in.chunks,
+                (unsigned long long)in.records);
+    else
+        sb_addf(&sb,
+                "the file is damaged: libevtx could not read all its chunks; read %llu "
+                "records, the others are lost",
+                (unsigned long long)in.records);
+    r->warning = sb_detach(&sb, NULL);
+    return 0;
+}
+
+const char *rd_warning(const struct rd_stream *r)
+{
+    return r->warning;
+}
+
 static int load(struct rd_stream *r, struct err *e)
 {
     struct rd_src_file f = {r->name, r->path, r->head, r->nhead, 0, r->fp};
     int rc;
     switch (r->fmt) {
-    case FMT_EVTX: rc = rd_read_evtx(r->set, r->path, e); break;
+    case FMT_EVTX: rc = load_evtx(r, e); break;
     case FMT_XML: rc = rd_read_xml(r->set, &f, e); break;
     case FMT_NDJSON: rc = rd_read_ndjson(r->set, &f, 0, e); break;
     case FMT_JSONDOC: rc = rd_read_jsondoc(r->set, &f, e); break;
@@ -476,6 +511,12 @@ static int load(struct rd_stream *r, struct err *e)
     if (rc < 0)
         return -1;
     r->ngroups = rd_set_finish(r->set);
+    if (!r->ngroups && r->warning) {
+        /* Nothing survived the damage: one error that says both. */
+        err_set(e, "%s: no process or registry records in what could be read: %s", r->name,
+                r->warning + r->damage_at);
+        return -1;
+    }
     if (!r->ngroups) {
         err_set(e,
                 "%s: no process or registry records found (Sysmon events 1 and 12-14, "
@@ -510,6 +551,7 @@ void rd_close(struct rd_stream *r)
     if (r->fp && r->fp != stdin)
         fclose(r->fp);
     rd_set_free(r->set);
+    free(r->warning);
     free(r->head);
     free(r->name);
     free(r->path);

@@ -42,6 +42,9 @@ struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, s
                                  const char *format, struct err *e);
 /* Next snapshot (one per host and boot found in the input). 1, 0 at end, -1 error. */
 int rd_next(struct rd_stream *r, struct snap *s, struct err *e);
+/* After the first rd_next: a warning about damage the reader read around
+ * ("FILE: warning: the file is cut short: …"), or NULL. Owned by r. */
+const char *rd_warning(const struct rd_stream *r);
 void rd_close(struct rd_stream *r);
 
 #endif

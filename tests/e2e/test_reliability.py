@@ -193,3 +193,47 @@ def test_output_modes_follow_umask_and_existing_file(ctx):
     # Set-id bits of a replaced file are not carried over.
     kept.chmod(0o4755)
     assert run_with_umask(0o022, kept) == 0o755
+
+
+# ---- 7: a cut or damaged .evtx is read with a warning, not silently ----
+
+def test_cut_and_damaged_evtx_are_reported(ctx):
+    src = ctx.need_real() / "evtx" / "panache_sysmon_vs_EDRTestingScript.evtx"
+    data = src.read_bytes()
+    chunks = int.from_bytes(data[42:44], "little")
+    extent = 4096 + chunks * 65536
+    assert chunks >= 2 and extent <= len(data)
+
+    def stderr_lines(path):
+        p = ctx.run("check", "--format", "json", path)
+        assert p.returncode in (0, 1), p.stderr
+        return [l for l in p.stderr.decode().splitlines() if ": warning: " in l]
+
+    assert stderr_lines(src) == [], "the whole file is not damaged"
+    # Ten cuts inside the chunks the header lists (the issue: 9 of 10 were
+    # read silently); libevtx reads each of them without an error.
+    cut = ctx.tmp / "cut.evtx"
+    for i in range(10):
+        at = 4096 + 65536 + i * (extent - 4096 - 65536) // 10
+        cut.write_bytes(data[:at])
+        got = stderr_lines(cut)
+        assert len(got) == 1 and got[0].startswith(
+            f"smsslab: {cut}: warning: the file is cut short: {at} of the {extent} bytes its "
+            f"header describes ({chunks} chunks of records); read "), (at, got)
+        assert got[0].endswith(" records, the rest are lost"), got
+    # Cut inside the first chunk: nothing is left, and the error says why.
+    cut.write_bytes(data[:4096 + 1000])
+    p = ctx.run("check", cut, rc=2)
+    assert p.stderr.decode() == (
+        f"smsslab: {cut}: no process or registry records in what could be read: the file is "
+        f"cut short: 5096 of the {extent} bytes its header describes ({chunks} chunks of "
+        "records); read 0 records, the rest are lost\n"), p.stderr
+    # A chunk whose header is overwritten: libevtx skips it and flags the file.
+    zap = bytearray(data)
+    zap[4096 + 65536:4096 + 65536 + 8] = bytes(8)
+    bad = ctx.tmp / "zapped.evtx"
+    bad.write_bytes(zap)
+    got = stderr_lines(bad)
+    assert len(got) == 1 and got[0].startswith(
+        f"smsslab: {bad}: warning: the file is damaged: libevtx could not read all its "
+        "chunks; read "), got
