@@ -203,8 +203,8 @@ static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, 
         l->file = xstrdup(jstr(fe, "file"));
         jnum(fe, "line", &l->line);
         jnum(fe, "lines", &l->lines);
-        jnum(fe, "record_first", &l->rec_first);
-        jnum(fe, "record_last", &l->rec_last);
+        jnum(fe, "first_record_id", &l->rec_first);
+        jnum(fe, "last_record_id", &l->rec_last);
     }
     const cJSON *nat =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "files"), "native");
