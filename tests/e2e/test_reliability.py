@@ -237,3 +237,18 @@ def test_cut_and_damaged_evtx_are_reported(ctx):
     assert len(got) == 1 and got[0].startswith(
         f"smsslab: {bad}: warning: the file is damaged: libevtx could not read all its "
         "chunks; read "), got
+
+
+# ---- 12: a long CSV field costs a few reallocations, not one per 128 bytes ----
+
+def test_csv_megabyte_fields_are_read_quickly(ctx):
+    from test_hostile import _bounded
+    fix = (ctx.root / FIX / "vol3_pstree.csv").read_text().splitlines()
+    # Two rows whose command lines are 4 MiB: libcsv grew its buffer 128
+    # bytes at a time (a 1 MiB field took 72 s under the sanitizers).
+    long_rows = [r.rsplit(",", 2)[0] + ",\"" + "A" * (4 << 20) + "\"," + "x" for r in fix[1:3]]
+    path = ctx.tmp / "long.csv"
+    path.write_text("\n".join([fix[0], *long_rows, *fix[3:]]) + "\n")
+    rc, out, err = _bounded(ctx, ["check", "--format", "json", path], max_s=3.0, max_mb=512)
+    assert rc in (0, 1), err
+
