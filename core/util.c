@@ -212,20 +212,27 @@ char *arena_strdup(struct arena *a, const char *s)
     return s ? arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-char *arena_printf(struct arena *a, const char *fmt, ...)
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 {
     char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, cp);
+    va_end(cp);
     if (n < 0)
         return arena_strdup(a, "");
     if ((size_t)n < sizeof(tmp))
         return arena_strndup(a, tmp, (size_t)n);
     char *p = arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = arena_vprintf(a, fmt, ap);
     va_end(ap);
     return p;
 }

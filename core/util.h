@@ -80,7 +80,10 @@ struct arena {
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* The whole formatted string, however long (never cut). */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Keep the first chunk for reuse, free the rest. */
 void arena_reset(struct arena *a);
 void arena_release(struct arena *a);

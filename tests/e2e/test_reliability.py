@@ -252,3 +252,18 @@ def test_csv_megabyte_fields_are_read_quickly(ctx):
     rc, out, err = _bounded(ctx, ["check", "--format", "json", path], max_s=3.0, max_mb=512)
     assert rc in (0, 1), err
 
+
+# ---- 14: simulated strings are never cut ----
+
+def test_long_anomaly_parameter_comes_out_whole(ctx):
+    dll = "ServerDll=" + "x" * 3000 + ",5"
+    scn = ctx.tmp / "long.yaml"
+    scn.write_text((ctx.root / "scenarios/anomaly-subsystems-windows-changed.yaml").read_text()
+                   .replace("type: subsystems-windows-changed",
+                            f"type: subsystems-windows-changed\n    serverdll: \"{dll}\""))
+    doc = ctx.json("run", scn, "-o", "-")
+    vals = [r["data"] for s in doc["snapshots"] for r in s["registry"]
+            if r["name"] == "Windows" and r.get("anomaly")]
+    assert vals, "the changed Windows value is missing"
+    for v in vals:
+        assert v.endswith(" " + dll), f"cut to {len(v)} bytes: ...{v[-40:]!r}"
