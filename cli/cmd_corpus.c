@@ -25,7 +25,7 @@ const char cmd_corpus_usage[] =
     "  -n N                 number of samples (1..10^12)\n"
     "  --seed S             corpus seed (0..2^64-1)\n"
     "  -o, --output DIR     output folder (created)\n"
-    "  --formats LIST       native,sysmon,ecs,csv or all (default all)\n"
+    "  --formats LIST       native,sysmon,ecs,csv,evtx or all (default all)\n"
     "  --anomaly-rate P     share of samples with anomalies, 0..1 or 0..100% (default 0.5)\n"
     "  --anomalies LIST     draw only these anomaly types (comma-separated)\n"
     "  --per-file K         samples per part file (default 1000)\n"

@@ -20,10 +20,12 @@
 
 #include "../core/afile.h"
 #include "../core/jsonw.h"
+#include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
-static const char *const fmt_names[CORPUS_NFORMATS] = {"native", "sysmon", "ecs", "csv"};
-static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml", "ndjson", "csv"};
+enum { FMT_EVTX = 4 }; /* the bit index of CORPUS_EVTX */
+static const char *const fmt_names[CORPUS_NFORMATS] = {"native", "sysmon", "ecs", "csv", "evtx"};
+static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml", "ndjson", "csv", "evtx"};
 
 const char *corpus_format_name(unsigned i)
 {
@@ -51,7 +53,8 @@ int corpus_parse_formats(const char *s, unsigned *out, struct err *e)
                 if (strlen(fmt_names[f]) == n && !strncmp(p, fmt_names[f], n))
                     break;
             if (f == CORPUS_NFORMATS) {
-                err_set(e, "'%.*s' is not a format (expected native, sysmon, ecs, csv or all)",
+                err_set(e,
+                        "'%.*s' is not a format (expected native, sysmon, ecs, csv, evtx or all)",
                         (int)n, p);
                 return -1;
             }
@@ -62,7 +65,7 @@ int corpus_parse_formats(const char *s, unsigned *out, struct err *e)
             p++;
     }
     if (!bits) {
-        err_set(e, "no format given (expected native, sysmon, ecs, csv or all)");
+        err_set(e, "no format given (expected native, sysmon, ecs, csv, evtx or all)");
         return -1;
     }
     *out = bits;
@@ -301,9 +304,10 @@ static int exists_manifest_jsonl(const char *dir)
 
 struct part_out {
     struct afile af[CORPUS_NFORMATS + 1];
-    struct strbuf buf[CORPUS_NFORMATS + 1];
+    struct strbuf buf[CORPUS_NFORMATS + 1]; /* evtx writes through ew instead */
     struct strbuf rel[CORPUS_NFORMATS];
     uint64_t lines[CORPUS_NFORMATS];
+    struct evtxw *ew;
 };
 
 static void abort_all(struct part_out *po)
@@ -342,6 +346,10 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             part_rel(r, &po->rel[f], f, part);
             po->lines[f] = 0;
         }
+        if (f == FMT_EVTX && evtxw_begin(po->ew, po->af[f].fp, po->af[f].path, e) < 0) {
+            abort_all(po);
+            return -1;
+        }
     }
     if (o->formats & CORPUS_CSV) {
         sb_adds(&po->buf[3], corpus_csv_header);
@@ -366,7 +374,7 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
         for (unsigned f = 0; f < CORPUS_NFORMATS; f++) {
             loc[f].file = po->rel[f].buf;
             loc[f].line = po->lines[f] + 1;
-            loc[f].lines = 0;
+            loc[f].lines = loc[f].first_id = loc[f].last_id = 0;
             if (!(o->formats & (1u << f)))
                 continue;
             switch (f) {
@@ -376,7 +384,14 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
                 break;
             case 1: loc[f].lines = corpus_write_sysmon(cs, &po->buf[f]); break;
             case 2: loc[f].lines = corpus_write_ecs(cs, &po->buf[f]); break;
-            default: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;
+            case 3: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;
+            default:
+                if (corpus_write_evtx(cs, po->ew, &loc[f], e) < 0) {
+                    scn_release(&sc);
+                    abort_all(po);
+                    return -1;
+                }
+                break;
             }
             po->lines[f] += loc[f].lines;
             if (po->buf[f].len >= (1u << 20) && flush_buf(po, f, st, e) < 0) {
@@ -391,6 +406,13 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
     }
     scn_release(&sc);
     /* Data first, the manifest part last: its presence marks the part done. */
+    if (po->af[FMT_EVTX].fp) {
+        if (evtxw_end(po->ew, e) < 0) {
+            abort_all(po);
+            return -1;
+        }
+        st->bytes[FMT_EVTX] += evtxw_bytes(po->ew);
+    }
     for (unsigned f = 0; f <= CORPUS_NFORMATS; f++) {
         if (!po->af[f].fp)
             continue;
@@ -444,6 +466,7 @@ int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err 
     struct sim *sm = sim_new();
     struct corpus_sample *cs = corpus_sample_new();
     struct part_out *po = xcalloc(1, sizeof(*po));
+    po->ew = evtxw_new();
     int rc = 0;
     uint64_t done = 0;
     for (uint64_t p = o->shard; p < r.nparts && !rc; p += o->nshards) {
@@ -464,6 +487,7 @@ int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err 
         sb_release(&po->buf[f]);
     for (unsigned f = 0; f < CORPUS_NFORMATS; f++)
         sb_release(&po->rel[f]);
+    evtxw_free(po->ew);
     free(po);
     corpus_sample_free(cs);
     sim_free(sm);

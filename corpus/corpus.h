@@ -4,7 +4,7 @@
  * anomalies drawn at an exact integer rate) whose seed depends only on the
  * corpus seed and i, so any sharding gives the same bytes. Samples are
  * written in the formats detectors read (native run JSON, Sysmon XML, ECS
- * NDJSON, a pslist CSV), grouped many to a file, with a manifest of ground
+ * NDJSON, a pslist CSV, Sysmon .evtx), grouped many to a file, with a manifest of ground
  * truth; corpus_score measures a detector against that truth.
  * Layout and schemas: docs/corpus.md.
  */
@@ -23,10 +23,11 @@ enum corpus_format {
     CORPUS_SYSMON = 1u << 1,
     CORPUS_ECS = 1u << 2,
     CORPUS_CSV = 1u << 3,
-    CORPUS_ALL = (1u << 4) - 1,
+    CORPUS_EVTX = 1u << 4,
+    CORPUS_ALL = (1u << 5) - 1,
 };
-#define CORPUS_NFORMATS 4
-/* "native", "sysmon", "ecs", "csv": folder names too. */
+#define CORPUS_NFORMATS 5
+/* "native", "sysmon", "ecs", "csv", "evtx": folder names too. */
 const char *corpus_format_name(unsigned bit_index);
 const char *corpus_format_ext(unsigned bit_index);
 
@@ -89,11 +90,20 @@ size_t corpus_write_ecs(struct corpus_sample *cs, struct strbuf *sb);
 size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb);
 extern const char corpus_csv_header[];
 
-/* Where a sample lives in one format's part file (1-based line, line count). */
+/* Where a sample lives in one format's part file (1-based line, line count;
+ * for evtx the first record number in the file and the record count, and
+ * the first and last EventRecordID). */
 struct corpus_loc {
     const char *file;
     uint64_t line, lines;
+    uint64_t first_id, last_id;
 };
+/* The Sysmon records of corpus_write_sysmon (the same EventRecordIDs and
+ * values) as .evtx records through w; fills loc's line (first record
+ * number), lines, first_id and last_id. 0 or -1 with e set. */
+struct evtxw;
+int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_loc *loc,
+                      struct err *e);
 /* The manifest line for the sample: parameters, labels with every record
  * they touched, and where the sample lives in each written format. */
 void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned formats,

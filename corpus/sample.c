@@ -26,6 +26,7 @@
 #include "../core/jsonw.h"
 #include "../core/prng.h"
 #include "../core/wtime.h"
+#include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
 enum { ST_SYSMON = 200 };
@@ -52,7 +53,10 @@ struct corpus_sample {
     struct snap boot; /* the snapshot at boot time: labels and the planted registry */
     struct snap s;    /* scratch for CSV snapshots */
     struct strbuf tmp;
+    struct evtx_state *evtx; /* templates and values, made on first use */
 };
+
+static void evtx_state_free(struct evtx_state *es);
 
 struct corpus_sample *corpus_sample_new(void)
 {
@@ -71,6 +75,7 @@ void corpus_sample_free(struct corpus_sample *cs)
     snap_release(&cs->boot);
     snap_release(&cs->s);
     sb_release(&cs->tmp);
+    evtx_state_free(cs->evtx);
     free(cs);
 }
 
@@ -302,52 +307,34 @@ static const char *basename_of(const struct snap_proc *p)
 
 /* ---- Sysmon XML ------------------------------------------------------------------------ */
 
+/* The 100 ns digit of TimeCreated: simulated time has microseconds, real
+ * SystemTimes have seven digits; a deterministic digit keeps them looking
+ * real. The XML and the EVTX FILETIME use the same one. */
+static unsigned hundred_ns(int64_t t)
+{
+    return (unsigned)(t % 7 + 1);
+}
+
 /* SystemTime with 100 ns resolution as Windows renders it (9 digits). */
 static void system_time(struct strbuf *sb, int64_t t)
 {
     char iso[WT_ISO_LEN];
     size_t n = wt_format_iso(t, iso);
     sb_add(sb, iso, n - 1); /* without the Z */
-    sb_addc(sb, (char)('0' + (unsigned)(t % 7 + 1)));
+    sb_addc(sb, (char)('0' + hundred_ns(t)));
     sb_adds(sb, "00Z");
+}
+
+/* FILETIME: 100 ns ticks since 1601-01-01 UTC. */
+static uint64_t filetime(int64_t t)
+{
+    return (uint64_t)(t + 11644473600LL * WT_SEC) * 10u + hundred_ns(t);
 }
 
 static void utc_time(struct strbuf *sb, int64_t t)
 {
     char b[WT_SYSMON_LEN];
     sb_add(sb, b, wt_format_sysmon(t, b));
-}
-
-static void xdata(struct strbuf *sb, const char *name, const char *v)
-{
-    sb_adds(sb, "<Data Name=\"");
-    sb_adds(sb, name);
-    if (!v) {
-        sb_adds(sb, "\"/>");
-        return;
-    }
-    sb_adds(sb, "\">");
-    corpus_xml_escape(sb, v);
-    sb_adds(sb, "</Data>");
-}
-
-static void xdata_u(struct strbuf *sb, const char *name, uint64_t v)
-{
-    sb_adds(sb, "<Data Name=\"");
-    sb_adds(sb, name);
-    sb_adds(sb, "\">");
-    sb_addu64(sb, v);
-    sb_adds(sb, "</Data>");
-}
-
-static void xdata_sb(struct strbuf *sb, const char *name, struct strbuf *v)
-{
-    sb_adds(sb, "<Data Name=\"");
-    sb_adds(sb, name);
-    sb_adds(sb, "\">");
-    corpus_xml_escape(sb, v->buf);
-    sb_adds(sb, "</Data>");
-    sb_reset(v);
 }
 
 static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
@@ -375,11 +362,6 @@ static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const s
     sb_adds(sb, "</Computer><Security UserID=\"S-1-5-18\"/></System><EventData>");
 }
 
-static void hexid(struct strbuf *sb, uint64_t v)
-{
-    sb_addf(sb, "0x%llx", (unsigned long long)v); /* Windows: no zero padding */
-}
-
 /* TargetObject: Sysmon shortens HKEY_LOCAL_MACHINE to HKLM, as our keys are. */
 static void reg_target(struct strbuf *sb, const struct snap_reg *g)
 {
@@ -401,75 +383,151 @@ static void reg_details(struct strbuf *sb, const struct snap_reg *g)
     }
 }
 
-static void write_rec_xml(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+static void hexid(struct strbuf *sb, uint64_t v)
+{
+    sb_addf(sb, "0x%llx", (unsigned long long)v); /* Windows: no zero padding */
+}
+
+/* ---- EventData: one list of fields for XML and EVTX --------------------------------- */
+
+/* How Sysmon types each field (its manifest, and the substitution types of
+ * the real records in ../shared/real/evtx): strings, UInt32 ids, the
+ * LogonId as HexInt64, GUIDs. */
+enum fkind { FK_STR, FK_U32, FK_HEX64, FK_GUID };
+
+/* A field goes to a sink: str for FK_STR/FK_GUID (NULL: an empty RuleName),
+ * num for the integers. */
+struct sink {
+    void (*field)(struct sink *s, const char *name, enum fkind k, const char *str, size_t len,
+                  uint64_t num);
+};
+
+static void fstr(struct sink *s, const char *name, const char *v)
+{
+    s->field(s, name, FK_STR, v, v ? strlen(v) : 0, 0);
+}
+
+/* A value built in the scratch buffer t, which is emptied after. */
+static void fbuf(struct sink *s, const char *name, enum fkind k, struct strbuf *t)
+{
+    s->field(s, name, k, t->buf, t->len, 0);
+    sb_reset(t);
+}
+
+static void fnum(struct sink *s, const char *name, enum fkind k, uint64_t v)
+{
+    s->field(s, name, k, NULL, 0, v);
+}
+
+/* Every EventData field of record x, in the order of the Sysmon manifest. */
+static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sink *s)
 {
     struct strbuf *t = &cs->tmp;
     sb_reset(t);
-    sys_block(cs, sb, x);
-    xdata(sb, "RuleName", NULL);
+    fstr(s, "RuleName", NULL);
     if (x->eid == 13) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
-        xdata(sb, "EventType", "SetValue");
+        fstr(s, "EventType", "SetValue");
         utc_time(t, x->utc);
-        xdata_sb(sb, "UtcTime", t);
+        fbuf(s, "UtcTime", FK_STR, t);
         guid(t, cs->machine, x->utc, "0010", 0x80000u + (uint32_t)x->reg);
-        xdata_sb(sb, "ProcessGuid", t);
-        xdata_u(sb, "ProcessId", x->writer_pid);
-        xdata(sb, "Image", "C:\\Windows\\system32\\reg.exe");
+        fbuf(s, "ProcessGuid", FK_GUID, t);
+        fnum(s, "ProcessId", FK_U32, x->writer_pid);
+        fstr(s, "Image", "C:\\Windows\\system32\\reg.exe");
         reg_target(t, g);
-        xdata_sb(sb, "TargetObject", t);
+        fbuf(s, "TargetObject", FK_STR, t);
         reg_details(t, g);
-        xdata_sb(sb, "Details", t);
-        xdata(sb, "User", "NT AUTHORITY\\SYSTEM");
-        sb_adds(sb, "</EventData></Event>\n");
+        fbuf(s, "Details", FK_STR, t);
+        fstr(s, "User", "NT AUTHORITY\\SYSTEM");
         return;
     }
     const struct snap_proc *p = sim_proc(cs->sm, (size_t)x->proc);
     utc_time(t, x->utc);
-    xdata_sb(sb, "UtcTime", t);
+    fbuf(s, "UtcTime", FK_STR, t);
     proc_guid(cs, t, x->proc);
-    xdata_sb(sb, "ProcessGuid", t);
-    xdata_u(sb, "ProcessId", p->pid);
-    xdata(sb, "Image", p->image);
+    fbuf(s, "ProcessGuid", FK_GUID, t);
+    fnum(s, "ProcessId", FK_U32, p->pid);
+    fstr(s, "Image", p->image);
     if (x->eid == 5) {
-        xdata(sb, "User", p->user);
-        sb_adds(sb, "</EventData></Event>\n");
+        fstr(s, "User", p->user);
         return;
     }
     const struct vinfo *vi = vinfo_of(p->image);
-    xdata(sb, "FileVersion", vi ? file_version(cs->sc->os) : "-");
-    xdata(sb, "Description", vi ? vi->description : "-");
-    xdata(sb, "Product", vi ? "Microsoft\xc2\xae Windows\xc2\xae Operating System" : "-");
-    xdata(sb, "Company", vi ? "Microsoft Corporation" : "-");
-    xdata(sb, "OriginalFileName", vi ? vi->original : "-");
-    xdata(sb, "CommandLine", p->command_line);
-    xdata(sb, "CurrentDirectory", p->cwd ? p->cwd : "C:\\Windows\\system32\\");
-    xdata(sb, "User", p->user);
+    fstr(s, "FileVersion", vi ? file_version(cs->sc->os) : "-");
+    fstr(s, "Description", vi ? vi->description : "-");
+    fstr(s, "Product", vi ? "Microsoft\xc2\xae Windows\xc2\xae Operating System" : "-");
+    fstr(s, "Company", vi ? "Microsoft Corporation" : "-");
+    fstr(s, "OriginalFileName", vi ? vi->original : "-");
+    fstr(s, "CommandLine", p->command_line);
+    fstr(s, "CurrentDirectory", p->cwd ? p->cwd : "C:\\Windows\\system32\\");
+    fstr(s, "User", p->user);
     logon_guid(cs, t, p->logon_id);
-    xdata_sb(sb, "LogonGuid", t);
-    hexid(t, p->logon_id);
-    xdata_sb(sb, "LogonId", t);
-    xdata_u(sb, "TerminalSessionId", p->session < 0 ? 0 : (uint64_t)p->session);
-    xdata(sb, "IntegrityLevel", p->integrity ? p->integrity : "System");
+    fbuf(s, "LogonGuid", FK_GUID, t);
+    fnum(s, "LogonId", FK_HEX64, p->logon_id);
+    fnum(s, "TerminalSessionId", FK_U32, p->session < 0 ? 0 : (uint64_t)p->session);
+    fstr(s, "IntegrityLevel", p->integrity ? p->integrity : "System");
     hashes(cs, t, p->image, 1, ",");
-    xdata_sb(sb, "Hashes", t);
+    fbuf(s, "Hashes", FK_STR, t);
     long pi = cs->parent[x->proc];
     if (pi >= 0) {
         const struct snap_proc *q = sim_proc(cs->sm, (size_t)pi);
         proc_guid(cs, t, pi);
-        xdata_sb(sb, "ParentProcessGuid", t);
-        xdata_u(sb, "ParentProcessId", q->pid);
+        fbuf(s, "ParentProcessGuid", FK_GUID, t);
+        fnum(s, "ParentProcessId", FK_U32, q->pid);
         /* Kernel processes have no image: Sysmon writes the name and '?'. */
-        xdata(sb, "ParentImage", q->image ? q->image : q->name);
-        xdata(sb, "ParentCommandLine", q->image ? q->command_line : "?");
-        xdata(sb, "ParentUser", q->user);
+        fstr(s, "ParentImage", q->image ? q->image : q->name);
+        fstr(s, "ParentCommandLine", q->image ? q->command_line : "?");
+        fstr(s, "ParentUser", q->user);
     } else {
-        xdata(sb, "ParentProcessGuid", "{00000000-0000-0000-0000-000000000000}");
-        xdata_u(sb, "ParentProcessId", p->ppid);
-        xdata(sb, "ParentImage", "?");
-        xdata(sb, "ParentCommandLine", "?");
-        xdata(sb, "ParentUser", "-");
+        static const char zero[] = "{00000000-0000-0000-0000-000000000000}";
+        s->field(s, "ParentProcessGuid", FK_GUID, zero, sizeof(zero) - 1, 0);
+        fnum(s, "ParentProcessId", FK_U32, p->ppid);
+        fstr(s, "ParentImage", "?");
+        fstr(s, "ParentCommandLine", "?");
+        fstr(s, "ParentUser", "-");
     }
+}
+
+/* ---- Sysmon XML ------------------------------------------------------------------------ */
+
+struct xml_sink {
+    struct sink s;
+    struct strbuf *sb;
+};
+
+static void xml_field(struct sink *s, const char *name, enum fkind k, const char *str, size_t len,
+                      uint64_t num)
+{
+    struct strbuf *sb = ((struct xml_sink *)s)->sb;
+    (void)len;
+    sb_adds(sb, "<Data Name=\"");
+    sb_adds(sb, name);
+    switch (k) {
+    case FK_U32:
+        sb_adds(sb, "\">");
+        sb_addu64(sb, num);
+        break;
+    case FK_HEX64:
+        sb_adds(sb, "\">");
+        hexid(sb, num);
+        break;
+    default:
+        if (!str) {
+            sb_adds(sb, "\"/>");
+            return;
+        }
+        sb_adds(sb, "\">");
+        corpus_xml_escape(sb, str);
+        break;
+    }
+    sb_adds(sb, "</Data>");
+}
+
+static void write_rec_xml(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    struct xml_sink xs = {{xml_field}, sb};
+    sys_block(cs, sb, x);
+    rec_fields(cs, x, &xs.s);
     sb_adds(sb, "</EventData></Event>\n");
 }
 
@@ -478,6 +536,240 @@ size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb)
     for (size_t i = 0; i < cs->nrecs; i++)
         write_rec_xml(cs, sb, &cs->recs[i]);
     return cs->nrecs;
+}
+
+/* ---- Sysmon EVTX ---------------------------------------------------------------------- */
+
+/* As Windows stores Sysmon records (../shared/real/evtx): one template for
+ * the System block, with the Computer name as literal text and optional
+ * substitutions numbered as the real ones, and EventData as a BinXml value
+ * holding an instance of a per-event-ID template of <Data Name=...> slots. */
+enum {
+    SV_LEVEL,
+    SV_OPCODE,
+    SV_TASK,
+    SV_EVENTID,
+    SV_QUALIFIERS,
+    SV_KEYWORDS,
+    SV_TIME,
+    SV_ACTIVITY,
+    SV_PID,
+    SV_TID,
+    SV_RECORDID,
+    SV_VERSION,
+    SV_USERID,
+    SV_RELATED,
+    SV_PROVIDER,
+    SV_GUID,
+    SV_CHANNEL,
+    SV_EVENTDATA,
+    SV_COUNT
+};
+
+#define EVTX_MAX_FIELDS 32
+
+struct evtx_state {
+    struct evtxw_tpl *sys;     /* this sample's System template (its host) */
+    struct evtxw_tpl *data[3]; /* EventData of EID 1, 5, 13 */
+    const char *names[3][EVTX_MAX_FIELDS];
+    uint8_t kinds[3][EVTX_MAX_FIELDS];
+    unsigned nfields[3];
+    struct evtxw_vals *outer, *inner;
+};
+
+static void evtx_state_free(struct evtx_state *es)
+{
+    if (!es)
+        return;
+    evtxw_tpl_free(es->sys);
+    for (int i = 0; i < 3; i++)
+        evtxw_tpl_free(es->data[i]);
+    evtxw_vals_free(es->outer);
+    evtxw_vals_free(es->inner);
+    free(es);
+}
+
+static void sys_elem(struct evtxw_tpl *t, const char *name, unsigned idx, enum evtxw_type type)
+{
+    evtxw_tpl_open(t, name, (int)idx);
+    evtxw_tpl_sub(t, idx, type, 1);
+    evtxw_tpl_close(t);
+}
+
+static void build_sys_tpl(struct evtxw_tpl *t, const char *host)
+{
+    evtxw_tpl_reset(t);
+    evtxw_tpl_open(t, "Event", SV_EVENTDATA);
+    evtxw_tpl_attr(t, "xmlns", "http://schemas.microsoft.com/win/2004/08/events/event");
+    evtxw_tpl_open(t, "System", -1);
+    evtxw_tpl_open(t, "Provider", -1);
+    evtxw_tpl_attr_sub(t, "Name", SV_PROVIDER, EVTXW_STRING, 1);
+    evtxw_tpl_attr_sub(t, "Guid", SV_GUID, EVTXW_GUID, 1);
+    evtxw_tpl_close(t);
+    evtxw_tpl_open(t, "EventID", SV_EVENTID);
+    evtxw_tpl_attr_sub(t, "Qualifiers", SV_QUALIFIERS, EVTXW_UINT16, 1);
+    evtxw_tpl_sub(t, SV_EVENTID, EVTXW_UINT16, 1);
+    evtxw_tpl_close(t);
+    sys_elem(t, "Version", SV_VERSION, EVTXW_UINT8);
+    sys_elem(t, "Level", SV_LEVEL, EVTXW_UINT8);
+    sys_elem(t, "Task", SV_TASK, EVTXW_UINT16);
+    sys_elem(t, "Opcode", SV_OPCODE, EVTXW_UINT8);
+    sys_elem(t, "Keywords", SV_KEYWORDS, EVTXW_HEX64);
+    evtxw_tpl_open(t, "TimeCreated", -1);
+    evtxw_tpl_attr_sub(t, "SystemTime", SV_TIME, EVTXW_FILETIME, 1);
+    evtxw_tpl_close(t);
+    sys_elem(t, "EventRecordID", SV_RECORDID, EVTXW_UINT64);
+    evtxw_tpl_open(t, "Correlation", -1);
+    evtxw_tpl_attr_sub(t, "ActivityID", SV_ACTIVITY, EVTXW_GUID, 1);
+    evtxw_tpl_attr_sub(t, "RelatedActivityID", SV_RELATED, EVTXW_GUID, 1);
+    evtxw_tpl_close(t);
+    evtxw_tpl_open(t, "Execution", -1);
+    evtxw_tpl_attr_sub(t, "ProcessID", SV_PID, EVTXW_UINT32, 1);
+    evtxw_tpl_attr_sub(t, "ThreadID", SV_TID, EVTXW_UINT32, 1);
+    evtxw_tpl_close(t);
+    sys_elem(t, "Channel", SV_CHANNEL, EVTXW_STRING);
+    evtxw_tpl_open(t, "Computer", -1);
+    evtxw_tpl_text(t, host ? host : "");
+    evtxw_tpl_close(t);
+    evtxw_tpl_open(t, "Security", -1);
+    evtxw_tpl_attr_sub(t, "UserID", SV_USERID, EVTXW_SID, 1);
+    evtxw_tpl_close(t);
+    evtxw_tpl_close(t); /* System */
+    evtxw_tpl_sub(t, SV_EVENTDATA, EVTXW_BINXML, 1);
+    evtxw_tpl_close(t); /* Event */
+}
+
+/* The EVTX sink: the first record of an event ID builds its EventData
+ * template from the fields as they come; later ones must match it. */
+struct evtx_sink {
+    struct sink s;
+    struct evtx_state *es;
+    int k;        /* 0, 1, 2 for EID 1, 5, 13 */
+    int building; /* the template is being built from this record */
+    unsigned n;
+    int bad;
+};
+
+static void evtx_field(struct sink *s, const char *name, enum fkind k, const char *str, size_t len,
+                       uint64_t num)
+{
+    struct evtx_sink *x = (struct evtx_sink *)s;
+    struct evtx_state *es = x->es;
+    unsigned i = x->n++;
+    if (i >= EVTX_MAX_FIELDS) {
+        x->bad = 1;
+        return;
+    }
+    static const enum evtxw_type types[] = {[FK_STR] = EVTXW_STRING,
+                                            [FK_U32] = EVTXW_UINT32,
+                                            [FK_HEX64] = EVTXW_HEX64,
+                                            [FK_GUID] = EVTXW_GUID};
+    if (x->building) {
+        struct evtxw_tpl *t = es->data[x->k];
+        evtxw_tpl_open(t, "Data", -1);
+        evtxw_tpl_attr(t, "Name", name);
+        evtxw_tpl_sub(t, i, types[k], 0);
+        evtxw_tpl_close(t);
+        es->names[x->k][i] = name;
+        es->kinds[x->k][i] = (uint8_t)k;
+    } else if (i >= es->nfields[x->k] || strcmp(es->names[x->k][i], name) ||
+               es->kinds[x->k][i] != k) {
+        x->bad = 1;
+        return;
+    }
+    struct evtxw_vals *v = es->inner;
+    uint8_t g[16];
+    switch (k) {
+    case FK_U32: evtxw_val_u32(v, i, (uint32_t)num); break;
+    case FK_HEX64: evtxw_val_hex64(v, i, num); break;
+    case FK_GUID:
+        if (evtxw_guid_parse(str, len, g) == 0)
+            evtxw_val_guid(v, i, g);
+        else
+            x->bad = 1;
+        break;
+    default: evtxw_val_str(v, i, str, len); break;
+    }
+}
+
+static const uint8_t sysmon_guid[16] = {0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43,
+                                        0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9};
+
+static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struct rec *x,
+                          uint64_t *number, struct err *e)
+{
+    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
+    struct evtx_state *es = cs->evtx;
+    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : 2;
+    struct evtx_sink xs = {{evtx_field}, es, k, !es->data[k], 0, 0};
+    if (xs.building) {
+        es->data[k] = evtxw_tpl_new();
+        evtxw_tpl_open(es->data[k], "EventData", -1);
+    }
+    evtxw_vals_reset(es->inner, 0);
+    rec_fields(cs, x, &xs.s);
+    if (xs.building) {
+        evtxw_tpl_close(es->data[k]);
+        es->nfields[k] = xs.n;
+        if (xs.n > EVTX_MAX_FIELDS || evtxw_tpl_done(es->data[k], e) < 0) {
+            evtxw_tpl_free(es->data[k]);
+            es->data[k] = NULL;
+            if (xs.n > EVTX_MAX_FIELDS)
+                err_set(e, "evtx: more than %d EventData fields", EVTX_MAX_FIELDS);
+            return -1;
+        }
+    }
+    if (xs.bad || xs.n != es->nfields[k]) {
+        err_set(e, "evtx: EID %d record %llu does not fit its EventData template", x->eid,
+                (unsigned long long)x->rid);
+        return -1;
+    }
+    struct evtxw_vals *v = es->outer;
+    evtxw_vals_reset(v, SV_COUNT);
+    evtxw_val_u8(v, SV_LEVEL, 4);
+    evtxw_val_u8(v, SV_OPCODE, 0);
+    evtxw_val_u16(v, SV_TASK, (uint16_t)x->eid);
+    evtxw_val_u16(v, SV_EVENTID, (uint16_t)x->eid);
+    evtxw_val_hex64(v, SV_KEYWORDS, 0x8000000000000000ULL);
+    evtxw_val_filetime(v, SV_TIME, filetime(x->created));
+    evtxw_val_u32(v, SV_PID, cs->sysmon_pid);
+    evtxw_val_u32(v, SV_TID, cs->sysmon_tid);
+    evtxw_val_u64(v, SV_RECORDID, x->rid);
+    evtxw_val_u8(v, SV_VERSION, (uint8_t)version[x->eid]);
+    evtxw_val_sid(v, SV_USERID, "S-1-5-18");
+    evtxw_val_str(v, SV_PROVIDER, "Microsoft-Windows-Sysmon", 24);
+    evtxw_val_guid(v, SV_GUID, sysmon_guid);
+    evtxw_val_str(v, SV_CHANNEL, "Microsoft-Windows-Sysmon/Operational", 36);
+    evtxw_val_binxml(v, SV_EVENTDATA, es->data[k], es->inner);
+    /* Windows stamps the record when the service writes it: TimeCreated. */
+    return evtxw_record(w, filetime(x->created), es->sys, v, number, e);
+}
+
+int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_loc *loc,
+                      struct err *e)
+{
+    if (!cs->evtx) {
+        cs->evtx = xcalloc(1, sizeof(*cs->evtx));
+        cs->evtx->sys = evtxw_tpl_new();
+        cs->evtx->outer = evtxw_vals_new();
+        cs->evtx->inner = evtxw_vals_new();
+    }
+    build_sys_tpl(cs->evtx->sys, cs->sc->host);
+    if (evtxw_tpl_done(cs->evtx->sys, e) < 0)
+        return -1;
+    loc->lines = 0;
+    for (size_t i = 0; i < cs->nrecs; i++) {
+        uint64_t num;
+        if (write_rec_evtx(cs, w, &cs->recs[i], &num, e) < 0)
+            return -1;
+        if (!i) {
+            loc->line = num;
+            loc->first_id = cs->recs[i].rid;
+        }
+        loc->last_id = cs->recs[i].rid;
+        loc->lines++;
+    }
+    return 0;
 }
 
 /* ---- ECS (winlogbeat's Sysmon module) ------------------------------------------------- */
@@ -968,8 +1260,17 @@ void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned
         sb_adds(sb, ":{");
         jw_key(sb, "file");
         jw_str(sb, loc[f].file);
-        jw_ku64(sb, "line", loc[f].line);
-        jw_ku64(sb, "lines", loc[f].lines);
+        if (1u << f == CORPUS_EVTX) {
+            /* Record numbers count 1, 2, ... through the file (as in an
+             * exported log); EventRecordIDs are the sample's own. */
+            jw_ku64(sb, "record", loc[f].line);
+            jw_ku64(sb, "records", loc[f].lines);
+            jw_ku64(sb, "first_record_id", loc[f].first_id);
+            jw_ku64(sb, "last_record_id", loc[f].last_id);
+        } else {
+            jw_ku64(sb, "line", loc[f].line);
+            jw_ku64(sb, "lines", loc[f].lines);
+        }
         sb_addc(sb, '}');
     }
     sb_adds(sb, "}}\n");

@@ -182,7 +182,9 @@ static void corpus__rates__parse_exactly(void **state)
     unsigned f;
     assert_int_equal(corpus_parse_formats("sysmon,csv", &f, &e), 0);
     assert_int_equal(f, CORPUS_SYSMON | CORPUS_CSV);
-    assert_int_equal(corpus_parse_formats("evtx", &f, &e), -1);
+    assert_int_equal(corpus_parse_formats("evtx", &f, &e), 0);
+    assert_int_equal(f, CORPUS_EVTX);
+    assert_int_equal(corpus_parse_formats("hive", &f, &e), -1);
 }
 
 /* ---- the generator ----------------------------------------------------------------- */
@@ -478,7 +480,8 @@ static void corpus__hostile_names__escaped_in_every_format(void **state)
     size_t n = corpus_write_sysmon(cs, &x);
     corpus_write_ecs(cs, &j);
     size_t rows = corpus_write_csv(cs, &c);
-    struct corpus_loc loc[CORPUS_NFORMATS] = {{"a", 1, 1}, {"b", 1, 1}, {"c", 1, 1}, {"d", 1, 1}};
+    struct corpus_loc loc[CORPUS_NFORMATS] = {
+        {"a", 1, 1}, {"b", 1, 1}, {"c", 1, 1}, {"d", 1, 1}, {"e", 1, 1, 10, 11}};
     corpus_write_manifest(cs, &m, CORPUS_ALL, loc);
     /* XML: one well-formed event per line; the host comes back (control
      * characters and the invalid byte as U+FFFD, line breaks intact). */

@@ -466,6 +466,16 @@ def _check_complete(path):
     import io
     import xml.etree.ElementTree as ET
     data = path.read_bytes()
+    if path.suffix == ".evtx":
+        # Whole 64 KiB chunks after the 4096-byte header, which is final:
+        # its CRC holds, the log is clean and it counts every chunk.
+        import struct
+        import zlib
+        assert data[:8] == b"ElfFile\0" and (len(data) - 4096) % 65536 == 0, f"{path}: cut short"
+        assert struct.unpack_from("<I", data, 124)[0] == zlib.crc32(data[:120]), f"{path}: header"
+        assert struct.unpack_from("<I", data, 120)[0] == 0, f"{path}: dirty"
+        assert struct.unpack_from("<H", data, 42)[0] == (len(data) - 4096) // 65536
+        return
     assert data.endswith(b"\n"), f"{path}: does not end in a newline (cut short)"
     text = data.decode("utf-8")
     if path.suffix in (".jsonl", ".ndjson", ".json"):
