@@ -32,6 +32,9 @@ const char cmd_render_usage[] =
     "                   after boot (30s, 2h) or 'end' (the last one, default)\n"
     "  -o, --output F   F.dot or '-' (default): DOT text; F.svg, F.png: run Graphviz\n"
     "  --dot PATH       the Graphviz 'dot' program (default: 'dot' on PATH)\n"
+    "  --dot-timeout S  stop 'dot' after S seconds (default 300; 0 = no limit)\n"
+    "  --dot-max-output BYTES\n"
+    "                   stop 'dot' past BYTES of output (default 1 GiB; 0 = no limit)\n"
     "  --details        also show user, start time and command line in each box\n"
     "  --no-check       draw the plain tree, without running the checker\n"
     "  --focus PID|NAME only that process's branch and its ancestors (big hosts)\n"
@@ -175,7 +178,7 @@ static int out_kind(const char *out, enum out_kind *k)
 
 /* Write DOT text, or let Graphviz turn it into out; atomic either way. */
 static int write_output(const char *out, enum out_kind kind, const char *dot_prog,
-                        const struct strbuf *text)
+                        const struct dot_limits *lim, const struct strbuf *text)
 {
     struct err e = {""};
     struct afile af = {0};
@@ -208,8 +211,8 @@ static int write_output(const char *out, enum out_kind kind, const char *dot_pro
     } else {
         struct stat st;
         fflush(af.fp);
-        if (dot_run(prog, kind == OUT_SVG ? "svg" : "png", text->buf, text->len, fileno(af.fp),
-                    &e) < 0) {
+        if (dot_run_limited(prog, kind == OUT_SVG ? "svg" : "png", text->buf, text->len,
+                            fileno(af.fp), lim, &e) < 0) {
             fprintf(stderr, "smsslab render: Graphviz failed: %s\n", e.msg);
             status = EXIT_USAGE;
         } else if (fstat(fileno(af.fp), &st) != 0 || st.st_size == 0) {
@@ -229,10 +232,22 @@ static int write_output(const char *out, enum out_kind kind, const char *dot_pro
 
 int cmd_render(int argc, char **argv)
 {
-    enum { O_AT = 256, O_DOT, O_DETAILS, O_NOCHECK, O_FOCUS, O_FORMAT, O_SEED };
+    enum {
+        O_AT = 256,
+        O_DOT,
+        O_DETAILS,
+        O_NOCHECK,
+        O_FOCUS,
+        O_FORMAT,
+        O_SEED,
+        O_DOT_TIME,
+        O_DOT_MAX
+    };
     static const struct option opts[] = {{"at", required_argument, NULL, O_AT},
                                          {"output", required_argument, NULL, 'o'},
                                          {"dot", required_argument, NULL, O_DOT},
+                                         {"dot-timeout", required_argument, NULL, O_DOT_TIME},
+                                         {"dot-max-output", required_argument, NULL, O_DOT_MAX},
                                          {"details", no_argument, NULL, O_DETAILS},
                                          {"no-check", no_argument, NULL, O_NOCHECK},
                                          {"focus", required_argument, NULL, O_FOCUS},
@@ -241,6 +256,7 @@ int cmd_render(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = "-", *at_arg = "end", *dot_prog = NULL, *seed_arg = NULL;
+    struct dot_limits lim = {DOT_TIMEOUT_DEFAULT_S, DOT_MAX_OUTPUT_DEFAULT};
     struct dot_opts dopts = {0, NULL};
     struct cli_input_opts iopts = {NULL, 0, 0};
     int no_check = 0, c;
@@ -251,6 +267,16 @@ int cmd_render(int argc, char **argv)
         case O_AT: at_arg = optarg; break;
         case 'o': out = optarg; break;
         case O_DOT: dot_prog = optarg; break;
+        case O_DOT_TIME:
+            if (parse_u64(optarg, UINT32_MAX, &lim.timeout_s) < 0)
+                return cli_usage_error("render", "--dot-timeout: '%s' is not a number of seconds",
+                                       optarg);
+            break;
+        case O_DOT_MAX:
+            if (parse_u64(optarg, UINT64_MAX, &lim.max_output) < 0)
+                return cli_usage_error("render", "--dot-max-output: '%s' is not a number of bytes",
+                                       optarg);
+            break;
         case O_DETAILS: dopts.details = 1; break;
         case O_NOCHECK: no_check = 1; break;
         case O_FOCUS: dopts.focus = optarg; break;
@@ -324,7 +350,7 @@ int cmd_render(int argc, char **argv)
                 "smsslab render: note: %zu processes; Graphviz may take a while "
                 "(--focus draws one branch)\n",
                 s.nprocs);
-    status = write_output(out, kind, dot_prog, &text);
+    status = write_output(out, kind, dot_prog, &lim, &text);
 out:
     sb_release(&text);
     chk_findings_release(&f);

@@ -10,6 +10,7 @@
 #define SMSS_DOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../checker/chk.h"
 #include "../core/util.h"
@@ -46,9 +47,20 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
  * the first executable of that name on PATH. Returns a malloc'd path, or
  * NULL when there is none. */
 char *dot_find_program(const char *name_or_path);
-/* Run `prog -T<format>` with text on its stdin and its stdout on out_fd.
- * Returns 0, or -1 with e holding why (its exit status and stderr). */
+/* Run `prog -T<format>` with text on its stdin and its stdout on out_fd,
+ * with the default limits. Returns 0, or -1 with e holding why (its exit
+ * status and stderr, or the limit it reached). */
 int dot_run(const char *prog, const char *format, const char *text, size_t len, int out_fd,
             struct err *e);
+/* Graphviz layout time grows fast with the tree (10,000 processes: 33 s;
+ * 20,000: 16 minutes) and a broken dot may write without end. */
+#define DOT_TIMEOUT_DEFAULT_S 300
+#define DOT_MAX_OUTPUT_DEFAULT ((uint64_t)1 << 30)
+struct dot_limits {
+    uint64_t timeout_s;  /* 0: none */
+    uint64_t max_output; /* bytes of dot's stdout; 0: none */
+};
+int dot_run_limited(const char *prog, const char *format, const char *text, size_t len, int out_fd,
+                    const struct dot_limits *lim, struct err *e);
 
 #endif

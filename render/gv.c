@@ -1,10 +1,11 @@
 /*
  * gv: runs the Graphviz `dot` program on DOT text. Started directly with
- * posix_spawn (never a shell, so no path or format can be interpreted), DOT
- * fed on stdin while stderr is drained in the same poll loop -- a dot that
- * complains a lot while we still write cannot deadlock us -- and its stdout
- * goes straight to the caller's file descriptor (a temp file the CLI renames
- * into place only on success).
+ * fork and execve (never a shell, so no path or format can be interpreted),
+ * DOT fed on stdin while stdout and stderr are drained in the same poll loop
+ * -- a dot that complains a lot while we still write cannot deadlock us --
+ * and its stdout copied to the caller's file descriptor (a temp file the CLI
+ * renames into place only on success). Bounded: a dot that runs too long or
+ * writes too much is killed, and so is one whose smsslab dies.
  */
 #include "dot.h"
 
@@ -12,10 +13,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,38 +81,65 @@ static void put_stderr(struct err *e, const char *prog, const char *what, struct
         err_set(e, "'%s' %s", prog, what);
 }
 
+/* The child: dot on the pipes, killed if smsslab dies (SIGTERM, SIGKILL),
+ * so no dot outlives the render that started it. Only async-signal-safe
+ * calls between fork and exec. */
+static void child_exec(const char *prog, char *const argv[], int in, int out, int err, pid_t parent)
+{
+    /* Its own process group: a wrapper script's children are stopped too. */
+    if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(127);
+    signal(SIGPIPE, SIG_DFL);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        _exit(127);
+    execve(prog, argv, environ);
+    _exit(127);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int dot_run(const char *prog, const char *format, const char *text, size_t len, int out_fd,
             struct err *e)
 {
-    int in[2], er[2];
-    if (pipe(in) != 0) {
+    struct dot_limits lim = {DOT_TIMEOUT_DEFAULT_S, DOT_MAX_OUTPUT_DEFAULT};
+    return dot_run_limited(prog, format, text, len, out_fd, &lim, e);
+}
+
+int dot_run_limited(const char *prog, const char *format, const char *text, size_t len, int out_fd,
+                    const struct dot_limits *lim, struct err *e)
+{
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(er) != 0) {
         err_set(e, "cannot create a pipe: %s", strerror(errno));
+        int *fds[] = {in, out, er};
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+            for (int k = 0; k < 2; k++)
+                if (fds[i][k] >= 0)
+                    close(fds[i][k]);
         return -1;
     }
-    if (pipe(er) != 0) {
-        err_set(e, "cannot create a pipe: %s", strerror(errno));
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    cloexec(in[0]), cloexec(in[1]), cloexec(er[0]), cloexec(er[1]);
+    cloexec(in[0]), cloexec(in[1]), cloexec(out[0]), cloexec(out[1]), cloexec(er[0]),
+        cloexec(er[1]);
     char targ[48];
     snprintf(targ, sizeof(targ), "-T%s", format);
     char *argv[] = {(char *)prog, targ, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, er[1], 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(prog, argv, in[0], out[1], er[1], parent);
     close(in[0]);
+    close(out[1]);
     close(er[1]);
-    if (rc != 0) {
+    if (pid < 0) {
         close(in[1]);
+        close(out[0]);
         close(er[0]);
-        err_set(e, "cannot run '%s': %s", prog, strerror(rc));
+        err_set(e, "cannot run '%s': %s", prog, strerror(errno));
         return -1;
     }
     /* A dot that dies early must give us EPIPE, not kill us with SIGPIPE. */
@@ -123,14 +152,26 @@ int dot_run(const char *prog, const char *format, const char *text, size_t len, 
 
     struct strbuf ebuf = STRBUF_INIT;
     size_t off = 0;
-    int wfd = in[1], rfd = er[0];
+    uint64_t written = 0;
+    int wfd = in[1], ofd = out[0], rfd = er[0];
+    int timed_out = 0, too_big = 0, write_err = 0;
+    int64_t deadline = lim->timeout_s ? now_ms() + (int64_t)lim->timeout_s * 1000 : 0;
     if (len == 0) {
         close(wfd);
         wfd = -1;
     }
-    while (wfd >= 0 || rfd >= 0) {
-        struct pollfd pf[2] = {{wfd, POLLOUT, 0}, {rfd, POLLIN, 0}};
-        if (poll(pf, 2, -1) < 0) {
+    while (ofd >= 0 || rfd >= 0) {
+        struct pollfd pf[3] = {{wfd, POLLOUT, 0}, {ofd, POLLIN, 0}, {rfd, POLLIN, 0}};
+        int wait = -1;
+        if (deadline) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0) {
+                timed_out = 1;
+                break;
+            }
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        if (poll(pf, 3, wait) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -144,7 +185,31 @@ int dot_run(const char *prog, const char *format, const char *text, size_t len, 
                 wfd = -1;
             }
         }
-        if (rfd >= 0 && pf[1].revents) {
+        if (ofd >= 0 && pf[1].revents) {
+            char buf[1 << 16];
+            ssize_t r = read(ofd, buf, sizeof(buf));
+            if (r > 0) {
+                if (lim->max_output && written + (uint64_t)r > lim->max_output) {
+                    too_big = 1;
+                    break;
+                }
+                written += (uint64_t)r;
+                for (ssize_t k = 0; k < r && !write_err;) {
+                    ssize_t w = write(out_fd, buf + k, (size_t)(r - k));
+                    if (w > 0)
+                        k += w;
+                    else if (w < 0 && errno != EINTR)
+                        write_err = errno;
+                }
+                if (write_err)
+                    break;
+            }
+            if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+                close(ofd);
+                ofd = -1;
+            }
+        }
+        if (rfd >= 0 && pf[2].revents) {
             char buf[4096];
             ssize_t r = read(rfd, buf, sizeof(buf));
             if (r > 0 && ebuf.len < STDERR_KEEP)
@@ -156,22 +221,41 @@ int dot_run(const char *prog, const char *format, const char *text, size_t len, 
             }
         }
     }
+    int stopped = timed_out || too_big || write_err;
+    if (stopped)
+        kill(-pid, SIGKILL);
     if (wfd >= 0)
         close(wfd);
+    if (ofd >= 0)
+        close(ofd);
     if (rfd >= 0)
         close(rfd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     sigaction(SIGPIPE, &old, NULL);
-    int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok && off < len) {
+    int ok = !stopped && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (timed_out) {
+        err_set(e,
+                "'%s' did not finish within %llu s and was stopped (a large tree; allow more "
+                "time with --dot-timeout SECONDS, 0 for none)",
+                prog, (unsigned long long)lim->timeout_s);
+    } else if (too_big) {
+        err_set(e,
+                "'%s' wrote more than %llu bytes and was stopped (raise the limit with "
+                "--dot-max-output BYTES, 0 for none)",
+                prog, (unsigned long long)lim->max_output);
+    } else if (write_err) {
+        err_set(e, "cannot write the picture: %s", strerror(write_err));
+    } else if (ok && off < len) {
         put_stderr(e, prog, "stopped reading its input", &ebuf);
         ok = 0;
     } else if (!ok) {
         char what[64];
         if (WIFSIGNALED(status))
             snprintf(what, sizeof(what), "was killed by signal %d", WTERMSIG(status));
+        else if (WEXITSTATUS(status) == 127 && !ebuf.len)
+            snprintf(what, sizeof(what), "could not be started");
         else
             snprintf(what, sizeof(what), "failed with exit status %d", WEXITSTATUS(status));
         put_stderr(e, prog, what, &ebuf);

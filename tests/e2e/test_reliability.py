@@ -267,3 +267,74 @@ def test_long_anomaly_parameter_comes_out_whole(ctx):
     assert vals, "the changed Windows value is missing"
     for v in vals:
         assert v.endswith(" " + dll), f"cut to {len(v)} bytes: ...{v[-40:]!r}"
+
+
+# ---- 5: Graphviz runs bounded in time and output, and dies with us ----
+
+def _fake_dot(ctx, name, body):
+    p = ctx.tmp / name
+    p.write_text("#!/bin/sh\n" + body)
+    p.chmod(0o755)
+    return p
+
+
+def _alive(pid):
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(path, seconds=10.0):
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never written")
+
+
+def test_graphviz_is_bounded_and_stopped_with_smsslab(ctx):
+    import signal
+    import time
+    run = _run_doc(ctx)
+    out = ctx.tmp / "out"
+    out.mkdir()
+    pidf = ctx.tmp / "dot.pid"
+    slow = _fake_dot(ctx, "slowdot", f'cat >/dev/null; echo $$ > "{pidf}"; exec sleep 1000\n')
+    t0 = time.monotonic()
+    p = ctx.run("render", run, "-o", out / "t.svg", "--dot", slow, "--dot-timeout", "1", rc=2)
+    assert time.monotonic() - t0 < 10
+    assert p.stderr.decode() == (
+        f"smsslab render: Graphviz failed: '{slow}' did not finish within 1 s and was stopped "
+        "(a large tree; allow more time with --dot-timeout SECONDS, 0 for none)\n"), p.stderr
+    assert not _alive(_wait_for(pidf)), "the timed-out dot still runs"
+    assert not list(out.iterdir())
+
+    spew = _fake_dot(ctx, "spewdot", "cat >/dev/null; exec yes\n")
+    p = ctx.run("render", run, "-o", out / "t.svg", "--dot", spew, "--dot-max-output", "100000",
+                rc=2, timeout=30)
+    assert p.stderr.decode() == (
+        f"smsslab render: Graphviz failed: '{spew}' wrote more than 100000 bytes and was "
+        "stopped (raise the limit with --dot-max-output BYTES, 0 for none)\n"), p.stderr
+    assert not list(out.iterdir())
+
+    # SIGTERM to smsslab: dot goes too, and no temporary file stays.
+    pidf.unlink()
+    child = subprocess.Popen([ctx.bin, "render", run, "-o", out / "t.svg", "--dot", slow],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dot_pid = _wait_for(pidf)
+    child.send_signal(signal.SIGTERM)
+    child.wait(10)
+    end = time.monotonic() + 5
+    while _alive(dot_pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not _alive(dot_pid), "dot outlived smsslab"
+    assert not list(out.iterdir())
+
+    # The defaults still draw a real picture.
+    if subprocess.run(["/usr/bin/which", "dot"], capture_output=True).returncode == 0:
+        ctx.run("render", run, "-o", out / "t.svg", rc=0)
+        assert (out / "t.svg").read_bytes().lstrip().startswith(b"<?xml")
