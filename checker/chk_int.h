@@ -32,6 +32,9 @@ struct chk_core {
      * the snapshot by its pid (the parent's identity is known without
      * resolving it). csrss, wininit, winlogon lose their smss child. */
     int lasting_parent;
+    int generic_parent;   /* CORE-PARENT checks its parents (else its own row does) */
+    int32_t priority;     /* the base priority Windows gives it; 0 = not checked */
+    int system_integrity; /* runs at System integrity (S-1-16-16384) */
 };
 
 /* Shells and script hosts, as SigmaHQ's proc_creation_win_cmd_sticky_key_

@@ -408,3 +408,56 @@ void chk_rule_session_unexplained(struct chk_ctx *c)
     free(seen);
     free(known);
 }
+
+void chk_rule_core_priority(struct chk_ctx *c);
+void chk_rule_core_integrity(struct chk_ctx *c);
+void chk_rule_before_boot(struct chk_ctx *c);
+
+void chk_rule_core_priority(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        if (!c->kind[i] || p->base_priority == SNAP_NO_PRIORITY)
+            continue;
+        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
+        if (core->priority && p->base_priority != core->priority)
+            chk_report_proc(c, i, "%s has base priority %ld; Windows gives it %ld", core->name,
+                            (long)p->base_priority, (long)core->priority);
+    }
+}
+
+void chk_rule_core_integrity(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        if (!c->kind[i] || !p->integrity || !*p->integrity ||
+            !chk_cores[c->kind[i] - 1].system_integrity)
+            continue;
+        if (ascii_casecmp(p->integrity, "System") && ascii_casecmp(p->integrity, "Protected"))
+            chk_report_proc(c, i, "%s runs at %s integrity; it runs at System integrity",
+                            chk_cores[c->kind[i] - 1].name, p->integrity);
+    }
+}
+
+void chk_rule_before_boot(struct chk_ctx *c)
+{
+    const struct snap *s = c->s;
+    int64_t boot = WT_NONE;
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (c->kind[i] == c->k_system && s->procs[i].pid == 4)
+            boot = s->procs[i].create_time;
+    if (boot == WT_NONE)
+        return;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        /* Idle (pid 0) is as old as System. */
+        if (p->pid == 0 || p->create_time == WT_NONE || p->create_time >= boot)
+            continue;
+        char dur[32];
+        wt_format_duration(boot - p->create_time, dur, sizeof(dur));
+        chk_report_proc(c, i,
+                        "created %s before System, the first process of the boot: the clock "
+                        "was set back, or the record was forged",
+                        dur);
+    }
+}

@@ -98,3 +98,134 @@ void chk_rule_accessibility_shell(struct chk_ctx *c)
                         chk_name(&c->s->procs[i]), chk_pdesc(q, d, sizeof(d)));
     }
 }
+
+void chk_rule_core_parent(struct chk_ctx *c);
+void chk_rule_svchost_args(struct chk_ctx *c);
+void chk_rule_svchost_user(struct chk_ctx *c);
+void chk_rule_userinit_user(struct chk_ctx *c);
+void chk_rule_lsass_dump(struct chk_ctx *c);
+void chk_rule_shell_system_session(struct chk_ctx *c);
+
+void chk_rule_core_parent(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        if (!c->kind[i] || !chk_cores[c->kind[i] - 1].generic_parent)
+            continue;
+        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
+        const struct snap_proc *q = chk_live_parent(c, i);
+        if (!q || chk_in_list(core->parents, chk_name(q)))
+            continue;
+        char d[300];
+        chk_report_proc(c, i, "%s was started by %s; Windows starts it from %s", core->name,
+                        chk_pdesc(q, d, sizeof(d)), core->parents);
+    }
+}
+
+/* Does the command line hold the option opt ("-k") as a word, with '-' or
+ * '/' (svchost takes both)? */
+static int has_option(const char *cl, char opt)
+{
+    for (const char *p = cl; p && *p; p++)
+        if ((*p == '-' || *p == '/') && (p == cl || p[-1] == ' ') && ascii_lower(p[1]) == opt &&
+            (p[2] == ' ' || !p[2]))
+            return 1;
+    return 0;
+}
+
+void chk_rule_svchost_args(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        if (c->kind[i] == c->k_svchost && p->command_line && !p->seen_as_parent &&
+            !has_option(p->command_line, 'k'))
+            chk_report_proc(c, i, "svchost.exe runs without a -k service group: '%s'",
+                            p->command_line);
+    }
+}
+
+/* The accounts Windows runs services under: SYSTEM, LOCAL SERVICE, NETWORK
+ * SERVICE, and the virtual service accounts (NT SERVICE\..., S-1-5-80-). */
+static int service_account(const struct snap_proc *p)
+{
+    if (p->sid && *p->sid)
+        return !strcmp(p->sid, "S-1-5-18") || !strcmp(p->sid, "S-1-5-19") ||
+               !strcmp(p->sid, "S-1-5-20") || !strncmp(p->sid, "S-1-5-80-", 9);
+    if (!p->user || !*p->user)
+        return -1;
+    const char *bs = strrchr(p->user, '\\');
+    const char *name = bs ? bs + 1 : p->user;
+    if (bs && !ascii_ncasecmp(p->user, "NT SERVICE\\", 11))
+        return 1;
+    /* The domain part is localised (NT AUTHORITY, NT-AUTORITÄT); the names
+     * are not. */
+    return chk_in_list("SYSTEM|LOCAL SERVICE|NETWORK SERVICE", name);
+}
+
+void chk_rule_svchost_user(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        /* Per-user services (-k UnistackSvcGroup, ...) run as their user,
+         * in the user's session: only session 0 is held to service accounts. */
+        if (c->kind[i] != c->k_svchost || p->session != 0 || service_account(p) != 0)
+            continue;
+        chk_report_proc(c, i, "a session-0 svchost.exe runs as '%s'%s%s", p->user ? p->user : "?",
+                        p->sid ? " " : "", p->sid ? p->sid : "");
+    }
+}
+
+void chk_rule_userinit_user(struct chk_ctx *c)
+{
+    int k = chk_kind_of("userinit.exe");
+    for (size_t i = 0; i < c->s->nprocs; i++)
+        if (c->kind[i] == k && chk_is_system(&c->s->procs[i]) == 1)
+            chk_report_proc(c, i,
+                            "userinit.exe runs as SYSTEM; winlogon starts it with the token of "
+                            "the user who logged on");
+}
+
+static int cl_has(const char *cl, const char *word)
+{
+    size_t n = strlen(word);
+    for (; cl && *cl; cl++)
+        if (!ascii_ncasecmp(cl, word, n))
+            return 1;
+    return 0;
+}
+
+void chk_rule_lsass_dump(struct chk_ctx *c)
+{
+    int k_lsass = chk_kind_of("lsass.exe");
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        const char *cl = p->command_line, *name = chk_name(p);
+        if (!cl)
+            continue;
+        /* rundll32 comsvcs.dll, MiniDump <lsass pid> <file> full */
+        if (cl_has(cl, "comsvcs") && cl_has(cl, "minidump")) {
+            chk_report_proc(c, i, "%s runs comsvcs.dll's MiniDump: '%s'", name, cl);
+            continue;
+        }
+        /* WerFault started by lsass with a dump of lsass asked for (-ip):
+         * a crash report has -u -p PID -s N only. */
+        long pi = c->parent[i];
+        if (!ascii_casecmp(name, "WerFault.exe") && pi >= 0 && c->kind[pi] == k_lsass &&
+            cl_has(cl, " -ip "))
+            chk_report_proc(c, i, "WerFault.exe started by lsass.exe asks for a dump: '%s'", cl);
+    }
+}
+
+void chk_rule_shell_system_session(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        if (p->session == SNAP_NO_SESSION || p->session < 1 ||
+            !chk_in_list(SERVICE_SHELLS, chk_name(p)) || chk_is_system(p) != 1)
+            continue;
+        chk_report_proc(c, i,
+                        "%s runs as SYSTEM in interactive session %ld: SYSTEM shells belong "
+                        "to session 0; one on a user's desktop came from an exploit, a "
+                        "backdoor at the logon screen or psexec -s -i",
+                        chk_name(p), (long)p->session);
+    }
+}

@@ -596,8 +596,9 @@ FX(lookalike_miss)
 {
     static const char *const ok[] = {"iexplore.exe",  "sihost.exe",  "Ssms.exe",
                                      "taskhostw.exe", "notepad.exe", "svchost32.dll"};
-    for (uint32_t k = 0; k < ARRAY_SIZE(ok); k++)
-        add(s, 5100 + 4 * k, 3020, ok[k], NULL, ALICE, 1, 8, 90000 + k, -1);
+    for (uint32_t k = 0; k < ARRAY_SIZE(ok); k++) /* taskhostw's parent is a svchost */
+        add(s, 5100 + 4 * k, strcmp(ok[k], "taskhostw.exe") ? 3020 : 900, ok[k], NULL, ALICE, 1, 8,
+            90000 + k, -1);
 }
 FX(session_fire)
 {
@@ -820,6 +821,129 @@ FX(spe_miss)
     set_reg(s, SPE "\\app.exe", "ReportingMode", SNAP_REG_SZ, 1, "1");
 }
 
+FX(lsass_dump_fire)
+{
+    add(s, 5130, 3020, "rundll32.exe", S32 "rundll32.exe", SYSTEM, 1, 8, 70000, -1)->command_line =
+        "rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 684 C:\\Temp\\l.dmp full";
+    add(s, 5134, 684, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 71000, -1)->command_line =
+        "WerFault.exe -u -p 684 -ip 684 -s 244";
+}
+FX(lsass_dump_miss)
+{
+    /* a crash report of lsass, and a MiniDump of something that is no comsvcs */
+    add(s, 5134, 684, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 71000, 72000)
+        ->command_line = "WerFault.exe -u -p 684 -s 244";
+    add(s, 5138, 3020, "procdump.exe", "C:\\Tools\\procdump.exe", ALICE, 1, 8, 72000, -1)
+        ->command_line = "procdump.exe -ma notepad.exe";
+}
+FX(svchost_parent_fire)
+{
+    add(s, 5140, 3020, "svchost.exe", S32 "svchost.exe", ALICE, 1, 8, 70000, -1)->command_line =
+        S32 "svchost.exe -k netsvcs";
+}
+FX(svchost_parent_miss)
+{
+    /* svchost from svchost and Defender's, and one whose parent left the log */
+    add(s, 5140, 900, "svchost.exe", S32 "svchost.exe", SYSTEM, 0, 8, 70000, -1)->command_line =
+        S32 "svchost.exe -k netsvcs -p -s Schedule";
+    add(s, 5144, 9999, "svchost.exe", S32 "svchost.exe", SYSTEM, 0, 8, 70100, -1)->command_line =
+        S32 "svchost.exe -k LocalService";
+}
+FX(svchost_args_fire)
+{
+    add(s, 5150, 664, "svchost.exe", S32 "svchost.exe", SYSTEM, 0, 8, 70000, -1)->command_line =
+        S32 "svchost.exe";
+}
+FX(svchost_args_miss)
+{
+    add(s, 5150, 664, "svchost.exe", S32 "svchost.exe", SYSTEM, 0, 8, 70000, -1)->command_line =
+        "C:\\WINDOWS\\system32\\svchost.exe /k UnistackSvcGroup";
+}
+FX(svchost_user_fire)
+{
+    struct snap_proc *p =
+        add(s, 5160, 664, "svchost.exe", S32 "svchost.exe", ALICE, 0, 8, 70000, -1);
+    p->command_line = S32 "svchost.exe -k netsvcs";
+    p->sid = "S-1-5-21-1-2-3-1001";
+}
+FX(svchost_user_miss)
+{
+    /* a per-user service in alice's session, and virtual service accounts */
+    add(s, 5160, 664, "svchost.exe", S32 "svchost.exe", ALICE, 1, 8, 70000, -1)->command_line =
+        S32 "svchost.exe -k UnistackSvcGroup";
+    add(s, 5164, 664, "svchost.exe", S32 "svchost.exe", "NT SERVICE\\MSSQL", 0, 8, 70100, -1)
+        ->command_line = S32 "svchost.exe -k sql";
+    struct snap_proc *ls = add(s, 5168, 664, "svchost.exe", S32 "svchost.exe",
+                               "NT-AUTORITÄT\\LOKALER DIENST", 0, 8, 70200, -1);
+    ls->sid = "S-1-5-19";
+    ls->command_line = S32 "svchost.exe -k LocalService -p";
+}
+FX(userinit_parent_fire)
+{
+    add_cmd(s);
+    add(s, 5170, 5024, "userinit.exe", S32 "userinit.exe", ALICE, 1, 8, 70000, -1);
+}
+FX(userinit_parent_miss)
+{
+    add(s, 5170, 600, "userinit.exe", S32 "userinit.exe", ALICE, 1, 8, 70000, 72000);
+}
+FX(userinit_user_fire)
+{
+    add(s, 5174, 600, "userinit.exe", S32 "userinit.exe", SYSTEM, 1, 8, 70000, 72000);
+}
+FX(userinit_user_miss)
+{
+    add(s, 5174, 600, "userinit.exe", S32 "userinit.exe", "CORP\\bob", 1, 8, 70000, 72000);
+}
+FX(core_parent_fire)
+{
+    add(s, 5180, 3020, "spoolsv.exe", S32 "spoolsv.exe", SYSTEM, 0, 8, 70000, -1);
+}
+FX(core_parent_miss)
+{
+    add(s, 5180, 664, "spoolsv.exe", S32 "spoolsv.exe", SYSTEM, 0, 8, 70000, -1);
+    add(s, 5184, 900, "RuntimeBroker.exe", S32 "RuntimeBroker.exe", ALICE, 1, 8, 70100, -1);
+    /* dwm restarted by dwm (Elastic lists it) */
+    add(s, 5188, 1010, "dwm.exe", S32 "dwm.exe", "Window Manager\\DWM-1", 1, 13, 70200, -1);
+}
+FX(core_prio_fire)
+{
+    P(s, 684)->base_priority = 8;
+}
+FX(core_prio_miss)
+{
+    /* priority unknown (a log that does not record it) */
+    P(s, 684)->base_priority = SNAP_NO_PRIORITY;
+    P(s, 664)->base_priority = 9;
+}
+FX(core_integ_fire)
+{
+    P(s, 664)->integrity = "High";
+}
+FX(core_integ_miss)
+{
+    P(s, 664)->integrity = "System";
+    P(s, 684)->integrity = "Protected"; /* lsass as a protected process */
+    P(s, 3020)->integrity = "Medium";
+}
+FX(shell_sys_fire)
+{
+    add(s, 5190, 600, "cmd.exe", S32 "cmd.exe", SYSTEM, 1, 8, 70000, -1);
+}
+FX(shell_sys_miss)
+{
+    add(s, 5190, 900, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 70000, -1); /* session 0 */
+    add(s, 5194, 3020, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 70100, -1);
+}
+FX(before_boot_fire)
+{
+    P(s, 3020)->create_time = t0() - 3600 * WT_SEC;
+}
+FX(before_boot_miss)
+{
+    P(s, 0)->create_time = t0(); /* Idle is as old as System */
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -894,6 +1018,17 @@ static const struct fixture fixtures[] = {
     {"ACCESSIBILITY-SHELL", access_shell_fire, access_shell_miss},
     {"IFEO-DEBUGGER", ifeo_dbg_fire, ifeo_dbg_miss},
     {"SILENT-PROCESS-EXIT", spe_fire, spe_miss},
+    {"LSASS-DUMP", lsass_dump_fire, lsass_dump_miss},
+    {"SVCHOST-PARENT", svchost_parent_fire, svchost_parent_miss},
+    {"SVCHOST-ARGS", svchost_args_fire, svchost_args_miss},
+    {"SVCHOST-USER", svchost_user_fire, svchost_user_miss},
+    {"USERINIT-PARENT", userinit_parent_fire, userinit_parent_miss},
+    {"USERINIT-USER", userinit_user_fire, userinit_user_miss},
+    {"CORE-PARENT", core_parent_fire, core_parent_miss},
+    {"CORE-PRIORITY", core_prio_fire, core_prio_miss},
+    {"CORE-INTEGRITY", core_integ_fire, core_integ_miss},
+    {"SHELL-SYSTEM-SESSION", shell_sys_fire, shell_sys_miss},
+    {"PROCESS-BEFORE-BOOT", before_boot_fire, before_boot_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */
