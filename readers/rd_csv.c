@@ -72,6 +72,7 @@ struct csvst {
     int col[C_N]; /* column index of each wanted field, -1 if absent */
     size_t row;   /* 1-based, for messages */
     size_t nf;
+    size_t nf_all; /* fields in the row, those past CSV_MAX_FIELDS too */
     char *fields[CSV_MAX_FIELDS];
     size_t flen[CSV_MAX_FIELDS];
     size_t nrows;
@@ -121,6 +122,7 @@ static const char *fv(struct csvst *st, int c)
 static void on_field(void *data, size_t len, void *arg)
 {
     struct csvst *st = arg;
+    st->nf_all++;
     if (st->nf >= CSV_MAX_FIELDS)
         return;
     char *s = xmalloc(len + 1);
@@ -138,6 +140,7 @@ static void row_clear(struct csvst *st)
     for (size_t i = 0; i < st->nf; i++)
         free(st->fields[i]);
     st->nf = 0;
+    st->nf_all = 0;
 }
 
 static void on_row(int term, void *arg)
@@ -159,6 +162,14 @@ static void on_row(int term, void *arg)
         }
         seen = st->col[C_PID] >= 0 && st->col[C_PPID] >= 0;
         st->have_header = seen;
+        if (!seen && st->nf_all > CSV_MAX_FIELDS) {
+            /* Not "no header": the columns it needs may be past the cap. */
+            err_set(st->e,
+                    "%s: row %zu: %zu columns, over the limit of %d: the header must name PID "
+                    "and PPID within the first %d",
+                    st->f->name, st->row, st->nf_all, CSV_MAX_FIELDS, CSV_MAX_FIELDS);
+            st->rc = -1;
+        }
         row_clear(st);
         return;
     }

@@ -342,3 +342,15 @@ def test_graphviz_is_bounded_and_stopped_with_smsslab(ctx):
     if subprocess.run(["/usr/bin/which", "dot"], capture_output=True).returncode == 0:
         ctx.run("render", run, "-o", out / "t.svg", rc=0)
         assert (out / "t.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+# ---- 13 (part): messages that name the real problem ----
+
+def test_csv_header_past_the_column_cap_is_named(ctx):
+    cols = [f"X{i}" for i in range(70)] + ["PID", "PPID", "ImageFileName"]
+    path = ctx.tmp / "wide.csv"
+    path.write_text(",".join(cols) + "\n" + ",".join(["a"] * 70 + ["4", "0", "System"]) + "\n")
+    p = ctx.run("check", "--input-format", "vol3-csv", path, rc=2)
+    assert p.stderr.decode() == (
+        f"smsslab: {path}: row 1: 73 columns, over the limit of 64: the header must name PID "
+        "and PPID within the first 64\n"), p.stderr
