@@ -25,11 +25,22 @@ void chk_rule_winlogon_shell(struct chk_ctx *c);
 void chk_rule_winlogon_userinit(struct chk_ctx *c);
 void chk_rule_ifeo_debugger(struct chk_ctx *c);
 void chk_rule_silent_exit(struct chk_ctx *c);
+void chk_rule_lsa_packages(struct chk_ctx *c);
+void chk_rule_lsa_protection_off(struct chk_ctx *c);
+void chk_rule_wdigest(struct chk_ctx *c);
+void chk_rule_appinit(struct chk_ctx *c);
+void chk_rule_safe_dll_search(struct chk_ctx *c);
+void chk_rule_winlogon_notify(struct chk_ctx *c);
+void chk_rule_safeboot_shell(struct chk_ctx *c);
 
 #define SM_TAIL "\\Control\\Session Manager"
 #define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
 #define IFEO_TAIL "\\Windows NT\\CurrentVersion\\Image File Execution Options"
 #define SPE_TAIL "\\Windows NT\\CurrentVersion\\SilentProcessExit"
+#define LSA_TAIL "\\Control\\Lsa"
+#define WDIGEST_TAIL "\\Control\\SecurityProviders\\WDigest"
+#define WINDOWS_TAIL "\\Windows NT\\CurrentVersion\\Windows"
+#define SAFEBOOT_TAIL "\\Control\\SafeBoot"
 
 /* Is key "<anything>\Control\Session Manager<sub>"? */
 static int key_is(const char *key, const char *tail, const char *sub)
@@ -512,5 +523,187 @@ void chk_rule_silent_exit(struct chk_ctx *c)
                            "GlobalFlag 0x%x of %s turns on silent-process-exit monitoring: "
                            "its MonitorProcess runs whenever %s exits",
                            flags, prog, prog);
+    }
+}
+
+/* ---- LSA, WDigest, AppInit, DLL search, Winlogon notify, SafeBoot --------- */
+
+/* The entries of a REG_MULTI_SZ, or of one string an event wrote with the
+ * entries joined by spaces (Sysmon's Details): each entry through fn. */
+static void each_entry(const struct snap_reg *r, void (*fn)(void *ctx, const char *e, size_t n),
+                       void *ctx)
+{
+    for (uint32_t k = 0; k < r->ndata; k++) {
+        const char *v = r->data[k] ? r->data[k] : "";
+        for (const char *p = v; *p;) {
+            while (*p == ' ' || *p == '"')
+                p++;
+            size_t n = strcspn(p, " \"");
+            if (n)
+                fn(ctx, p, n);
+            p += n;
+        }
+    }
+}
+
+struct extra_ctx {
+    const char *allowed;
+    char list[400];
+};
+
+static void note_extra(void *ctx, const char *e, size_t n)
+{
+    struct extra_ctx *x = ctx;
+    char name[128];
+    snprintf(name, sizeof(name), "%.*s", (int)n, e);
+    size_t l = strlen(name);
+    if (l > 4 && !ascii_casecmp(name + l - 4, ".dll"))
+        name[l - 4] = 0; /* entries are DLL names without ".dll", but some write it */
+    if (!chk_in_list(x->allowed, name))
+        list_add(x->list, sizeof(x->list), name);
+}
+
+/* Windows's own packages (Microsoft Learn: Security Support Providers,
+ * Authentication Packages, Password Filters): msv1_0 authenticates;
+ * kerberos, msv1_0, schannel, wdigest, tspkg (CredSSP), pku2u, cloudap,
+ * negoexts, livessp are security packages; scecli and rassfm are the
+ * notification packages Windows and RRAS install. "" is Windows 10's empty
+ * Security Packages entry. */
+static const struct {
+    const char *name, *allowed, *what;
+} lsa_lists[] = {
+    {"Authentication Packages", "msv1_0", "an authentication package"},
+    {"Security Packages", "kerberos|msv1_0|schannel|wdigest|tspkg|pku2u|cloudap|negoexts|livessp",
+     "a security support provider"},
+    {"Notification Packages", "scecli|rassfm", "a password filter"},
+};
+
+void chk_rule_lsa_packages(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted || r->type == SNAP_REG_DWORD || !key_is(r->key, LSA_TAIL, "") || !r->name)
+            continue;
+        for (size_t k = 0; k < ARRAY_SIZE(lsa_lists); k++) {
+            if (ascii_casecmp(r->name, lsa_lists[k].name))
+                continue;
+            struct extra_ctx x = {lsa_lists[k].allowed, ""};
+            each_entry(r, note_extra, &x);
+            if (*x.list)
+                chk_report_reg(c, r,
+                               "%s lists %s not shipped with Windows: %s (lsass loads it "
+                               "at every boot)",
+                               r->name, lsa_lists[k].what, x.list);
+        }
+    }
+}
+
+/* A registry fact from a change event (it has a time); a value read as
+ * state (a hive, the simulator) does not. */
+static int from_event(const struct snap_reg *r)
+{
+    return r->time != WT_NONE;
+}
+
+void chk_rule_lsa_protection_off(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        uint32_t v;
+        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || reg_u32(r, &v) || v)
+            continue;
+        /* 0 is what an older install has anyway: only turning it off is news. */
+        if (!ascii_casecmp(r->name, "RunAsPPL") && from_event(r))
+            chk_report_reg(c, r,
+                           "RunAsPPL was set to 0: lsass is no longer a protected process "
+                           "at the next boot");
+        else if (!ascii_casecmp(r->name, "LsaCfgFlags") && from_event(r))
+            chk_report_reg(c, r,
+                           "LsaCfgFlags was set to 0: Credential Guard (LsaIso.exe) is "
+                           "off at the next boot");
+    }
+}
+
+void chk_rule_wdigest(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        uint32_t v;
+        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") && !reg_u32(r, &v) &&
+            v)
+            chk_report_reg(c, r,
+                           "UseLogonCredential is %u: lsass keeps WDigest passwords in clear "
+                           "text again",
+                           v);
+    }
+}
+
+void chk_rule_appinit(struct chk_ctx *c)
+{
+    const struct snap *s = c->s;
+    for (size_t i = 0; i < s->nregs; i++) {
+        const struct snap_reg *r = &s->regs[i];
+        if (r->deleted || !val_is(r, WINDOWS_TAIL, "", "AppInit_DLLs") || chk_str_blank(reg_str(r)))
+            continue;
+        /* Loaded only when LoadAppInit_DLLs is 1 (Windows 7 and later); unknown
+         * when the source does not show it. */
+        const struct snap_reg *load = NULL;
+        for (size_t k = 0; k < s->nregs; k++)
+            if (!s->regs[k].deleted && !ascii_casecmp(s->regs[k].key, r->key) &&
+                !ascii_casecmp(s->regs[k].name, "LoadAppInit_DLLs"))
+                load = &s->regs[k];
+        uint32_t on;
+        if (load && !reg_u32(load, &on) && !on)
+            continue;
+        chk_report_reg(c, r,
+                       "AppInit_DLLs = '%s'%s: loaded into every process that loads "
+                       "user32.dll",
+                       reg_str(r), load ? " with LoadAppInit_DLLs on" : "");
+    }
+}
+
+void chk_rule_safe_dll_search(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        uint32_t v;
+        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !reg_u32(r, &v) && !v)
+            chk_report_reg(c, r,
+                           "SafeDllSearchMode is 0: the current folder is searched for "
+                           "DLLs before System32");
+    }
+}
+
+void chk_rule_winlogon_notify(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted || !r->name || chk_str_blank(reg_str(r)))
+            continue;
+        if (val_is(r, WL_TAIL, "", "Taskman") || val_is(r, WL_TAIL, "", "AppSetup"))
+            chk_report_reg(c, r, "Winlogon %s = '%s' runs at every logon", r->name, reg_str(r));
+        else if (!ascii_casecmp(r->name, "DLLName") && r->key) {
+            /* Winlogon\Notify\<name>\DLLName: a notification package */
+            const char *n = NULL;
+            for (const char *p = r->key; *p; p++)
+                if (!ascii_ncasecmp(p, WL_TAIL "\\Notify\\", strlen(WL_TAIL) + 8))
+                    n = p;
+            if (n)
+                chk_report_reg(c, r, "a Winlogon notification package loads '%s'", reg_str(r));
+        }
+    }
+}
+
+void chk_rule_safeboot_shell(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        char norm[512];
+        if (r->deleted || !val_is(r, SAFEBOOT_TAIL, "", "AlternateShell"))
+            continue;
+        if (chk_path_norm(reg_str(r), norm, sizeof(norm)) < 0 ||
+            (strcmp(norm, "cmd.exe") && strcmp(norm, "\\windows\\system32\\cmd.exe")))
+            chk_report_reg(c, r, "Safe Mode with Command Prompt starts '%s' instead of cmd.exe",
+                           reg_str(r));
     }
 }

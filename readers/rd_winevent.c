@@ -262,6 +262,8 @@ static const struct {
 } reg_families[] = {
     {"\\Control\\Session Manager", 1},
     {"\\Control\\Lsa", 1},
+    {"\\Control\\SecurityProviders\\WDigest", 1},
+    {"\\Control\\SafeBoot", 1},
     {"\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon", 0},
     {"\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options", 0},
     {"\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit", 0},

@@ -944,6 +944,80 @@ FX(before_boot_miss)
     P(s, 0)->create_time = t0(); /* Idle is as old as System */
 }
 
+#define LSA "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa"
+FX(lsa_pkg_fire)
+{
+    set_reg(s, LSA, "Security Packages", SNAP_REG_MULTI_SZ, 3, "kerberos", "msv1_0", "mimilib");
+}
+FX(lsa_pkg_miss)
+{
+    /* Windows 10's "" and Windows 7's list; a filter named with ".dll" */
+    set_reg(s, LSA, "Security Packages", SNAP_REG_MULTI_SZ, 1, "\"\"");
+    set_reg(s, LSA, "Authentication Packages", SNAP_REG_MULTI_SZ, 1, "msv1_0");
+    set_reg(s, LSA, "Notification Packages", SNAP_REG_SZ, 1, "scecli rassfm.dll");
+    set_reg(s, LSA "\\OSConfig", "Security Packages", SNAP_REG_MULTI_SZ, 6, "kerberos", "msv1_0",
+            "schannel", "wdigest", "tspkg", "pku2u");
+}
+FX(lsa_prot_fire)
+{
+    set_reg(s, LSA, "RunAsPPL", SNAP_REG_SZ, 1, "0");
+    s->regs[s->nregs - 1].time = at_ms(60000); /* written by an event */
+}
+FX(lsa_prot_miss)
+{
+    set_reg(s, LSA, "RunAsPPL", SNAP_REG_SZ, 1, "0"); /* state: an older install's default */
+    set_reg(s, LSA, "LsaCfgFlags", SNAP_REG_SZ, 1, "1");
+    s->regs[s->nregs - 1].time = at_ms(60000);
+}
+FX(wdigest_fire)
+{
+    set_reg(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+            "UseLogonCredential", SNAP_REG_SZ, 1, "1");
+}
+FX(wdigest_miss)
+{
+    set_reg(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+            "UseLogonCredential", SNAP_REG_SZ, 1, "0");
+}
+#define WINKEY "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows"
+FX(appinit_fire)
+{
+    set_reg(s, WINKEY, "AppInit_DLLs", SNAP_REG_SZ, 1, "C:\\ProgramData\\hook.dll");
+    set_reg(s, WINKEY, "LoadAppInit_DLLs", SNAP_REG_SZ, 1, "1");
+}
+FX(appinit_miss)
+{
+    set_reg(s, WINKEY, "AppInit_DLLs", SNAP_REG_SZ, 1, "C:\\ProgramData\\hook.dll");
+    set_reg(s, WINKEY, "LoadAppInit_DLLs", SNAP_REG_SZ, 1, "0");
+}
+FX(safedll_fire)
+{
+    set_reg(s, SM, "SafeDllSearchMode", SNAP_REG_SZ, 1, "0");
+}
+FX(safedll_miss)
+{
+    set_reg(s, SM, "SafeDllSearchMode", SNAP_REG_SZ, 1, "1");
+}
+FX(wl_notify_fire)
+{
+    set_reg(s, KEY_WINLOGON "\\Notify\\evil", "DLLName", SNAP_REG_SZ, 1, "evil.dll");
+}
+FX(wl_notify_miss)
+{
+    set_reg(s, KEY_WINLOGON, "Taskman", SNAP_REG_SZ, 1, "");
+    set_reg(s, KEY_WINLOGON, "AutoRestartShell", SNAP_REG_SZ, 1, "1");
+}
+FX(safeboot_fire)
+{
+    set_reg(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot", "AlternateShell", SNAP_REG_SZ,
+            1, "C:\\ProgramData\\sh.exe");
+}
+FX(safeboot_miss)
+{
+    set_reg(s, "HKLM\\SYSTEM\\ControlSet001\\Control\\SafeBoot", "AlternateShell", SNAP_REG_SZ, 1,
+            "cmd.exe");
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -1029,6 +1103,13 @@ static const struct fixture fixtures[] = {
     {"CORE-INTEGRITY", core_integ_fire, core_integ_miss},
     {"SHELL-SYSTEM-SESSION", shell_sys_fire, shell_sys_miss},
     {"PROCESS-BEFORE-BOOT", before_boot_fire, before_boot_miss},
+    {"LSA-PACKAGES", lsa_pkg_fire, lsa_pkg_miss},
+    {"LSA-PROTECTION-OFF", lsa_prot_fire, lsa_prot_miss},
+    {"WDIGEST-CACHING", wdigest_fire, wdigest_miss},
+    {"APPINIT-DLLS", appinit_fire, appinit_miss},
+    {"SAFE-DLL-SEARCH-OFF", safedll_fire, safedll_miss},
+    {"WINLOGON-NOTIFY", wl_notify_fire, wl_notify_miss},
+    {"SAFEBOOT-ALTERNATESHELL", safeboot_fire, safeboot_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */

@@ -137,6 +137,24 @@ def test_registry_change_events_alone(ctx):
     assert [x["rule"] for x in findings(ctx, sec)] == ["SM-BOOTEXECUTE"]
 
 
+def test_lsa_and_wdigest_change_events(ctx):
+    # What credential thieves write before a reboot, as Sysmon 13 records it.
+    lsa = "HKLM\\System\\CurrentControlSet\\Control\\Lsa"
+    log = write(ctx, "lsa.xml", [
+        reg(1, "2024-05-01 08:00:01.000", lsa + "\\Security Packages",
+            "kerberos msv1_0 schannel wdigest tspkg pku2u mimilib"),
+        reg(2, "2024-05-01 08:00:02.000", lsa + "\\RunAsPPL", "DWORD (0x00000000)"),
+        reg(3, "2024-05-01 08:00:03.000", "HKLM\\System\\CurrentControlSet\\Control\\"
+            "SecurityProviders\\WDigest\\UseLogonCredential", "DWORD (0x00000001)"),
+        reg(4, "2024-05-01 08:00:04.000", "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\"
+            "Windows NT\\CurrentVersion\\Windows\\AppInit_DLLs", "C:\\Temp\\a.dll"),
+    ])
+    f = findings(ctx, log)
+    assert sorted(x["rule"] for x in f) == ["APPINIT-DLLS", "LSA-PACKAGES",
+                                            "LSA-PROTECTION-OFF", "WDIGEST-CACHING"], f
+    assert "mimilib" in next(x for x in f if x["rule"] == "LSA-PACKAGES")["message"]
+
+
 def _win7_boot(rid, day, smss_pid=260, exit_child=True):
     """A Windows 7 boot as Sysmon records it without the master smss: the
     session-0 child (exiting), csrss and wininit."""
