@@ -6,15 +6,21 @@
 #include <string.h>
 
 #include "../checker/chk.h"
+#include "../checker/chk_int.h"
+#include "../kb/kb.h"
 #include "../sim/anomaly.h"
 #include "cli.h"
 
 const char cmd_explain_usage[] =
     "usage: smsslab explain RULE-ID | PROCESS | registry | ANOMALY\n"
+    "       smsslab explain --cards\n"
     "\n"
     "Explain one rule (e.g. SMSS-PARENT) or the lesson for a process (e.g.\n"
-    "smss.exe, lsass.exe, System): what is normal, what is unusual and why,\n"
-    "and the ATT&CK techniques, from the same rows the checker runs.\n"
+    "smss.exe, lsass.exe, svchost, System): first the process's card -- image,\n"
+    "parent, instances, user, session, start, priority, command line, what it\n"
+    "does, what is unusual -- then every rule that checks it, with what is\n"
+    "normal, why it matters and the ATT&CK techniques, from the same rows the\n"
+    "checker runs. --cards prints every card as Markdown (docs/processes.md).\n"
     "'registry' explains the Session Manager and Winlogon values; an anomaly id\n"
     "(smsslab anomalies) gets its lesson and the rules that catch it.\n"
     "\n"
@@ -72,6 +78,31 @@ static void explain_placeholder(struct strbuf *sb, const struct anom_type *a, co
 }
 
 /* Distinct lessons in table order, for the hint. */
+/* The generic rules that cover a core process besides its own lesson's. */
+static void generic_rules(struct strbuf *sb, const char *name)
+{
+    int k = chk_core_find(name);
+    if (k < 0)
+        return;
+    const struct chk_core *c = &chk_cores[k];
+    const char *ids[5];
+    size_t n = 0;
+    if (c->dirs && !c->own_path_rule)
+        ids[n++] = "CORE-PATH";
+    if (c->generic_parent)
+        ids[n++] = "CORE-PARENT";
+    if (c->priority)
+        ids[n++] = "CORE-PRIORITY";
+    if (c->system_integrity)
+        ids[n++] = "CORE-INTEGRITY";
+    if (c->lookalike)
+        ids[n++] = "LOOKALIKE-NAME";
+    for (size_t i = 0; i < n; i++) {
+        explain_rule(sb, chk_rule_find(ids[i]));
+        sb_addc(sb, '\n');
+    }
+}
+
 static void lessons(struct strbuf *sb)
 {
     for (size_t i = 0; i < chk_nrules; i++) {
@@ -95,6 +126,13 @@ int cmd_explain(int argc, char **argv)
         return cli_usage_error("explain", "expected one RULE-ID, process name, 'registry' or "
                                           "anomaly type");
     const char *what = argv[1];
+    if (!strcmp(what, "--cards") && !dashdash) {
+        struct strbuf md = STRBUF_INIT;
+        kb_procs_markdown(&md);
+        fwrite(md.buf, 1, md.len, stdout);
+        sb_release(&md);
+        return 0;
+    }
     if (what[0] == '-' && what[1] && !dashdash)
         return cli_usage_error("explain", "unknown option '%.*s'", (int)strcspn(what, "="), what);
     struct strbuf sb = STRBUF_INIT;
@@ -106,8 +144,16 @@ int cmd_explain(int argc, char **argv)
         r = NULL;
     if (r) {
         explain_rule(&sb, r);
-    } else if (chk_lesson_exists(what)) {
-        sb_addf(&sb, "%s: what is normal, what is unusual\n\n", what);
+    } else if (chk_lesson_exists(what) || kb_proc_find(what)) {
+        const struct kb_proc *card = kb_proc_find(what);
+        if (card) {
+            kb_proc_text(&sb, card);
+            sb_adds(&sb, "\nrules:\n\n");
+        } else {
+            sb_addf(&sb, "%s: what is normal, what is unusual\n\n", what);
+        }
+        if (card)
+            generic_rules(&sb, card->name);
         struct strbuf tech = STRBUF_INIT;
         for (size_t i = 0; i < chk_nrules; i++) {
             r = &chk_rules[i];

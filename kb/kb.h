@@ -1,0 +1,33 @@
+/*
+ * kb: the knowledge base of Windows facts the lessons teach -- one profile
+ * card per core process, as the SANS Hunt Evil poster draws them (image,
+ * parent, instances, user, session, start, base priority, command line,
+ * what it does, what is unusual). `explain` prints the card before the
+ * process's rules and docs/processes.md is generated from the same rows.
+ * Facts: ../shared/domain.md sections 1-3 and the sources it names.
+ */
+#ifndef SMSS_KB_H
+#define SMSS_KB_H
+
+#include <stddef.h>
+
+struct strbuf;
+
+struct kb_proc {
+    const char *name; /* "smss.exe", "System" */
+    const char *image, *parent, *instances, *user, *session, *start, *priority, *cmdline;
+    const char *does;    /* what it is for */
+    const char *unusual; /* what to look for */
+};
+
+extern const struct kb_proc kb_procs[];
+extern const size_t kb_nprocs;
+
+/* The card by process name (ASCII case-insensitive; "smss" finds smss.exe),
+ * or NULL. */
+const struct kb_proc *kb_proc_find(const char *name);
+/* The card as text (explain) or as a Markdown section (docs/processes.md). */
+void kb_proc_text(struct strbuf *sb, const struct kb_proc *p);
+void kb_procs_markdown(struct strbuf *sb);
+
+#endif
