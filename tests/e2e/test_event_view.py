@@ -245,4 +245,32 @@ def test_corpus_event_formats_find_the_labels(ctx):
         missed = {m["type"] for m in rep["missed"]}
         assert missed <= CANNOT_SHOW[fmt], (fmt, rep["missed"][:10])
         # Findings were attributed by their evidence: no alert on an unknown sample.
-        assert o.get("unmatched_samples", 0) == 0, o
+        assert o["unknown_sample_alerts"] == 0, o
+
+
+def test_other_tools_hits_scored_by_event(ctx):
+    # A Sigma engine reports the event it matched, not a sample: file + record id or line.
+    out = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "12", "--seed", "5", "-o", out, "--anomaly-rate", "1",
+            "--formats", "sysmon", "-q", rc=0)
+    man = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()]
+    label = next(a for m in man for a in m["anomalies"] if a["processes"])
+    rid = label["processes"][0]["record_ids"][0]
+    sample = next(m for m in man if label in m["anomalies"])
+    part = out / sample["files"]["sysmon"]["file"]
+    line = next(i for i, l in enumerate(part.read_text().splitlines(), 1)
+                if f"<EventRecordID>{rid}</EventRecordID>" in l)
+    hits = ctx.tmp / "sigma.jsonl"
+    hits.write_text("\n".join(json.dumps(h) for h in [
+        {"file": str(part), "line": line, "record_id": rid, "rule": "sigma-rule"},
+        # the line of another sample's first record: a false alert, attributed to that sample
+        {"file": str(part), "line": 1, "record_id": 1, "rule": "sigma-rule"},
+        # an event of no sample: a false alert on an unknown sample
+        {"file": str(part), "line": 10 ** 9, "record_id": 999999999, "rule": "sigma-rule"},
+    ]) + "\n")
+    rep = json.loads(ctx.run("score", "--truth", out, "--detections", hits, "--format", "json",
+                             rc=0).stdout)
+    o = rep["overall"]
+    assert (o["detected"], o["true_alerts"], o["false_alerts"]) == (1, 1, 2), o
+    assert o["unknown_sample_alerts"] == 1, o
+
