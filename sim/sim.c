@@ -250,6 +250,8 @@ static long reg_push(struct sim *sm, const struct snap_reg *r, int64_t from, int
     size_t i = sm->nregs++;
     sm->regs[i] = *r;
     sm->regs[i].anomaly = anomaly ? sm->labels[anomaly - 1].id : NULL;
+    /* When it was written, if during the run; a boot-time value has none. */
+    sm->regs[i].time = from;
     sm->reg_from[i] = from;
     sm->reg_until[i] = WT_NONE;
     sm->reg_anomaly[i] = anomaly;

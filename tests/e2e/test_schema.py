@@ -21,6 +21,11 @@ def test_every_scenario_output_matches_the_schema(ctx):
         doc = json.loads(ctx.run("run", sc, rc=0).stdout)
         errors = sorted(v.iter_errors(doc), key=lambda e: list(e.path))
         assert not errors, f"{sc.name}: {errors[0].message} at {list(errors[0].path)}"
+        # A registry value's "time" is when the run wrote it: never before the boot (a
+        # value the machine booted with has none).
+        for snap in doc["snapshots"]:
+            for r in snap["registry"]:
+                assert "time" not in r or r["time"] >= doc["boot_time"], (sc.name, r)
 
 
 def test_schema_rejects_what_it_should(ctx):
