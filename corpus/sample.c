@@ -886,12 +886,19 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
                     "\"pid\":");
         sb_addu64(sb, x->writer_pid);
         sb_adds(sb, "},\"registry\":{\"data\":{\"strings\":[");
-        for (uint32_t i = 0; i < g->ndata; i++) {
-            if (i)
-                sb_addc(sb, ',');
-            jw_str(sb, g->data[i]);
+        if (g->type == SNAP_REG_DWORD) {
+            /* winlogbeat's Sysmon pipeline turns "DWORD (0x00000001)" into
+             * strings ["1"] of type SZ_DWORD. */
+            sb_addf(sb, "\"%u\"],\"type\":\"SZ_DWORD\"", g->dword);
+        } else {
+            for (uint32_t i = 0; i < g->ndata; i++) {
+                if (i)
+                    sb_addc(sb, ',');
+                jw_str(sb, g->data[i]);
+            }
+            sb_addc(sb, ']');
         }
-        sb_adds(sb, "]},\"hive\":\"HKLM\"");
+        sb_adds(sb, "},\"hive\":\"HKLM\"");
         const char *k = g->key && !strncmp(g->key, "HKLM\\", 5) ? g->key + 5 : g->key;
         jw_kstr(sb, "key", k);
         sb_reset(t);

@@ -20,6 +20,13 @@
 #include "sim_int.h"
 
 #define SYS32 "C:\\Windows\\System32\\"
+#define KEY_LSA "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa"
+#define KEY_IFEO \
+    "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"
+#define KEY_SPE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit"
+
+static long set1(struct sim *sm, const char *key, const char *name, enum snap_reg_type type,
+                 const char *v, int label);
 
 /* ---- parameters ------------------------------------------------------------------ */
 
@@ -405,6 +412,104 @@ static void do_ppid_spoof(struct sim *sm, const struct anom_state *st, int64_t t
     sim_create(sm, t, parent, &p, st->label);
 }
 
+/* Sticky keys through an IFEO Debugger: at the logon screen, five Shift
+ * presses make winlogon start sethc.exe, and Windows starts the debugger
+ * with the program as its argument: "cmd.exe C:\...\sethc.exe 211", SYSTEM,
+ * in the session's desktop. */
+static void do_sticky_keys(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    for (size_t i = 0; !s && i < sm->nsess; i++)
+        if (sm->sess[i].id > 0)
+            s = live_sess(sm, sm->sess[i].id); /* the session logged off: another screen */
+    if (!s)
+        return;
+    struct pspec p =
+        named(system_in(s->id), "cmd.exe", SYS32 "cmd.exe",
+              "\"C:\\Windows\\system32\\cmd.exe\" C:\\Windows\\system32\\sethc.exe 211");
+    long c = sim_create(sm, t, s->main, &p, st->label);
+    target(sm, st->label, c);
+}
+
+static long plant_sticky_keys(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e)
+{
+    (void)an, (void)e;
+    return set1(sm, KEY_IFEO "\\sethc.exe", "Debugger", SNAP_REG_SZ,
+                "C:\\Windows\\System32\\cmd.exe", st->label);
+}
+
+/* Dumping lsass with what Windows ships: rundll32 comsvcs.dll MiniDump from
+ * a SYSTEM shell. */
+static void do_lsass_dump_comsvcs(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    long shell = system_shell(sm, t, st->label);
+    if (shell < 0 || sm->lsass < 0)
+        return;
+    struct pspec p = named(system_in(0), "rundll32.exe", SYS32 "rundll32.exe",
+                           sim_printf(sm,
+                                      "rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump "
+                                      "%lu C:\\Windows\\Temp\\lsass.dmp full",
+                                      (unsigned long)sm->procs[sm->lsass].pid));
+    long d = sim_create(sm, t + sim_rand_ms(sm, 2000, 6000), shell, &p, st->label);
+    sim_schedule_exit(sm, sm->procs[d].create_time + sim_rand_ms(sm, 800, 3000), d);
+    target(sm, st->label, d);
+}
+
+/* WerFault asked by lsass itself for a dump of lsass (-ip), as the
+ * "Shtinkering" technique makes it. */
+static void do_lsass_dump_werfault(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    if (sm->lsass < 0)
+        return;
+    unsigned long pid = sm->procs[sm->lsass].pid;
+    struct pspec p = named(system_in(0), "WerFault.exe", SYS32 "WerFault.exe",
+                           sim_printf(sm,
+                                      "C:\\Windows\\system32\\WerFault.exe -u -p %lu -ip %lu "
+                                      "-s 244",
+                                      pid, pid));
+    long w = sim_create(sm, t, sm->lsass, &p, st->label);
+    sim_schedule_exit(sm, t + sim_rand_ms(sm, 1500, 5000), w);
+    target(sm, st->label, w);
+}
+
+/* A services.exe child that is a shell: Metasploit's psexec and getsystem
+ * install a service whose ImagePath is a cmd.exe command line. */
+static void do_services_shell(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    if (sm->services < 0)
+        return;
+    uint32_t pipe = (uint32_t)prng_range(&sm->r_anom, 0x100000, 0xffffff);
+    struct pspec p = named(system_in(0), "cmd.exe", SYS32 "cmd.exe",
+                           sim_printf(sm, "cmd.exe /c echo %06x > \\\\.\\pipe\\%06x", pipe, pipe));
+    long c = sim_create(sm, t, sm->services, &p, st->label);
+    sim_schedule_exit(sm, t + sim_rand_ms(sm, 20, 200), c);
+    target(sm, st->label, c);
+}
+
+/* A svchost.exe copy a SYSTEM shell starts (malware's favourite name). */
+static void do_svchost_wrong_parent(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    long shell = system_shell(sm, t, st->label);
+    if (shell < 0)
+        return;
+    struct pspec p = named(system_in(0), "svchost.exe", SYS32 "svchost.exe",
+                           "C:\\Windows\\system32\\svchost.exe -k netsvcs");
+    long v = sim_create(sm, t + sim_rand_ms(sm, 1000, 3000), shell, &p, st->label);
+    target(sm, st->label, v);
+}
+
+/* A service registered with a svchost.exe path but no -k group. */
+static void do_svchost_no_k(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    if (sm->services < 0)
+        return;
+    struct pspec p = named(system_in(0), "svchost.exe", SYS32 "svchost.exe",
+                           "C:\\Windows\\system32\\svchost.exe");
+    long v = sim_create(sm, t, sm->services, &p, st->label);
+    target(sm, st->label, v);
+}
+
 /* ---- the catalogue ------------------------------------------------------------------- */
 
 /* prepare: validate parameters, create registry changes or boot hooks. A
@@ -416,12 +521,54 @@ static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct a
 static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                          struct err *e);
 
+static long plant_bootexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e);
+static long plant_setupexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e);
+static long plant_appcertdlls(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e);
+static long plant_knowndlls(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                            struct err *e);
+static long plant_pending_rename(struct sim *sm, const struct scn_anomaly *an,
+                                 struct anom_state *st, struct err *e);
+static long plant_subsystems_extra(struct sim *sm, const struct scn_anomaly *an,
+                                   struct anom_state *st, struct err *e);
+static long plant_subsystems_windows(struct sim *sm, const struct scn_anomaly *an,
+                                     struct anom_state *st, struct err *e);
+static long plant_subsystems_kmode(struct sim *sm, const struct scn_anomaly *an,
+                                   struct anom_state *st, struct err *e);
+static long plant_winlogon_shell(struct sim *sm, const struct scn_anomaly *an,
+                                 struct anom_state *st, struct err *e);
+static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an,
+                                    struct anom_state *st, struct err *e);
+static long plant_ssp(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                      struct err *e);
+static long plant_password_filter(struct sim *sm, const struct scn_anomaly *an,
+                                  struct anom_state *st, struct err *e);
+static long plant_runasppl_off(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e);
+static long plant_credguard_off(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e);
+static long plant_wdigest(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e);
+static long plant_appinit(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e);
+static long plant_safedllsearch(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e);
+static long plant_silent_exit(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e);
+static long plant_ifeo_debugger(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e);
+
 #define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_},
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL},
+/* A process anomaly that also planted a registry value before the boot. */
+#define PROC_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, plant_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, plant_},
 #define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_boot_hook, NULL},
-#define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL},
+    {id_, title_, tech_, rules_, params_, lesson_, prep_boot_hook, NULL, NULL},
+#define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_},
 
 static const struct anom_type catalogue[] = {
 #include "anomalies.def"
@@ -475,6 +622,9 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
         st->path = sim_printf(sm, "C:\\Windows\\Temp\\%s", st->process);
     param_str(an, "name", "smmss.exe", &st->name);
     st->at = sm->boot + at;
+    /* Planted before the boot (the sticky-keys Debugger), acted on after it. */
+    if (st->type->plant && st->type->plant(sm, an, st, e) < 0)
+        return -1;
     if (at < 2 * WT_MIN)
         return bad(sm, param(an, "at") ? param(an, "at")->loc : an->loc, e,
                    "anomaly '%s' acts after the boot: 'at' must be 2m or later", an->type);
@@ -520,79 +670,251 @@ static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct a
 }
 
 /* Registry anomalies: the value is already changed when the machine boots
- * (persistence written during an earlier compromise). */
+ * (persistence written during an earlier compromise). Each row's plant
+ * function writes its values and names the one the label is about. */
+static long set1(struct sim *sm, const char *key, const char *name, enum snap_reg_type type,
+                 const char *v, int label)
+{
+    const char *data[] = {v};
+    return sim_reg_set(sm, WT_NONE, key, name, type, data, 1, label, 0);
+}
+
+static long plant_bootexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "program", "BootExecuteNative.exe -q", &v);
+    const char *data[] = {"autocheck autochk *", v};
+    return sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, st->label,
+                       0);
+}
+
+static long plant_setupexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "program", "native_loader.exe", &v);
+    return set1(sm, KEY_SM, "SetupExecute", SNAP_REG_MULTI_SZ, v, st->label);
+}
+
+static long plant_appcertdlls(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "dll", "C:\\Users\\Public\\certhook.dll", &v);
+    return set1(sm, KEY_SM "\\AppCertDlls", "certhook", SNAP_REG_EXPAND_SZ, v, st->label);
+}
+
+static long plant_knowndlls(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                            struct err *e)
+{
+    (void)e;
+    const char *entry, *v;
+    param_str(an, "entry", "kernel32", &entry);
+    param_str(an, "dll", "kernel33.dll", &v);
+    return set1(sm, KEY_SM "\\KnownDLLs", entry, SNAP_REG_SZ, v, st->label);
+}
+
+static long plant_pending_rename(struct sim *sm, const struct scn_anomaly *an,
+                                 struct anom_state *st, struct err *e)
+{
+    const char *src, *dst;
+    param_str(an, "source", "C:\\Users\\Public\\spoolsv.exe", &src);
+    param_str(an, "target", "C:\\Windows\\System32\\spoolsv.exe", &dst);
+    if (ascii_ncasecmp(dst, SYS32, strlen(SYS32))) {
+        bad(sm, param(an, "target")->loc, e,
+            "'target' must be a file in C:\\Windows\\System32 (%s given)", dst);
+        return -1;
+    }
+    /* The value's own syntax: \??\ paths, "!" before a target that is replaced. */
+    const char *data[] = {sim_printf(sm, "\\??\\%s", src), sim_printf(sm, "!\\??\\%s", dst)};
+    long idx = sim_reg_set(sm, WT_NONE, KEY_SM, "PendingFileRenameOperations", SNAP_REG_MULTI_SZ,
+                           data, 2, st->label, 0);
+    sm->replaced_image = sim_strdup(sm, dst);
+    sm->replaced_label = st->label;
+    return idx;
+}
+
+static long plant_subsystems_extra(struct sim *sm, const struct scn_anomaly *an,
+                                   struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "program", "C:\\Windows\\System32\\psxss.exe", &v);
+    const char *req[] = {"Debug", "Windows", "Psx"};
+    long idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, req,
+                           3, st->label, 0);
+    set1(sm, KEY_SM "\\SubSystems", "Psx", SNAP_REG_EXPAND_SZ, v, st->label);
+    return idx;
+}
+
+static long plant_subsystems_windows(struct sim *sm, const struct scn_anomaly *an,
+                                     struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "serverdll", "ServerDll=winsrvx,5", &v);
+    long cur = sim_reg_current(sm, KEY_SM "\\SubSystems", "Windows", WT_NONE);
+    const char *old = cur >= 0 ? sm->regs[cur].data[0] : "";
+    return set1(sm, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ,
+                sim_printf(sm, "%s %s", old, v), st->label);
+}
+
+static long plant_subsystems_kmode(struct sim *sm, const struct scn_anomaly *an,
+                                   struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "driver", "\\SystemRoot\\System32\\win32kx.sys", &v);
+    return set1(sm, KEY_SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, v, st->label);
+}
+
+static long plant_winlogon_shell(struct sim *sm, const struct scn_anomaly *an,
+                                 struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "program", "C:\\Users\\Public\\shellhost.exe", &v);
+    return set1(sm, KEY_WINLOGON, "Shell", SNAP_REG_SZ, sim_printf(sm, "explorer.exe, %s", v),
+                st->label);
+}
+
+static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an,
+                                    struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
+    return set1(sm, KEY_WINLOGON, "Userinit", SNAP_REG_SZ,
+                sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v), st->label);
+}
+
+/* Security Packages as Windows 7 ships them, then the attacker's SSP. */
+static long plant_ssp(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                      struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "dll", "mimilib", &v);
+    const char *data[] = {"kerberos", "msv1_0", "schannel", "wdigest", "tspkg", "pku2u", v};
+    return sim_reg_set(sm, WT_NONE, KEY_LSA, "Security Packages", SNAP_REG_MULTI_SZ, data, 7,
+                       st->label, 0);
+}
+
+static long plant_password_filter(struct sim *sm, const struct scn_anomaly *an,
+                                  struct anom_state *st, struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "dll", "pwfilter", &v);
+    const char *data[] = {"scecli", v};
+    return sim_reg_set(sm, WT_NONE, KEY_LSA, "Notification Packages", SNAP_REG_MULTI_SZ, data, 2,
+                       st->label, 0);
+}
+
+/* A value set to 0 shortly before the boot, by a tool: the time shows it
+ * was changed (an untouched older install simply has no value). */
+static long set_dword_before_boot(struct sim *sm, const char *key, const char *name, uint32_t v,
+                                  int label)
+{
+    int64_t t = sm->boot - sim_rand_ms(sm, 60 * 1000, 3600 * 1000);
+    const char *data[] = {""};
+    long idx = sim_reg_set(sm, t, key, name, SNAP_REG_DWORD, data, 0, label, 1);
+    sm->regs[idx].dword = v;
+    return idx;
+}
+
+static long plant_runasppl_off(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e)
+{
+    (void)an, (void)e;
+    return set_dword_before_boot(sm, KEY_LSA, "RunAsPPL", 0, st->label);
+}
+
+static long plant_credguard_off(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e)
+{
+    (void)an, (void)e;
+    /* Without Credential Guard this boot starts no Secure System and no LsaIso. */
+    sm->credential_guard = 0;
+    return set_dword_before_boot(sm, KEY_LSA, "LsaCfgFlags", 0, st->label);
+}
+
+static long plant_wdigest(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e)
+{
+    (void)an, (void)e;
+    const char *data[] = {""};
+    long idx = sim_reg_set(sm, WT_NONE,
+                           "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+                           "UseLogonCredential", SNAP_REG_DWORD, data, 0, st->label, 0);
+    sm->regs[idx].dword = 1;
+    return idx;
+}
+
+static long plant_appinit(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                          struct err *e)
+{
+    (void)e;
+    const char *v;
+    param_str(an, "dll", "C:\\ProgramData\\apphook.dll", &v);
+    const char *key = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows";
+    long idx = set1(sm, key, "AppInit_DLLs", SNAP_REG_SZ, v, st->label);
+    const char *data[] = {""};
+    long on =
+        sim_reg_set(sm, WT_NONE, key, "LoadAppInit_DLLs", SNAP_REG_DWORD, data, 0, st->label, 0);
+    sm->regs[on].dword = 1;
+    return idx;
+}
+
+static long plant_safedllsearch(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e)
+{
+    (void)an, (void)e;
+    const char *data[] = {""};
+    long idx = sim_reg_set(sm, WT_NONE, KEY_SM, "SafeDllSearchMode", SNAP_REG_DWORD, data, 0,
+                           st->label, 0);
+    sm->regs[idx].dword = 0;
+    return idx;
+}
+
+static long plant_silent_exit(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                              struct err *e)
+{
+    (void)e;
+    const char *prog, *mon;
+    param_str(an, "program", "lsass.exe", &prog);
+    param_str(an, "monitor", "C:\\ProgramData\\dumper.exe", &mon);
+    const char *data[] = {""};
+    long gf = sim_reg_set(sm, WT_NONE, sim_printf(sm, "%s\\%s", KEY_IFEO, prog), "GlobalFlag",
+                          SNAP_REG_DWORD, data, 0, st->label, 0);
+    sm->regs[gf].dword = 0x200; /* FLG_MONITOR_SILENT_PROCESS_EXIT */
+    set1(sm, sim_printf(sm, "%s\\%s", KEY_SPE, prog), "MonitorProcess", SNAP_REG_SZ, mon,
+         st->label);
+    return gf;
+}
+
+static long plant_ifeo_debugger(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                                struct err *e)
+{
+    (void)e;
+    const char *prog, *dbg;
+    param_str(an, "program", "notepad.exe", &prog);
+    param_str(an, "debugger", "C:\\ProgramData\\dbghelp\\dbg.exe", &dbg);
+    return set1(sm, sim_printf(sm, "%s\\%s", KEY_IFEO, prog), "Debugger", SNAP_REG_SZ, dbg,
+                st->label);
+}
+
 static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                          struct err *e)
 {
-    const char *v;
-    const char *t = an->type;
     struct snap_label *l = &sm->labels[st->label - 1];
-    long idx;
-    if (!strcmp(t, "bootexecute-extra")) {
-        param_str(an, "program", "BootExecuteNative.exe -q", &v);
-        const char *data[] = {"autocheck autochk *", v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, st->label,
-                          0);
-    } else if (!strcmp(t, "setupexecute-entry")) {
-        param_str(an, "program", "native_loader.exe", &v);
-        const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "SetupExecute", SNAP_REG_MULTI_SZ, data, 1,
-                          st->label, 0);
-    } else if (!strcmp(t, "appcertdlls")) {
-        param_str(an, "dll", "C:\\Users\\Public\\certhook.dll", &v);
-        const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\AppCertDlls", "certhook", SNAP_REG_EXPAND_SZ, data,
-                          1, st->label, 0);
-    } else if (!strcmp(t, "knowndlls-changed")) {
-        const char *entry;
-        param_str(an, "entry", "kernel32", &entry);
-        param_str(an, "dll", "kernel33.dll", &v);
-        const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\KnownDLLs", entry, SNAP_REG_SZ, data, 1, st->label,
-                          0);
-    } else if (!strcmp(t, "pending-rename-system32")) {
-        const char *src, *dst;
-        param_str(an, "source", "C:\\Users\\Public\\spoolsv.exe", &src);
-        param_str(an, "target", "C:\\Windows\\System32\\spoolsv.exe", &dst);
-        if (ascii_ncasecmp(dst, SYS32, strlen(SYS32)))
-            return bad(sm, param(an, "target")->loc, e,
-                       "'target' must be a file in C:\\Windows\\System32 (%s given)", dst);
-        /* The value's own syntax: \??\ paths, "!" before a target that is replaced. */
-        const char *data[] = {sim_printf(sm, "\\??\\%s", src), sim_printf(sm, "!\\??\\%s", dst)};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM, "PendingFileRenameOperations", SNAP_REG_MULTI_SZ,
-                          data, 2, st->label, 0);
-        sm->replaced_image = sim_strdup(sm, dst);
-        sm->replaced_label = st->label;
-    } else if (!strcmp(t, "subsystems-extra")) {
-        param_str(an, "program", "C:\\Windows\\System32\\psxss.exe", &v);
-        const char *req[] = {"Debug", "Windows", "Psx"};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, req, 3,
-                          st->label, 0);
-        const char *data[] = {v};
-        sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Psx", SNAP_REG_EXPAND_SZ, data, 1,
-                    st->label, 0);
-    } else if (!strcmp(t, "subsystems-windows-changed")) {
-        param_str(an, "serverdll", "ServerDll=winsrvx,5", &v);
-        long cur = sim_reg_current(sm, KEY_SM "\\SubSystems", "Windows", WT_NONE);
-        const char *old = cur >= 0 ? sm->regs[cur].data[0] : "";
-        const char *data[] = {sim_printf(sm, "%s %s", old, v)};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ, data,
-                          1, st->label, 0);
-    } else if (!strcmp(t, "subsystems-kmode-changed")) {
-        param_str(an, "driver", "\\SystemRoot\\System32\\win32kx.sys", &v);
-        const char *data[] = {v};
-        idx = sim_reg_set(sm, WT_NONE, KEY_SM "\\SubSystems", "Kmode", SNAP_REG_EXPAND_SZ, data, 1,
-                          st->label, 0);
-    } else if (!strcmp(t, "winlogon-shell")) {
-        param_str(an, "program", "C:\\Users\\Public\\shellhost.exe", &v);
-        const char *data[] = {sim_printf(sm, "explorer.exe, %s", v)};
-        idx = sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Shell", SNAP_REG_SZ, data, 1, st->label, 0);
-    } else { /* winlogon-userinit */
-        param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
-        const char *data[] = {sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v)};
-        idx =
-            sim_reg_set(sm, WT_NONE, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, data, 1, st->label, 0);
-    }
+    long idx = anom_find(an->type)->plant(sm, an, st, e);
+    if (idx < 0)
+        return -1;
     l->reg_key = sm->regs[idx].key;
     l->reg_name = sm->regs[idx].name;
     return 0;

@@ -27,6 +27,11 @@ struct anom_type {
                    struct err *e);
     /* For anomalies that act after boot: runs at st->at. */
     void (*act)(struct sim *sm, const struct anom_state *st, int64_t t);
+    /* For anomalies that change the registry before the boot: plants the
+     * values; returns the index of the one the label is about, or -1 with e
+     * set. Each row carries its own, so no type falls into another's. */
+    long (*plant)(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                  struct err *e);
 };
 
 size_t anom_count(void);

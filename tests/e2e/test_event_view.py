@@ -228,9 +228,13 @@ def _score(ctx, out, fmt):
 REGISTRY_TYPES = {"appcertdlls", "bootexecute-extra", "knowndlls-changed",
                   "pending-rename-system32", "setupexecute-entry", "subsystems-extra",
                   "subsystems-kmode-changed", "subsystems-windows-changed", "winlogon-shell",
-                  "winlogon-userinit"}
+                  "winlogon-userinit", "ssp-added", "password-filter", "runasppl-off",
+                  "credential-guard-off", "wdigest-enabled", "appinit-dlls", "safedllsearch-off",
+                  "silent-process-exit", "ifeo-debugger"}
+# ... and it has no command lines, which the lsass dumps and a svchost without -k show in.
+CMDLINE_TYPES = {"lsass-dump-comsvcs", "lsass-dump-werfault", "svchost-no-k"}
 CANNOT_SHOW = {"sysmon": {"smss-late-master"}, "ecs": {"smss-late-master"},
-               "csv": REGISTRY_TYPES}
+               "csv": REGISTRY_TYPES | CMDLINE_TYPES}
 
 
 def test_corpus_event_formats_find_the_labels(ctx):
