@@ -461,3 +461,66 @@ void chk_rule_before_boot(struct chk_ctx *c)
                         dur);
     }
 }
+
+void chk_rule_system_exe_path(struct chk_ctx *c);
+
+/* SigmaHQ proc_creation_win_susp_system_exe_anomaly ("System File Execution
+ * Location Anomaly", e4a6b256-3e47-40fc-89d2-7a477edd6915): Windows programs
+ * that live in the system folders. The core processes have their own path
+ * rows (SMSS-PATH, CORE-PATH, ...). */
+static const char SYSTEM_EXES[] =
+    "atbroker.exe|audiodg.exe|bcdedit.exe|bitsadmin.exe|certreq.exe|certutil.exe|cmstp.exe|"
+    "conhost.exe|consent.exe|cscript.exe|dashost.exe|defrag.exe|dfrgui.exe|dism.exe|"
+    "dllhst3g.exe|eventvwr.exe|msiexec.exe|ntoskrnl.exe|powershell_ise.exe|powershell.exe|"
+    "pwsh.exe|regsvr32.exe|rundll32.exe|runonce.exe|schtasks.exe|sihost.exe|smartscreen.exe|"
+    "Taskmgr.exe|werfault.exe|werfaultsecure.exe|winver.exe|wlanext.exe|wscript.exe|wsl.exe|"
+    "wsmprovhost.exe";
+
+/* The folders the rule's filters allow, normalised (chk_path_norm). */
+static const char *const system_dirs[] = {
+    "\\windows\\system32\\",   "\\windows\\syswow64\\",
+    "\\windows\\winsxs\\",     "\\windows\\softwaredistribution\\",
+    "\\windows\\systemtemp\\", "\\windows\\uus\\",
+    "\\$windows.~bt\\",        "\\$winreagent\\"};
+
+static int prefix(const char *s, const char *p)
+{
+    return !strncmp(s, p, strlen(p));
+}
+
+static int system_exe_ok(const char *name, const char *norm)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+        if (prefix(norm, system_dirs[i]))
+            return 1;
+    if (!ascii_casecmp(name, "pwsh.exe"))
+        return prefix(norm, "\\program files\\powershell\\7\\") ||
+               prefix(norm, "\\program files\\powershell\\7-preview\\") ||
+               prefix(norm, "\\program files\\windowsapps\\microsoft.powershellpreview") ||
+               strstr(norm,
+                      "\\appdata\\local\\microsoft\\windowsapps\\microsoft.powershellpreview");
+    if (!ascii_casecmp(name, "wsl.exe"))
+        return prefix(norm, "\\program files\\windowsapps\\microsoftcorporationii."
+                            "windowssubsystemforlinux") ||
+               prefix(norm, "\\program files\\wsl\\") ||
+               (prefix(norm, "\\users\\") &&
+                strstr(norm, "\\appdata\\local\\microsoft\\windowsapps\\"));
+    return 0;
+}
+
+void chk_rule_system_exe_path(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        const char *name = chk_name(p);
+        char norm[1024];
+        if (c->kind[i] || !chk_in_list(SYSTEM_EXES, name) || !p->image || !strchr(p->image, '\\'))
+            continue;
+        if (chk_path_norm(p->image, norm, sizeof(norm)) < 0 || system_exe_ok(name, norm))
+            continue;
+        chk_report_proc(c, i,
+                        "%s runs from '%s'; Windows keeps it in System32 (or SysWOW64, "
+                        "WinSxS)",
+                        name, p->image);
+    }
+}

@@ -1018,6 +1018,20 @@ FX(safeboot_miss)
             "cmd.exe");
 }
 
+FX(sysexe_fire)
+{
+    add(s, 5200, 3020, "rundll32.exe", "C:\\Users\\Public\\rundll32.exe", ALICE, 1, 8, 70000, -1);
+}
+FX(sysexe_miss)
+{
+    add(s, 5200, 3020, "rundll32.exe", "C:\\WINDOWS\\SysWOW64\\rundll32.exe", ALICE, 1, 8, 70000,
+        -1);
+    add(s, 5204, 3020, "pwsh.exe", "C:\\Program Files\\PowerShell\\7\\pwsh.exe", ALICE, 1, 8, 70100,
+        -1);
+    add(s, 5208, 3020, "powershell.exe",
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", ALICE, 1, 8, 70200, -1);
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -1110,6 +1124,7 @@ static const struct fixture fixtures[] = {
     {"SAFE-DLL-SEARCH-OFF", safedll_fire, safedll_miss},
     {"WINLOGON-NOTIFY", wl_notify_fire, wl_notify_miss},
     {"SAFEBOOT-ALTERNATESHELL", safeboot_fire, safeboot_miss},
+    {"SYSTEM-EXE-PATH", sysexe_fire, sysexe_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */
