@@ -90,6 +90,22 @@ static const char *reg_str(const struct snap_reg *r)
     return r->type != SNAP_REG_DWORD && r->ndata && r->data[0] ? r->data[0] : "";
 }
 
+/* Native boot programs vendors install (Citrix Provisioning, Sophos,
+ * Omnissa, icarus), which Elastic's Unusual Parent-Child Relationship
+ * allows as smss's children: entry is squashed (lower case). */
+static int vendor_boot_program(const char *entry)
+{
+    char prog[64];
+    size_t n = strcspn(entry, " ");
+    if (n >= sizeof(prog))
+        return 0;
+    memcpy(prog, entry, n);
+    prog[n] = 0;
+    if (n > 4 && !strcmp(prog + n - 4, ".exe"))
+        prog[n - 4] = 0;
+    return chk_in_list("pvsvmboot|sophosna|omnissa-ic-nga|icarus_rvrt", prog);
+}
+
 void chk_rule_sm_bootexecute(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
@@ -101,7 +117,7 @@ void chk_rule_sm_bootexecute(struct chk_ctx *c)
         char extra[400] = "", sq[512];
         for (uint32_t k = 0; k < r->ndata; k++) {
             squash(r->data[k], sq, sizeof(sq));
-            if (*sq && strcmp(sq, "autocheck autochk *"))
+            if (*sq && strcmp(sq, "autocheck autochk *") && !vendor_boot_program(sq))
                 list_add(extra, sizeof(extra), r->data[k]);
         }
         if (*extra)

@@ -84,6 +84,10 @@ struct scn_options {
     int pid_reuse;           /* processes after boot may reuse exited pids (default 1) */
     char *shared_section;    /* tuned csrss SharedSection, e.g. "1024,20480,1024" */
     int svchosts;            /* number of svchost.exe at boot; -1 = profile default */
+    int atbroker;            /* winlogon starts AtBroker.exe at each logon */
+    int per_user_services;   /* per-user service hosts (-k UnistackSvcGroup) at each logon */
+    int lsass_crash_report;  /* lsass starts WerFault.exe -u -p PID -s N (no dump asked) */
+    int vendor_bootexecute;  /* a third-party BootExecute program (Citrix PvsVmBoot) */
 };
 
 struct scn {

@@ -616,6 +616,10 @@ static const struct field option_fields[] = {
     {"pid_reuse", h_bool, offsetof(struct scn_options, pid_reuse), 0},
     {"shared_section", h_shared_section, offsetof(struct scn_options, shared_section), 0},
     {"svchosts", h_int, offsetof(struct scn_options, svchosts), SCN_MAX_SVCHOSTS},
+    {"atbroker", h_bool, offsetof(struct scn_options, atbroker), 0},
+    {"per_user_services", h_bool, offsetof(struct scn_options, per_user_services), 0},
+    {"lsass_crash_report", h_bool, offsetof(struct scn_options, lsass_crash_report), 0},
+    {"vendor_bootexecute", h_bool, offsetof(struct scn_options, vendor_bootexecute), 0},
 };
 
 static int h_options(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)

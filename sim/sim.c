@@ -335,6 +335,12 @@ static void init_registry(struct sim *sm)
             sim_strdup(sm, d->key), sim_strdup(sm, name), type, copy, o->ndata, 0, NULL};
         reg_push(sm, &r, WT_NONE, 0);
     }
+    if (sm->sc->opt.vendor_bootexecute) {
+        /* A vendor's native boot program (Citrix Provisioning's PvsVmBoot,
+         * which Elastic's rule lists as a normal smss child). */
+        const char *data[] = {"autocheck autochk *", "PvsVmBoot"};
+        sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, 0, 0);
+    }
 }
 
 static const char *reg_first(struct sim *sm, const char *key, const char *name, int64_t at,
@@ -950,6 +956,31 @@ static void act_logon(struct sim *sm, const struct action *a)
     }
     if (s->userinit < 0)
         return; /* Userinit names no userinit.exe: no shell starts */
+    if (sm->sc->opt.atbroker) {
+        /* The accessibility broker, as the user, for a moment (real Windows 10
+         * logons: winlogon -> atbroker.exe, High integrity). */
+        struct pspec ab = as_user(s);
+        ab.name = "AtBroker.exe";
+        ab.image = SYS32 "AtBroker.exe";
+        ab.cmd = "atbroker.exe";
+        ab.integrity = "High";
+        int64_t at = a->t + sim_rand_ms(sm, 200, 900);
+        long pi = sim_create(sm, at, s->main, &ab, 0);
+        sim_schedule_exit(sm, at + sim_rand_ms(sm, 300, 2500), pi);
+    }
+    if (sm->sc->opt.per_user_services && sm->services >= 0) {
+        /* Per-user services run in the user's session as the user, started by
+         * services.exe (real: svchost -k UnistackSvcGroup -s CDPUserSvc_...). */
+        static const char *const svcs[] = {"CDPUserSvc", "WpnUserService"};
+        for (size_t i = 0; i < ARRAY_SIZE(svcs); i++) {
+            struct pspec sv = as_user(s);
+            sv.name = "svchost.exe";
+            sv.image = SYS32 "svchost.exe";
+            sv.cmd = sim_printf(sm, "C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s %s",
+                                svcs[i]);
+            sim_create(sm, a->t + sim_rand_ms(sm, 1000, 4000), sm->services, &sv, 0);
+        }
+    }
     int64_t ex = a->t + sim_rand_ms(sm, 30, 250);
     sim_schedule(sm, ex, act_user_proc, UP_EXPLORER, 0, s->id, 0);
     sim_schedule_exit(sm, ex + sim_rand_ms(sm, 500, 4000), s->userinit);
@@ -957,6 +988,21 @@ static void act_logon(struct sim *sm, const struct action *a)
     if (s->kind == SCN_SESS_RDP)
         sim_schedule(sm, a->t + sim_rand_ms(sm, 1000, 3000), act_user_proc, UP_RDPCLIP, 0, s->id,
                      0);
+}
+
+/* WerFault reporting a crash of a thread in lsass (-u -p PID -s N): lsass's
+ * one normal child besides efsui. It asks for no dump (-ip). */
+static void act_lsass_report(struct sim *sm, const struct action *a)
+{
+    if (sm->lsass < 0 || sm->procs[sm->lsass].exit_time != WT_NONE)
+        return;
+    struct pspec p = as_system("WerFault.exe", SYS32 "WerFault.exe",
+                               sim_printf(sm, "C:\\Windows\\system32\\WerFault.exe -u -p %lu -s %u",
+                                          (unsigned long)sm->procs[sm->lsass].pid,
+                                          (unsigned)sim_rand_ms(sm, 200, 900)),
+                               0, 8, "C:\\Windows\\system32\\");
+    long pi = sim_create(sm, a->t, sm->lsass, &p, 0);
+    sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 800, 3000), pi);
 }
 
 static void act_user_proc(struct sim *sm, const struct action *a)
@@ -1189,6 +1235,12 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
 
     /* act_boot starts the chain: master smss, BootExecute, session 0, session 1. */
     sim_schedule(sm, sm->boot, act_boot, 0, 0, 0, 0);
+    if (sc->opt.lsass_crash_report) {
+        int64_t t = sm->boot + 3 * WT_MIN + sim_rand_ms(sm, 0, 60000);
+        sim_schedule(sm, t, act_lsass_report, 0, 0, 0, 0);
+        if (t + 2 * WT_MIN > sm->end)
+            sm->end = t + 2 * WT_MIN;
+    }
     for (size_t i = 0; i < sm->nsess; i++) {
         struct sess *s = &sm->sess[i];
         if (s->is_boot)

@@ -617,7 +617,8 @@ FX(sm_boot_fire)
 }
 FX(sm_boot_miss)
 {
-    set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 2, "autocheck  autochk *", "");
+    /* spacing, an empty entry, a vendor's native program (Citrix PVS) */
+    set_reg(s, SM, "BootExecute", SNAP_REG_MULTI_SZ, 3, "autocheck  autochk *", "", "PvsVmBoot");
 }
 FX(sm_exec_fire)
 {
