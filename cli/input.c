@@ -195,3 +195,59 @@ void cli_input_close(struct cli_input *in)
     free(in->name);
     free(in);
 }
+
+void cli_snap_copy(struct snap *d, const struct snap *s)
+{
+    snap_reset(d);
+    d->source = snap_str(d, s->source);
+    d->scenario = snap_str(d, s->scenario);
+    d->seed = s->seed;
+    d->host = snap_str(d, s->host);
+    d->domain = snap_str(d, s->domain);
+    d->os = snap_str(d, s->os);
+    d->boot_time = s->boot_time;
+    d->at = s->at;
+    d->fields = s->fields;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const struct snap_proc *p = &s->procs[i];
+        struct snap_proc *q = snap_add_proc(d);
+        *q = *p;
+        q->name = snap_str(d, p->name);
+        q->image = snap_str(d, p->image);
+        q->command_line = snap_str(d, p->command_line);
+        q->user = snap_str(d, p->user);
+        q->sid = snap_str(d, p->sid);
+        q->integrity = snap_str(d, p->integrity);
+        q->cwd = snap_str(d, p->cwd);
+        q->guid = snap_str(d, p->guid);
+        q->parent_guid = snap_str(d, p->parent_guid);
+        q->anomaly = snap_str(d, p->anomaly);
+    }
+    for (size_t i = 0; i < s->nsessions; i++) {
+        struct snap_session *q = snap_add_session(d);
+        *q = s->sessions[i];
+        q->kind = snap_str(d, q->kind);
+        q->user = snap_str(d, q->user);
+    }
+    for (size_t i = 0; i < s->nregs; i++) {
+        const struct snap_reg *r = &s->regs[i];
+        struct snap_reg *q = snap_add_reg(d);
+        *q = *r;
+        q->key = snap_str(d, r->key);
+        q->name = snap_str(d, r->name);
+        q->anomaly = snap_str(d, r->anomaly);
+        const char **data = NULL;
+        if (r->ndata && r->data) {
+            data = arena_alloc(&d->arena, r->ndata * sizeof(*data));
+            for (uint32_t k = 0; k < r->ndata; k++)
+                data[k] = snap_str(d, r->data[k]);
+        }
+        q->data = data;
+        q->ndata = data ? r->ndata : 0;
+    }
+}
+
+const struct sim *cli_input_sim(const struct cli_input *in)
+{
+    return in->sim;
+}

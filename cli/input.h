@@ -28,5 +28,11 @@ int cli_input_next(struct cli_input *in, struct snap *s, struct err *e);
 /* The path as given ("-" for stdin), for reports. */
 const char *cli_input_name(const struct cli_input *in);
 void cli_input_close(struct cli_input *in);
+/* The simulation behind a scenario input (its event stream), else NULL. */
+struct sim;
+const struct sim *cli_input_sim(const struct cli_input *in);
+/* Deep-copy s into d (reset first): a reader's strings die with its next
+ * snapshot, and the last one is only known after reading one more. */
+void cli_snap_copy(struct snap *d, const struct snap *s);
 
 #endif
