@@ -42,7 +42,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(VLDFLAGS) $(LDFLAGS)
 
-MODULES := core snap sim checker render corpus readers evtxw kb
+MODULES := core snap sim checker render corpus readers evtxw kb teach
 LIB_SRC := $(sort $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
