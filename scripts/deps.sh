@@ -8,7 +8,7 @@ set -eu
 need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev graphviz"
 case "${1:-build}" in
     build) ;;
-    test) need="$need libcmocka-dev python3 python3-jsonschema clang libclang-rt-14-dev libevtx-utils python3-evtx" ;;
+    test) need="$need libcmocka-dev python3 python3-jsonschema clang libclang-rt-14-dev libevtx-utils python3-evtx chromium" ;;
     fuzz) need="$need libcmocka-dev clang libclang-rt-14-dev" ;;
     bench) need="$need jq time libevtx-utils" ;;
     *) echo "usage: $0 [build|test|fuzz|bench]" >&2; exit 2 ;;

@@ -74,6 +74,22 @@ void teach_timeline_text(struct strbuf *sb, struct snap *s, const struct chk_fin
 void teach_timeline_svg(struct strbuf *sb, struct snap *s, const struct chk_findings *f,
                         const struct teach_steps *st);
 
+/* The report page: one self-contained static HTML document (no script, no
+ * network; a Content-Security-Policy says so to the browser) with the tree
+ * (tree_svg as Graphviz wrote it, inlined; NULL says it is missing), the
+ * timeline, the findings with their explanations (left out for students)
+ * and the process cards of the processes present. */
+struct teach_report {
+    struct snap *snap;
+    const struct chk_findings *findings; /* NULL: none were looked for */
+    const struct teach_steps *steps;
+    const char *tree_svg;
+    size_t tree_len;
+    const char *title; /* NULL: the host name */
+    int student;       /* no findings, no scenario name */
+};
+void teach_report_html(struct strbuf *sb, const struct teach_report *r);
+
 /* XML/HTML text and attribute content: markup characters as entities,
  * forbidden characters and invalid UTF-8 as U+FFFD. NULL appends nothing. */
 void teach_xml_escape(struct strbuf *sb, const char *s);

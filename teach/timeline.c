@@ -544,6 +544,8 @@ void teach_timeline_svg(struct strbuf *out, struct snap *s, const struct chk_fin
     };
     int lx = X0;
     for (size_t i = 0; i < ARRAY_SIZE(legend); i++) {
+        if (!f && !strcmp(legend[i].cls, "flag"))
+            continue; /* nothing was checked: no hint that something could be red */
         sb_addf(sb, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"24\" height=\"10\"/>\n",
                 legend[i].cls, lx, y + 4);
         svg_text(sb, lx + 30, y + 13, "ax", NULL, legend[i].text);

@@ -196,6 +196,39 @@ static void svg__decade_axis__one_second_at_second_line(void **state)
     snap_release(&s);
 }
 
+static void report__student__no_findings_and_escaped(void **state)
+{
+    (void)state;
+    struct snap s;
+    small_boot(&s);
+    s.host = "<b>WS</b>";
+    s.scenario = "anomaly-smss-wrong-parent";
+    struct chk_findings f = {0};
+    struct chk_finding one = {chk_rule_find("SMSS-PARENT"), 1, -1, "by <cmd>"};
+    f.v = &one;
+    f.n = 1;
+    const char svg[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE svg>\n<svg id=\"tree\"></svg>\n";
+    struct teach_report r = {&s, &f, NULL, svg, sizeof(svg) - 1, NULL, 0};
+    struct strbuf full = STRBUF_INIT, student = STRBUF_INIT;
+    teach_report_html(&full, &r);
+    r.student = 1;
+    teach_report_html(&student, &r);
+    assert_non_null(strstr(full.buf, "<title>&lt;b&gt;WS&lt;/b&gt;</title>"));
+    assert_null(strstr(full.buf, "<b>WS</b>"));
+    assert_non_null(strstr(full.buf, "<div class=\"fig tree\">\n<svg id=\"tree\">"));
+    assert_null(strstr(full.buf, "<?xml"));
+    assert_non_null(strstr(full.buf, "by &lt;cmd&gt;"));
+    assert_non_null(strstr(full.buf, "id=\"card-smss.exe\"><h3>smss.exe <small>(2 in"));
+    assert_non_null(strstr(full.buf, "anomaly-smss-wrong-parent"));
+    assert_null(strstr(student.buf, "SMSS-PARENT"));
+    assert_null(strstr(student.buf, "anomaly-smss-wrong-parent"));
+    assert_null(strstr(student.buf, "id=\"findings\""));
+    assert_null(strstr(student.buf, "<script"));
+    sb_release(&full);
+    sb_release(&student);
+    snap_release(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +238,7 @@ int main(void)
         cmocka_unit_test(text__finding__right_under_its_process),
         cmocka_unit_test(svg__hostile_name__escaped_and_no_script),
         cmocka_unit_test(svg__decade_axis__one_second_at_second_line),
+        cmocka_unit_test(report__student__no_findings_and_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
