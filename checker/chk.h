@@ -76,6 +76,13 @@ void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_
  * when neither the file nor the record is known). */
 const struct snap_rec *chk_finding_rec(const struct snap *s, const struct chk_finding *f);
 void chk_evidence_text(struct strbuf *sb, const struct snap *s, const struct chk_finding *f);
+/* Which reference check each rule answers (docs/rules.md's coverage table). */
+struct chk_cover {
+    const char *anchor, *check, *rules;
+};
+extern const struct chk_cover chk_coverage[];
+extern const size_t chk_ncoverage;
+
 /* The rule table as a Markdown document (docs/rules.md is this output). */
 void chk_rules_markdown(struct strbuf *sb);
 /* Does any rule belong to this lesson (process name, case-insensitive, or

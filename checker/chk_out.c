@@ -102,6 +102,72 @@ void chk_finding_json(struct strbuf *sb, const struct snap *s, const struct chk_
     sb_addc(sb, '}');
 }
 
+/* What the reference tools and rule sets check on core processes, and the
+ * rules that check it here; "-" where a check needs what no snapshot holds
+ * (memory structures). */
+const struct chk_cover chk_coverage[] = {
+    {"SANS Hunt Evil poster", "System: PID 4, one instance, no parent, starts smss",
+     "SYSTEM-PID, SYSTEM-INSTANCES, SYSTEM-CHILDREN"},
+    {"SANS Hunt Evil poster", "smss: parent System, path, SYSTEM, one master, children exit",
+     "SMSS-PARENT, SMSS-PATH, SMSS-USER, SMSS-INSTANCES, SMSS-CHILD-NOT-EXITED"},
+    {"SANS Hunt Evil poster",
+     "csrss, wininit, winlogon: no living parent, path, SYSTEM, sessions, "
+     "instances",
+     "CSRSS-PARENT, CSRSS-PATH, CSRSS-USER, CSRSS-INSTANCES, WININIT-PARENT, WININIT-PATH, "
+     "WININIT-USER, WININIT-INSTANCES, WINLOGON-PARENT, WINLOGON-PATH, WINLOGON-USER, "
+     "WINLOGON-INSTANCES, WININIT-SESSION, WINLOGON-SESSION"},
+    {"SANS Hunt Evil poster",
+     "services, lsass: parent wininit, path, SYSTEM, session 0, one instance",
+     "SERVICES-PARENT, SERVICES-PATH, SERVICES-USER, SERVICES-SESSION, SERVICES-INSTANCES, "
+     "LSASS-PARENT, LSASS-PATH, LSASS-USER, LSASS-SESSION, LSASS-INSTANCES"},
+    {"SANS Hunt Evil poster", "svchost: parent services, -k, path, accounts",
+     "SVCHOST-PARENT, SVCHOST-ARGS, CORE-PATH, SVCHOST-USER"},
+    {"SANS Hunt Evil poster", "explorer: user, not SYSTEM, path; userinit exits",
+     "EXPLORER-SYSTEM, CORE-PATH, USERINIT-USER, USERINIT-CHILDREN"},
+    {"SANS Hunt Evil poster", "lsass has no children", "LSASS-CHILDREN, LSASS-DUMP"},
+    {"SANS Hunt Evil poster", "misspelt names (scvhost.exe, lsas.exe)", "LOOKALIKE-NAME"},
+    {"malprocfind", "PPID, Path, User, Sess, Time, Priority, Cmdline",
+     "*-PARENT, *-PATH, *-USER, *-SESSION, *-LATE, SMSS-PRIORITY, CORE-PRIORITY, SVCHOST-ARGS"},
+    {"malprocfind", "PHollow (process hollowing in memory)", "-"},
+    {"Elastic Unusual Parent-Child Relationship",
+     "parents of smss, csrss, wininit, winlogon, "
+     "services, lsass, LsaIso, svchost, userinit",
+     "SMSS-PARENT, CSRSS-PARENT, WININIT-PARENT, WINLOGON-PARENT, SERVICES-PARENT, LSASS-PARENT, "
+     "LSAISO-PARENT, SVCHOST-PARENT, USERINIT-PARENT"},
+    {"Elastic Unusual Parent-Child Relationship",
+     "parents of autochk, fontdrvhost, dwm, LogonUI, spoolsv, taskhost(w), dllhost, "
+     "RuntimeBroker, SearchIndexer, WmiPrvSE",
+     "CORE-PARENT"},
+    {"Elastic Unusual Parent-Child Relationship", "children of smss and csrss",
+     "SMSS-CHILDREN, CSRSS-CHILDREN"},
+    {"Elastic Unusual Parent-Child Relationship",
+     "children of autochk, conhost, wermgr, SearchProtocolHost, taskhost", "-"},
+    {"SigmaHQ proc_creation_win_susp_proc_wrong_parent", "core processes with a wrong parent",
+     "*-PARENT"},
+    {"SigmaHQ proc_creation_win_susp_system_exe_anomaly", "system programs outside System32",
+     "SMSS-PATH, CSRSS-PATH, WININIT-PATH, WINLOGON-PATH, SERVICES-PATH, LSASS-PATH, CORE-PATH, "
+     "SYSTEM-EXE-PATH"},
+    {"SigmaHQ sticky-key backdoor (process and registry)",
+     "winlogon starting a shell; an IFEO Debugger on an accessibility program",
+     "WINLOGON-CHILDREN, ACCESSIBILITY-SHELL, IFEO-DEBUGGER"},
+    {"SigmaHQ registry_set_asep_reg_keys_modification_session_manager", "Session Manager values",
+     "SM-BOOTEXECUTE, SM-EXECUTE, SM-APPCERTDLLS, SM-KNOWNDLLS, SM-PENDING-RENAME, "
+     "SM-SUBSYSTEMS-*, SAFE-DLL-SEARCH-OFF"},
+    {"SigmaHQ proc_creation_win_hktl_meterpreter_getsystem", "services.exe starting cmd /c echo",
+     "SERVICES-SHELL"},
+    {"SigmaHQ proc_creation_win_rundll32_process_dump_via_comsvcs", "comsvcs MiniDump",
+     "LSASS-DUMP"},
+    {"SigmaHQ Wdigest Enable UseLogonCredential", "WDigest clear-text caching", "WDIGEST-CACHING"},
+    {"MITRE ATT&CK T1547.002/.005, T1556.002", "LSA packages", "LSA-PACKAGES"},
+    {"MITRE ATT&CK T1546.010, T1546.012, T1547.004",
+     "AppInit DLLs, SilentProcessExit, Winlogon "
+     "helpers",
+     "APPINIT-DLLS, SILENT-PROCESS-EXIT, WINLOGON-SHELL, WINLOGON-USERINIT, WINLOGON-NOTIFY"},
+    {"MemProcFS FindEvil", "PROC_PARENT, PROC_USER (core processes)", "*-PARENT, *-USER"},
+    {"MemProcFS FindEvil", "PROC_NOLINK, PE_INJECT, PRIVATE_RWX (memory structures)", "-"},
+};
+const size_t chk_ncoverage = ARRAY_SIZE(chk_coverage);
+
 /* Markdown table cells: no line breaks, pipes escaped. */
 static void md_cell(struct strbuf *sb, const char *s)
 {
@@ -141,6 +207,25 @@ void chk_rules_markdown(struct strbuf *sb)
             }
         if (first)
             sb_adds(sb, "-");
+        sb_adds(sb, " |\n");
+    }
+    /* Counts, by severity. */
+    size_t by[CHK_CRITICAL + 1] = {0};
+    for (size_t i = 0; i < chk_nrules; i++)
+        by[chk_rules[i].severity]++;
+    sb_addf(sb, "\n%zu rules: %zu critical, %zu high, %zu medium, %zu low, %zu info.\n", chk_nrules,
+            by[CHK_CRITICAL], by[CHK_HIGH], by[CHK_MEDIUM], by[CHK_LOW], by[CHK_INFO]);
+    sb_adds(sb, "\n## Coverage of the reference checks\n\n"
+                "Each check the anchors make on core processes, and the rule that makes it here "
+                "(a test keeps every rule id below real).\n\n"
+                "| Anchor | Check | Rules |\n|---|---|---|\n");
+    for (size_t i = 0; i < chk_ncoverage; i++) {
+        sb_adds(sb, "| ");
+        md_cell(sb, chk_coverage[i].anchor);
+        sb_adds(sb, " | ");
+        md_cell(sb, chk_coverage[i].check);
+        sb_adds(sb, " | ");
+        md_cell(sb, chk_coverage[i].rules);
         sb_adds(sb, " |\n");
     }
     sb_adds(sb, "\n## Details\n");

@@ -1232,6 +1232,32 @@ static void identity__absent_or_exited_parents__judged(void **state)
     chk_findings_release(&f);
 }
 
+/* docs/rules.md's coverage table names real rules: every plain rule id in
+ * it is a row of the table (wildcards like SM-SUBSYSTEMS-* are families). */
+static void coverage__rule_ids__exist(void **state)
+{
+    (void)state;
+    assert_true(chk_ncoverage > 10);
+    for (size_t i = 0; i < chk_ncoverage; i++) {
+        const char *p = chk_coverage[i].rules;
+        while (*p) {
+            size_t n = strcspn(p, ", ()");
+            char id[64];
+            snprintf(id, sizeof(id), "%.*s", (int)n, p);
+            int plain = n > 1 && !strchr(id, '*');
+            for (size_t k = 0; k < n && plain; k++)
+                if (!((id[k] >= 'A' && id[k] <= 'Z') || (id[k] >= '0' && id[k] <= '9') ||
+                      id[k] == '-'))
+                    plain = 0;
+            if (plain && !chk_rule_find(id))
+                fail_msg("coverage row %zu names no rule '%s'", i, id);
+            p += n;
+            while (*p == ',' || *p == ' ' || *p == '(' || *p == ')')
+                p++;
+        }
+    }
+}
+
 static void fixtures__every_rule__has_one(void **state)
 {
     (void)state;
@@ -1627,6 +1653,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normal__boot__is_clean),
         cmocka_unit_test(fixtures__every_rule__has_one),
+        cmocka_unit_test(coverage__rule_ids__exist),
         cmocka_unit_test(identity__absent_or_exited_parents__judged),
         cmocka_unit_test(fixtures__fire__reports_the_rule),
         cmocka_unit_test(fixtures__near_miss__stays_clean),
