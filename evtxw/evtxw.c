@@ -498,7 +498,7 @@ static uint8_t *vslot(struct evtxw_vals *v, unsigned idx, enum evtxw_type type, 
         memset(v->d + v->n, 0, (idx + 1 - v->n) * sizeof(v->d[0]));
         v->n = idx + 1;
     }
-    if (v->len + size > v->cap) {
+    if (v->len + size > v->cap || !v->data) { /* an empty first value needs a buffer too */
         size_t cap = v->cap ? v->cap : 1024;
         while (cap < v->len + size)
             cap *= 2;
