@@ -33,6 +33,7 @@ struct chk_core {
      * resolving it). csrss, wininit, winlogon lose their smss child. */
     int lasting_parent;
     int generic_parent;   /* CORE-PARENT checks its parents (else its own row does) */
+    int generic_children; /* CORE-CHILDREN checks its children (else its own row does) */
     int32_t priority;     /* the base priority Windows gives it; 0 = not checked */
     int system_integrity; /* runs at System integrity (S-1-16-16384) */
 };

@@ -141,7 +141,7 @@ const struct chk_cover chk_coverage[] = {
     {"Elastic Unusual Parent-Child Relationship", "children of smss and csrss",
      "SMSS-CHILDREN, CSRSS-CHILDREN"},
     {"Elastic Unusual Parent-Child Relationship",
-     "children of autochk, conhost, wermgr, SearchProtocolHost, taskhost", "-"},
+     "children of autochk, conhost, wermgr, SearchProtocolHost, taskhost", "CORE-CHILDREN"},
     {"SigmaHQ proc_creation_win_susp_proc_wrong_parent", "core processes with a wrong parent",
      "*-PARENT"},
     {"SigmaHQ proc_creation_win_susp_system_exe_anomaly", "system programs outside System32",

@@ -100,6 +100,7 @@ void chk_rule_accessibility_shell(struct chk_ctx *c)
 }
 
 void chk_rule_core_parent(struct chk_ctx *c);
+void chk_rule_core_children(struct chk_ctx *c);
 void chk_rule_svchost_args(struct chk_ctx *c);
 void chk_rule_svchost_user(struct chk_ctx *c);
 void chk_rule_userinit_user(struct chk_ctx *c);
@@ -118,6 +119,22 @@ void chk_rule_core_parent(struct chk_ctx *c)
         char d[300];
         chk_report_proc(c, i, "%s was started by %s; Windows starts it from %s", core->name,
                         chk_pdesc(q, d, sizeof(d)), core->parents);
+    }
+}
+
+void chk_rule_core_children(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        long pi = c->parent[i];
+        if (pi < 0 || !c->kind[pi] || !chk_cores[c->kind[pi] - 1].generic_children)
+            continue;
+        const struct chk_core *core = &chk_cores[c->kind[pi] - 1];
+        const char *name = chk_name(&c->s->procs[i]);
+        if (chk_unknown_name(name) || chk_in_list(core->children, name))
+            continue;
+        char d[300];
+        chk_report_proc(c, i, "%s was started by %s, which only starts %s", name,
+                        chk_pdesc(&c->s->procs[pi], d, sizeof(d)), core->children);
     }
 }
 

@@ -1033,6 +1033,20 @@ FX(sysexe_miss)
         "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", ALICE, 1, 8, 70200, -1);
 }
 
+FX(core_children_fire)
+{
+    add(s, 5210, 900, "conhost.exe", S32 "conhost.exe", ALICE, 1, 8, 70000, -1);
+    add(s, 5214, 5210, "powershell.exe", S32 "WindowsPowerShell\\v1.0\\powershell.exe", ALICE, 1, 8,
+        70100, -1);
+}
+FX(core_children_miss)
+{
+    add(s, 5210, 900, "conhost.exe", S32 "conhost.exe", ALICE, 1, 8, 70000, -1);
+    add(s, 5214, 5210, "WerFault.exe", S32 "WerFault.exe", ALICE, 1, 8, 70100, 71000);
+    add(s, 5218, 340, "autochk.exe", S32 "autochk.exe", SYSTEM, SNAP_NO_SESSION, 8, 2200, -1);
+    add(s, 5222, 5218, "chkdsk.exe", S32 "chkdsk.exe", SYSTEM, SNAP_NO_SESSION, 8, 2300, 2400);
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -1126,6 +1140,7 @@ static const struct fixture fixtures[] = {
     {"WINLOGON-NOTIFY", wl_notify_fire, wl_notify_miss},
     {"SAFEBOOT-ALTERNATESHELL", safeboot_fire, safeboot_miss},
     {"SYSTEM-EXE-PATH", sysexe_fire, sysexe_miss},
+    {"CORE-CHILDREN", core_children_fire, core_children_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */

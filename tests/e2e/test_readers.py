@@ -35,7 +35,9 @@ REAL_VERDICTS = {
     "LM_sysmon_psexec_smb_meterpreter.evtx": {"SERVICES-SHELL"},
     # Security 4688 v2: ParentProcessName is the only trace of services.exe
     "sec4688_msf_payload_services_cmd.evtx": {"SERVICES-SHELL"},
-    "privesc_spoolsv_spl_file_write_sysmon11.evtx": {"SERVICES-SHELL"},
+    # CVE-2020-1337: the error reporting manager (wermgr.exe) runs the attacker's cmd.exe as
+    # SYSTEM; and services.exe starts a bare cmd.exe
+    "privesc_spoolsv_spl_file_write_sysmon11.evtx": {"SERVICES-SHELL", "CORE-CHILDREN"},
     # services.exe -> C:\program.exe for "c:\Program Files\vulnsvc\mmm.exe"
     "privesc_unquoted_svc_sysmon_1_11.evtx": {"SERVICES-UNQUOTED-PATH"},
 }
