@@ -121,10 +121,9 @@ void sim_add_event(struct sim *sm, int64_t t, enum sim_event_type type, long pro
 
 struct sess *sim_sess(struct sim *sm, int32_t id)
 {
-    for (size_t i = 0; i < sm->nsess; i++)
-        if (sm->sess[i].id == id)
-            return &sm->sess[i];
-    return NULL;
+    if (id < 0 || (size_t)id >= sm->cap_sess_index || !sm->sess_index[id])
+        return NULL;
+    return &sm->sess[sm->sess_index[id] - 1];
 }
 
 /* PIDs are multiples of 4 from one counter that threads share too (so real
@@ -1096,6 +1095,17 @@ static void add_session(struct sim *sm, int32_t id, enum scn_session_kind kind, 
                         int64_t connect, int64_t logon, int64_t logoff, uint32_t rid)
 {
     XGROW(sm->sess, sm->cap_sess, sm->nsess + 1);
+    if ((size_t)id >= sm->cap_sess_index) {
+        size_t cap = sm->cap_sess_index ? sm->cap_sess_index : 16;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        sm->sess_index = xrealloc(sm->sess_index, cap * sizeof(*sm->sess_index));
+        memset(sm->sess_index + sm->cap_sess_index, 0,
+               (cap - sm->cap_sess_index) * sizeof(*sm->sess_index));
+        sm->cap_sess_index = cap;
+    }
+    if (!sm->sess_index[id]) /* the first of a duplicated id wins, as the search did */
+        sm->sess_index[id] = (uint32_t)sm->nsess + 1;
     struct sess *s = &sm->sess[sm->nsess++];
     memset(s, 0, sizeof(*s));
     s->id = id;
@@ -1121,6 +1131,9 @@ static void add_session(struct sim *sm, int32_t id, enum scn_session_kind kind, 
 
 static void reset(struct sim *sm)
 {
+    for (size_t i = 0; i < sm->nsess; i++)
+        if (sm->sess[i].id >= 0 && (size_t)sm->sess[i].id < sm->cap_sess_index)
+            sm->sess_index[sm->sess[i].id] = 0;
     sm->nprocs = sm->nevents = sm->nregs = sm->nsessions = sm->nsess = sm->nlabels = 0;
     sm->nheap = sm->nfree = 0;
     sm->seq = 0;
@@ -1154,6 +1167,7 @@ void sim_free(struct sim *sm)
     free(sm->reg_anomaly);
     free(sm->sessions);
     free(sm->sess);
+    free(sm->sess_index);
     free(sm->labels);
     free(sm->heap);
     free(sm->free_pids);
