@@ -105,6 +105,8 @@ static size_t check_file(const uint8_t *b, size_t len)
             off += size;
         }
         assert_int_equal(off, free_off);
+        /* libevtx does not read a record that ends at the chunk's end. */
+        assert_true(free_off < CHUNK);
         assert_int_equal(u32at(c + 44), last);
         assert_int_equal(u64at(c + 16), num - 1);
         for (size_t i = free_off; i < CHUNK; i++)
@@ -321,6 +323,35 @@ static void chunks__full_chunk__rolls_over_and_undoes_the_tables(void **state)
     evtxw_tpl_free(b);
 }
 
+/* Records of every size modulo a chunk: without the rule some chunk's last
+ * record would end at its last byte, which check_file refuses. */
+static void chunks__last_record__never_ends_at_the_chunk_end(void **state)
+{
+    (void)state;
+    struct evtxw_tpl *a = data_tpl(2, "A");
+    struct evtxw_vals *v = evtxw_vals_new();
+    struct evtxw *w = evtxw_new();
+    struct err e = {""};
+    char val[200];
+    memset(val, 'v', sizeof(val));
+    for (int variant = 0; variant < 64; variant++) {
+        struct out o;
+        out_open(&o, w);
+        for (int r = 0; r < 700; r++) {
+            evtxw_vals_reset(v, 2);
+            evtxw_val_str(v, 0, val, 40 + (size_t)((r * 7 + variant * 13) % 97));
+            evtxw_val_str(v, 1, val, (size_t)(variant % 4));
+            assert_int_equal(evtxw_record(w, 1, a, v, NULL, &e), 0);
+        }
+        out_close(&o, w);
+        assert_true(check_file(o.buf, o.len) >= 2);
+        free(o.buf);
+    }
+    evtxw_free(w);
+    evtxw_vals_free(v);
+    evtxw_tpl_free(a);
+}
+
 static void misuse__bad_templates_and_values__are_errors(void **state)
 {
     (void)state;
@@ -505,6 +536,7 @@ int main(void)
         cmocka_unit_test(values__guid_and_sid__encode_as_windows_stores_them),
         cmocka_unit_test(strings__name_table__uses_the_hash_of_real_files),
         cmocka_unit_test(chunks__full_chunk__rolls_over_and_undoes_the_tables),
+        cmocka_unit_test(chunks__last_record__never_ends_at_the_chunk_end),
         cmocka_unit_test(misuse__bad_templates_and_values__are_errors),
         cmocka_unit_test(golden__three_records__match_byte_for_byte),
     };
