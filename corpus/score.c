@@ -52,6 +52,7 @@ struct sloc {
 struct sample {
     uint64_t id;
     char *host;
+    int64_t boot, end; /* the manifest's boot_time and end_time; WT_NONE if absent */
     size_t item0, nitems;
     char *native_file;
     uint64_t native_line;
@@ -191,6 +192,9 @@ static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, 
     memset(s, 0, sizeof(*s));
     s->id = id;
     s->host = xstrdup(jstr(doc, "host") ? jstr(doc, "host") : "");
+    s->boot = s->end = WT_NONE;
+    jtime(doc, "boot_time", &s->boot);
+    jtime(doc, "end_time", &s->end);
     s->item0 = t->nitems;
     const cJSON *fe;
     cJSON_ArrayForEach(fe, cJSON_GetObjectItemCaseSensitive(doc, "files"))
@@ -687,6 +691,12 @@ static int sample_of_snapshot(struct corpus_truth *t, const cJSON *snap, uint64_
     return found ? 0 : -1;
 }
 
+static int64_t snap_at(const cJSON *snap)
+{
+    int64_t at;
+    return snap && jtime(snap, "at", &at) == 0 ? at : WT_NONE;
+}
+
 /* Does path (as a tool or `check` names it: absolute, relative, with ./)
  * name the corpus file rel ("sysmon/part-00000.xml")? */
 static int same_file(const char *path, const char *rel)
@@ -698,22 +708,35 @@ static int same_file(const char *path, const char *rel)
 }
 
 /* The sample an event of a corpus file belongs to: by its line, else by its
- * record id where the manifest gives the sample's record range. */
+ * record id where the manifest gives the sample's record range. Every host
+ * numbers its records from its own start, so two samples of one .evtx file
+ * can both hold a record id: then the one whose host and time span match
+ * the detection's snapshot (host, at; NULL / WT_NONE if unknown) wins. */
 static int sample_of_event(const struct corpus_truth *t, const char *file, uint64_t line,
-                           uint64_t rec, uint64_t *out)
+                           uint64_t rec, const char *host, int64_t at, uint64_t *out)
 {
+    int best = -1;
     for (size_t i = 0; i < t->nsamples; i++)
         for (size_t k = 0; k < t->samples[i].nloc; k++) {
             const struct sloc *l = &t->samples[i].loc[k];
             if (!same_file(file, l->file))
                 continue;
-            if ((line && line >= l->line && line - l->line < l->lines) ||
-                (!line && rec && l->rec_first && rec >= l->rec_first && rec <= l->rec_last)) {
+            if (line && line >= l->line && line - l->line < l->lines) {
                 *out = t->samples[i].id;
                 return 0;
             }
+            if (!line && rec && l->rec_first && rec >= l->rec_first && rec <= l->rec_last) {
+                const struct sample *sm = &t->samples[i];
+                int score = (host && !strcmp(sm->host, host)) * 2 +
+                            (at != WT_NONE && sm->boot != WT_NONE && sm->end != WT_NONE &&
+                             at >= sm->boot && at <= sm->end);
+                if (score > best) {
+                    best = score;
+                    *out = sm->id;
+                }
+            }
         }
-    return -1;
+    return best >= 0 ? 0 : -1;
 }
 
 /* A detection's event: `check`'s evidence {file, records: [{id, line}]} or
@@ -763,7 +786,8 @@ int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t li
                     (unsigned long long)lineno);
             rc = -1;
         }
-    } else if (have_event && sample_of_event(sc->t, evfile, evline, evrec, &d.sample) == 0) {
+    } else if (have_event && sample_of_event(sc->t, evfile, evline, evrec, jstr(snap, "host"),
+                                             snap_at(snap), &d.sample) == 0) {
         /* the event it rests on names the sample */
     } else if (snap) {
         int r = sample_of_snapshot(sc->t, snap, &d.sample);

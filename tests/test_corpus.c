@@ -908,6 +908,55 @@ static void corpus__score__hand_made_detections(void **state)
     free(dir);
 }
 
+/* Two samples of one .evtx part whose EventRecordID ranges overlap (every
+ * host numbers its own records): a finding on a shared id goes to the
+ * sample whose host and time span match its snapshot, not to the first. */
+static void corpus__score__evtx_record_ids_shared_by_two_samples(void **state)
+{
+    (void)state;
+    char *dir = tmpdir();
+    struct strbuf p = STRBUF_INIT;
+    sb_addf(&p, "%s/manifest.jsonl", dir);
+    static const char man[] =
+        "{\"sample\":0,\"host\":\"WS-0001\",\"boot_time\":\"2024-01-01T00:00:00Z\","
+        "\"end_time\":\"2024-01-01T00:10:00Z\",\"anomalies\":[],\"files\":{\"evtx\":"
+        "{\"file\":\"evtx/part-00000.evtx\",\"record\":1,\"records\":50,"
+        "\"first_record_id\":1000,\"last_record_id\":1049}}}\n"
+        "{\"sample\":1,\"host\":\"WS-0002\",\"boot_time\":\"2024-02-01T00:00:00Z\","
+        "\"end_time\":\"2024-02-01T00:10:00Z\",\"anomalies\":[{\"id\":\"a1\","
+        "\"type\":\"lsass-children\",\"rules\":[\"LSASS-CHILDREN\"],\"processes\":"
+        "[{\"pid\":900,\"create_time\":\"2024-02-01T00:05:00Z\",\"record_ids\":[1020]}],"
+        "\"registry\":[],\"events\":[]}],\"files\":{\"evtx\":"
+        "{\"file\":\"evtx/part-00000.evtx\",\"record\":51,\"records\":50,"
+        "\"first_record_id\":1010,\"last_record_id\":1059}}}\n";
+    FILE *f = fopen(p.buf, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(man, 1, sizeof(man) - 1, f), sizeof(man) - 1);
+    fclose(f);
+    struct err e = {""};
+    struct corpus_truth *t = corpus_truth_load(dir, &e);
+    if (!t)
+        fail_msg("%s", e.msg);
+    struct corpus_score *sc = corpus_score_new(t);
+    static const char det[] =
+        "{\"rule\":\"LSASS-CHILDREN\",\"snapshot\":{\"host\":\"WS-0002\","
+        "\"at\":\"2024-02-01T00:09:00Z\"},\"process\":{\"pid\":900,\"create_time\":"
+        "\"2024-02-01T00:05:00Z\"},\"evidence\":{\"file\":\"/x/evtx/part-00000.evtx\","
+        "\"records\":[{\"id\":1020,\"line\":null}]}}";
+    assert_int_equal(corpus_score_add_line(sc, "t", 1, det, sizeof(det) - 1, &e), 0);
+    struct corpus_result r;
+    corpus_score_result(sc, &r);
+    assert_int_equal(r.labels, 1);
+    assert_int_equal(r.tp, 1);
+    assert_int_equal(r.fp, 0);
+    assert_int_equal(r.detected, 1);
+    corpus_score_free(sc);
+    corpus_truth_free(t);
+    sb_release(&p);
+    rm_rf(dir);
+    free(dir);
+}
+
 static void corpus__builtin_checker__recall_and_precision_one(void **state)
 {
     (void)state;
@@ -950,6 +999,7 @@ int main(void)
         cmocka_unit_test(corpus__sysmon__fields_match_real_records),
         cmocka_unit_test(corpus__ecs__fields_match_winlogbeat_golden),
         cmocka_unit_test(corpus__score__hand_made_detections),
+        cmocka_unit_test(corpus__score__evtx_record_ids_shared_by_two_samples),
         cmocka_unit_test(corpus__builtin_checker__recall_and_precision_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
