@@ -5,10 +5,12 @@
  * winlog.record_id, and the manifest naming exactly those records.
  *
  * The plan: first an EID 13 record for each labelled registry value (written
- * before this boot, during the compromise that planted it), then one EID 1
- * per process creation and one EID 5 per exit, in the simulator's event
- * order. Processes without an image file (System, Registry, MemCompression,
- * Idle) are the kernel's and get no record, as in real Sysmon logs.
+ * before this boot, during the compromise that planted it), then the System
+ * log's boot record (Kernel-General 12, whose StartTime is the kernel's
+ * start: what a late master smss is measured against), then one EID 1 per
+ * process creation and one EID 5 per exit, in the simulator's event order.
+ * Processes without an image file (System, Registry, MemCompression, Idle)
+ * are the kernel's and get no record, as in real Sysmon logs.
  *
  * Values Windows and Sysmon fix are copied from the real records in
  * ../shared/real/formats (field names and order, System block, ProcessGuid
@@ -29,10 +31,10 @@
 #include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
-enum { ST_SYSMON = 200 };
+enum { ST_SYSMON = 200, ST_BOOTREC = 201 };
 
 struct rec {
-    int eid;   /* 1, 5 or 13 */
+    int eid;   /* Sysmon 1, 5 or 13; 12 is the System log's Kernel-General boot record */
     long proc; /* index into sim procs (1, 5) */
     long reg;  /* index into lab.regs (13) */
     int64_t utc, created;
@@ -137,6 +139,14 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
                           -1,
                           4 * (uint32_t)prng_range(&r, 1000, 3000)};
     }
+    /* The System log's boot record: the kernel writes it within a second of
+     * its StartTime (0.34 s and 0.62 s in the two renderings cited at
+     * kg12_fields). Its own stream, so the Sysmon values stay as they were. */
+    struct prng rb;
+    prng_child(&rb, sc->seed, ST_BOOTREC);
+    XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+    cs->recs[cs->nrecs++] = (struct rec){
+        12, -1, -1, boot, boot + prng_range(&rb, 300 * WT_MSEC, 700 * WT_MSEC), rid++, -1, 0};
     /* Sysmon's service drains the driver's boot buffer some seconds in
      * (MSEDGEWIN10 in ../shared/real: ~9 s), so boot records are written
      * late; later ones within milliseconds. */
@@ -337,29 +347,100 @@ static void utc_time(struct strbuf *sb, int64_t t)
     sb_add(sb, b, wt_format_sysmon(t, b));
 }
 
+/* The System block of a record: who wrote it, in which channel. */
+struct sys_hdr {
+    const char *provider, *guid_str, *channel, *user_sid; /* user_sid NULL: <Security/> */
+    const uint8_t *guid;
+    uint16_t eid, task;
+    uint8_t version, level, opcode;
+    uint64_t keywords;
+    uint32_t pid, tid;
+};
+
+static const uint8_t sysmon_guid[16] = {0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43,
+                                        0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9};
+/* {A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D} (libyal/winevt-kb, the provider's page). */
+static const uint8_t kgeneral_guid[16] = {0xb7, 0xa8, 0x8c, 0xa6, 0x4f, 0x00, 0xb6, 0xd7,
+                                          0xa6, 0x98, 0x07, 0xe2, 0xde, 0x0f, 0x1f, 0x5d};
+
+static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct sys_hdr *h)
+{
+    if (x->eid == 12) {
+        /* As the kernel writes it (the renderings cited at kg12_fields):
+         * pid 4, thread 8; Windows 7 files it under task 0 with no
+         * keyword bits, Windows 8 and later under task 1 (SystemStart)
+         * with the BootPerformance keyword 0x80. */
+        int old = cs->sc->os == SCN_OS_WIN7;
+        *h = (struct sys_hdr){"Microsoft-Windows-Kernel-General",
+                              "{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}",
+                              "System",
+                              "S-1-5-18",
+                              kgeneral_guid,
+                              12,
+                              (uint16_t)(old ? 0 : 1),
+                              0,
+                              4,
+                              0,
+                              old ? 0x8000000000000000ULL : 0x8000000000000080ULL,
+                              4,
+                              8};
+        return;
+    }
+    static const uint8_t version[] = {[1] = 5, [5] = 3, [13] = 2};
+    *h = (struct sys_hdr){"Microsoft-Windows-Sysmon",
+                          "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
+                          "Microsoft-Windows-Sysmon/Operational",
+                          "S-1-5-18",
+                          sysmon_guid,
+                          (uint16_t)x->eid,
+                          (uint16_t)x->eid,
+                          version[x->eid],
+                          4,
+                          0,
+                          0x8000000000000000ULL,
+                          cs->sysmon_pid,
+                          cs->sysmon_tid};
+}
+
 static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
 {
-    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
+    struct sys_hdr h;
+    rec_hdr(cs, x, &h);
     sb_adds(sb, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
-                "<Provider Name=\"Microsoft-Windows-Sysmon\" "
-                "Guid=\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\"/><EventID>");
-    sb_addu64(sb, (uint64_t)x->eid);
+                "<Provider Name=\"");
+    sb_adds(sb, h.provider);
+    sb_adds(sb, "\" Guid=\"");
+    sb_adds(sb, h.guid_str);
+    sb_adds(sb, "\"/><EventID>");
+    sb_addu64(sb, h.eid);
     sb_adds(sb, "</EventID><Version>");
-    sb_addu64(sb, (uint64_t)version[x->eid]);
-    sb_adds(sb, "</Version><Level>4</Level><Task>");
-    sb_addu64(sb, (uint64_t)x->eid);
-    sb_adds(sb, "</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords>"
-                "<TimeCreated SystemTime=\"");
+    sb_addu64(sb, h.version);
+    sb_adds(sb, "</Version><Level>");
+    sb_addu64(sb, h.level);
+    sb_adds(sb, "</Level><Task>");
+    sb_addu64(sb, h.task);
+    sb_adds(sb, "</Task><Opcode>");
+    sb_addu64(sb, h.opcode);
+    sb_addf(sb, "</Opcode><Keywords>0x%llx</Keywords><TimeCreated SystemTime=\"",
+            (unsigned long long)h.keywords);
     system_time(sb, x->created);
     sb_adds(sb, "\"/><EventRecordID>");
     sb_addu64(sb, x->rid);
     sb_adds(sb, "</EventRecordID><Correlation/><Execution ProcessID=\"");
-    sb_addu64(sb, cs->sysmon_pid);
+    sb_addu64(sb, h.pid);
     sb_adds(sb, "\" ThreadID=\"");
-    sb_addu64(sb, cs->sysmon_tid);
-    sb_adds(sb, "\"/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>");
+    sb_addu64(sb, h.tid);
+    sb_adds(sb, "\"/><Channel>");
+    sb_adds(sb, h.channel);
+    sb_adds(sb, "</Channel><Computer>");
     corpus_xml_escape(sb, cs->sc->host);
-    sb_adds(sb, "</Computer><Security UserID=\"S-1-5-18\"/></System><EventData>");
+    if (h.user_sid) {
+        sb_adds(sb, "</Computer><Security UserID=\"");
+        sb_adds(sb, h.user_sid);
+        sb_adds(sb, "\"/></System><EventData>");
+    } else {
+        sb_adds(sb, "</Computer><Security/></System><EventData>");
+    }
 }
 
 /* TargetObject: Sysmon shortens HKEY_LOCAL_MACHINE to HKLM, as our keys are. */
@@ -393,7 +474,7 @@ static void hexid(struct strbuf *sb, uint64_t v)
 /* How Sysmon types each field (its manifest, and the substitution types of
  * the real records in ../shared/real/evtx): strings, UInt32 ids, the
  * LogonId as HexInt64, GUIDs. */
-enum fkind { FK_STR, FK_U32, FK_HEX64, FK_GUID };
+enum fkind { FK_STR, FK_U32, FK_HEX64, FK_GUID, FK_U16, FK_TIME };
 
 /* A field goes to a sink: str for FK_STR/FK_GUID (NULL: an empty RuleName),
  * num for the integers. */
@@ -419,11 +500,45 @@ static void fnum(struct sink *s, const char *name, enum fkind k, uint64_t v)
     s->field(s, name, k, NULL, 0, v);
 }
 
+/* The OS version the kernel reports: the builds of file_version. */
+static void os_numbers(enum scn_os os, uint32_t v[5])
+{
+    static const uint32_t nums[][5] = {{6, 1, 7601, 23807, 1},
+                                       {10, 0, 17763, 1131, 0},
+                                       {10, 0, 22621, 1, 0},
+                                       {10, 0, 20348, 1, 0}};
+    int k = os == SCN_OS_WIN7 ? 0 : os == SCN_OS_WIN11 ? 2 : os == SCN_OS_SERVER2022 ? 3 : 1;
+    memcpy(v, nums[k], sizeof(nums[k]));
+}
+
+/* Kernel-General 12, "The operating system started at system time
+ * {StartTime}": fields, order and types as OTRF/OSSEM's data dictionary
+ * (data_dictionaries/windows/etw-providers/Microsoft-Windows-Kernel-General/
+ * events/event-12.md: UInt32s, ServiceVersion UInt16, StartTime FILETIME)
+ * and two public `wevtutil qe System` renderings (a Windows 7 SP1 one in
+ * the go-clockout README, a Windows 10 1607 one in a parser's tests). */
+static void kg12_fields(struct corpus_sample *cs, const struct rec *x, struct sink *s)
+{
+    uint32_t v[5];
+    os_numbers(cs->sc->os, v);
+    fnum(s, "MajorVersion", FK_U32, v[0]);
+    fnum(s, "MinorVersion", FK_U32, v[1]);
+    fnum(s, "BuildVersion", FK_U32, v[2]);
+    fnum(s, "QfeVersion", FK_U32, v[3]);
+    fnum(s, "ServiceVersion", FK_U16, v[4]);
+    fnum(s, "BootMode", FK_U32, 0);
+    fnum(s, "StartTime", FK_TIME, (uint64_t)x->utc);
+}
+
 /* Every EventData field of record x, in the order of the Sysmon manifest. */
 static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sink *s)
 {
     struct strbuf *t = &cs->tmp;
     sb_reset(t);
+    if (x->eid == 12) {
+        kg12_fields(cs, x, s);
+        return;
+    }
     fstr(s, "RuleName", NULL);
     if (x->eid == 13) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
@@ -504,8 +619,13 @@ static void xml_field(struct sink *s, const char *name, enum fkind k, const char
     sb_adds(sb, name);
     switch (k) {
     case FK_U32:
+    case FK_U16:
         sb_adds(sb, "\">");
         sb_addu64(sb, num);
+        break;
+    case FK_TIME:
+        sb_adds(sb, "\">");
+        system_time(sb, (int64_t)num);
         break;
     case FK_HEX64:
         sb_adds(sb, "\">");
@@ -570,10 +690,10 @@ enum {
 
 struct evtx_state {
     struct evtxw_tpl *sys;     /* this sample's System template (its host) */
-    struct evtxw_tpl *data[3]; /* EventData of EID 1, 5, 13 */
-    const char *names[3][EVTX_MAX_FIELDS];
-    uint8_t kinds[3][EVTX_MAX_FIELDS];
-    unsigned nfields[3];
+    struct evtxw_tpl *data[4]; /* EventData of Sysmon 1, 5, 13 and Kernel-General 12 */
+    const char *names[4][EVTX_MAX_FIELDS];
+    uint8_t kinds[4][EVTX_MAX_FIELDS];
+    unsigned nfields[4];
     struct evtxw_vals *outer, *inner;
 };
 
@@ -582,7 +702,7 @@ static void evtx_state_free(struct evtx_state *es)
     if (!es)
         return;
     evtxw_tpl_free(es->sys);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         evtxw_tpl_free(es->data[i]);
     evtxw_vals_free(es->outer);
     evtxw_vals_free(es->inner);
@@ -644,7 +764,7 @@ static void build_sys_tpl(struct evtxw_tpl *t, const char *host)
 struct evtx_sink {
     struct sink s;
     struct evtx_state *es;
-    int k;        /* 0, 1, 2 for EID 1, 5, 13 */
+    int k;        /* 0, 1, 2, 3 for EID 1, 5, 13, 12 */
     int building; /* the template is being built from this record */
     unsigned n;
     int bad;
@@ -660,10 +780,9 @@ static void evtx_field(struct sink *s, const char *name, enum fkind k, const cha
         x->bad = 1;
         return;
     }
-    static const enum evtxw_type types[] = {[FK_STR] = EVTXW_STRING,
-                                            [FK_U32] = EVTXW_UINT32,
-                                            [FK_HEX64] = EVTXW_HEX64,
-                                            [FK_GUID] = EVTXW_GUID};
+    static const enum evtxw_type types[] = {
+        [FK_STR] = EVTXW_STRING, [FK_U32] = EVTXW_UINT32, [FK_HEX64] = EVTXW_HEX64,
+        [FK_GUID] = EVTXW_GUID,  [FK_U16] = EVTXW_UINT16, [FK_TIME] = EVTXW_FILETIME};
     if (x->building) {
         struct evtxw_tpl *t = es->data[x->k];
         evtxw_tpl_open(t, "Data", -1);
@@ -681,6 +800,8 @@ static void evtx_field(struct sink *s, const char *name, enum fkind k, const cha
     uint8_t g[16];
     switch (k) {
     case FK_U32: evtxw_val_u32(v, i, (uint32_t)num); break;
+    case FK_U16: evtxw_val_u16(v, i, (uint16_t)num); break;
+    case FK_TIME: evtxw_val_filetime(v, i, filetime((int64_t)num)); break;
     case FK_HEX64: evtxw_val_hex64(v, i, num); break;
     case FK_GUID:
         if (evtxw_guid_parse(str, len, g) == 0)
@@ -692,15 +813,11 @@ static void evtx_field(struct sink *s, const char *name, enum fkind k, const cha
     }
 }
 
-static const uint8_t sysmon_guid[16] = {0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43,
-                                        0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9};
-
 static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struct rec *x,
                           uint64_t *number, struct err *e)
 {
-    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
     struct evtx_state *es = cs->evtx;
-    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : 2;
+    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : x->eid == 13 ? 2 : 3;
     struct evtx_sink xs = {{evtx_field}, es, k, !es->data[k], 0, 0};
     if (xs.building) {
         es->data[k] = evtxw_tpl_new();
@@ -724,22 +841,25 @@ static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struc
                 (unsigned long long)x->rid);
         return -1;
     }
+    struct sys_hdr h;
+    rec_hdr(cs, x, &h);
     struct evtxw_vals *v = es->outer;
     evtxw_vals_reset(v, SV_COUNT);
-    evtxw_val_u8(v, SV_LEVEL, 4);
-    evtxw_val_u8(v, SV_OPCODE, 0);
-    evtxw_val_u16(v, SV_TASK, (uint16_t)x->eid);
-    evtxw_val_u16(v, SV_EVENTID, (uint16_t)x->eid);
-    evtxw_val_hex64(v, SV_KEYWORDS, 0x8000000000000000ULL);
+    evtxw_val_u8(v, SV_LEVEL, h.level);
+    evtxw_val_u8(v, SV_OPCODE, h.opcode);
+    evtxw_val_u16(v, SV_TASK, h.task);
+    evtxw_val_u16(v, SV_EVENTID, h.eid);
+    evtxw_val_hex64(v, SV_KEYWORDS, h.keywords);
     evtxw_val_filetime(v, SV_TIME, filetime(x->created));
-    evtxw_val_u32(v, SV_PID, cs->sysmon_pid);
-    evtxw_val_u32(v, SV_TID, cs->sysmon_tid);
+    evtxw_val_u32(v, SV_PID, h.pid);
+    evtxw_val_u32(v, SV_TID, h.tid);
     evtxw_val_u64(v, SV_RECORDID, x->rid);
-    evtxw_val_u8(v, SV_VERSION, (uint8_t)version[x->eid]);
-    evtxw_val_sid(v, SV_USERID, "S-1-5-18");
-    evtxw_val_str(v, SV_PROVIDER, "Microsoft-Windows-Sysmon", 24);
-    evtxw_val_guid(v, SV_GUID, sysmon_guid);
-    evtxw_val_str(v, SV_CHANNEL, "Microsoft-Windows-Sysmon/Operational", 36);
+    evtxw_val_u8(v, SV_VERSION, h.version);
+    if (h.user_sid)
+        evtxw_val_sid(v, SV_USERID, h.user_sid);
+    evtxw_val_str(v, SV_PROVIDER, h.provider, strlen(h.provider));
+    evtxw_val_guid(v, SV_GUID, h.guid);
+    evtxw_val_str(v, SV_CHANNEL, h.channel, strlen(h.channel));
     evtxw_val_binxml(v, SV_EVENTDATA, es->data[k], es->inner);
     /* Windows stamps the record when the service writes it: TimeCreated. */
     return evtxw_record(w, filetime(x->created), es->sys, v, number, e);
@@ -854,9 +974,45 @@ static void user_obj(struct strbuf *sb, const char *user)
     sb_addc(sb, '}');
 }
 
+/* The boot record as winlogbeat reads the System channel (the Elastic
+ * System integration's system.system data stream: no module fields of its
+ * own, winlog.* as for any channel, EventData values as rendered strings). */
+static void write_kg12_ecs(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
+{
+    uint32_t v[5];
+    os_numbers(cs->sc->os, v);
+    sb_adds(sb, "{\"@timestamp\":");
+    ts_ms(sb, x->created);
+    sb_adds(sb, ",\"ecs\":{\"version\":\"8.17.0\"},\"event\":{\"code\":\"12\","
+                "\"dataset\":\"system.system\",\"kind\":\"event\",\"module\":\"system\","
+                "\"provider\":\"Microsoft-Windows-Kernel-General\"},\"host\":{");
+    jw_key(sb, "name");
+    jw_str(sb, cs->sc->host);
+    sb_adds(sb, "},\"log\":{\"level\":\"information\"},\"winlog\":{\"api\":\"wineventlog\","
+                "\"channel\":\"System\"");
+    jw_kstr(sb, "computer_name", cs->sc->host);
+    sb_addf(sb,
+            ",\"event_data\":{\"BootMode\":\"0\",\"BuildVersion\":\"%u\","
+            "\"MajorVersion\":\"%u\",\"MinorVersion\":\"%u\",\"QfeVersion\":\"%u\","
+            "\"ServiceVersion\":\"%u\",\"StartTime\":\"",
+            v[2], v[0], v[1], v[3], v[4]);
+    system_time(sb, x->utc);
+    sb_adds(sb, "\"},\"event_id\":\"12\",\"opcode\":\"Info\",\"process\":{\"pid\":4,"
+                "\"thread\":{\"id\":8}},\"provider_guid\":"
+                "\"{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}\","
+                "\"provider_name\":\"Microsoft-Windows-Kernel-General\",\"record_id\":\"");
+    sb_addu64(sb, x->rid);
+    sb_adds(sb, "\",\"user\":{\"domain\":\"NT AUTHORITY\",\"identifier\":\"S-1-5-18\","
+                "\"name\":\"SYSTEM\",\"type\":\"Well Known Group\"}}}\n");
+}
+
 static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
 {
     struct strbuf *t = &cs->tmp;
+    if (x->eid == 12) {
+        write_kg12_ecs(cs, sb, x);
+        return;
+    }
     sb_adds(sb, "{\"@timestamp\":");
     ts_ms(sb, x->utc);
     sb_adds(sb, ",\"ecs\":{\"version\":\"8.17.0\"},\"event\":{");

@@ -18,6 +18,7 @@ struct rd_group {
     size_t first, n;     /* range in the sorted events */
     uint32_t src_fields; /* fields known for the whole host+source run */
     int64_t boot_t;      /* when the boot this part starts with began; WT_NONE */
+    int log_boot;        /* boot_t is a System-log record's (Kernel-General 12 StartTime) */
 };
 
 /* A boot's markers (the master smss, the session-0 smss child, csrss and
@@ -26,6 +27,13 @@ struct rd_group {
  * after the master smss and EventLog 6005 10-40 s after it
  * (../shared/real/boot_timing_table.tsv). */
 #define RD_BOOT_WINDOW (120 * WT_SEC)
+/* A master smss that comes after a System-log boot record with no process
+ * started in between belongs to that boot even when it is late -- the
+ * kernel started, nothing ran, then smss: the SMSS-LATE case, which must
+ * be measured from the record's StartTime. Bounded, so a log whose boot
+ * record of a later boot is missing does not date that boot's smss from
+ * an older one. */
+#define RD_LATE_MASTER_WINDOW (30 * WT_MIN)
 
 struct rd_set {
     char *format;
@@ -254,12 +262,12 @@ static int cmp_ev(const void *pa, const void *pb)
 }
 
 static void add_group(struct rd_set *set, size_t first, size_t n, uint32_t src_fields,
-                      int64_t boot_t)
+                      int64_t boot_t, int log_boot)
 {
     for (size_t i = first; i < first + n; i++)
         if (set->ev[i].kind == RD_EV_CREATE || set->ev[i].kind == RD_EV_REG) {
             XGROW(set->groups, set->cap_groups, set->ngroups + 1);
-            set->groups[set->ngroups++] = (struct rd_group){first, n, src_fields, boot_t};
+            set->groups[set->ngroups++] = (struct rd_group){first, n, src_fields, boot_t, log_boot};
             return;
         }
     /* Only exits, no process started and no registry fact: nothing to show. */
@@ -362,7 +370,10 @@ static void split_run(struct rd_set *set, size_t i, size_t end, uint32_t src_fie
 {
     size_t start = i, nb = 0;
     int64_t boot_t = WT_NONE;
-    int strong = 0, has_create = 0;
+    /* mark_t: where the boot's markers are measured from -- its start, or
+     * the master smss when that joined a System-log boot late. */
+    int64_t mark_t = WT_NONE;
+    int strong = 0, has_create = 0, log_boot = 0;
     const char *host = set->ev[i].host;
     while (nb < nboots && boots[nb].host != host)
         nb++;
@@ -374,10 +385,11 @@ static void split_run(struct rd_set *set, size_t i, size_t end, uint32_t src_fie
             if (boot_t != WT_NONE && t - boot_t <= RD_BOOT_WINDOW)
                 continue;
             if (k > start && has_create) {
-                add_group(set, start, k - start, src_fields, boot_t);
+                add_group(set, start, k - start, src_fields, boot_t, log_boot);
                 start = k;
             }
-            boot_t = t;
+            boot_t = mark_t = t;
+            log_boot = 1;
             strong = has_create = 0;
         }
         if (!ev)
@@ -385,9 +397,11 @@ static void split_run(struct rd_set *set, size_t i, size_t end, uint32_t src_fie
         int mk = marker_of(ev);
         int split = 0;
         if (mk == MK_STRONG)
-            split = strong || boot_t == WT_NONE || ev->t - boot_t > RD_BOOT_WINDOW;
+            split = strong || boot_t == WT_NONE ||
+                    (ev->t - boot_t > RD_BOOT_WINDOW &&
+                     !(log_boot && !has_create && ev->t - boot_t <= RD_LATE_MASTER_WINDOW));
         else if (mk == MK_WEAK)
-            split = (boot_t == WT_NONE || ev->t - boot_t > RD_BOOT_WINDOW) &&
+            split = (mark_t == WT_NONE || ev->t - mark_t > RD_BOOT_WINDOW) &&
                     !started_in_part(set, start, k);
         if (split) {
             /* Records in the boot's own instant belong to it (Registry is
@@ -400,19 +414,21 @@ static void split_run(struct rd_set *set, size_t i, size_t end, uint32_t src_fie
             while (cut > start && set->ev[cut - 1].kind == RD_EV_REG)
                 cut--;
             if (cut > start && (has_create || boot_t != WT_NONE)) {
-                add_group(set, start, cut - start, src_fields, boot_t);
+                add_group(set, start, cut - start, src_fields, boot_t, log_boot);
                 start = cut;
             }
-            boot_t = ev->t;
+            boot_t = mark_t = ev->t;
+            log_boot = 0;
             strong = mk == MK_STRONG;
             has_create = 0;
         } else if (mk == MK_STRONG && boot_t != WT_NONE) {
             strong = 1; /* the master smss of a boot a System-log record began */
+            mark_t = ev->t;
         }
         if (ev->kind == RD_EV_CREATE)
             has_create = 1;
     }
-    add_group(set, start, end - start, src_fields, boot_t);
+    add_group(set, start, end - start, src_fields, boot_t, log_boot);
 }
 
 size_t rd_set_finish(struct rd_set *set)
@@ -778,7 +794,10 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
             }
     }
     if (boot) {
-        s->boot_time = boot->t;
+        /* The kernel's start (Kernel-General 12 StartTime) when the System
+         * log has it for this boot: the master smss is measured from it. */
+        s->boot_time =
+            g->log_boot && g->boot_t != WT_NONE && g->boot_t <= boot->t ? g->boot_t : boot->t;
         fields |= SNAP_F_BOOT;
         /* A forwarder that could not render the boot's records (NXLog in
          * OTRF data: no creator pid) lost their exit records too, so the
