@@ -94,4 +94,89 @@ void teach_report_html(struct strbuf *sb, const struct teach_report *r);
  * forbidden characters and invalid UTF-8 as U+FFFD. NULL appends nothing. */
 void teach_xml_escape(struct strbuf *sb, const char *s);
 
+/* ---- labs: exercises with an instructor's key (teach/lab.c) ---------------------- */
+
+struct scn;
+struct sim;
+
+enum teach_difficulty { TEACH_EASY, TEACH_MEDIUM, TEACH_HARD, TEACH_MIXED };
+/* "easy", "medium", "hard", "mixed" */
+const char *teach_difficulty_name(enum teach_difficulty d);
+int teach_difficulty_parse(const char *s, enum teach_difficulty *out);
+
+/* What a student gets per exercise (folder names of --formats). */
+enum teach_lab_format {
+    TEACH_LAB_NATIVE = 1u << 0,  /* host.json: one smsslab snapshot, no labels */
+    TEACH_LAB_SYSMON = 1u << 1,  /* host-sysmon.xml: Sysmon EID 1/5, no registry events */
+    TEACH_LAB_TABLE = 1u << 2,   /* host-processes.txt: a ps-like table */
+    TEACH_LAB_PICTURE = 1u << 3, /* host-tree.svg: the tree without findings (Graphviz) */
+    TEACH_LAB_ALL = (1u << 4) - 1,
+};
+int teach_lab_parse_formats(const char *s, unsigned *out, struct err *e);
+
+#define TEACH_LAB_MAX_N 500
+#define TEACH_LAB_MAX_HARD_NEGATIVES 8
+/* Exercise types by difficulty, and the hard negatives the lab sets: the
+ * tests check every entry against the catalogue and the scenario options. */
+extern const char *const teach_lab_easy[], *const teach_lab_medium[], *const teach_lab_hard[];
+extern const size_t teach_lab_neasy, teach_lab_nmedium, teach_lab_nhard;
+
+struct teach_lab_opts {
+    uint64_t n, seed;
+    enum teach_difficulty difficulty;
+    int hard_negatives; /* per exercise; -1 = the difficulty's default */
+    unsigned formats;   /* enum teach_lab_format bits */
+};
+
+/* One exercise: its scenario, the simulation, the last snapshot with its
+ * labels and the checker's findings on it. */
+struct teach_exercise {
+    unsigned number; /* 1-based */
+    enum teach_difficulty difficulty;
+    int normal;
+    const char *type; /* anomaly type (catalogue id); NULL when normal */
+    const char *hard[TEACH_LAB_MAX_HARD_NEGATIVES];
+    size_t nhard;
+    struct scn *sc;
+    struct sim *sm;
+    struct snap snap;
+    struct chk_findings findings;
+};
+
+/* Which exercises of a lab are normal: n/5 of them, at least one from n = 2
+ * (so "normal" is a real answer), at positions drawn from the seed. is_normal
+ * has n entries. */
+void teach_lab_normals(const struct teach_lab_opts *o, unsigned char *is_normal);
+/* Draw and simulate exercise `number` (1-based) of the lab: the same options
+ * give the same exercise. A drawn host is kept only when the checker agrees
+ * with it (no findings on a normal one; findings, all on the anomaly, on the
+ * others). Returns 0, or -1 with e set. Release with teach_exercise_release. */
+int teach_lab_exercise(struct teach_exercise *x, const struct teach_lab_opts *o, unsigned number,
+                       int normal, struct err *e);
+void teach_exercise_release(struct teach_exercise *x);
+
+/* The student's files: the snapshot with no labels, anomaly ids or scenario
+ * name; the Sysmon XML of the corpus writer without its registry events
+ * (there are only the planted ones); a ps-like table. A copy of the snapshot
+ * without the answers, for drawing, is made by teach_lab_strip. */
+void teach_lab_strip(struct snap *s);
+void teach_lab_snapshot_json(struct strbuf *sb, const struct teach_exercise *x);
+void teach_lab_sysmon(struct strbuf *sb, const struct teach_exercise *x);
+void teach_lab_table(struct strbuf *sb, const struct teach_exercise *x);
+/* The exercise sheet (Markdown, HTML) for all exercises. */
+void teach_lab_sheet_md(struct strbuf *sb, const struct teach_lab_opts *o,
+                        const struct teach_exercise *xs, size_t n);
+void teach_lab_sheet_html(struct strbuf *sb, const struct teach_lab_opts *o,
+                          const struct teach_exercise *xs, size_t n);
+/* The key: key.yaml (what grade reads) and answers.md (for the instructor). */
+void teach_lab_key_yaml(struct strbuf *sb, const struct teach_lab_opts *o,
+                        const struct teach_exercise *xs, size_t n);
+void teach_lab_key_md(struct strbuf *sb, const struct teach_lab_opts *o,
+                      const struct teach_exercise *xs, size_t n);
+/* The file names, shared by the sheet, the key and the command. */
+#define TEACH_LAB_F_NATIVE "host.json"
+#define TEACH_LAB_F_SYSMON "host-sysmon.xml"
+#define TEACH_LAB_F_TABLE "host-processes.txt"
+#define TEACH_LAB_F_PICTURE "host-tree.svg"
+
 #endif

@@ -1,0 +1,229 @@
+/*
+ * test_lab: the lab's exercises -- every pool type is a catalogue type, the
+ * normal exercises are where the seed says, every difficulty draws hosts of
+ * its shape whose findings are exactly the anomaly (none when normal), the
+ * student's files hold no answer (labels, anomaly ids, scenario names,
+ * registry events, round start times) and the same options give the same
+ * bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../sim/anomaly.h"
+#include "../sim/scn.h"
+#include "../teach/teach.h"
+
+static int in_pool(const char *t, const char *const *pool, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(pool[i], t))
+            return 1;
+    return 0;
+}
+
+static void pools__every_type__in_the_catalogue(void **state)
+{
+    (void)state;
+    const char *const *pools[] = {teach_lab_easy, teach_lab_medium, teach_lab_hard};
+    size_t ns[] = {teach_lab_neasy, teach_lab_nmedium, teach_lab_nhard};
+    for (size_t p = 0; p < 3; p++)
+        for (size_t i = 0; i < ns[p]; i++) {
+            assert_non_null(anom_find(pools[p][i]));
+            for (size_t q = 0; q < 3; q++)
+                if (q != p)
+                    assert_false(in_pool(pools[p][i], pools[q], ns[q]));
+        }
+    /* A pending rename is deleted by smss: a snapshot after boot cannot show it. */
+    assert_false(in_pool("pending-rename-system32", teach_lab_hard, teach_lab_nhard));
+}
+
+static void normals__count_and_determinism(void **state)
+{
+    (void)state;
+    unsigned char a[10], b[10];
+    struct teach_lab_opts o = {10, 7, TEACH_MIXED, -1, TEACH_LAB_ALL};
+    teach_lab_normals(&o, a);
+    teach_lab_normals(&o, b);
+    assert_memory_equal(a, b, sizeof(a));
+    size_t n = 0;
+    for (size_t i = 0; i < 10; i++)
+        n += a[i];
+    assert_int_equal(n, 2);
+    unsigned char one[1] = {1}, two[2];
+    o.n = 1;
+    teach_lab_normals(&o, one);
+    assert_int_equal(one[0], 0); /* a single exercise is never a trick */
+    o.n = 2;
+    teach_lab_normals(&o, two);
+    assert_int_equal(two[0] + two[1], 1);
+}
+
+static void formats__parse(void **state)
+{
+    (void)state;
+    unsigned f = 0;
+    struct err e = {""};
+    assert_int_equal(teach_lab_parse_formats("native,table", &f, &e), 0);
+    assert_int_equal(f, TEACH_LAB_NATIVE | TEACH_LAB_TABLE);
+    assert_int_equal(teach_lab_parse_formats("all", &f, &e), 0);
+    assert_int_equal(f, TEACH_LAB_ALL);
+    assert_int_equal(teach_lab_parse_formats("native,evtx", &f, &e), -1);
+    assert_non_null(strstr(e.msg, "'evtx'"));
+    enum teach_difficulty d;
+    assert_int_equal(teach_difficulty_parse("hard", &d), 0);
+    assert_int_equal(d, TEACH_HARD);
+    assert_int_equal(teach_difficulty_parse("Hard", &d), -1);
+}
+
+static int has_rdp(const struct snap *s)
+{
+    for (size_t i = 0; i < s->nsessions; i++)
+        if (s->sessions[i].kind && !strcmp(s->sessions[i].kind, "rdp"))
+            return 1;
+    return 0;
+}
+
+static size_t user_sessions(const struct snap *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nsessions; i++)
+        n += s->sessions[i].id != 0;
+    return n;
+}
+
+/* Every difficulty over many seeds: the host's shape, the checker's word,
+ * the hard negatives asked for, and nothing in the student's files. */
+static void exercises__every_difficulty__fit_and_tell_nothing(void **state)
+{
+    (void)state;
+    for (int d = TEACH_EASY; d <= TEACH_HARD; d++)
+        for (uint64_t seed = 1; seed <= 12; seed++) {
+            struct teach_lab_opts o = {4, seed, (enum teach_difficulty)d, d == TEACH_EASY ? 0 : 2,
+                                       TEACH_LAB_ALL};
+            for (unsigned k = 1; k <= 2; k++) {
+                struct teach_exercise x;
+                struct err e = {""};
+                int normal = k == 2 && seed % 3 == 0;
+                if (teach_lab_exercise(&x, &o, k, normal, &e) < 0)
+                    fail_msg("difficulty %d seed %llu exercise %u: %s", d, (unsigned long long)seed,
+                             k, e.msg);
+                const struct snap *s = &x.snap;
+                if (normal) {
+                    assert_int_equal(x.findings.n, 0);
+                    assert_int_equal(s->nlabels, 0);
+                    assert_null(x.type);
+                } else {
+                    assert_int_equal(s->nlabels, 1);
+                    assert_true(x.findings.n > 0);
+                    const char *const *pool = d == TEACH_EASY     ? teach_lab_easy
+                                              : d == TEACH_MEDIUM ? teach_lab_medium
+                                                                  : teach_lab_hard;
+                    size_t np = d == TEACH_EASY     ? teach_lab_neasy
+                                : d == TEACH_MEDIUM ? teach_lab_nmedium
+                                                    : teach_lab_nhard;
+                    assert_true(in_pool(s->labels[0].type, pool, np));
+                    /* No process the anomaly starts at its `at` is at a whole
+                     * millisecond after boot (the generator draws `at` in ms). */
+                    if (strstr(anom_find(x.type)->params, "at=DURATION"))
+                        for (size_t i = 0; i < s->nprocs; i++)
+                            if (s->procs[i].anomaly && s->procs[i].create_time != WT_NONE)
+                                assert_int_not_equal(
+                                    (s->procs[i].create_time - s->boot_time) % WT_MSEC, 0);
+                }
+                if (d == TEACH_EASY)
+                    assert_int_equal(user_sessions(s), 1);
+                if (d == TEACH_HARD)
+                    assert_true(has_rdp(s));
+                if (d != TEACH_EASY)
+                    assert_true(x.nhard >= 1);
+
+                struct strbuf sb = STRBUF_INIT;
+                teach_lab_snapshot_json(&sb, &x);
+                assert_null(strstr(sb.buf, "\"anomaly\":\""));
+                assert_non_null(strstr(sb.buf, "\"labels\":[]"));
+                assert_non_null(strstr(sb.buf, "\"scenario\":null"));
+                sb_reset(&sb);
+                teach_lab_sysmon(&sb, &x);
+                assert_non_null(strstr(sb.buf, "<EventID>1</EventID>"));
+                assert_null(strstr(sb.buf, "<EventID>13</EventID>"));
+                assert_null(strstr(sb.buf, "anomaly"));
+                sb_release(&sb);
+                teach_exercise_release(&x);
+            }
+        }
+}
+
+static void exercise__same_options__same_bytes(void **state)
+{
+    (void)state;
+    struct teach_lab_opts o = {6, 42, TEACH_MIXED, 2, TEACH_LAB_ALL};
+    struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+    for (int round = 0; round < 2; round++) {
+        struct teach_exercise xs[6];
+        unsigned char normal[6];
+        teach_lab_normals(&o, normal);
+        for (unsigned i = 0; i < 6; i++) {
+            struct err e = {""};
+            assert_int_equal(teach_lab_exercise(&xs[i], &o, i + 1, normal[i], &e), 0);
+        }
+        struct strbuf *sb = round ? &b : &a;
+        teach_lab_key_yaml(sb, &o, xs, 6);
+        teach_lab_key_md(sb, &o, xs, 6);
+        teach_lab_sheet_md(sb, &o, xs, 6);
+        teach_lab_sheet_html(sb, &o, xs, 6);
+        for (unsigned i = 0; i < 6; i++) {
+            teach_lab_table(sb, &xs[i]);
+            teach_exercise_release(&xs[i]);
+        }
+    }
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.buf, b.buf, a.len);
+    /* mixed climbs: the first third easy, the last hard. */
+    assert_non_null(strstr(a.buf, "  - exercise: 1\n    difficulty: easy\n"));
+    assert_non_null(strstr(a.buf, "  - exercise: 6\n    difficulty: hard\n"));
+    sb_release(&a);
+    sb_release(&b);
+}
+
+/* The sheet names no anomaly type, rule or label. */
+static void sheet__gives_nothing_away(void **state)
+{
+    (void)state;
+    struct teach_lab_opts o = {3, 9, TEACH_EASY, 0, TEACH_LAB_ALL};
+    struct teach_exercise xs[3];
+    for (unsigned i = 0; i < 3; i++) {
+        struct err e = {""};
+        assert_int_equal(teach_lab_exercise(&xs[i], &o, i + 1, 0, &e), 0);
+    }
+    struct strbuf sb = STRBUF_INIT;
+    teach_lab_sheet_md(&sb, &o, xs, 3);
+    teach_lab_sheet_html(&sb, &o, xs, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_null(strstr(sb.buf, xs[i].type));
+        for (size_t k = 0; k < xs[i].findings.n; k++)
+            assert_null(strstr(sb.buf, xs[i].findings.v[k].rule->id));
+        teach_exercise_release(&xs[i]);
+    }
+    assert_non_null(strstr(sb.buf, "host-tree.svg"));
+    sb_release(&sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pools__every_type__in_the_catalogue),
+        cmocka_unit_test(normals__count_and_determinism),
+        cmocka_unit_test(formats__parse),
+        cmocka_unit_test(exercises__every_difficulty__fit_and_tell_nothing),
+        cmocka_unit_test(exercise__same_options__same_bytes),
+        cmocka_unit_test(sheet__gives_nothing_away),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
