@@ -126,7 +126,7 @@ static const struct hard_neg hard_negs[] = {
                            "Provisioning's PvsVmBoot), which smss starts before any session"},
 };
 
-static const char *hard_neg_text(const char *id)
+const char *teach_hard_negative_text(const char *id)
 {
     for (size_t i = 0; i < ARRAY_SIZE(hard_negs); i++)
         if (!strcmp(hard_negs[i].id, id))
@@ -838,7 +838,7 @@ void teach_lab_key_md(struct strbuf *sb, const struct teach_lab_opts *o,
         if (x->nhard) {
             sb_adds(sb, "\nHard negatives (normal, though they look odd):\n\n");
             for (size_t k = 0; k < x->nhard; k++)
-                sb_addf(sb, "- `%s`: %s\n", x->hard[k], hard_neg_text(x->hard[k]));
+                sb_addf(sb, "- `%s`: %s\n", x->hard[k], teach_hard_negative_text(x->hard[k]));
         }
     }
 }

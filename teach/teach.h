@@ -179,4 +179,43 @@ void teach_lab_key_md(struct strbuf *sb, const struct teach_lab_opts *o,
 #define TEACH_LAB_F_TABLE "host-processes.txt"
 #define TEACH_LAB_F_PICTURE "host-tree.svg"
 
+/* Why a hard negative (a lab option id such as "special_session") is normal;
+ * "" for an unknown id. */
+const char *teach_hard_negative_text(const char *id);
+
+/* ---- grading (teach/grade.c) -------------------------------------------------------- */
+
+/* The key lab wrote (key.yaml) and one student's answers (docs/teaching.md),
+ * read from YAML with located errors ("file:line:column: message"). */
+struct teach_key;
+struct teach_key *teach_key_parse(const char *file, const char *buf, size_t len, struct err *e);
+void teach_key_free(struct teach_key *k);
+size_t teach_key_count(const struct teach_key *k);
+struct teach_answers;
+/* Answers to exercises the key does not have are errors; missing ones are
+ * graded as unanswered. The student is `student:` or the file's base name. */
+struct teach_answers *teach_answers_parse(const char *file, const char *buf, size_t len,
+                                          const struct teach_key *k, struct err *e);
+void teach_answers_free(struct teach_answers *a);
+const char *teach_answers_student(const struct teach_answers *a);
+
+/* Marks: 0 or 1 each for one exercise, or sums over a student's exercises. */
+struct teach_mark {
+    unsigned exercise;
+    int verdict, location, reason;
+    int max; /* 3 per exercise */
+    int answered;
+};
+/* Does a reason name an expected rule id, the technique, or share a keyword
+ * with the title of an expected rule or of the anomaly? */
+int teach_reason_matches(const char *reason, const char *const *rules, size_t nrules,
+                         const char *technique, const char *title);
+/* Grade exercise i (key order) with feedback from the rule's explanation. */
+void teach_grade_exercise(const struct teach_key *k, const struct teach_answers *a, size_t i,
+                          struct teach_mark *m, struct strbuf *feedback);
+/* Every exercise: CSV rows (no header) and the student's summary; sums in *total. */
+extern const char teach_grade_csv_header[];
+void teach_grade(const struct teach_key *k, const struct teach_answers *a, const char *file,
+                 struct strbuf *csv, struct strbuf *summary, struct teach_mark *total);
+
 #endif

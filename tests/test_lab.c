@@ -215,6 +215,118 @@ static void sheet__gives_nothing_away(void **state)
     sb_release(&sb);
 }
 
+static void reason__rule_id_technique_or_title_words(void **state)
+{
+    (void)state;
+    const char *rules[] = {"SMSS-PARENT", "SMSS-USER"};
+    const char *title = "smss.exe started by a user program";
+    assert_true(teach_reason_matches("smss-parent", rules, 2, "T1036.005", title));
+    assert_true(teach_reason_matches("masquerading, T1036.005", rules, 2, "T1036.005", title));
+    /* "parent" is in SMSS-PARENT's title; "parents" is the same word. */
+    assert_true(teach_reason_matches("its parents are wrong", rules, 2, "T1036.005", title));
+    assert_true(teach_reason_matches("a normal USER ran it", rules, 2, "T1036.005", title));
+    /* Only words every title has (the process name, "started") earn nothing. */
+    assert_false(teach_reason_matches("smss.exe started", rules, 2, "T1036.005", title));
+    assert_false(teach_reason_matches("SMSS-PARENTAL", rules, 2, "T1036.005", title));
+    assert_false(teach_reason_matches("T1036", rules, 2, "T1036.005", title));
+    assert_false(teach_reason_matches(NULL, rules, 2, "T1036.005", title));
+}
+
+static const char key_text[] =
+    "schema: smsslab.lab-key/1\n"
+    "exercises:\n"
+    "  - exercise: 1\n"
+    "    verdict: normal\n"
+    "    hard_negatives: [special_session]\n"
+    "  - exercise: 2\n"
+    "    verdict: anomaly\n"
+    "    type: smss-wrong-parent\n"
+    "    title: \"smss.exe started by a user program\"\n"
+    "    technique: \"T1036.005\"\n"
+    "    target: {pid: 1724, name: \"smss.exe\"}\n"
+    "    rules: [SMSS-PARENT]\n"
+    "    processes:\n"
+    "      - {pid: 1724, name: \"smss.exe\"}\n"
+    "  - exercise: 3\n"
+    "    verdict: anomaly\n"
+    "    title: \"an extra BootExecute program\"\n"
+    "    target: {key: \"HKLM\\\\SYSTEM\\\\Session Manager\", name: BootExecute}\n"
+    "    rules: [SM-BOOTEXECUTE]\n"
+    "    registry:\n"
+    "      - {key: \"HKLM\\\\SYSTEM\\\\Session Manager\", name: BootExecute}\n";
+
+static void grade__marks_per_exercise(void **state)
+{
+    (void)state;
+    struct err e = {""};
+    struct teach_key *k = teach_key_parse("key.yaml", key_text, strlen(key_text), &e);
+    if (!k)
+        fail_msg("%s", e.msg);
+    assert_int_equal(teach_key_count(k), 3);
+    const char ans[] = "exercises:\n"
+                       "  1: normal\n"
+                       "  2: {process: smss.exe, reason: wrong parent}\n";
+    struct teach_answers *a = teach_answers_parse("dir/kim.yaml", ans, strlen(ans), k, &e);
+    if (!a)
+        fail_msg("%s", e.msg);
+    assert_string_equal(teach_answers_student(a), "kim");
+    struct teach_mark m;
+    struct strbuf fb = STRBUF_INIT;
+    teach_grade_exercise(k, a, 0, &m, &fb);
+    assert_int_equal(m.verdict + m.location + m.reason, 3); /* a correct "normal" */
+    sb_reset(&fb);
+    teach_grade_exercise(k, a, 1, &m, &fb);
+    assert_int_equal(m.verdict + m.location + m.reason, 3);
+    sb_reset(&fb);
+    teach_grade_exercise(k, a, 2, &m, &fb);
+    assert_int_equal(m.answered, 0);
+    assert_int_equal(m.verdict + m.location + m.reason, 0);
+    teach_answers_free(a);
+
+    const char ans2[] = "student: Lee\nexercises:\n"
+                        "  1: {process: 4, reason: odd}\n"
+                        "  2: normal\n"
+                        "  3: {registry: 'HKLM\\SYSTEM\\Session Manager\\BootExecute', "
+                        "reason: x}\n";
+    a = teach_answers_parse("lee.yaml", ans2, strlen(ans2), k, &e);
+    if (!a)
+        fail_msg("%s", e.msg);
+    sb_reset(&fb);
+    teach_grade_exercise(k, a, 0, &m, &fb);
+    assert_int_equal(m.verdict + m.location + m.reason, 0);
+    assert_non_null(strstr(fb.buf, "special_session: "));
+    sb_reset(&fb);
+    teach_grade_exercise(k, a, 1, &m, &fb);
+    assert_int_equal(m.verdict, 0);
+    assert_non_null(strstr(fb.buf, "SMSS-PARENT (")); /* the rule's explanation */
+    sb_reset(&fb);
+    teach_grade_exercise(k, a, 2, &m, &fb);
+    assert_int_equal(m.verdict, 1);
+    assert_int_equal(m.location, 1);
+    assert_int_equal(m.reason, 0);
+    sb_release(&fb);
+    teach_answers_free(a);
+
+    const char bad[] = "exercises:\n  2: {process: 1724}\n  2: normal\n";
+    assert_null(teach_answers_parse("b.yaml", bad, strlen(bad), k, &e));
+    assert_string_equal(e.msg, "b.yaml:3:3: exercise 2 is answered twice");
+    teach_key_free(k);
+}
+
+static void key__errors_located(void **state)
+{
+    (void)state;
+    struct err e = {""};
+    const char wrong_schema[] = "schema: other\nexercises: []\n";
+    assert_null(teach_key_parse("k.yaml", wrong_schema, strlen(wrong_schema), &e));
+    assert_non_null(strstr(e.msg, "k.yaml:1:9: not a lab key"));
+    const char deep[] = "schema: smsslab.lab-key/1\nexercises: [[[[[[[[[[1]]]]]]]]]]\n";
+    assert_null(teach_key_parse("k.yaml", deep, strlen(deep), &e));
+    assert_non_null(strstr(e.msg, "nesting is deeper"));
+    assert_null(teach_key_parse("k.yaml", "", 0, &e));
+    assert_string_equal(e.msg, "k.yaml:1:1: the file is empty");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +336,9 @@ int main(void)
         cmocka_unit_test(exercises__every_difficulty__fit_and_tell_nothing),
         cmocka_unit_test(exercise__same_options__same_bytes),
         cmocka_unit_test(sheet__gives_nothing_away),
+        cmocka_unit_test(reason__rule_id_technique_or_title_words),
+        cmocka_unit_test(grade__marks_per_exercise),
+        cmocka_unit_test(key__errors_located),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

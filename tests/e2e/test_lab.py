@@ -98,3 +98,87 @@ def test_lab_formats_and_errors(ctx):
     assert [q.name for q in busy.iterdir()] == ["notes.txt"]
     assert not [q for q in ctx.tmp.iterdir() if ".tmp-" in q.name]
     assert "--hard-negatives" in ctx.run("lab", "--help", rc=0).stdout.decode()
+
+
+def _answers(key, wrong=()):
+    """A perfect answer sheet from the key; exercises in `wrong` answered badly."""
+    out = {}
+    for x in key["exercises"]:
+        n = x["exercise"]
+        if n in wrong:
+            out[n] = {"process": "explorer.exe", "reason": "looks odd"} \
+                if x["verdict"] == "normal" else "normal"
+        elif x["verdict"] == "normal":
+            out[n] = "normal"
+        elif "pid" in x["target"]:
+            out[n] = {"process": x["target"]["pid"], "reason": x["rules"][0]}
+        else:
+            out[n] = {"registry": x["target"]["name"], "reason": x["title"]}
+    return out
+
+
+def test_grade_perfect_and_imperfect_answers(ctx):
+    lab = _lab(ctx)
+    key = _key(lab)
+    normal = [x["exercise"] for x in key["exercises"] if x["verdict"] == "normal"]
+    anomalous = [x for x in key["exercises"] if x["verdict"] == "anomaly"]
+    perfect = ctx.tmp / "pat.yaml"
+    perfect.write_text(yaml.safe_dump({"student": "Pat", "exercises": _answers(key)}))
+    # Sam: says "anomaly" on a normal host, "normal" on an anomaly, the right
+    # process with a free-text reason, and the wrong process with a rule id.
+    sam = _answers(key, wrong={normal[0], anomalous[0]["exercise"]})
+    proc = [x for x in anomalous[1:] if "pid" in x["target"]]
+    sam[proc[0]["exercise"]] = {"process": proc[0]["target"]["name"], "reason": "no idea"}
+    sam[proc[1]["exercise"]] = {"pid": 99999, "reason": proc[1]["rules"][0]}
+    del sam[key["exercises"][-1]["exercise"]]
+    sloppy = ctx.tmp / "sam.yaml"
+    sloppy.write_text(yaml.safe_dump({"exercises": sam}))
+    marks = ctx.tmp / "marks.csv"
+    p = ctx.run("grade", "--key", lab / "key", "-o", marks, perfect, sloppy, rc=0)
+    summary = p.stdout.decode()
+    assert "Pat (" in summary and "30/30 marks" in summary
+    rows = list(__import__("csv").DictReader(marks.open(newline="")))
+    assert len(rows) == 20
+    pat = {int(r["exercise"]): r for r in rows if r["student"] == "Pat"}
+    sam_rows = {int(r["exercise"]): r for r in rows if r["student"] == "sam"}
+    assert all(r["marks"] == "3" for r in pat.values())
+    def m(n):
+        r = sam_rows[n]
+        return (int(r["verdict"]), int(r["location"]), int(r["reason"]))
+    assert m(normal[0]) == (0, 0, 0) and "this host is normal" in sam_rows[normal[0]]["feedback"]
+    a0 = anomalous[0]
+    assert m(a0["exercise"]) == (0, 0, 0)
+    assert sam_rows[a0["exercise"]]["feedback"].startswith("not normal: " + a0["title"])
+    assert m(proc[0]["exercise"]) == (1, 1, 0)
+    assert "what is wrong" in sam_rows[proc[0]["exercise"]]["feedback"]
+    assert m(proc[1]["exercise"]) == (1, 0, 1)
+    assert "look at " + proc[1]["target"]["name"] in sam_rows[proc[1]["exercise"]]["feedback"]
+    last = key["exercises"][-1]["exercise"]
+    assert m(last) == (0, 0, 0) and sam_rows[last]["feedback"] == "no answer"
+    total = sum(sum(m(n)) for n in sam_rows)
+    assert f"sam ({sloppy}): {total}/30 marks" in summary, summary
+    # The rule's own explanation is the feedback.
+    assert "normal: " in sam_rows[a0["exercise"]]["feedback"] and "ATT&CK" in \
+        sam_rows[a0["exercise"]]["feedback"]
+
+
+def test_grade_bad_input_is_located(ctx):
+    lab = _lab(ctx, n=2)
+    cases = [
+        ("exercises:\n  1: normal\n  7: normal\n", "bad.yaml:3:3: the lab has no exercise 7"),
+        ("exercises:\n  1: {process: 4, why: x}\n", "bad.yaml:2:19: unknown key 'why'"),
+        ("exercises:\n  1: fine\n", "bad.yaml:2:6: exercise 1: 'fine'"),
+        ("exercises:\n  1: normal\n 2: [\n", "bad.yaml:3:"),
+        ("exercises: &a\n  1: normal\n", "anchors are not allowed"),
+    ]
+    for text, msg in cases:
+        bad = ctx.tmp / "bad.yaml"
+        bad.write_text(text)
+        marks = ctx.tmp / "m.csv"
+        p = ctx.run("grade", "--key", lab / "key", "-o", marks, bad, rc=2)
+        assert msg in p.stderr.decode(), (text, p.stderr)
+        assert not marks.exists()
+    p = ctx.run("grade", "--key", lab / "exercises.md", ctx.tmp / "bad.yaml", rc=2)
+    assert "not a lab key" in p.stderr.decode() or "yaml" in p.stderr.decode()
+    assert "no key" in ctx.run("grade", ctx.tmp / "bad.yaml", rc=2).stderr.decode()
+    assert "ANSWERS.yaml" in ctx.run("grade", "--help", rc=0).stdout.decode()
