@@ -365,6 +365,18 @@ int chk_is_system(const struct snap_proc *p)
     return -1;
 }
 
+const char *chk_ci_find(const char *hay, const char *needle)
+{
+    if (!hay || !needle || !*needle)
+        return NULL;
+    char f = ascii_lower(*needle);
+    size_t n = strlen(needle + 1);
+    for (const char *p = hay; *p; p++)
+        if (ascii_lower(*p) == f && !ascii_ncasecmp(p + 1, needle + 1, n))
+            return p;
+    return NULL;
+}
+
 int chk_unknown_name(const char *n)
 {
     return !n || !*n || !strcmp(n, "?") || !strcmp(n, "-");
@@ -403,9 +415,8 @@ int chk_smss_is_child(const struct chk_ctx *c, size_t i)
     if (!cl)
         return 0;
     const char *exe = NULL;
-    for (const char *p = cl; *p; p++)
-        if (!ascii_ncasecmp(p, "smss.exe", 8))
-            exe = p + 8;
+    for (const char *p = cl; (p = chk_ci_find(p, "smss.exe")) != NULL; p++)
+        exe = p + 8;
     if (!exe)
         return 0;
     if (*exe == '"')
@@ -419,11 +430,8 @@ int chk_is_termsvcs(const struct snap_proc *p)
 {
     if (ascii_casecmp(chk_name(p), "svchost.exe") || !p->command_line)
         return 0;
-    const char *cl = p->command_line;
-    for (const char *k = cl; *k; k++)
-        if (!ascii_ncasecmp(k, "-k termsvcs", 11) || !ascii_ncasecmp(k, "/k termsvcs", 11))
-            return 1;
-    return 0;
+    return chk_ci_find(p->command_line, "-k termsvcs") ||
+           chk_ci_find(p->command_line, "/k termsvcs");
 }
 
 const char *chk_pdesc(const struct snap_proc *p, char *buf, size_t n)
@@ -559,6 +567,12 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
         c->parent[i] = q ? q - s->procs : -1;
         c->kind[i] = (uint8_t)chk_kind_of(chk_name(&s->procs[i]));
     }
+    c->reg_ifeo = xcalloc(s->nregs + 1, sizeof(*c->reg_ifeo));
+    c->reg_spe = xcalloc(s->nregs + 1, sizeof(*c->reg_spe));
+    for (size_t i = 0; i < s->nregs; i++) {
+        c->reg_ifeo[i] = chk_key_program(s->regs[i].key, CHK_IFEO_TAIL);
+        c->reg_spe[i] = chk_key_program(s->regs[i].key, CHK_SPE_TAIL);
+    }
     /* The boot's wininit: the earliest one still running. */
     c->wininit = -1;
     int k_wininit = chk_kind_of("wininit.exe");
@@ -590,6 +604,8 @@ static void ctx_release(struct chk_ctx *c)
 {
     free(c->parent);
     free(c->kind);
+    free(c->reg_ifeo);
+    free(c->reg_spe);
 }
 
 int chk_check(struct snap *s, const struct chk_config *cfg, struct chk_findings *out, struct err *e)

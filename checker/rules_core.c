@@ -274,11 +274,9 @@ static int logon_script(const struct snap_proc *p)
 {
     static const char *const marks[] = {"\\netlogon\\", "\\sysvol\\", "\\grouppolicy\\",
                                         "\\policies\\{"};
-    const char *cl = p->command_line;
-    for (; cl && *cl; cl++)
-        for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
-            if (!ascii_ncasecmp(cl, marks[k], strlen(marks[k])))
-                return 1;
+    for (size_t k = 0; k < ARRAY_SIZE(marks); k++)
+        if (chk_ci_find(p->command_line, marks[k]))
+            return 1;
     return 0;
 }
 

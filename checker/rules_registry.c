@@ -35,8 +35,7 @@ void chk_rule_safeboot_shell(struct chk_ctx *c);
 
 #define SM_TAIL "\\Control\\Session Manager"
 #define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
-#define IFEO_TAIL "\\Windows NT\\CurrentVersion\\Image File Execution Options"
-#define SPE_TAIL "\\Windows NT\\CurrentVersion\\SilentProcessExit"
+#define IFEO_TAIL CHK_IFEO_TAIL
 #define LSA_TAIL "\\Control\\Lsa"
 #define WDIGEST_TAIL "\\Control\\SecurityProviders\\WDigest"
 #define WINDOWS_TAIL "\\Windows NT\\CurrentVersion\\Windows"
@@ -467,15 +466,13 @@ void chk_rule_winlogon_userinit(struct chk_ctx *c)
     }
 }
 
-/* "IFEO_TAIL\<program>": the program a value under Image File Execution
- * Options or SilentProcessExit is about, or NULL. */
-static const char *key_program(const char *key, const char *tail)
+const char *chk_key_program(const char *key, const char *tail)
 {
     if (!key)
         return NULL;
     size_t tl = strlen(tail);
-    for (const char *p = key; *p; p++)
-        if (!ascii_ncasecmp(p, tail, tl) && p[tl] == '\\' && p[tl + 1] && !strchr(p + tl + 1, '\\'))
+    for (const char *p = key; (p = chk_ci_find(p, tail)) != NULL; p++)
+        if (p[tl] == '\\' && p[tl + 1] && !strchr(p + tl + 1, '\\'))
             return p + tl + 1;
     return NULL;
 }
@@ -486,7 +483,7 @@ void chk_rule_ifeo_debugger(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        const char *prog = key_program(r->key, IFEO_TAIL);
+        const char *prog = c->reg_ifeo[i];
         if (!prog || !r->name || ascii_casecmp(r->name, "Debugger") || chk_str_blank(reg_str(r)))
             continue;
         if (chk_in_list(CHK_ACCESSIBILITY, prog))
@@ -525,13 +522,13 @@ void chk_rule_silent_exit(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        const char *prog = key_program(r->key, SPE_TAIL);
+        const char *prog = c->reg_spe[i];
         if (prog && r->name && !ascii_casecmp(r->name, "MonitorProcess") &&
             !chk_str_blank(reg_str(r))) {
             chk_report_reg(c, r, "when %s exits, Windows runs '%s'", prog, reg_str(r));
             continue;
         }
-        prog = key_program(r->key, IFEO_TAIL);
+        prog = c->reg_ifeo[i];
         uint32_t flags;
         if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !reg_u32(r, &flags) &&
             (flags & FLG_MONITOR_SILENT_PROCESS_EXIT))
@@ -701,9 +698,7 @@ void chk_rule_winlogon_notify(struct chk_ctx *c)
         else if (!ascii_casecmp(r->name, "DLLName") && r->key) {
             /* Winlogon\Notify\<name>\DLLName: a notification package */
             const char *n = NULL;
-            for (const char *p = r->key; *p; p++)
-                if (!ascii_ncasecmp(p, WL_TAIL "\\Notify\\", strlen(WL_TAIL) + 8))
-                    n = p;
+            n = chk_ci_find(r->key, WL_TAIL "\\Notify\\");
             if (n)
                 chk_report_reg(c, r, "a Winlogon notification package loads '%s'", reg_str(r));
         }

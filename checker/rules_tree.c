@@ -55,6 +55,21 @@ static int unquoted_hijack(const struct snap_proc *p)
         cl++;
     if (*cl == '"')
         return 0;
+    /* Cheap test first: the planted program's name (C:\Program.exe ->
+     * "program") must end a word of the command line at a space. */
+    const char *base = strrchr(img, '\\');
+    base = base ? base + 1 : img;
+    size_t bl = strlen(base);
+    if (bl <= 4 || ascii_casecmp(base + bl - 4, ".exe"))
+        return 0;
+    char stem[64];
+    if (bl - 4 + 2 > sizeof(stem))
+        return 0;
+    memcpy(stem, base, bl - 4);
+    stem[bl - 4] = ' ';
+    stem[bl - 3] = 0;
+    if (!chk_ci_find(cl, stem))
+        return 0;
     char norm_img[1024];
     if (chk_path_norm(img, norm_img, sizeof(norm_img)) < 0)
         return 0;
@@ -203,11 +218,7 @@ void chk_rule_userinit_user(struct chk_ctx *c)
 
 static int cl_has(const char *cl, const char *word)
 {
-    size_t n = strlen(word);
-    for (; cl && *cl; cl++)
-        if (!ascii_ncasecmp(cl, word, n))
-            return 1;
-    return 0;
+    return chk_ci_find(cl, word) != NULL;
 }
 
 void chk_rule_lsass_dump(struct chk_ctx *c)
