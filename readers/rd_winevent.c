@@ -484,7 +484,7 @@ static int security_create(struct rd_set *set, const struct rd_rec *r, struct er
         }
     }
     ev.integ = rd_integrity_from_sid(val(r, "MandatoryLabel"));
-    ev.fields = SNAP_F_IMAGE;
+    ev.fields |= SNAP_F_IMAGE; /* keeps SNAP_F_USER from a v2 record */
     if (ev.cmd)
         ev.fields |= SNAP_F_CMDLINE;
     if (ev.integ)

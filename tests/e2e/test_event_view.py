@@ -93,6 +93,14 @@ def test_security_4688_v2_parent_name_and_account(ctx):
     f = findings(ctx, log)
     assert {x["rule"] for x in f} == {"WINLOGON-CHILDREN"}, f
     assert "accessibility-feature backdoor" in f[0]["message"]
+    # Version 2 names the new process's account: an explorer.exe whose token is SYSTEM's.
+    ex = dict(data, NewProcessId="0x1600", NewProcessName="C:\\Windows\\explorer.exe",
+              CommandLine="C:\\Windows\\Explorer.EXE", TargetUserSid="S-1-5-18",
+              TargetUserName="SYSTEM", TargetDomainName="NT AUTHORITY",
+              ParentProcessName=S32 + "userinit.exe")
+    log2 = write(ctx, "sec2.xml", [event(6, 4688, ex, SECURITY, "2024-05-01T08:04:00.000Z",
+                                         version=2)])
+    assert {x["rule"] for x in findings(ctx, log2)} == {"EXPLORER-SYSTEM"}
 
 
 def test_registry_change_events_alone(ctx):
