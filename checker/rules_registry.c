@@ -330,15 +330,23 @@ void chk_rule_sm_subsys_required(struct chk_ctx *c)
             continue;
         char extra[400] = "";
         int windows = 0;
+        /* Subsystem names have no spaces: an event or an export that wrote
+         * the REG_MULTI_SZ as one string ("Debug Windows") splits back. */
         for (uint32_t k = 0; k < r->ndata; k++) {
             char sq[256];
             squash(r->data[k], sq, sizeof(sq));
-            if (!*sq || !strcmp(sq, "debug"))
-                continue;
-            if (!strcmp(sq, "windows"))
-                windows = 1;
-            else
-                list_add(extra, sizeof(extra), r->data[k]);
+            for (char *w = sq; *w;) {
+                size_t n = strcspn(w, " ");
+                char word[256];
+                snprintf(word, sizeof(word), "%.*s", (int)n, w);
+                w += n + (w[n] == ' ');
+                if (!*word || !strcmp(word, "debug"))
+                    continue;
+                if (!strcmp(word, "windows"))
+                    windows = 1;
+                else
+                    list_add(extra, sizeof(extra), word);
+            }
         }
         if (*extra)
             chk_report_reg(c, r, "Required also starts %s", extra);

@@ -24,8 +24,10 @@
 #include "../sim/anomaly.h"
 
 enum { FMT_EVTX = 4 }; /* the bit index of CORPUS_EVTX */
-static const char *const fmt_names[CORPUS_NFORMATS] = {"native", "sysmon", "ecs", "csv", "evtx"};
-static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml", "ndjson", "csv", "evtx"};
+static const char *const fmt_names[CORPUS_NFORMATS] = {"native", "sysmon", "ecs",
+                                                       "csv",    "evtx",   "registry"};
+static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml",  "ndjson",
+                                                      "csv",   "evtx", "csv"};
 
 const char *corpus_format_name(unsigned i)
 {
@@ -53,9 +55,11 @@ int corpus_parse_formats(const char *s, unsigned *out, struct err *e)
                 if (strlen(fmt_names[f]) == n && !strncmp(p, fmt_names[f], n))
                     break;
             if (f == CORPUS_NFORMATS) {
-                err_set(e,
-                        "'%.*s' is not a format (expected native, sysmon, ecs, csv, evtx or all)",
-                        (int)n, p);
+                err_set(
+                    e,
+                    "'%.*s' is not a format (expected native, sysmon, ecs, csv, evtx, registry or "
+                    "all)",
+                    (int)n, p);
                 return -1;
             }
             bits |= 1u << f;
@@ -355,6 +359,10 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
         sb_adds(&po->buf[3], corpus_csv_header);
         po->lines[3] = 1;
     }
+    if (o->formats & CORPUS_REGISTRY) {
+        sb_adds(&po->buf[5], corpus_registry_header);
+        po->lines[5] = 1;
+    }
     uint64_t lo = part * o->per_file, hi = lo + o->per_file < o->n ? lo + o->per_file : o->n;
     struct scn sc;
     memset(&sc, 0, sizeof(sc));
@@ -385,6 +393,7 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             case 1: loc[f].lines = corpus_write_sysmon(cs, &po->buf[f]); break;
             case 2: loc[f].lines = corpus_write_ecs(cs, &po->buf[f]); break;
             case 3: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;
+            case 5: loc[f].lines = corpus_write_registry(cs, &po->buf[f]); break;
             default:
                 if (corpus_write_evtx(cs, po->ew, &loc[f], e) < 0) {
                     scn_release(&sc);

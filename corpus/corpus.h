@@ -24,9 +24,10 @@ enum corpus_format {
     CORPUS_ECS = 1u << 2,
     CORPUS_CSV = 1u << 3,
     CORPUS_EVTX = 1u << 4,
-    CORPUS_ALL = (1u << 5) - 1,
+    CORPUS_REGISTRY = 1u << 5, /* the registry values, as a registry export's CSV */
+    CORPUS_ALL = (1u << 6) - 1,
 };
-#define CORPUS_NFORMATS 5
+#define CORPUS_NFORMATS 6
 /* "native", "sysmon", "ecs", "csv", "evtx": folder names too. */
 const char *corpus_format_name(unsigned bit_index);
 const char *corpus_format_ext(unsigned bit_index);
@@ -89,6 +90,10 @@ size_t corpus_write_ecs(struct corpus_sample *cs, struct strbuf *sb);
 /* CSV rows (no header), one per process per snapshot; returns rows written. */
 size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb);
 extern const char corpus_csv_header[];
+/* The registry values the rules read as smss finds them at boot, one CSV row
+ * each (no header), as a registry export lists them; returns rows written. */
+size_t corpus_write_registry(struct corpus_sample *cs, struct strbuf *sb);
+extern const char corpus_registry_header[];
 
 /* Where a sample lives in one format's part file (1-based line, line count;
  * for evtx the first record number in the file and the record count, and

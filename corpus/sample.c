@@ -1191,8 +1191,8 @@ void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb)
     sim_write_json(cs->sm, sb);
 }
 
-const char corpus_csv_header[] = "sample_id,snapshot_at,pid,ppid,name,image,session,user,"
-                                 "create_time,exit_time,anomaly\r\n";
+const char corpus_csv_header[] = "sample_id,snapshot_at,pid,ppid,name,image,command_line,"
+                                 "session,user,create_time,exit_time,anomaly\r\n";
 
 static void csv_time(struct strbuf *sb, int64_t t)
 {
@@ -1218,6 +1218,8 @@ size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb)
             sb_addc(sb, ',');
             corpus_csv_field(sb, p->image);
             sb_addc(sb, ',');
+            corpus_csv_field(sb, p->command_line);
+            sb_addc(sb, ',');
             if (p->session != SNAP_NO_SESSION)
                 sb_addi64(sb, p->session);
             sb_addc(sb, ',');
@@ -1232,6 +1234,52 @@ size_t corpus_write_csv(struct corpus_sample *cs, struct strbuf *sb)
             rows++;
         }
     }
+    return rows;
+}
+
+/* As a registry export tool's CSV lists values (RECmd, RegRipper): key,
+ * value name, type, data, and the key's last write where known. */
+const char corpus_registry_header[] = "sample_id,key,name,type,data,last_write,anomaly\r\n";
+
+static const char *const reg_type_name[] = {"REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD"};
+
+size_t corpus_write_registry(struct corpus_sample *cs, struct strbuf *sb)
+{
+    /* The first snapshot is the registry as smss finds it at boot (it
+     * deletes PendingFileRenameOperations once applied). */
+    sim_snapshot(cs->sm, sim_snapshot_time(cs->sm, 0), &cs->s);
+    struct strbuf d = STRBUF_INIT;
+    size_t rows = 0;
+    for (size_t i = 0; i < cs->s.nregs; i++) {
+        const struct snap_reg *g = &cs->s.regs[i];
+        sb_addu64(sb, cs->index);
+        sb_addc(sb, ',');
+        corpus_csv_field(sb, g->key);
+        sb_addc(sb, ',');
+        corpus_csv_field(sb, g->name);
+        sb_addc(sb, ',');
+        sb_adds(sb, reg_type_name[g->type]);
+        sb_addc(sb, ',');
+        sb_reset(&d);
+        if (g->type == SNAP_REG_DWORD) {
+            sb_addf(&d, "%u", g->dword);
+        } else {
+            /* a REG_MULTI_SZ's entries joined with a space, as Sysmon shows them */
+            for (uint32_t k = 0; k < g->ndata; k++) {
+                if (k)
+                    sb_addc(&d, ' ');
+                sb_adds(&d, g->data[k]);
+            }
+        }
+        corpus_csv_field(sb, d.len ? d.buf : "");
+        sb_addc(sb, ',');
+        csv_time(sb, g->time);
+        sb_addc(sb, ',');
+        corpus_csv_field(sb, g->anomaly);
+        sb_adds(sb, "\r\n");
+        rows++;
+    }
+    sb_release(&d);
     return rows;
 }
 

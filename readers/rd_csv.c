@@ -32,6 +32,10 @@ enum {
     C_PATH,
     C_USER,
     C_SAMPLE,
+    C_KEY,
+    C_TYPE,
+    C_DATA,
+    C_LAST_WRITE,
     C_N
 };
 /* Volatility's column name | the corpus CSV's. */
@@ -42,10 +46,14 @@ static const char *const col_names[C_N] = {"PID|pid",
                                            "CreateTime|create_time",
                                            "ExitTime|exit_time",
                                            "Audit",
-                                           "Cmd",
+                                           "Cmd|command_line",
                                            "Path|image",
                                            "user",
-                                           "sample_id"};
+                                           "sample_id",
+                                           "key",
+                                           "type",
+                                           "data",
+                                           "last_write"};
 
 static int col_is(const char *names, const char *field)
 {
@@ -69,6 +77,7 @@ struct csvst {
     struct err *e;
     int rc;
     int have_header;
+    int registry; /* the corpus's registry CSV: one value per row */
     int col[C_N]; /* column index of each wanted field, -1 if absent */
     size_t row;   /* 1-based, for messages */
     size_t nf;
@@ -143,6 +152,47 @@ static void row_clear(struct csvst *st)
     st->nf_all = 0;
 }
 
+/* One value of the corpus's registry CSV (docs/corpus.md): a registry fact
+ * of host "sample N", with its key's last write time when the export
+ * knows it. */
+static void registry_row(struct csvst *st)
+{
+    struct rd_ev ev;
+    rd_ev_init(&ev, RD_EV_REG, RD_SRC_PSLIST);
+    char host[48];
+    if (fv(st, C_SAMPLE)) {
+        snprintf(host, sizeof(host), "sample %.30s", fv(st, C_SAMPLE));
+        ev.host = host;
+    }
+    ev.reg_key = fv(st, C_KEY);
+    ev.reg_name = st->col[C_NAME] >= 0 && (size_t)st->col[C_NAME] < st->nf
+                      ? st->fields[st->col[C_NAME]]
+                      : NULL; /* "" is the default value: kept */
+    if (!ev.reg_key || !ev.reg_name)
+        return;
+    const char *type = fv(st, C_TYPE),
+               *data = st->col[C_DATA] >= 0 && (size_t)st->col[C_DATA] < st->nf
+                           ? st->fields[st->col[C_DATA]]
+                           : "";
+    ev.reg_val = data;
+    ev.reg_type = SNAP_REG_SZ;
+    uint64_t dw;
+    if (type && !strcmp(type, "REG_DWORD") && !rd_parse_num(data, UINT32_MAX, &dw)) {
+        ev.reg_type = SNAP_REG_DWORD;
+        ev.dword = (uint32_t)dw;
+    }
+    int64_t t;
+    if (!rd_parse_time(fv(st, C_LAST_WRITE), &t))
+        ev.t = t;
+    ev.rec.line = st->row;
+    struct err sub;
+    if (rd_set_add(st->set, &ev, &sub) < 0) {
+        err_set(st->e, "%s: row %zu: %s", st->f->name, st->row, sub.msg);
+        st->rc = -1;
+    }
+    st->nrows++;
+}
+
 static void on_row(int term, void *arg)
 {
     (void)term;
@@ -161,6 +211,9 @@ static void on_row(int term, void *arg)
                     st->col[c] = (int)i;
         }
         seen = st->col[C_PID] >= 0 && st->col[C_PPID] >= 0;
+        st->registry = !seen && st->col[C_KEY] >= 0 && st->col[C_NAME] >= 0 &&
+                       st->col[C_TYPE] >= 0 && st->col[C_DATA] >= 0;
+        seen |= st->registry;
         st->have_header = seen;
         if (!seen && st->nf_all > CSV_MAX_FIELDS) {
             /* Not "no header": the columns it needs may be past the cap. */
@@ -170,6 +223,11 @@ static void on_row(int term, void *arg)
                     st->f->name, st->row, st->nf_all, CSV_MAX_FIELDS, CSV_MAX_FIELDS);
             st->rc = -1;
         }
+        row_clear(st);
+        return;
+    }
+    if (st->registry) {
+        registry_row(st);
         row_clear(st);
         return;
     }

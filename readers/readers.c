@@ -164,8 +164,9 @@ static enum fmt detect(const unsigned char *h, size_t n)
     size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (has(p, len, "PID") && has(p, len, "PPID") && has(p, len, ","))
         return FMT_VOL3CSV;
-    if (starts(p, end, "sample_id,") && has(p, len, ",pid,") && has(p, len, ",ppid,"))
-        return FMT_VOL3CSV; /* smsslab's corpus CSV: the same reader */
+    if (starts(p, end, "sample_id,") && ((has(p, len, ",pid,") && has(p, len, ",ppid,")) ||
+                                         (has(p, len, ",key,") && has(p, len, ",data,"))))
+        return FMT_VOL3CSV; /* smsslab's corpus CSV (processes or registry): the same reader */
     return FMT_AUTO;
 }
 

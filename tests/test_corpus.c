@@ -480,8 +480,8 @@ static void corpus__hostile_names__escaped_in_every_format(void **state)
     size_t n = corpus_write_sysmon(cs, &x);
     corpus_write_ecs(cs, &j);
     size_t rows = corpus_write_csv(cs, &c);
-    struct corpus_loc loc[CORPUS_NFORMATS] = {
-        {"a", 1, 1}, {"b", 1, 1}, {"c", 1, 1}, {"d", 1, 1}, {"e", 1, 1, 10, 11}};
+    struct corpus_loc loc[CORPUS_NFORMATS] = {{"a", 1, 1}, {"b", 1, 1},         {"c", 1, 1},
+                                              {"d", 1, 1}, {"e", 1, 1, 10, 11}, {"f", 1, 1}};
     corpus_write_manifest(cs, &m, CORPUS_ALL, loc);
     /* XML: one well-formed event per line; the host comes back (control
      * characters and the invalid byte as U+FFFD, line breaks intact). */
@@ -522,13 +522,13 @@ static void corpus__hostile_names__escaped_in_every_format(void **state)
     assert_non_null(mj);
     cJSON_Delete(mj);
     assert_int_equal(strchr(m.buf, '\n') - m.buf + 1, (long)m.len);
-    /* CSV: RFC 4180 records read back with 11 fields and the user intact. */
+    /* CSV: RFC 4180 records read back with 12 fields and the user intact. */
     const char *p = c.buf;
     static char f[16][512];
     size_t got = 0, users = 0;
     while (*p) {
-        assert_int_equal(csv_record(&p, f, 16), 11);
-        users += !strcmp(f[7], user);
+        assert_int_equal(csv_record(&p, f, 16), 12);
+        users += !strcmp(f[8], user);
         got++;
     }
     assert_int_equal(got, rows);
