@@ -747,6 +747,15 @@ static void add_reg_fact(struct snap *s, const struct rd_ev *x)
     r->rec = x->rec;
 }
 
+/* How a message names the host: a process listing (Volatility, CSV) has no
+ * host name, and "host ''" read as a bug. */
+static const char *host_desc(const struct rd_ev *ev, struct arena *a)
+{
+    if (!ev->host || !ev->host[0])
+        return "(no host name)";
+    return arena_printf(a, "host '%s'", ev->host);
+}
+
 int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e)
 {
     const struct rd_group *g = &set->groups[gi];
@@ -774,8 +783,8 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
             has_system = 1;
     }
     if (ncreate + 1 > SNAP_MAX_PROCS) {
-        err_set(e, "host '%s': %zu processes in one snapshot (at most %d)", ev->host, ncreate,
-                SNAP_MAX_PROCS);
+        err_set(e, "%s: %zu processes in one snapshot (at most %d)", host_desc(ev, &s->arena),
+                ncreate, SNAP_MAX_PROCS);
         return -1;
     }
     if (!boot && g->boot_t != WT_NONE) {
@@ -913,7 +922,8 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
         }
     }
     if (add_seen_parents(s, ev, g->n, ncreate, unresolved) < 0) {
-        err_set(e, "host '%s': more than %d processes in one snapshot", ev->host, SNAP_MAX_PROCS);
+        err_set(e, "%s: more than %d processes in one snapshot", host_desc(ev, &s->arena),
+                SNAP_MAX_PROCS);
         free(unresolved);
         free(idx);
         smap_free(&guids);

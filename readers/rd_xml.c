@@ -289,9 +289,26 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
     }
 }
 
+static const char doctype_refused[] =
+    "event XML with a DOCTYPE (a DTD or entity declarations) is refused: Windows, wevtutil and "
+    "Sysmon never write one; remove it";
+
+/* A record's XML (no wrapper) with a DOCTYPE: refused, as a file's is. */
+static void on_doctype(void *arg, const xmlChar *name, const xmlChar *ext_id, const xmlChar *sys_id)
+{
+    (void)name, (void)ext_id, (void)sys_id;
+    struct rd_xml *x = arg;
+    if (x->failed)
+        return;
+    x->failed = 1;
+    err_set(x->e, "%s: %s", x->where, doctype_refused);
+    xmlStopParser(x->ctxt);
+}
+
 /* No DTD, no entities beyond XML's own, no network: only these handlers
  * (libxml2 copies the table into each parser). */
 static xmlSAXHandler sax = {
+    .internalSubset = on_doctype,
     .startElementNs = on_start,
     .endElementNs = on_end,
     .characters = on_text,
@@ -457,8 +474,9 @@ static int xio_read(void *ctx, char *out, int len)
 }
 
 /* Skip what precedes the first element: BOM, a banner line, the XML
- * declaration (the wrapper must come first). Counts skipped lines. */
-static size_t skip_preamble(const unsigned char *h, size_t n, int wide, long *lines)
+ * declaration, comments (the wrapper must come first). Counts skipped
+ * lines; *doctype says a DOCTYPE comes next. */
+static size_t skip_preamble(const unsigned char *h, size_t n, int wide, long *lines, int *doctype)
 {
     size_t u = wide ? 2 : 1, i = 0;
 #define CH(k) ((k) + u - 1 < n && (!wide || h[(k) + 1] == 0) ? h[k] : 0xff)
@@ -478,6 +496,21 @@ static size_t skip_preamble(const unsigned char *h, size_t n, int wide, long *li
             i += 2 * u;
             continue;
         }
+        if (i + 3 * u < n && CH(i + u) == '!' && CH(i + 2 * u) == '-' && CH(i + 3 * u) == '-') {
+            /* a comment: skipped, so a DOCTYPE after it is still seen */
+            i += 4 * u;
+            while (i + 2 * u < n && !(CH(i) == '-' && CH(i + u) == '-' && CH(i + 2 * u) == '>')) {
+                if (CH(i) == '\n')
+                    (*lines)++;
+                i += u;
+            }
+            i += 3 * u;
+            continue;
+        }
+        *doctype = 1;
+        for (size_t k = 0; k < 9; k++)
+            if (CH(i + k * u) != (unsigned char)"<!DOCTYPE"[k])
+                *doctype = 0;
         break;
     }
 #undef CH
@@ -502,7 +535,15 @@ int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e)
     /* The wrapper line adds no newline, so parser lines are the file's
      * minus what we skipped. */
     long skipped_lines = 0;
-    size_t skip = skip_preamble(h, n, io.wide, &skipped_lines);
+    int doctype = 0;
+    size_t skip = skip_preamble(h, n, io.wide, &skipped_lines, &doctype);
+    if (doctype) {
+        /* Behind our wrapper it would be a parse error deep in libxml2
+         * ("detected an error in element content"); say what it is. */
+        err_set(e, "%s:%ld: %s", f->name, skipped_lines + 1, doctype_refused);
+        rd_xml_free(x);
+        return -1;
+    }
     io.head = h + skip;
     io.nhead = n - skip;
     x->line_offset = skipped_lines;

@@ -378,10 +378,60 @@ static int parse_format(const char *format, enum fmt *want, const char **label, 
     return -1;
 }
 
+/* Is this UTF-16 text (BOM FF FE or FE FF) smsslab's own JSON? The head's
+ * characters narrowed to bytes (non-ASCII ones as '?') go through the
+ * schema scan. */
+static int utf16_native(const unsigned char *h, size_t n)
+{
+    int be = h[0] == 0xfe;
+    unsigned char narrow[4096];
+    size_t k = 0;
+    struct jscan j;
+    js_init(&j);
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        unsigned hi = h[i + !be], lo = h[i + be];
+        narrow[k++] = hi ? '?' : (unsigned char)lo;
+        if (k == sizeof(narrow) || i + 3 >= n) {
+            if (js_feed(&j, narrow, k) != JS_UNDECIDED)
+                break;
+            k = 0;
+        }
+    }
+    return j.result == JS_NATIVE;
+}
+
+/* Encodings no reader takes, said as what they are rather than as an
+ * unknown format: 0, or -1 with e set. */
+static int refuse_encoding(const struct rd_stream *r, enum fmt want, struct err *e)
+{
+    const unsigned char *h = r->head;
+    size_t n = r->nhead;
+    if (n >= 4 && (!memcmp(h, "\xff\xfe\0\0", 4) || !memcmp(h, "\0\0\xfe\xff", 4))) {
+        err_set(e,
+                "%s: the file is UTF-32 (byte-order mark %s); smsslab reads UTF-8 (and "
+                "UTF-16LE event XML or JSON): save it as UTF-8",
+                r->name, h[0] ? "FF FE 00 00" : "00 00 FE FF");
+        return -1;
+    }
+    if (want == FMT_AUTO && n >= 2 &&
+        ((h[0] == 0xff && h[1] == 0xfe) || (h[0] == 0xfe && h[1] == 0xff)) && utf16_native(h, n)) {
+        err_set(e,
+                "%s: smsslab JSON saved as UTF-16 (byte-order mark %s); smsslab reads its "
+                "own JSON as UTF-8 only: convert it, e.g. iconv -f UTF-16 -t UTF-8",
+                r->name, h[0] == 0xff ? "FF FE" : "FE FF");
+        return -1;
+    }
+    return 0;
+}
+
 /* r holds its name, path, stream and head: detect or take the format. */
 static struct rd_stream *open_common(struct rd_stream *r, enum fmt want, const char *label,
                                      struct err *e)
 {
+    if (refuse_encoding(r, want, e) < 0) {
+        rd_close(r);
+        return NULL;
+    }
     /* rd_sniff may have read far past the head to find a "schema" key;
      * detection looks at the head only (it parses its first line). */
     r->fmt = want == FMT_AUTO ? detect(r->head, r->nhead < HEAD_MAX ? r->nhead : HEAD_MAX) : want;
@@ -539,8 +589,12 @@ int rd_next(struct rd_stream *r, struct snap *s, struct err *e)
     }
     if (r->next >= r->ngroups)
         return 0;
-    if (rd_set_snapshot(r->set, r->next++, s, e) < 0)
+    if (rd_set_snapshot(r->set, r->next++, s, e) < 0) {
+        /* The refusal is about one snapshot of this file: name the file. */
+        struct err inner = *e;
+        err_set(e, "%s: %s", r->name, inner.msg);
         return -1;
+    }
     s->file = snap_str(s, r->name); /* findings name the file they rest on */
     return 1;
 }

@@ -354,3 +354,50 @@ def test_csv_header_past_the_column_cap_is_named(ctx):
     assert p.stderr.decode() == (
         f"smsslab: {path}: row 1: 73 columns, over the limit of 64: the header must name PID "
         "and PPID within the first 64\n"), p.stderr
+
+
+def test_snapshot_over_the_process_cap_names_file_and_missing_host(ctx):
+    # A process listing has no host name: the refusal said "host ''" and no file.
+    path = ctx.tmp / "big.csv"
+    with open(path, "w") as f:
+        f.write("PID,PPID,ImageFileName\n4,0,System\n")
+        f.write("".join(f"{8 + 4 * i},4,x.exe\n" for i in range(200000)))
+    p = ctx.run("check", "--input-format", "vol3-csv", path, rc=2)
+    assert p.stderr.decode() == (
+        f"smsslab: {path}: (no host name): 200001 processes in one snapshot (at most 200000)\n"
+    ), p.stderr
+
+
+def test_doctype_in_event_xml_is_named(ctx):
+    # Behind the reader's wrapper element a DTD was libxml2's "internal error:
+    # detected an error in element content".
+    for i, doctype in enumerate(['<!DOCTYPE Events [<!ENTITY x "hi">]>',
+                                 '<!DOCTYPE Events SYSTEM "events.dtd">']):
+        path = ctx.tmp / f"dtd{i}.xml"
+        path.write_text('<?xml version="1.0"?>\n<!-- exported\n by hand -->\n' + doctype +
+                        "\n<Events><Event><System><EventID>1</EventID></System></Event>"
+                        "</Events>\n")
+        p = ctx.run("check", path, rc=2)
+        assert p.stderr.decode() == (
+            f"smsslab: {path}:4: event XML with a DOCTYPE (a DTD or entity declarations) is "
+            "refused: Windows, wevtutil and Sysmon never write one; remove it\n"), p.stderr
+
+
+def test_utf16_native_json_and_utf32_are_named(ctx):
+    text = _run_doc(ctx).read_text()
+    for enc, bom, name in (("utf-16-le", b"\xff\xfe", "FF FE"), ("utf-16-be", b"\xfe\xff", "FE FF")):
+        path = ctx.tmp / f"run-{enc}.json"
+        path.write_bytes(bom + text.encode(enc))
+        p = ctx.run("check", path, rc=2)
+        assert p.stderr.decode() == (
+            f"smsslab: {path}: smsslab JSON saved as UTF-16 (byte-order mark {name}); smsslab "
+            "reads its own JSON as UTF-8 only: convert it, e.g. iconv -f UTF-16 -t UTF-8\n"
+        ), p.stderr
+    for enc, name in (("utf-32-le", "FF FE 00 00"), ("utf-32-be", "00 00 FE FF")):
+        path = ctx.tmp / f"run-{enc}.json"
+        bom = b"\xff\xfe\0\0" if enc.endswith("le") else b"\0\0\xfe\xff"
+        path.write_bytes(bom + text.encode(enc))
+        p = ctx.run("check", path, rc=2)
+        assert p.stderr.decode() == (
+            f"smsslab: {path}: the file is UTF-32 (byte-order mark {name}); smsslab reads "
+            "UTF-8 (and UTF-16LE event XML or JSON): save it as UTF-8\n"), p.stderr
