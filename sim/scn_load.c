@@ -150,6 +150,21 @@ static int yaml_fail(struct ctx *c)
         struct scn_loc at = loc_of_offset(c, p->problem_offset);
         if (p->problem_value == 0)
             return fail(c, at, "NUL byte in the input: a scenario is UTF-8 text");
+        if (p->problem_value >= 0x80 && p->problem_offset < c->len &&
+            (!strcmp(p->problem, "invalid Unicode character") ||
+             !strcmp(p->problem, "control characters are not allowed"))) {
+            /* libyaml's value is the code point here, not a byte: show both
+             * (ED A0 80, a UTF-16 surrogate, is U+D800). */
+            const unsigned char *b = c->buf + p->problem_offset;
+            size_t k = b[0] >= 0xf0 ? 4 : b[0] >= 0xe0 ? 3 : 2;
+            if (k > c->len - p->problem_offset)
+                k = c->len - p->problem_offset;
+            char hex[16] = "";
+            for (size_t i = 0, at_hex = 0; i < k; i++, at_hex = strlen(hex))
+                snprintf(hex + at_hex, sizeof(hex) - at_hex, "%s%02X", i ? " " : "", b[i]);
+            return fail(c, at, "%s (U+%04X, bytes %s): a scenario is UTF-8 text", p->problem,
+                        (unsigned)p->problem_value, hex);
+        }
         if (p->problem_value != -1)
             return fail(c, at, "%s (byte 0x%02x): a scenario is UTF-8 text", p->problem,
                         (unsigned)p->problem_value & 0xff);
@@ -160,6 +175,13 @@ static int yaml_fail(struct ctx *c)
         struct scn_loc at = loc_of(&p->problem_mark);
         struct scn_loc from = loc_of(&p->context_mark);
         const char *hint = byte_at(c, at) == '\t' ? ": tabs cannot indent YAML, use spaces" : "";
+        /* libyaml gives up on a key 1024 characters from its start with
+         * "could not find expected ':'" far to the right: name the cause. */
+        if (p->context && !strcmp(p->context, "while scanning a simple key") &&
+            from.line == at.line && at.col - from.col > 1024)
+            return fail(c, from,
+                        "a key of over 1024 characters: YAML allows keys of at most 1024 "
+                        "characters (scenario keys are short names such as 'name')");
         if (!p->context)
             return fail(c, at, "yaml syntax: %s%s", p->problem, hint);
         if (from.line == at.line && from.col == at.col)
@@ -417,13 +439,19 @@ static int unknown_key(struct ctx *c, const yaml_event_t *k, const char *what,
 {
     struct strbuf sb = STRBUF_INIT;
     int best = 3;
+    size_t best_prefix = 0;
     const char *guess = NULL;
     for (size_t i = 0; i < nf; i++) {
         sb_adds(&sb, i ? ", " : "");
         sb_adds(&sb, f[i].key);
         int d = levenshtein(sval(k), f[i].key);
-        if (d < best && d < (int)strlen(f[i].key)) {
+        /* On a tie the longer shared start wins: 'logof' is 'logoff'. */
+        size_t pre = 0;
+        while (sval(k)[pre] && sval(k)[pre] == f[i].key[pre])
+            pre++;
+        if (d < (int)strlen(f[i].key) && (d < best || (d == best && guess && pre > best_prefix))) {
             best = d;
+            best_prefix = pre;
             guess = f[i].key;
         }
     }
@@ -1113,6 +1141,14 @@ int scn_load_mem(struct scn *sc, const char *name, const char *buf, size_t len, 
         memset(sc, 0, sizeof(*sc));
         err_set(e, "%s: scenario is larger than the limit of %u bytes", name,
                 (unsigned)SCN_MAX_FILE_BYTES);
+        return -1;
+    }
+    if (len >= 4 && (!memcmp(buf, "\xff\xfe\0\0", 4) || !memcmp(buf, "\0\0\xfe\xff", 4))) {
+        memset(sc, 0, sizeof(*sc));
+        err_set(e,
+                "%s:1:1: the file is UTF-32 (byte-order mark %s); scenarios are UTF-8: save it "
+                "as UTF-8",
+                name, buf[0] ? "FF FE 00 00" : "00 00 FE FF");
         return -1;
     }
     /* Windows editors and PowerShell's Out-File write UTF-16 with a BOM. */

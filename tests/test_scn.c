@@ -390,6 +390,20 @@ static const struct bad bad_cases[] = {
          "as UTF-8"),
     BADN(utf16be_bom, "\xfe\xff\0n\0a\0m\0e\0:\0 \0x\0\n",
          "t.yaml:1:1: the file is UTF-16 (byte-order mark FE FF)"),
+    /* libyaml's value is a code point here: name it and the bytes (issue 17) */
+    BAD(typo_tie, "sessions: [{id: 2, logon: 1m, logof: 5m}]\n",
+        "t.yaml:1:31: unknown key 'logof' in a session (did you mean 'logoff'?)"),
+    BAD(surrogate_utf8,
+        "name: a\xed\xa0\x80"
+        "b\n",
+        "t.yaml:1:8: invalid Unicode character (U+D800, bytes ED A0 80): a scenario is UTF-8 "
+        "text"),
+    BAD(noncharacter_utf8, "name: a\xef\xbf\xbe\n",
+        "t.yaml:1:8: control characters are not allowed (U+FFFE, bytes EF BF BE)"),
+    BADN(utf32_bom, "\xff\xfe\0\0n\0\0\0",
+         "t.yaml:1:1: the file is UTF-32 (byte-order mark FF FE 00 00); scenarios are UTF-8"),
+    BADN(utf32be_bom, "\0\0\xfe\xff\0\0\0n",
+         "t.yaml:1:1: the file is UTF-32 (byte-order mark 00 00 FE FF)"),
     BADN(binary_garbage,
          "\x7f"
          "ELF\x02\x01\x01\0\0\0",
@@ -680,6 +694,18 @@ static void hostile__long_strings__rejected(void **state)
     snprintf(want, sizeof(want), "t.yaml:1:37: 'user' is %d bytes long, over the limit of %d",
              SCN_MAX_NAME + 1, SCN_MAX_NAME);
     expect_fail(sb.buf, sb.len, want, 0.1);
+
+    /* A megabyte key: libyaml stops 1024 characters in with "could not
+     * find expected ':'" at the far end; the message names the key's start. */
+    sb_reset(&sb);
+    sb_adds(&sb, "name: x\n");
+    for (int i = 0; i < (1 << 20); i++)
+        sb_addc(&sb, 'k');
+    sb_adds(&sb, ": 1\n");
+    expect_fail(sb.buf, sb.len,
+                "t.yaml:2:1: a key of over 1024 characters: YAML allows keys of at most 1024 "
+                "characters",
+                0.5);
 
     /* Exactly at the limit loads. */
     sb_reset(&sb);
