@@ -106,8 +106,10 @@ int main(int argc, char **argv)
     measure("xml", xml, NULL, (double)nrec * (double)repeat);
 
     /* NDJSON: OTRF NXLog Sysmon lines repeated (unzip -p streams the zip). */
-    snprintf(zip, sizeof(zip), "%s/otrf/empire_persistence_registry_modification_run_keys_"
-                               "standard_user.zip", real);
+    snprintf(zip, sizeof(zip),
+             "%s/otrf/empire_persistence_registry_modification_run_keys_"
+             "standard_user.zip",
+             real);
     const char *nd = "/tmp/smsslab-bench-nxlog.jsonl";
     snprintf(cmd, sizeof(cmd),
              "unzip -p '%s' | grep -F Microsoft-Windows-Sysmon/Operational "
@@ -144,8 +146,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < iters && ok; i++)
         ok = system(cmd) == 0;
     double theirs = (now() - t0) / iters;
-    printf("evtx           %zu records: smsslab %.2f ms, evtxexport %s %.2f ms, ratio %.2f\n",
-           nrec, ours * 1e3, ok ? "" : "(failed)", theirs * 1e3, ours / theirs);
+    printf("evtx           %zu records: smsslab %.2f ms, evtxexport %s %.2f ms, ratio %.2f\n", nrec,
+           ours * 1e3, ok ? "" : "(failed)", theirs * 1e3, ours / theirs);
     measure("evtx", evtx, NULL, (double)nrec);
     for (size_t i = 0; i < nrec; i++)
         free(recs[i]);

@@ -69,8 +69,7 @@ static void build_host(struct snap *s, int sessions)
          "C:\\Windows\\system32\\lsass.exe", SYSTEM);
     for (uint32_t k = 0; k < 100; k++)
         proc(s, 700 + 4 * k, 620, services, services + (int64_t)(k + 1) * 50000, WT_NONE, 0,
-             "svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
-             SYSTEM);
+             "svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", SYSTEM);
     uint32_t pid = 4000;
     for (int i = 0; i < sessions; i++) {
         int32_t id = i + 2;

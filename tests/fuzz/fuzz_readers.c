@@ -106,25 +106,16 @@ static int fuzz_readers(enum fuzz_fmt fmt, const uint8_t *data, size_t size)
     struct rd_src_file f = {"fuzz", "fuzz", data, size, 0, NULL};
     int rc = -1;
     switch (fmt) {
-    case FZ_XML:
-        rc = rd_read_xml(set, &f, &e);
-        break;
-    case FZ_NDJSON:
-        rc = rd_read_ndjson(set, &f, 1, &e);
-        break;
-    case FZ_JSONDOC:
-        rc = rd_read_jsondoc(set, &f, &e);
-        break;
-    case FZ_CSV:
-        rc = rd_read_vol3_csv(set, &f, &e);
-        break;
+    case FZ_XML: rc = rd_read_xml(set, &f, &e); break;
+    case FZ_NDJSON: rc = rd_read_ndjson(set, &f, 1, &e); break;
+    case FZ_JSONDOC: rc = rd_read_jsondoc(set, &f, &e); break;
+    case FZ_CSV: rc = rd_read_vol3_csv(set, &f, &e); break;
     case FZ_EVTX:
         rc = rd_read_evtx(set, fuzz_write_tmp(data, size), &e);
         unlink(fuzz_tmp_path);
         break;
     case FZ_AUTO:
-    case FZ_STDIN:
-        break;
+    case FZ_STDIN: break;
     }
     if (rc == 0)
         fuzz_drain_set(set);

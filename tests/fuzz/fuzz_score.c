@@ -16,8 +16,8 @@
 #include "../../corpus/corpus.h"
 #include "../../core/util.h"
 
-static char fz_dir[64];                 /* the generated corpus */
-static char fz_mdir[64];                /* a folder for fuzzed manifests */
+static char fz_dir[64];  /* the generated corpus */
+static char fz_mdir[64]; /* a folder for fuzzed manifests */
 static struct corpus_truth *fz_truth;
 
 static void fz_cleanup(void)
@@ -44,8 +44,13 @@ static void fz_setup(void)
     if (!mkdtemp(fz_dir) || !mkdtemp(fz_mdir))
         abort();
     atexit(fz_cleanup);
-    struct corpus_opts o = {.n = 6, .seed = 7, .nshards = 1, .formats = CORPUS_ALL,
-                            .rate_ppm = 1000000, .per_file = 3, .dir = fz_dir};
+    struct corpus_opts o = {.n = 6,
+                            .seed = 7,
+                            .nshards = 1,
+                            .formats = CORPUS_ALL,
+                            .rate_ppm = 1000000,
+                            .per_file = 3,
+                            .dir = fz_dir};
     struct corpus_stats st;
     struct err e;
     if (corpus_run(&o, &st, &e) < 0 || !(fz_truth = corpus_truth_load(fz_dir, &e))) {
