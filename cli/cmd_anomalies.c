@@ -15,8 +15,9 @@ const char cmd_anomalies_usage[] =
     "\n"
     "List the anomaly types a scenario can inject under 'anomalies:' (see\n"
     "docs/anomalies.md). The text list gives each id, ATT&CK technique ('-' where\n"
-    "ATT&CK has none) and title; json and markdown add the checker rules expected\n"
-    "to fire, the parameters and the one-line lesson. 'smsslab explain ID' shows\n"
+    "ATT&CK has none), title and parameters (choices split by '|', the first is the\n"
+    "default); json and markdown add the checker rules expected to fire and the\n"
+    "one-line lesson. 'smsslab explain ID' shows\n"
     "one with its rules. {P} in a rule id stands for the anomaly's process (CSRSS,\n"
     "WININIT, ...), {Q} for its parent.\n"
     "\n"
@@ -30,6 +31,8 @@ static void text(struct strbuf *sb)
     for (size_t i = 0; i < anom_count(); i++) {
         const struct anom_type *t = anom_get(i);
         sb_addf(sb, "%-28s %-10s %s\n", t->id, t->technique, t->title);
+        if (*t->params) /* what a scenario may set: the first choice is the default */
+            sb_addf(sb, "%-28s %-10s params: %s\n", "", "", t->params);
     }
 }
 
@@ -106,9 +109,12 @@ int cmd_anomalies(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *format = "text";
     int c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+        if (cli_once("anomalies", opts, c, NULL, &once))
+            return EXIT_USAGE;
         if (c == 'f')
             format = optarg;
         else if (c == 'h')

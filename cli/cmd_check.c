@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../checker/chk.h"
 #include "../core/jsonw.h"
@@ -189,6 +190,52 @@ static int emit(struct report *rp, struct strbuf *sb)
     return ok ? 0 : -1;
 }
 
+static const char *rule_name(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return chk_rules[i].id;
+}
+
+/* The next id of a --rules/--ignore list into id; the rest of the list. */
+static const char *next_id(const char *list, char *id, size_t cap)
+{
+    list += strspn(list, ", ");
+    size_t n = strcspn(list, ", ");
+    snprintf(id, cap, "%.*s", (int)n, list);
+    return list + n;
+}
+
+/* Unknown ids get a suggestion; an id both asked for and ignored would make
+ * the check silently check nothing, so it is refused. */
+static int check_rule_lists(const char *only, const char *ignore)
+{
+    char id[128], other[128];
+    for (int which = 0; which < 2; which++) {
+        const char *l = which ? ignore : only;
+        for (l = l ? next_id(l, id, sizeof(id)) : NULL; l && id[0];
+             l = next_id(l, id, sizeof(id))) {
+            if (chk_rule_find(id))
+                continue;
+            const char *guess = cli_closest(id, chk_nrules, rule_name, NULL);
+            if (guess)
+                return cli_usage_error("check", "%s: unknown rule '%s'; did you mean '%s'?",
+                                       which ? "--ignore" : "--rules", id, guess);
+            return cli_usage_error("check", "%s: unknown rule '%s' (see 'smsslab rules')",
+                                   which ? "--ignore" : "--rules", id);
+        }
+    }
+    for (const char *l = only ? next_id(only, id, sizeof(id)) : NULL; l && id[0];
+         l = next_id(l, id, sizeof(id)))
+        for (const char *m = ignore ? next_id(ignore, other, sizeof(other)) : NULL; m && other[0];
+             m = next_id(m, other, sizeof(other)))
+            if (chk_rule_find(id) == chk_rule_find(other))
+                return cli_usage_error("check",
+                                       "rule '%s' is both in --rules and in --ignore: that "
+                                       "would check nothing for it; name it in one of them",
+                                       chk_rule_find(id)->id);
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -208,9 +255,12 @@ int cmd_check(int argc, char **argv)
     sb_reset(&only);
     sb_reset(&ignore);
     int c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (cli_once("check", opts, c, "rules,ignore", &once))
+            return EXIT_USAGE;
         switch (c) {
         case 'f': format = optarg; break;
         case 'm':
@@ -244,6 +294,8 @@ int cmd_check(int argc, char **argv)
     }
     if (ascii_casecmp(format, "human") && ascii_casecmp(format, "json"))
         return cli_usage_error("check", "--format: '%s' is not human or json", format);
+    if (cli_out_folder("check", out))
+        return EXIT_USAGE;
     for (int a = optind; a < argc; a++)
         if (cli_out_clashes("check", out, argv[a], 0))
             return EXIT_USAGE;
@@ -251,6 +303,8 @@ int cmd_check(int argc, char **argv)
         cli_input_warn_seed("check", argv + optind, argc - optind);
     cfg.only = only.len ? only.buf : NULL;
     cfg.ignore = ignore.len ? ignore.buf : NULL;
+    if (check_rule_lists(cfg.only, cfg.ignore))
+        return EXIT_USAGE;
     struct err e = {""};
     struct snap s;
     struct chk_findings fs = {0};
@@ -274,6 +328,11 @@ int cmd_check(int argc, char **argv)
     struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT, doc = STRBUF_INIT, prev = STRBUF_INIT;
     int status = 0, werr = 0;
     int ninputs = argc - optind;
+    if (!ninputs && isatty(STDIN_FILENO))
+        /* Not a hang: say what standard input should hold. */
+        fprintf(stderr, "smsslab check: reading snapshots from standard input (a terminal); "
+                        "pass a file (smsslab check boot.json), pipe data in, or press Ctrl-D "
+                        "to stop. See 'smsslab help check'\n");
     for (int a = 0; a < (ninputs ? ninputs : 1) && !status; a++) {
         const char *path = ninputs ? argv[optind + a] : "-";
         struct cli_input *in = cli_input_open(path, &io, &e);

@@ -77,6 +77,21 @@ static void explain_placeholder(struct strbuf *sb, const struct anom_type *a, co
     sb_addc(sb, '\n');
 }
 
+/* Every name explain takes: rule ids, lessons, anomaly types, cards. */
+static const char *explainable(size_t i, const void *ctx)
+{
+    (void)ctx;
+    if (i < chk_nrules)
+        return chk_rules[i].id;
+    if ((i -= chk_nrules) < chk_nrules)
+        return chk_rules[i].process;
+    if ((i -= chk_nrules) < anom_count())
+        return anom_get(i)->id;
+    if ((i -= anom_count()) < kb_nprocs)
+        return kb_procs[i].name;
+    return "registry";
+}
+
 /* Distinct lessons in table order, for the hint. */
 /* The generic rules that cover a core process besides its own lesson's. */
 static void generic_rules(struct strbuf *sb, const char *name)
@@ -180,8 +195,9 @@ int cmd_explain(int argc, char **argv)
         sb_release(&tech);
     } else if (anom_find(what)) {
         const struct anom_type *a = anom_find(what);
-        sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n\ncaught by:\n\n", a->id, a->title,
-                a->lesson, a->technique);
+        sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n  params: %s%s\n\ncaught by:\n\n", a->id,
+                a->title, a->lesson, a->technique, *a->params ? a->params : "none",
+                *a->params ? " (choices split by '|'; the first is the default)" : "");
         /* The expected rules, each explained from its row; a {P}/{Q} rule
          * depends on the process the scenario names. */
         int placeholders = 0;
@@ -206,6 +222,13 @@ int cmd_explain(int argc, char **argv)
         if (placeholders)
             sb_adds(&sb, "'smsslab explain RULE-ID' shows any of these rules in full.\n");
     } else {
+        const char *guess =
+            cli_closest(what, 2 * chk_nrules + anom_count() + kb_nprocs + 1, explainable, NULL);
+        if (guess)
+            return cli_usage_error("explain",
+                                   "'%s' is not a rule id, a lesson or an anomaly type; did you "
+                                   "mean '%s'?",
+                                   what, guess);
         struct strbuf hint = STRBUF_INIT;
         lessons(&hint);
         int rc = cli_usage_error("explain",

@@ -207,9 +207,12 @@ int cmd_render(int argc, char **argv)
     struct dot_opts dopts = {0, NULL};
     struct cli_input_opts iopts = {NULL, 0, 0};
     int no_check = 0, c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (cli_once("render", opts, c, NULL, &once))
+            return EXIT_USAGE;
         switch (c) {
         case O_AT: at_arg = optarg; break;
         case 'o': out = optarg; break;
@@ -264,6 +267,8 @@ int cmd_render(int argc, char **argv)
                                    at_arg);
     }
 
+    if (cli_out_folder("render", out))
+        return EXIT_USAGE;
     if (cli_out_clashes("render", out, path, 0))
         return EXIT_USAGE;
     if (iopts.have_seed)

@@ -90,9 +90,12 @@ int cmd_report(int argc, char **argv)
     const char *out = NULL, *title = NULL, *dot_prog = NULL, *seed_arg = NULL;
     struct cli_input_opts iopts = {NULL, 0, 0};
     int student = 0, c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (cli_once("report", opts, c, NULL, &once))
+            return EXIT_USAGE;
         switch (c) {
         case 'o': out = optarg; break;
         case O_STUDENT: student = 1; break;
@@ -121,6 +124,8 @@ int cmd_report(int argc, char **argv)
         iopts.have_seed = 1;
         cli_input_warn_seed("report", argv + optind, argc - optind);
     }
+    if (cli_out_folder("report", out))
+        return EXIT_USAGE;
     if (cli_out_clashes("report", out, path, 0))
         return EXIT_USAGE;
     struct teach_input ti;

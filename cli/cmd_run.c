@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../sim/scn.h"
 #include "../sim/sim.h"
@@ -20,7 +21,8 @@ const char cmd_run_usage[] =
     "The same scenario and seed always give byte-identical output.\n"
     "\n"
     "  --seed N        override the scenario's seed (0..18446744073709551615)\n"
-    "  -o, --output F  write to F (atomically: temp file + rename); '-' = stdout (default)\n"
+    "  -o, --output F  write to F (atomically: temp file + rename); '-' = stdout (default,\n"
+    "                  but not a terminal unless -o - is given)\n"
     "  -h, --help      show this help\n"
     "\n"
     "exit status: 0 ok, 2 usage or scenario error (file:line:col: message on stderr).\n";
@@ -33,19 +35,34 @@ int cmd_run(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *out = "-";
     const char *seed_arg = NULL;
+    int out_given = 0;
     int c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:o:h", opts, NULL)) != -1) {
+        if (cli_once("run", opts, c, NULL, &once))
+            return EXIT_USAGE;
         switch (c) {
         case 's': seed_arg = optarg; break;
-        case 'o': out = optarg; break;
+        case 'o':
+            out = optarg;
+            out_given = 1;
+            break;
         case 'h': return cli_help("run");
         default: return cli_bad_option("run", c, argv);
         }
     }
     if (argc - optind > 1)
         return cli_usage_error("run", "expected at most one scenario file, got %d", argc - optind);
+    if (!strcmp(out, "-") && !out_given && isatty(STDOUT_FILENO))
+        /* ~100 KB of one-line JSON is no use on a screen. */
+        return cli_usage_error("run",
+                               "the run document is about 100 KB of JSON: write it with -o "
+                               "FILE, pipe it on (smsslab run | smsslab check), or force the "
+                               "terminal with -o -");
+    if (cli_out_folder("run", out))
+        return EXIT_USAGE;
     if (argc - optind == 1 && cli_out_clashes("run", out, argv[optind], 0))
         return EXIT_USAGE;
     struct err e = {""};

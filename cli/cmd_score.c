@@ -43,9 +43,14 @@ int cmd_score(int argc, char **argv)
     size_t ndets = 0;
     int run_checker = 0, c, status = EXIT_CLEAN;
     uint64_t max_list = 50;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (cli_once("score", opts, c, "detections", &once)) {
+            free(dets);
+            return EXIT_USAGE;
+        }
         switch (c) {
         case 't': truth = optarg; break;
         case 'd': dets[ndets++] = optarg; break;
@@ -80,7 +85,7 @@ int cmd_score(int argc, char **argv)
         free(dets);
         return cli_usage_error("score", "--format: '%s' is not human or json", format);
     }
-    int clash = cli_out_clashes("score", out, truth, 1);
+    int clash = cli_out_folder("score", out) || cli_out_clashes("score", out, truth, 1);
     for (size_t i = 0; i < ndets && !clash; i++)
         clash = cli_out_clashes("score", out, dets[i], 0);
     if (clash) {

@@ -47,9 +47,12 @@ int cmd_timeline(int argc, char **argv)
     const char *out = "-", *kind_arg = NULL, *seed_arg = NULL;
     struct cli_input_opts iopts = {NULL, 0, 0};
     int no_check = 0, c;
+    uint64_t once = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (cli_once("timeline", opts, c, NULL, &once))
+            return EXIT_USAGE;
         switch (c) {
         case 'o': out = optarg; break;
         case O_KIND: kind_arg = optarg; break;
@@ -85,6 +88,8 @@ int cmd_timeline(int argc, char **argv)
         iopts.have_seed = 1;
         cli_input_warn_seed("timeline", argv + optind, argc - optind);
     }
+    if (cli_out_folder("timeline", out))
+        return EXIT_USAGE;
     if (cli_out_clashes("timeline", out, path, 0))
         return EXIT_USAGE;
     struct teach_input ti;

@@ -164,6 +164,7 @@ int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
         if (in->next_snapshot >= sim_nsnapshots(in->sim))
             return 0;
         sim_snapshot(in->sim, sim_snapshot_time(in->sim, in->next_snapshot++), s);
+        s->file = snap_str(s, in->name);
         return 1;
     }
     if (in->real) {
@@ -176,7 +177,12 @@ int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
         }
         return rc;
     }
-    return snap_reader_next(in->native, s, e);
+    int rc = snap_reader_next(in->native, s, e);
+    /* Findings name the file they rest on, as host data's do: with several
+     * inputs, which file a finding came from. */
+    if (rc == 1 && !s->file)
+        s->file = snap_str(s, strcmp(in->name, "-") ? in->name : "<stdin>");
+    return rc;
 }
 
 const char *cli_input_name(const struct cli_input *in)

@@ -88,6 +88,102 @@ int cli_out_clashes(const char *cmd, const char *out, const char *in, int dir_in
                            out, in);
 }
 
+int cli_out_folder(const char *cmd, const char *out)
+{
+    if (!out || !strcmp(out, "-"))
+        return 0;
+    const char *slash = strrchr(out, '/');
+    if (!slash || slash == out)
+        return 0;
+    char *dir = xstrdup(out);
+    dir[slash - out] = '\0';
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0)
+        rc = cli_usage_error(cmd, "-o '%.1024s': the folder '%.1024s' does not exist (%s)", out,
+                             dir, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        rc = cli_usage_error(cmd, "-o '%.1024s': '%.1024s' is not a folder", out, dir);
+    free(dir);
+    return rc;
+}
+
+int cli_once(const char *cmd, const struct option *opts, int c, const char *repeatable,
+             uint64_t *seen)
+{
+    for (size_t i = 0; opts[i].name && i < 64; i++) {
+        if (opts[i].val != c || opts[i].has_arg != required_argument)
+            continue;
+        size_t n = strlen(opts[i].name);
+        for (const char *r = repeatable; r && *r; r += strcspn(r, ",") + (r[strcspn(r, ",")] != 0))
+            if (strcspn(r, ",") == n && !strncmp(r, opts[i].name, n))
+                return 0;
+        if (!(*seen & (UINT64_C(1) << i))) {
+            *seen |= UINT64_C(1) << i;
+            return 0;
+        }
+        return cli_usage_error(cmd, "option '--%s' given twice: it takes one value", opts[i].name);
+    }
+    return 0;
+}
+
+/* Optimal string alignment distance, ASCII case ignored; 99 past 64 bytes. */
+static int osa_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    int d[65][65];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = ascii_lower(a[i - 1]) != ascii_lower(b[j - 1]);
+            int best = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ascii_lower(a[i - 1]) == ascii_lower(b[j - 2]) &&
+                ascii_lower(a[i - 2]) == ascii_lower(b[j - 1]) && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static size_t common_prefix(const char *a, const char *b)
+{
+    size_t k = 0;
+    while (a[k] && ascii_lower(a[k]) == ascii_lower(b[k]))
+        k++;
+    return k;
+}
+
+const char *cli_closest(const char *word, size_t n, const char *(*name)(size_t i, const void *ctx),
+                        const void *ctx)
+{
+    /* A typo is a third of the word at most (and 1 for short words); on a
+     * tie the longer shared start wins, so 'logof' is 'logoff', not 'logon'. */
+    size_t len = strlen(word);
+    int limit = len < 6 ? 1 : (int)(len / 3), best = limit + 1;
+    size_t best_prefix = 0;
+    const char *guess = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *cand = name(i, ctx);
+        int d = osa_distance(word, cand);
+        size_t pre = common_prefix(word, cand);
+        if (d < best || (d == best && guess && pre > best_prefix)) {
+            best = d;
+            best_prefix = pre;
+            guess = cand;
+        }
+    }
+    return guess;
+}
+
 int cli_fail(const struct err *e)
 {
     fprintf(stderr, "smsslab: %s\n", e->msg);
@@ -107,10 +203,19 @@ int cli_is_help(const char *arg)
     return !strcmp(arg, "-h") || !strcmp(arg, "--help");
 }
 
+static const char *command_name(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return i < ARRAY_SIZE(commands) ? commands[i].name : "help";
+}
+
 static int not_a_command(const char *cmd)
 {
-    fprintf(stderr, "smsslab: '%.64s%s' is not a command (see 'smsslab --help')\n", cmd,
-            strlen(cmd) > 64 ? "..." : "");
+    const char *guess = cli_closest(cmd, ARRAY_SIZE(commands) + 1, command_name, NULL);
+    fprintf(stderr, "smsslab: '%.64s%s' is not a command", cmd, strlen(cmd) > 64 ? "..." : "");
+    if (guess)
+        fprintf(stderr, "; did you mean '%s'?", guess);
+    fprintf(stderr, " (see 'smsslab --help')\n");
     return EXIT_USAGE;
 }
 

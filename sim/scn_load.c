@@ -1044,6 +1044,43 @@ static int check_end(struct ctx *c, int64_t t, struct scn_loc at, const char *wh
                 fmt_dur(c, 0, t), fmt_dur(c, 1, end));
 }
 
+static const struct scn_param *find_param(const struct scn_anomaly *a, const char *key)
+{
+    for (size_t i = 0; i < a->nparams; i++)
+        if (!strcmp(a->params[i].key, key))
+            return &a->params[i];
+    return NULL;
+}
+
+/* An anomaly placed in a session after it logged off would silently do
+ * nothing: no process of that session is left to act on or in. (The
+ * simulator checks the rest of the parameters; bad values are its to say.) */
+static int check_anomaly_sessions(struct ctx *c)
+{
+    const struct scn *sc = c->sc;
+    for (size_t i = 0; i < sc->nanomalies; i++) {
+        const struct scn_anomaly *a = &sc->anomalies[i];
+        const struct scn_param *ps = find_param(a, "session"), *pa = find_param(a, "at");
+        uint64_t id;
+        int64_t at;
+        if (!ps || !pa || parse_u64(ps->value, SCN_SESSION_ID_MAX, &id) < 0 ||
+            wt_parse_duration(pa->value, INT64_MAX, &at))
+            continue;
+        for (size_t k = 0; k < sc->nsessions; k++) {
+            const struct scn_session *s = &sc->sessions[k];
+            if (s->id != (int64_t)id || s->logoff == WT_NONE || at < s->logoff)
+                continue;
+            char off[64];
+            wt_format_duration(s->logoff, off, sizeof(off));
+            return fail(c, pa->loc,
+                        "anomaly '%s' at %s is in session %llu, which logs off at %s: place "
+                        "it before the logoff or in another session",
+                        qs(c, 0, a->type), fmt_dur(c, 1, at), (unsigned long long)id, off);
+        }
+    }
+    return 0;
+}
+
 /* Checks that need the whole file: a key may bound another written before it. */
 static int check_whole(struct ctx *c)
 {
@@ -1065,6 +1102,8 @@ static int check_whole(struct ctx *c)
     for (size_t i = 0; i < sc->nsnapshots; i++)
         if (check_end(c, sc->snapshots[i], c->snap_loc[i], "snapshots"))
             return -1;
+    if (check_anomaly_sessions(c) < 0)
+        return -1;
     /* Default label ids "a<N>" (1-based), then uniqueness across all. */
     for (size_t i = 0; i < sc->nanomalies; i++) {
         struct scn_anomaly *a = &sc->anomalies[i];

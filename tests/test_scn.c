@@ -391,6 +391,11 @@ static const struct bad bad_cases[] = {
     BADN(utf16be_bom, "\xfe\xff\0n\0a\0m\0e\0:\0 \0x\0\n",
          "t.yaml:1:1: the file is UTF-16 (byte-order mark FE FF)"),
     /* libyaml's value is a code point here: name it and the bytes (issue 17) */
+    BAD(anomaly_after_logoff,
+        "sessions: [{id: 2, user: u, logon: 1m, logoff: 5m}]\n"
+        "anomalies: [{type: smss-wrong-parent, session: 2, at: 10m}]\n",
+        "t.yaml:2:55: anomaly 'smss-wrong-parent' at 10m is in session 2, which logs off at 5m: "
+        "place it before the logoff or in another session"),
     BAD(typo_tie, "sessions: [{id: 2, logon: 1m, logof: 5m}]\n",
         "t.yaml:1:31: unknown key 'logof' in a session (did you mean 'logoff'?)"),
     BAD(surrogate_utf8,
