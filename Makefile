@@ -3,6 +3,8 @@
 #   make test            every unit and end-to-end test (installs missing Debian packages)
 #   make test VARIANT=san   the same under AddressSanitizer + UBSan
 #   make bench | fuzz | fuzz-ci | valgrind | test-compilers | format-check | clean
+#   make install | uninstall   PREFIX=/usr/local, DESTDIR= for staging
+#   make deb             a Debian package in build/deb (binary, scenarios, man page, completion)
 # VARIANT=release|debug|san builds into build/$(VARIANT); O=DIR overrides the folder.
 
 VARIANT ?= release
@@ -14,6 +16,11 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wno-missing-field-initializers -Wvla
+# DEVELOPER=1 (CI): any warning fails the build. Set before BASE_CFLAGS
+# expands WARN, or it would never reach the compiler.
+ifeq ($(DEVELOPER),1)
+  WARN += -Werror
+endif
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DSMSSLAB_VERSION='"$(VERSION)"' \
         -MMD -MP $(WARN)
 ifeq ($(VARIANT),release)
@@ -30,9 +37,6 @@ else ifeq ($(VARIANT),san)
   export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 else
   $(error VARIANT must be release, debug or san)
-endif
-ifeq ($(DEVELOPER),1)
-  WARN += -Werror
 endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -55,19 +59,22 @@ LIB := $(O)/libsmsslab.a
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps deps-test demo test test-unit test-e2e bench fuzz fuzz-ci valgrind test-compilers \
-        format format-check \
-        clean install
+.PHONY: all deps deps-check deps-test demo test test-unit test-e2e bench fuzz fuzz-ci valgrind \
+        test-compilers format format-check clean install uninstall deb docs
 .DELETE_ON_ERROR:
 
 all: $(BIN)
 
 deps:
 	@scripts/deps.sh build
+# Plain `make` installs nothing: it says which packages are missing (and how
+# to get them) before the compiler fails on a missing header.
+deps-check:
+	@scripts/deps.sh check
 deps-test:
 	@scripts/deps.sh test
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -142,14 +149,47 @@ valgrind: deps-test
 test-compilers: deps-test
 	/usr/bin/python3 tests/e2e/compilers.py
 
+FORMAT_SRC = $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h) $(wildcard bench/*.c) \
+        $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h)
+	clang-format -i $(FORMAT_SRC)
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h)
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/smsslab
+# The man page and the bash completion are made from the binary's help texts.
+MAN := $(O)/smsslab.1
+COMPLETION := $(O)/smsslab.bash
+docs: $(MAN) $(COMPLETION)
+$(MAN): $(BIN) scripts/manpage.sh
+	scripts/manpage.sh $(BIN) $(VERSION) > $@
+$(COMPLETION): $(BIN) scripts/completion.sh
+	scripts/completion.sh $(BIN) > $@
+
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+SHAREDIR = $(DESTDIR)$(PREFIX)/share/smsslab
+MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+install: $(BIN) $(MAN) $(COMPLETION)
+	install -d $(BINDIR) $(SHAREDIR)/scenarios $(MANDIR) $(COMPDIR)
+	install -m 755 $(BIN) $(BINDIR)/smsslab
+	install -m 644 scenarios/*.yaml $(SHAREDIR)/scenarios/
+	install -m 644 $(MAN) $(MANDIR)/smsslab.1
+	install -m 644 $(COMPLETION) $(COMPDIR)/smsslab
+uninstall:
+	rm -f $(BINDIR)/smsslab $(MANDIR)/smsslab.1 $(COMPDIR)/smsslab
+	rm -rf $(SHAREDIR)
+
+# A Debian package of a release build, installed under /usr; the library
+# dependencies come from dpkg-shlibdeps (dpkg-dev), Graphviz is recommended.
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_ROOT = build/deb/root
+DEB := build/deb/smsslab_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@scripts/deps.sh deb
+	@$(MAKE) --no-print-directory VARIANT=release all docs
+	rm -rf $(DEB_ROOT)
+	@$(MAKE) --no-print-directory VARIANT=release install PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_ROOT)
+	scripts/deb.sh $(DEB_ROOT) $(VERSION) $(DEB_ARCH) $(DEB)
 
 clean:
 	rm -rf build

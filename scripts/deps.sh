@@ -2,16 +2,19 @@
 # Install the Debian packages smsslab needs, only those that are missing.
 # As root it runs apt-get; otherwise it uses sudo when that works without a
 # password, and else prints the exact command and stops (exit 2).
-# Usage: scripts/deps.sh [build|test|fuzz]   (default: build)
+# `check` installs nothing: it names what `build` needs and is missing.
+# Usage: scripts/deps.sh [build|check|test|fuzz|bench|deb]   (default: build)
 set -eu
 
 need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev graphviz"
 case "${1:-build}" in
     build) ;;
+    check) need=$(echo "$need" | sed 's/ graphviz//') ;; # what compiling needs
     test) need="$need libcmocka-dev python3 python3-jsonschema clang libclang-rt-14-dev libevtx-utils python3-evtx chromium" ;;
     fuzz) need="$need libcmocka-dev clang libclang-rt-14-dev" ;;
     bench) need="$need jq time libevtx-utils" ;;
-    *) echo "usage: $0 [build|test|fuzz|bench]" >&2; exit 2 ;;
+    deb) need="$need dpkg-dev" ;;
+    *) echo "usage: $0 [build|check|test|fuzz|bench|deb]" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -21,6 +24,13 @@ for p in $need; do
     fi
 done
 [ -z "$missing" ] && exit 0
+if [ "${1:-build}" = check ]; then
+    command -v dpkg-query >/dev/null 2>&1 || exit 0 # not Debian: let the compiler speak
+    echo "smsslab: missing Debian packages:$missing" >&2
+    echo "    run 'make deps' (it installs them as root or with password-less sudo), or:" >&2
+    echo "    sudo apt-get install -y$missing" >&2
+    exit 2
+fi
 
 echo "smsslab: installing missing Debian packages:$missing" >&2
 if [ "$(id -u)" = 0 ]; then

@@ -70,12 +70,30 @@ def load_tests(pattern):
                     yield full, getattr(mod, name)
 
 
+def sanitizer_options():
+    """Run directly (not through make), a sanitizer build needs the options
+    the Makefile exports to every child: take them from the Makefile, so
+    there is one place that sets them. Options already set are kept."""
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        line = line.strip()
+        for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            head = f"export {name} ?= "
+            if line.startswith(head):
+                os.environ.setdefault(name, line[len(head):])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
-    ap.add_argument("--variant", default="release")
+    ap.add_argument("--variant", help="release, debug or san (default: the --bin folder's name "
+                    "when it is one of them, else release)")
     ap.add_argument("-k", dest="pattern")
     a = ap.parse_args()
+    if not a.variant:
+        folder = pathlib.Path(a.bin).parent.name
+        a.variant = folder if folder in ("release", "debug", "san") else "release"
+    if a.variant == "san":
+        sanitizer_options()
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
     failed = skipped = passed = 0
     for full, fn in load_tests(a.pattern):
