@@ -179,6 +179,9 @@ const struct chk_core chk_cores[] = {
      .dirs = SYS32 "|\\windows\\syswow64",
      .parents = "services.exe|svchost.exe",
      .generic_parent = 1},
+    /* The Shell Infrastructure Host of a user's session comes from a
+     * service (the User Manager's svchost). */
+    {.name = "sihost.exe", .dirs = SYS32, .parents = "svchost.exe", .generic_parent = 1},
     {.name = "RuntimeBroker.exe",
      .dirs = SYS32,
      .parents = "svchost.exe|Workplace Container Helper.exe",

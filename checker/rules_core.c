@@ -522,3 +522,40 @@ void chk_rule_system_exe_path(struct chk_ctx *c)
                         name, p->image);
     }
 }
+
+void chk_rule_core_cmdline(struct chk_ctx *c);
+
+/* Core processes Windows starts with no arguments (domain.md section 3:
+ * "wininit.exe", "winlogon.exe", "C:\\Windows\\system32\\services.exe", ...). */
+static const char NO_ARGS[] = "wininit.exe|winlogon.exe|services.exe|lsass.exe";
+
+void chk_rule_core_cmdline(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        const struct snap_proc *p = &c->s->procs[i];
+        const char *name = chk_name(p), *cl = p->command_line;
+        if (!cl || !c->kind[i])
+            continue;
+        int master = c->kind[i] == c->k_smss && !chk_smss_is_child(c, i);
+        if (!master && !chk_in_list(NO_ARGS, name))
+            continue;
+        /* Skip the program (quoted or not); what follows must be blank. */
+        while (*cl == ' ')
+            cl++;
+        const char *rest;
+        if (*cl == '"') {
+            rest = strchr(cl + 1, '"');
+            rest = rest ? rest + 1 : cl + strlen(cl);
+        } else {
+            const char *exe = chk_ci_find(cl, ".exe");
+            rest = exe ? exe + 4 : cl + strcspn(cl, " ");
+        }
+        while (*rest == ' ')
+            rest++;
+        /* A master smss may be started with -SpecialSession (domain.md section 2). */
+        if (master && !ascii_ncasecmp(rest, "-SpecialSession", 15) && chk_str_blank(rest + 15))
+            continue;
+        if (!chk_str_blank(rest))
+            chk_report_proc(c, i, "%s runs with arguments: '%s'", name, p->command_line);
+    }
+}

@@ -597,8 +597,9 @@ FX(lookalike_miss)
     static const char *const ok[] = {"iexplore.exe",  "sihost.exe",  "Ssms.exe",
                                      "taskhostw.exe", "notepad.exe", "svchost32.dll"};
     for (uint32_t k = 0; k < ARRAY_SIZE(ok); k++) /* taskhostw's parent is a svchost */
-        add(s, 5100 + 4 * k, strcmp(ok[k], "taskhostw.exe") ? 3020 : 900, ok[k], NULL, ALICE, 1, 8,
-            90000 + k, -1);
+        add(s, 5100 + 4 * k,
+            strcmp(ok[k], "taskhostw.exe") && strcmp(ok[k], "sihost.exe") ? 3020 : 900, ok[k], NULL,
+            ALICE, 1, 8, 90000 + k, -1);
 }
 FX(session_fire)
 {
@@ -1047,6 +1048,28 @@ FX(core_children_miss)
     add(s, 5222, 5218, "chkdsk.exe", S32 "chkdsk.exe", SYSTEM, SNAP_NO_SESSION, 8, 2300, 2400);
 }
 
+FX(lsaiso_inst_fire)
+{
+    add(s, 5230, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 3110, -1);
+    add(s, 5234, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 90000, -1);
+}
+FX(lsaiso_inst_miss)
+{
+    add(s, 5230, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 3110, 5000);
+    add(s, 5234, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 90000, -1);
+}
+FX(core_cmd_fire)
+{
+    P(s, 684)->command_line = "C:\\Windows\\system32\\lsass.exe -dump C:\\t.dmp";
+}
+FX(core_cmd_miss)
+{
+    P(s, 684)->command_line = "C:\\WINDOWS\\system32\\lsass.exe";
+    P(s, 528)->command_line = "wininit.exe";
+    P(s, 664)->command_line = "\"C:\\Windows\\system32\\services.exe\" ";
+    P(s, 340)->command_line = "\\SystemRoot\\System32\\smss.exe";
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -1141,6 +1164,8 @@ static const struct fixture fixtures[] = {
     {"SAFEBOOT-ALTERNATESHELL", safeboot_fire, safeboot_miss},
     {"SYSTEM-EXE-PATH", sysexe_fire, sysexe_miss},
     {"CORE-CHILDREN", core_children_fire, core_children_miss},
+    {"LSAISO-INSTANCES", lsaiso_inst_fire, lsaiso_inst_miss},
+    {"CORE-CMDLINE", core_cmd_fire, core_cmd_miss},
 };
 
 /* ---- helpers ------------------------------------------------------------- */
