@@ -473,6 +473,21 @@ static void do_lsass_dump_werfault(struct sim *sm, const struct anom_state *st, 
     target(sm, st->label, w);
 }
 
+/* A clone of lsass made to be dumped (RtlCreateProcessReflection or
+ * PssCaptureSnapshot): lsass.exe whose parent is lsass.exe, gone seconds
+ * later once the dump is written. */
+static void do_lsass_clone(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    if (sm->lsass < 0)
+        return;
+    struct pspec p =
+        named(system_in(0), "lsass.exe", SYS32 "lsass.exe", "C:\\Windows\\system32\\lsass.exe");
+    p.prio = 9; /* a clone inherits its original's priority class */
+    long c = sim_create(sm, t, sm->lsass, &p, st->label);
+    sim_schedule_exit(sm, t + sim_rand_ms(sm, 800, 4000), c);
+    target(sm, st->label, c);
+}
+
 /* A services.exe child that is a shell: Metasploit's psexec and getsystem
  * install a service whose ImagePath is a cmd.exe command line. */
 static void do_services_shell(struct sim *sm, const struct anom_state *st, int64_t t)
