@@ -4,7 +4,7 @@
  * parent, instances, user, session, start, base priority, command line,
  * what it does, what is unusual). `explain` prints the card before the
  * process's rules and docs/processes.md is generated from the same rows.
- * Facts: ../shared/domain.md sections 1-3 and the sources it names.
+ * Sources: listed at the top of kb.c and in docs/processes.md.
  */
 #ifndef SMSS_KB_H
 #define SMSS_KB_H
