@@ -33,7 +33,8 @@ const char cmd_corpus_usage[] =
     "  --anomalies LIST     draw only these anomaly types (comma-separated)\n"
     "  --per-file K         samples per part file (default 1000)\n"
     "  --shard K/M          write only part files f with f mod M = K (0 <= K < M)\n"
-    "  --resume             keep part files that exist (complete by construction)\n"
+    "  --resume             keep part files that exist (complete by construction) and\n"
+    "                       remove this shard's temporary files left by a killed run\n"
     "  -q, --quiet          no progress bar\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -282,6 +283,9 @@ int cmd_corpus(int argc, char **argv)
                 st.anomalies == 1 ? "y" : "ies", (unsigned long long)st.parts, PL(st.parts),
                 (unsigned long long)st.parts_skipped, PL(st.parts_skipped), (double)bytes / 1e6,
                 st.manifest_complete ? "; manifest.jsonl complete" : "");
+        if (st.stale_removed)
+            fprintf(stderr, "smsslab corpus: removed %llu temporary file%s left by a killed run\n",
+                    (unsigned long long)st.stale_removed, PL(st.stale_removed));
 #undef PL
     }
 out:

@@ -11,6 +11,7 @@
  */
 #include "corpus.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,50 @@ static int part_done(struct run *r, uint64_t part)
         if ((f == CORPUS_NFORMATS || (r->o->formats & (1u << f))) && !exists(part_path(r, f, part)))
             return 0;
     return 1;
+}
+
+/* A run killed with SIGKILL (or a power cut) leaves core/afile's temporary
+ * files, ".part-00042.jsonl.tmpXXXXXX" beside the part they were to become.
+ * --resume removes those of this shard's parts (another shard may be writing
+ * its own in the same folder right now) before it writes anything. */
+static int is_stale_part_temp(const struct run *r, const char *name)
+{
+    if (strncmp(name, ".part-", 6) != 0)
+        return 0;
+    const char *t = strstr(name, ".tmp");
+    if (!t || strlen(t) != 10) /* mkstemp's six characters */
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long part = strtoull(name + 6, &end, 10);
+    if (errno || end == name + 6 || *end != '.' || part >= r->nparts)
+        return 0;
+    return part % r->o->nshards == r->o->shard;
+}
+
+static void remove_stale_temps(struct run *r, struct corpus_stats *st)
+{
+    for (unsigned f = 0; f <= CORPUS_NFORMATS; f++) {
+        if (f < CORPUS_NFORMATS && !(r->o->formats & (1u << f)))
+            continue;
+        sb_reset(&r->path);
+        sb_addf(&r->path, "%s/%s", r->o->dir, corpus_format_name(f));
+        DIR *d = opendir(r->path.buf);
+        if (!d)
+            continue;
+        size_t base = r->path.len;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (!is_stale_part_temp(r, de->d_name))
+                continue;
+            r->path.len = base;
+            r->path.buf[base] = 0;
+            sb_addf(&r->path, "/%s", de->d_name);
+            if (unlink(r->path.buf) == 0)
+                st->stale_removed++;
+        }
+        closedir(d);
+    }
 }
 
 static void write_params(const struct corpus_opts *o, uint64_t nparts, struct strbuf *sb)
@@ -472,6 +517,8 @@ int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err 
     for (uint64_t p = o->shard; p < r.nparts; p += o->nshards)
         total += (p + 1) * o->per_file < o->n ? o->per_file : o->n - p * o->per_file;
 
+    if (o->resume)
+        remove_stale_temps(&r, st);
     struct sim *sm = sim_new();
     struct corpus_sample *cs = corpus_sample_new();
     struct part_out *po = xcalloc(1, sizeof(*po));

@@ -54,6 +54,7 @@ struct corpus_stats {
     uint64_t samples, parts, parts_skipped, anomalies;
     uint64_t bytes[CORPUS_NFORMATS + 1]; /* per format, then the manifest */
     int manifest_complete;               /* DIR/manifest.jsonl was assembled */
+    uint64_t stale_removed;              /* --resume: temporary files of killed runs removed */
 };
 
 int corpus_parse_formats(const char *s, unsigned *out, struct err *e);

@@ -71,8 +71,32 @@ def test_sigkill_leaves_only_temp_files_that_resume_ignores(ctx):
             continue  # SIGKILL cannot clean up; the names never clash with parts
         assert fulls.get(name) == data, f"{name} is partial"
     ctx.run(*args, "-o", cut, "--resume", rc=0)
-    got = {k: v for k, v in _tree(cut).items() if ".tmp" not in k}
-    assert got == fulls
+    assert _tree(cut) == fulls, "--resume must complete the corpus and remove the killed run's temporary files"
+
+
+def test_resume_removes_only_its_own_shards_temp_files(ctx):
+    # Temporary files as core/afile names them, as SIGKILL leaves them: the
+    # resumed shard 0/2 removes its parts' (0, 2) and keeps shard 1's (3),
+    # which another process may be writing right now, and unrelated files.
+    args = ["corpus", "-n", "40", "--seed", "5", "--per-file", "10", "-q", "--shard", "0/2"]
+    out = ctx.tmp / "c"
+    ctx.run(*args, "-o", out, rc=0)
+    planted = {
+        "native/.part-00000.jsonl.tmpAbC123": False,
+        "manifest/.part-00002.jsonl.tmpzz9YYx": False,
+        "native/.part-00003.jsonl.tmpQw3rty": True,
+        "native/.part-00002.jsonl.tmp": True,
+        "native/notes.tmpAbC123": True,
+    }
+    for name in planted:
+        (out / name).write_bytes(b"x" * 100)
+    before = {k: v for k, v in _tree(out).items() if k not in planted}
+    loud = [a for a in args if a != "-q"]
+    r = ctx.run(*loud, "-o", out, "--resume", rc=0).stderr.decode()
+    assert "removed 2 temporary files left by a killed run" in r, r
+    for name, kept in planted.items():
+        assert (out / name).exists() == kept, name
+    assert {k: v for k, v in _tree(out).items() if k not in planted} == before
 
 
 def test_shards_as_processes_union_to_the_whole(ctx):
