@@ -36,6 +36,8 @@ const char cmd_check_usage[] =
     "  -o, --output F      write the report to F atomically; '-' = stdout (default)\n"
     "  -h, --help          show this help\n"
     "\n"
+    "environment: SMSSLAB_MAX_MEMORY=SIZE bounds the events held while host data\n"
+    "is read (default 2G; docs/readers.md); NO_COLOR turns colour off.\n"
     "exit status: 0 no findings, 1 findings, 2 usage or input error.\n";
 
 /* A set of strings for de-duplication (open addressing, FNV-1a). Only

@@ -10,6 +10,7 @@
  */
 #include "rd_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct rd_set {
     size_t ngroups, cap_groups;
     uint64_t seq;
     struct snap_rec at; /* rd_set_at: the record being read */
+    uint64_t max_bytes; /* rd_max_bytes(), read at the first event */
 };
 
 void rd_set_at(struct rd_set *set, uint64_t record_id, uint64_t line)
@@ -189,8 +191,42 @@ static const char *dup_s(struct rd_set *set, const char *s)
     return arena_strndup(&set->arena, s, n);
 }
 
+int rd_max_bytes(uint64_t *out, struct err *e)
+{
+    const char *v = getenv(RD_MAX_BYTES_ENV);
+    *out = RD_MAX_BYTES_DEFAULT;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    static const char units[] = "KMGT"; /* binary: K = 1024 */
+    const char *u = *end && (*end & ~0x20) ? strchr(units, *end & ~0x20) : NULL;
+    unsigned shift = u ? 10u * (unsigned)(u - units + 1) : 0;
+    end += u != NULL;
+    if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+        end += strlen(end);
+    if (errno || end == v || *end || v[0] == '-' || n > (UINT64_MAX >> shift) ||
+        (n << shift) < ((uint64_t)1 << 20)) {
+        err_set(e, "%s='%.40s': expected a size of at least 1M, such as 512M or 8G",
+                RD_MAX_BYTES_ENV, v);
+        return -1;
+    }
+    *out = (uint64_t)n << shift;
+    return 0;
+}
+
+/* What the events held so far take: their strings, the array, the table. */
+static uint64_t set_bytes(const struct rd_set *set)
+{
+    return (uint64_t)set->arena.total + (uint64_t)set->cap * sizeof(*set->ev) +
+           (uint64_t)set->nslots * sizeof(*set->slots);
+}
+
 int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
 {
+    if (!set->max_bytes && rd_max_bytes(&set->max_bytes, e) < 0)
+        return -1;
     struct rd_ev ev = *in;
     ev.host = intern_host(set, in->host);
     ev.guid = known_guid(ev.guid);
@@ -219,6 +255,14 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *in, struct err *e)
     }
     if (set->n >= RD_MAX_EVENTS) {
         err_set(e, "more than %u process and registry events in one input", RD_MAX_EVENTS);
+        return -1;
+    }
+    if (set_bytes(set) > set->max_bytes) {
+        err_set(e,
+                "the %zu process and registry events read so far hold %.1f MiB, over the limit of "
+                "%llu MiB (%s=SIZE raises it, e.g. 8G; or split the input by host or time)",
+                set->n, (double)set_bytes(set) / (1 << 20),
+                (unsigned long long)(set->max_bytes >> 20), RD_MAX_BYTES_ENV);
         return -1;
     }
     ev.name = dup_s(set, ev.name);

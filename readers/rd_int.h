@@ -22,6 +22,15 @@
 #define RD_MAX_LINE ((size_t)16 << 20)
 #define RD_MAX_DOC ((size_t)256 << 20)
 #define RD_MAX_EVENTS 20000000u
+/* Memory the events of one input may hold while it is read (strings, the
+ * event array and the dedup table): 2 GiB unless SMSSLAB_MAX_MEMORY says
+ * otherwise ("512M", "8G"). About 2.9 M Sysmon process events fit in
+ * 1.3 GB, so the default takes any single host's log; a larger input is
+ * refused with both figures before the machine starts swapping. */
+#define RD_MAX_BYTES_DEFAULT ((uint64_t)2 << 30)
+#define RD_MAX_BYTES_ENV "SMSSLAB_MAX_MEMORY"
+/* Parse SMSSLAB_MAX_MEMORY (unset = the default). 0, or -1 with e set. */
+int rd_max_bytes(uint64_t *out, struct err *e);
 #define RD_MAX_DEPTH 256
 
 /* Where an event came from: groups never mix sources, because Sysmon and

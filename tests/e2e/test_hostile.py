@@ -532,3 +532,33 @@ def test_corpus_output_stays_in_its_folder_and_escapes_fields(ctx):
         if f.is_file():
             assert f.resolve().is_relative_to(out.resolve())
             _check_complete(f)
+
+
+def test_readers_bound_memory_in_bytes_and_name_the_limit(ctx):
+    # 30,000 distinct Sysmon process events (~12 MB): under a 2 MiB bound the
+    # reader stops while reading, names both figures and the variable, and
+    # leaves no output; the default bound takes the file.
+    lines = []
+    for i in range(30000):
+        lines.append(json.dumps({
+            "EventID": 1, "SourceName": "Microsoft-Windows-Sysmon", "Hostname": "H",
+            "UtcTime": "2024-05-01 08:%02d:%02d.%03d" % (i // 60000, i // 1000 % 60, i % 1000),
+            "ProcessId": 1000 + 4 * i, "ProcessGuid": "{%08x-0000-0000-0000-000000000000}" % (i + 1),
+            "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd.exe /c echo %d" % i,
+            "ParentProcessId": 500, "User": "NT AUTHORITY\\SYSTEM"}))
+    p = _write(ctx, "many.ndjson", "\n".join(lines) + "\n")
+    out = ctx.tmp / "mem-out"
+    out.mkdir()
+    r = ctx.run("check", "-o", out / "f.txt", p, env={"SMSSLAB_MAX_MEMORY": "2M"}, rc=2)
+    err = r.stderr.decode()
+    assert err.startswith(f"smsslab: {p}:") and err.count("\n") == 1, err
+    assert "process and registry events read so far hold" in err and \
+        "over the limit of 2 MiB (SMSSLAB_MAX_MEMORY=SIZE raises it" in err, err
+    assert not list(out.iterdir()), "output left behind"
+    for bad in ("0", "1K", "lots", "-5G", "2X", "5 "):
+        r = ctx.run("check", p, env={"SMSSLAB_MAX_MEMORY": bad}, rc=2)
+        assert f"SMSSLAB_MAX_MEMORY='{bad}': expected a size of at least 1M" in r.stderr.decode()
+    r = ctx.run("check", "--format", "json", p, env={"SMSSLAB_MAX_MEMORY": "64MiB"})
+    assert r.returncode in (0, 1), r.stderr.decode()[:500]
+    r = ctx.run("check", "--format", "json", p)
+    assert r.returncode in (0, 1), r.stderr.decode()[:500]
