@@ -20,6 +20,7 @@
 const char cmd_render_usage[] =
     "usage: smsslab render [FILE|-|SCENARIO.yaml] [--at T] [-o tree.dot|tree.svg|tree.png|-]\n"
     "                      [--dot PATH] [--details] [--no-check] [--focus PID|NAME]\n"
+    "                      [--host NAME]\n"
     "                      [--input-format F] [--seed N]\n"
     "\n"
     "Draw the process tree of one snapshot (docs/render.md): System and the master\n"
@@ -38,6 +39,8 @@ const char cmd_render_usage[] =
     "  --details        also show user, start time and command line in each box\n"
     "  --no-check       draw the plain tree, without running the checker\n"
     "  --focus PID|NAME only that process's branch and its ancestors (big hosts)\n"
+    "  --host NAME      only that host's snapshots (an input with several hosts,\n"
+    "                   such as a corpus part or a forwarder's log)\n"
     "  --input-format F as for smsslab check: auto (default), native, evtx, xml, ...\n"
     "  --seed N         seed for a scenario input\n"
     "  -h, --help       show this help\n"
@@ -67,16 +70,36 @@ static void describe(struct strbuf *sb, const struct snap *s)
 enum at_kind { AT_END, AT_ABS, AT_REL };
 
 /* Read every snapshot; keep the one --at names. Returns 0, or an exit code. */
+static int same_host(const char *a, const char *b)
+{
+    return !ascii_casecmp(a ? a : "", b ? b : "");
+}
+
+/* Read every snapshot (of --host's host when given); keep the one --at names.
+ * Several hosts or boots in one input (a corpus part, a multi-host log) and
+ * no --at: draw the last and say so, rather than silently pick one. */
 static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *at_arg,
-                struct snap *out)
+                const char *host, struct snap *out)
 {
     struct snap cur;
     snap_init(&cur);
     struct strbuf seen = STRBUF_INIT;
     struct err e = {""};
-    size_t n = 0;
+    size_t n = 0, groups = 0, skipped = 0;
+    char *last_host = NULL;
+    int64_t last_boot = WT_NONE;
     int found = 0, rc;
     while ((rc = cli_input_next(in, &cur, &e)) == 1) {
+        if (host && !same_host(cur.host, host)) {
+            skipped++;
+            continue;
+        }
+        if (!groups || !same_host(cur.host, last_host) || cur.boot_time != last_boot) {
+            groups++;
+            free(last_host);
+            last_host = xstrdup(cur.host ? cur.host : "");
+            last_boot = cur.boot_time;
+        }
         n++;
         if (n <= 20) {
             sb_adds(&seen, n > 1 ? ", " : "");
@@ -96,6 +119,10 @@ static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *
     int status = 0;
     if (rc < 0) {
         status = cli_fail(&e);
+    } else if (n == 0 && skipped) {
+        fprintf(stderr, "smsslab render: no snapshot of host '%s' in %s (%zu of other hosts)\n",
+                host, cli_input_name(in), skipped);
+        status = EXIT_USAGE;
     } else if (n == 0) {
         const char *name = cli_input_name(in);
         fprintf(stderr, "smsslab: %s: no snapshots in this input (is it empty?)\n",
@@ -106,6 +133,12 @@ static int pick(struct cli_input *in, enum at_kind kind, int64_t t, const char *
                 cli_input_name(in), seen.buf, n > 20 ? ", ..." : "");
         status = EXIT_USAGE;
     }
+    if (!status && kind == AT_END && groups > 1)
+        fprintf(stderr,
+                "smsslab render: note: %s holds %zu hosts or boots; drew the last (host '%s'); "
+                "choose with --host NAME and --at T\n",
+                cli_input_name(in), groups, last_host);
+    free(last_host);
     sb_release(&seen);
     return status;
 }
@@ -188,7 +221,8 @@ int cmd_render(int argc, char **argv)
         O_FORMAT,
         O_SEED,
         O_DOT_TIME,
-        O_DOT_MAX
+        O_DOT_MAX,
+        O_HOST
     };
     static const struct option opts[] = {{"at", required_argument, NULL, O_AT},
                                          {"output", required_argument, NULL, 'o'},
@@ -198,11 +232,12 @@ int cmd_render(int argc, char **argv)
                                          {"details", no_argument, NULL, O_DETAILS},
                                          {"no-check", no_argument, NULL, O_NOCHECK},
                                          {"focus", required_argument, NULL, O_FOCUS},
+                                         {"host", required_argument, NULL, O_HOST},
                                          {"input-format", required_argument, NULL, O_FORMAT},
                                          {"seed", required_argument, NULL, O_SEED},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *out = "-", *at_arg = "end", *dot_prog = NULL, *seed_arg = NULL;
+    const char *out = "-", *at_arg = "end", *dot_prog = NULL, *seed_arg = NULL, *host = NULL;
     struct dot_limits lim = {DOT_TIMEOUT_DEFAULT_S, DOT_MAX_OUTPUT_DEFAULT};
     struct dot_opts dopts = {0, NULL};
     struct cli_input_opts iopts = {NULL, 0, 0};
@@ -230,6 +265,7 @@ int cmd_render(int argc, char **argv)
         case O_DETAILS: dopts.details = 1; break;
         case O_NOCHECK: no_check = 1; break;
         case O_FOCUS: dopts.focus = optarg; break;
+        case O_HOST: host = optarg; break;
         case O_FORMAT: iopts.format = optarg; break;
         case O_SEED: seed_arg = optarg; break;
         case 'h': return cli_help("render");
@@ -281,7 +317,7 @@ int cmd_render(int argc, char **argv)
     snap_init(&s);
     struct chk_findings f = {0};
     struct strbuf text = STRBUF_INIT;
-    int status = pick(in, ak, t, at_arg, &s);
+    int status = pick(in, ak, t, at_arg, host, &s);
     cli_input_close(in);
     if (status)
         goto out;

@@ -1,6 +1,7 @@
 """smsslab render end to end: simulate, render to .dot/.svg/.png with the real
 Graphviz, check the files are what they claim, reruns are byte-identical, and
 a missing or failing dot leaves no output file and exits 2."""
+import json
 import re
 import shutil
 import sys
@@ -91,6 +92,27 @@ def test_at_and_focus(ctx):
     lsass = ctx.run("render", src, "--focus", "lsass.exe", rc=0).stdout.decode()
     assert "lsass.exe" in lsass and "winlogon.exe" not in lsass
     ctx.run("render", src, "--focus", "no-such-process", rc=2)
+
+
+def test_several_hosts_say_which_one_is_drawn_and_host_picks(ctx):
+    # A corpus part holds one snapshot per sample, each its own host: render
+    # draws the last, says so on stderr, and --host draws another one.
+    out = ctx.tmp / "multi"
+    ctx.run("corpus", "-n", "3", "--seed", "2", "--formats", "native", "-o", out, "-q", rc=0)
+    part = out / "native" / "part-00000.jsonl"
+    hosts = [json.loads(line)["host"] for line in part.read_text().splitlines()]
+    assert len(hosts) == 3, hosts
+    p = ctx.run("render", part, rc=0)
+    err = p.stderr.decode()
+    assert f"holds 3 hosts or boots; drew the last (host '{hosts[-1]}')" in err, err
+    assert hosts[-1] in p.stdout.decode()
+    first = ctx.run("render", part, "--host", hosts[0].lower(), rc=0)
+    assert hosts[0] in first.stdout.decode() and hosts[-1] not in first.stdout.decode()
+    assert b"note:" not in first.stderr
+    p = ctx.run("render", part, "--host", "NO-SUCH-HOST", rc=2)
+    assert b"no snapshot of host 'NO-SUCH-HOST'" in p.stderr
+    # One host's run document: no note.
+    assert b"note:" not in ctx.run("render", _default_run(ctx), rc=0).stderr
 
 
 def test_missing_dot_leaves_nothing(ctx):
