@@ -636,6 +636,11 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     if (!strcmp(an->type, "core-wrong-path") && !param(an, "path"))
         st->path = sim_printf(sm, "C:\\Windows\\Temp\\%s", st->process);
     param_str(an, "name", "smmss.exe", &st->name);
+    /* Without an explicit 'at', a seeded moment in the minute after the
+     * default: an attack does not start on a round offset from boot, and a
+     * detector must not be able to key on one. An explicit 'at' is kept. */
+    if (!param(an, "at"))
+        at += prng_range(&sm->r_anom, 0, WT_MIN - 1);
     st->at = sm->boot + at;
     /* Planted before the boot (the sticky-keys Debugger), acted on after it. */
     if (st->type->plant && st->type->plant(sm, an, st, e) < 0)

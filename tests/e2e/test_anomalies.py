@@ -112,6 +112,23 @@ def test_combined_anomalies_each_found(ctx):
     assert len(doc["labels"]) == 5
 
 
+def test_default_start_is_seeded_and_never_a_round_offset(ctx):
+    # Without `at`, an anomaly starts at a seeded moment in the minute after
+    # the default (5m after boot); an explicit `at` is kept to the microsecond.
+    def start(extra, seed):
+        sc = ctx.tmp / f"at-{seed}-{len(extra)}.yaml"
+        sc.write_text("name: at\nseed: %d\nboot_time: 2024-05-01T08:00:00Z\n"
+                      "anomalies:\n  - {type: smss-extra-instance%s}\n" % (seed, extra))
+        doc = json.loads(ctx.run("run", sc, rc=0).stdout)
+        return doc["labels"][0]["target"]["create_time"]
+    starts = {start("", seed) for seed in range(1, 6)}
+    assert len(starts) == 5, starts
+    for t in starts:
+        assert t.startswith("2024-05-01T08:05:") and not t.endswith(":00.000000Z"), t
+    assert start(", at: 7m", 1) == "2024-05-01T08:07:00.000000Z"
+    assert start("", 3) == start("", 3)
+
+
 def test_labelled_events_name_their_anomaly(ctx):
     doc = json.loads(ctx.run("run", "scenarios/anomaly-bootexecute-extra.yaml", rc=0).stdout)
     lid = doc["labels"][0]["id"]
