@@ -892,6 +892,30 @@ static int next_doc(struct snap_reader *r, struct err *e)
     }
 }
 
+/* The document's session list covers the whole run; a snapshot sees it as it
+ * was at the snapshot's time: sessions not yet created are left out, and a
+ * logon or an end still to come has not happened (render --at 10m must not
+ * draw an RDP session that starts at 20m, or "ended +50m"). */
+static void sessions_as_of(struct snap *s)
+{
+    if (s->at == WT_NONE)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < s->nsessions; i++) {
+        struct snap_session x = s->sessions[i];
+        if (x.create_time != WT_NONE && x.create_time > s->at)
+            continue;
+        if (x.logon_time != WT_NONE && x.logon_time > s->at) {
+            x.logon_time = WT_NONE;
+            x.user = NULL;
+        }
+        if (x.end_time != WT_NONE && x.end_time > s->at)
+            x.end_time = WT_NONE;
+        s->sessions[k++] = x;
+    }
+    s->nsessions = k;
+}
+
 int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
 {
     for (;;) {
@@ -926,5 +950,9 @@ int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
             if (read_session(&c, x, i++) < 0)
                 return -1;
     }
-    return read_body(&c, o, idx) < 0 ? -1 : 1;
+    if (read_body(&c, o, idx) < 0)
+        return -1;
+    if (!cJSON_IsArray(own))
+        sessions_as_of(s);
+    return 1;
 }

@@ -115,6 +115,28 @@ def test_several_hosts_say_which_one_is_drawn_and_host_picks(ctx):
     assert b"note:" not in ctx.run("render", _default_run(ctx), rc=0).stderr
 
 
+def test_early_snapshot_of_a_run_document_does_not_draw_the_future(ctx):
+    # The run document lists every session of the run; at 10m the RDP
+    # sessions of 20m and 30m do not exist yet and bob's logoff at 50m has
+    # not happened. The document and the scenario must draw the same tree.
+    sc = ctx.tmp / "rdp3.yaml"
+    sc.write_text("name: rdp3\nseed: 4\nboot_time: 2024-05-01T08:00:00Z\nsessions:\n"
+                  "  - {id: 1, kind: console, user: CORP\\alice, logon: 35s}\n"
+                  "  - {id: 2, kind: rdp, user: CORP\\bob, logon: 20m, logoff: 50m}\n"
+                  "  - {id: 3, kind: rdp, user: CORP\\carol, logon: 30m}\n"
+                  "snapshots: [30s, 10m, 25m, end]\n")
+    doc = ctx.tmp / "rdp3.json"
+    ctx.run("run", sc, "-o", doc, rc=0)
+    early = ctx.run("render", doc, "--at", "10m", rc=0).stdout.decode()
+    assert "cluster_s2" not in early and "cluster_s3" not in early and "ended +" not in early
+    assert early == ctx.run("render", sc, "--at", "10m", rc=0).stdout.decode()
+    mid = ctx.run("render", doc, "--at", "25m", rc=0).stdout.decode()
+    assert "cluster_s2" in mid and "CORP\\\\bob, logon +20m" in mid and "ended +" not in mid
+    assert "cluster_s3" not in mid
+    assert mid == ctx.run("render", sc, "--at", "25m", rc=0).stdout.decode()
+    assert "ended +50m" in ctx.run("render", doc, rc=0).stdout.decode()
+
+
 def test_missing_dot_leaves_nothing(ctx):
     src = _default_run(ctx)
     for name in ("tree.svg", "tree.png"):
