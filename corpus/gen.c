@@ -234,15 +234,6 @@ static char *catalogue_choice(const struct anom_type *ty, const char *key, struc
     return xstrndup(c, strcspn(c, "| "));
 }
 
-static int accepts(const struct anom_type *ty, const char *key)
-{
-    size_t n = strlen(key);
-    for (const char *p = ty->params; (p = strstr(p, key)) != NULL; p++)
-        if ((p == ty->params || p[-1] == ' ') && p[n] == '=')
-            return 1;
-    return 0;
-}
-
 /* Draw valid parameters for type t. Returns 0, or -1 when this sample
  * cannot host it (no desktop session): the caller gives it one. */
 static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t shift)
@@ -299,14 +290,14 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
     } else if (!strcmp(t, "winlogon-userinit")) {
         param(a, "program", xstrdup(PICK(r, userinit_programs)));
     }
-    if (accepts(ty, "session")) {
+    if (anom_accepts(ty, "session")) {
         if (sess < 0 && !strcmp(t, "core-late-start"))
             sess = unused_session(sc, r);
         else if (sess < 0)
             sess = sc->sessions[prng_below(r, sc->nsessions)].id;
         param(a, "session", xprintf("%d", (int)sess));
     }
-    if (accepts(ty, "at"))
+    if (anom_accepts(ty, "at"))
         param(a, "at", dur(at));
     return 0;
 }

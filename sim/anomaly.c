@@ -607,8 +607,7 @@ const struct anom_type *anom_find(const char *id)
     return NULL;
 }
 
-/* Parameter names a type accepts: the words before '=' in its params text. */
-static int accepts(const struct anom_type *t, const char *key)
+int anom_accepts(const struct anom_type *t, const char *key)
 {
     size_t n = strlen(key);
     for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++)
@@ -1001,7 +1000,7 @@ int anom_apply_all(struct sim *sm, struct err *e)
             return -1;
         }
         for (size_t k = 0; k < an->nparams; k++)
-            if (!accepts(t, an->params[k].key)) {
+            if (!anom_accepts(t, an->params[k].key)) {
                 err_set(e, "%s:%d:%d: anomaly '%s' has no parameter '%.100s' (it takes: %s)",
                         sc->file, an->params[k].loc.line, an->params[k].loc.col, t->id,
                         an->params[k].key, *t->params ? t->params : "none");

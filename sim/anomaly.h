@@ -37,5 +37,7 @@ struct anom_type {
 size_t anom_count(void);
 const struct anom_type *anom_get(size_t i);
 const struct anom_type *anom_find(const char *id);
+/* Whether type t takes parameter key: the words before '=' in its params text. */
+int anom_accepts(const struct anom_type *t, const char *key);
 
 #endif

@@ -1308,10 +1308,6 @@ const struct sim_event *sim_event(const struct sim *sm, size_t i)
 {
     return &sm->events[i];
 }
-const struct snap_reg *sim_reg(const struct sim *sm, long i)
-{
-    return &sm->regs[i];
-}
 int64_t sim_boot_time(const struct sim *sm)
 {
     return sm->boot;

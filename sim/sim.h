@@ -56,7 +56,6 @@ size_t sim_nprocs(const struct sim *sm);
 const struct snap_proc *sim_proc(const struct sim *sm, size_t i);
 size_t sim_nevents(const struct sim *sm);
 const struct sim_event *sim_event(const struct sim *sm, size_t i);
-const struct snap_reg *sim_reg(const struct sim *sm, long i);
 int64_t sim_boot_time(const struct sim *sm);
 int64_t sim_end_time(const struct sim *sm);
 /* Absolute snapshot times, in scenario order (duplicates removed). */
