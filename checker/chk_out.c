@@ -163,6 +163,8 @@ const struct chk_cover chk_coverage[] = {
      "AppInit DLLs, SilentProcessExit, Winlogon "
      "helpers",
      "APPINIT-DLLS, SILENT-PROCESS-EXIT, WINLOGON-SHELL, WINLOGON-USERINIT, WINLOGON-NOTIFY"},
+    {"MITRE ATT&CK T1574.007", "a user-writable folder before System32 in the system Path",
+     "SM-ENVIRONMENT-PATH"},
     {"MemProcFS FindEvil", "PROC_PARENT, PROC_USER (core processes)", "*-PARENT, *-USER"},
     {"MemProcFS FindEvil", "PROC_NOLINK, PE_INJECT, PRIVATE_RWX (memory structures)", "-"},
 };

@@ -30,6 +30,7 @@ void chk_rule_lsa_protection_off(struct chk_ctx *c);
 void chk_rule_wdigest(struct chk_ctx *c);
 void chk_rule_appinit(struct chk_ctx *c);
 void chk_rule_safe_dll_search(struct chk_ctx *c);
+void chk_rule_sm_env_path(struct chk_ctx *c);
 void chk_rule_winlogon_notify(struct chk_ctx *c);
 void chk_rule_safeboot_shell(struct chk_ctx *c);
 
@@ -692,6 +693,77 @@ void chk_rule_safe_dll_search(struct chk_ctx *c)
             chk_report_reg(c, r,
                            "SafeDllSearchMode is 0: the current folder is searched for "
                            "DLLs before System32");
+    }
+}
+
+/* Is this System32 as a Path entry writes it? Lower case, no quotes. */
+static int path_is_system32(const char *e)
+{
+    static const char *const roots[] = {"%systemroot%", "%windir%", "c:\\windows"};
+    for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+        size_t n = strlen(roots[i]);
+        if (!strncmp(e, roots[i], n) &&
+            (!strcmp(e + n, "\\system32") || !strcmp(e + n, "\\system32\\")))
+            return 1;
+    }
+    return 0;
+}
+
+/* A folder an unprivileged user can write to, as a Path entry names it
+ * (lower case): profiles, temp folders, or a relative entry (the current
+ * folder). ProgramData is left out: installers put admin-only folders
+ * there (Oracle's javapath is prepended by the Java installer). */
+static int path_user_writable(const char *e)
+{
+    static const char *const starts[] = {"%userprofile%", "%appdata%", "%localappdata%", "%temp%",
+                                         "%tmp%",         "%public%",  "%homepath%"};
+    static const char *const parts[] = {"\\users\\", "\\appdata\\", "\\temp\\", "\\windows\\tasks",
+                                        "\\tmp\\"};
+    size_t n = strlen(e);
+    for (size_t i = 0; i < ARRAY_SIZE(starts); i++)
+        if (!strncmp(e, starts[i], strlen(starts[i])))
+            return 1;
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+        if (strstr(e, parts[i]))
+            return 1;
+    if (n >= 5 && (!strcmp(e + n - 5, "\\temp") || !strcmp(e + n - 4, "\\tmp")))
+        return 1;
+    /* Relative: no drive, no UNC, no variable. */
+    return !(n >= 2 && e[1] == ':') && e[0] != '\\' && e[0] != '%';
+}
+
+void chk_rule_sm_env_path(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted || !val_is(r, SM_TAIL, "\\Environment", "Path"))
+            continue;
+        const char *v = reg_str(r);
+        for (unsigned k = 1; *v; k++) {
+            size_t len = strcspn(v, ";");
+            const char *s = v, *end = v + len;
+            v = *end ? end + 1 : end;
+            while (s < end && (*s == ' ' || *s == '"'))
+                s++;
+            while (end > s && (end[-1] == ' ' || end[-1] == '"'))
+                end--;
+            if (s == end)
+                continue;
+            char e[512];
+            size_t n = (size_t)(end - s) < sizeof(e) - 1 ? (size_t)(end - s) : sizeof(e) - 1;
+            for (size_t j = 0; j < n; j++)
+                e[j] = ascii_lower(s[j]);
+            e[n] = 0;
+            if (path_is_system32(e))
+                break;
+            if (path_user_writable(e)) {
+                chk_report_reg(c, r,
+                               "Path entry %u '%.*s' comes before System32 and is a folder users "
+                               "can write: a program there named like a system one runs instead",
+                               k, (int)(end - s), s);
+                break;
+            }
+        }
     }
 }
 

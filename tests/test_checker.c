@@ -1000,6 +1000,21 @@ FX(safedll_miss)
 {
     set_reg(s, SM, "SafeDllSearchMode", SNAP_REG_SZ, 1, "1");
 }
+FX(env_path_fire)
+{
+    /* A relative entry is the current folder: also a hijack, and quoted. */
+    set_reg(s, SM "\\Environment", "Path", SNAP_REG_EXPAND_SZ, 1,
+            "C:\\ProgramData\\Oracle\\Java\\javapath; \"C:\\Users\\Public\\bin\";"
+            "%SystemRoot%\\system32;%SystemRoot%");
+}
+FX(env_path_miss)
+{
+    /* Java's installer prepends an admin-only folder; a user folder after
+     * System32 cannot shadow a system program. */
+    set_reg(s, SM "\\Environment", "Path", SNAP_REG_EXPAND_SZ, 1,
+            "C:\\ProgramData\\Oracle\\Java\\javapath;%SYSTEMROOT%\\System32\\;"
+            "%SystemRoot%;C:\\Users\\dev\\bin;.");
+}
 FX(wl_notify_fire)
 {
     set_reg(s, KEY_WINLOGON "\\Notify\\evil", "DLLName", SNAP_REG_SZ, 1, "evil.dll");
@@ -1160,6 +1175,7 @@ static const struct fixture fixtures[] = {
     {"WDIGEST-CACHING", wdigest_fire, wdigest_miss},
     {"APPINIT-DLLS", appinit_fire, appinit_miss},
     {"SAFE-DLL-SEARCH-OFF", safedll_fire, safedll_miss},
+    {"SM-ENVIRONMENT-PATH", env_path_fire, env_path_miss},
     {"WINLOGON-NOTIFY", wl_notify_fire, wl_notify_miss},
     {"SAFEBOOT-ALTERNATESHELL", safeboot_fire, safeboot_miss},
     {"SYSTEM-EXE-PATH", sysexe_fire, sysexe_miss},
