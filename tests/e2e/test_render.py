@@ -137,6 +137,20 @@ def test_early_snapshot_of_a_run_document_does_not_draw_the_future(ctx):
     assert "ended +50m" in ctx.run("render", doc, rc=0).stdout.decode()
 
 
+def test_only_the_first_smss_started_by_system_is_the_master(ctx):
+    # A second, later smss.exe that stays alive is an impostor: it must not
+    # take the "(master)" label from the one System started at boot.
+    dot = ctx.run("render", "scenarios/anomaly-smss-extra-instance.yaml", rc=0).stdout.decode()
+    labels = re.findall(r'label="smss\.exe( \(master\))?\\npid (\d+)', dot)
+    assert len(labels) >= 3, labels
+    masters = [int(pid) for m, pid in labels if m]
+    assert len(masters) == 1, labels
+    doc = json.loads(ctx.run("run", "scenarios/anomaly-smss-extra-instance.yaml", rc=0).stdout)
+    smss = sorted((p["create_time"], p["pid"]) for p in doc["snapshots"][-1]["processes"]
+                  if p["name"] == "smss.exe" and p["ppid"] == 4)
+    assert masters[0] == smss[0][1], (masters, smss)
+
+
 def test_missing_dot_leaves_nothing(ctx):
     src = _default_run(ctx)
     for name in ("tree.svg", "tree.png"):
