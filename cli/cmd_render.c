@@ -272,23 +272,17 @@ int cmd_render(int argc, char **argv)
         default: return cli_bad_option("render", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("render", "expected at most one input, got %d", argc - optind);
-    const char *path = argc - optind == 1 ? argv[optind] : "-";
-    if (!strcmp(path, "-") && isatty(STDIN_FILENO))
-        return cli_usage_error("render", "no input: give a FILE, a SCENARIO.yaml or '-'");
+    const char *path;
+    if (cli_one_input("render", argc, argv, optind, &path))
+        return EXIT_USAGE;
     enum out_kind kind;
     if (out_kind(out, &kind) < 0)
         return cli_usage_error("render",
                                "-o '%s': expected a name ending in .dot, .svg or .png, "
                                "or '-'",
                                out);
-    if (seed_arg) {
-        if (parse_u64(seed_arg, UINT64_MAX, &iopts.seed) < 0)
-            return cli_usage_error("render", "--seed: '%s' is not an integer in 0..2^64-1",
-                                   seed_arg);
-        iopts.have_seed = 1;
-    }
+    if (cli_input_seed("render", seed_arg, &iopts, argv + optind, argc - optind))
+        return EXIT_USAGE;
     enum at_kind ak = AT_END;
     int64_t t = 0;
     if (strcmp(at_arg, "end")) {
@@ -307,8 +301,6 @@ int cmd_render(int argc, char **argv)
         return EXIT_USAGE;
     if (cli_out_clashes("render", out, path, 0))
         return EXIT_USAGE;
-    if (iopts.have_seed)
-        cli_input_warn_seed("render", argv + optind, argc - optind);
     struct err e = {""};
     struct cli_input *in = cli_input_open(path, &iopts, &e);
     if (!in)

@@ -107,23 +107,16 @@ int cmd_report(int argc, char **argv)
         default: return cli_bad_option("report", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("report", "expected at most one input, got %d", argc - optind);
-    const char *path = argc - optind == 1 ? argv[optind] : "-";
-    if (!strcmp(path, "-") && isatty(STDIN_FILENO))
-        return cli_usage_error("report", "no input: give a FILE, a SCENARIO.yaml or '-'");
+    const char *path;
+    if (cli_one_input("report", argc, argv, optind, &path))
+        return EXIT_USAGE;
     if (!out)
         return cli_usage_error("report", "no output: give -o report.html");
     if (strcmp(out, "-") && !ascii_ends_with_case(out, ".html") &&
         !ascii_ends_with_case(out, ".htm"))
         return cli_usage_error("report", "-o '%s': expected a name ending in .html, or '-'", out);
-    if (seed_arg) {
-        if (parse_u64(seed_arg, UINT64_MAX, &iopts.seed) < 0)
-            return cli_usage_error("report", "--seed: '%s' is not an integer in 0..2^64-1",
-                                   seed_arg);
-        iopts.have_seed = 1;
-        cli_input_warn_seed("report", argv + optind, argc - optind);
-    }
+    if (cli_input_seed("report", seed_arg, &iopts, argv + optind, argc - optind))
+        return EXIT_USAGE;
     if (cli_out_folder("report", out))
         return EXIT_USAGE;
     if (cli_out_clashes("report", out, path, 0))

@@ -63,11 +63,9 @@ int cmd_timeline(int argc, char **argv)
         default: return cli_bad_option("timeline", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("timeline", "expected at most one input, got %d", argc - optind);
-    const char *path = argc - optind == 1 ? argv[optind] : "-";
-    if (!strcmp(path, "-") && isatty(STDIN_FILENO))
-        return cli_usage_error("timeline", "no input: give a FILE, a SCENARIO.yaml or '-'");
+    const char *path;
+    if (cli_one_input("timeline", argc, argv, optind, &path))
+        return EXIT_USAGE;
     int svg;
     if (kind_arg) {
         if (strcmp(kind_arg, "text") && strcmp(kind_arg, "svg"))
@@ -81,13 +79,8 @@ int cmd_timeline(int argc, char **argv)
         return cli_usage_error("timeline",
                                "-o '%s': expected a name ending in .txt or .svg, or '-'", out);
     }
-    if (seed_arg) {
-        if (parse_u64(seed_arg, UINT64_MAX, &iopts.seed) < 0)
-            return cli_usage_error("timeline", "--seed: '%s' is not an integer in 0..2^64-1",
-                                   seed_arg);
-        iopts.have_seed = 1;
-        cli_input_warn_seed("timeline", argv + optind, argc - optind);
-    }
+    if (cli_input_seed("timeline", seed_arg, &iopts, argv + optind, argc - optind))
+        return EXIT_USAGE;
     if (cli_out_folder("timeline", out))
         return EXIT_USAGE;
     if (cli_out_clashes("timeline", out, path, 0))

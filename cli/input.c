@@ -4,6 +4,8 @@
  */
 #include "input.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/util.h"
 #include "../readers/readers.h"
 #include "../sim/scn.h"
 #include "../sim/sim.h"
@@ -108,6 +111,28 @@ void cli_input_warn_seed(const char *cmd, char *const *paths, int n)
         if (cli_input_is_scenario(paths[i]))
             return;
     fprintf(stderr, "smsslab %s: --seed applies to scenario inputs (.yaml) only; ignored\n", cmd);
+}
+
+int cli_one_input(const char *cmd, int argc, char **argv, int first, const char **path)
+{
+    if (argc - first > 1)
+        return cli_usage_error(cmd, "expected at most one input, got %d", argc - first);
+    *path = argc - first == 1 ? argv[first] : "-";
+    if (!strcmp(*path, "-") && isatty(STDIN_FILENO))
+        return cli_usage_error(cmd, "no input: give a FILE, a SCENARIO.yaml or '-'");
+    return 0;
+}
+
+int cli_input_seed(const char *cmd, const char *arg, struct cli_input_opts *o, char *const *paths,
+                   int n)
+{
+    if (!arg)
+        return 0;
+    if (parse_u64(arg, UINT64_MAX, &o->seed) < 0)
+        return cli_usage_error(cmd, "--seed: '%s' is not an integer in 0..2^64-1", arg);
+    o->have_seed = 1;
+    cli_input_warn_seed(cmd, paths, n);
+    return 0;
 }
 
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e)

@@ -21,6 +21,14 @@ int cli_input_is_scenario(const char *path);
 /* Say on stderr that --seed does nothing when no input is a scenario. */
 void cli_input_warn_seed(const char *cmd, char *const *paths, int n);
 
+/* The one INPUT of render, timeline and report (argv[first..]): at most
+ * one, "-" when none, and not a terminal. 0, or EXIT_USAGE after saying why. */
+int cli_one_input(const char *cmd, int argc, char **argv, int first, const char **path);
+/* --seed ARG (NULL: not given) into o, with the warning when none of the
+ * n paths is a scenario. 0, or EXIT_USAGE after saying why. */
+int cli_input_seed(const char *cmd, const char *arg, struct cli_input_opts *o, char *const *paths,
+                   int n);
+
 struct cli_input;
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e);
 /* 1 = *s holds the next snapshot, 0 = end, -1 = error (e set). */
