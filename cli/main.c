@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../snap/snap.h"
 
 static const struct cli_cmd commands[] = {
 #define CMD(n, s) {#n, cmd_##n, s, cmd_##n##_usage},
@@ -260,7 +261,7 @@ int main(int argc, char **argv)
         usage(stdout);
         rc = 0;
     } else if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("smsslab %s (snapshot schema %d)\n", SMSSLAB_VERSION, 1);
+        printf("smsslab %s (snapshot schema %d)\n", SMSSLAB_VERSION, SNAP_VERSION);
         rc = 0;
     } else if (!strcmp(cmd, "help")) {
         if (argc < 3) {

@@ -23,7 +23,13 @@ def test_every_command_has_help(ctx):
 
 
 def test_version_and_usage_errors(ctx):
-    assert ctx.run("--version", rc=0).stdout.decode().startswith("smsslab ")
+    version = ctx.run("--version", rc=0).stdout.decode()
+    assert version.startswith("smsslab ")
+    # The schema --version names is the one run documents carry.
+    import json, re
+    doc = json.loads(ctx.run("run", "scenarios/default.yaml", rc=0).stdout)
+    m = re.search(r"snapshot schema (\d+)", version)
+    assert m and doc["schema"] == f"smsslab.run/{m.group(1)}", (version, doc["schema"])
     p = ctx.run(rc=2)
     assert b"usage: smsslab" in p.stderr
     p = ctx.run("frobnicate", rc=2)
