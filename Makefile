@@ -2,7 +2,7 @@
 #   make demo            build, simulate the default scenario, check it, render its tree
 #   make test            every unit and end-to-end test (installs missing Debian packages)
 #   make test VARIANT=san   the same under AddressSanitizer + UBSan
-#   make bench | fuzz | fuzz-ci | valgrind | test-compilers | format-check | clean
+#   make bench | fuzz | fuzz-ci | valgrind | test-compilers | test-container | format-check | clean
 #   make install | uninstall   PREFIX=/usr/local, DESTDIR= for staging
 #   make deb             a Debian package in build/deb (binary, scenarios, man page, completion)
 # VARIANT=release|debug|san builds into build/$(VARIANT); O=DIR overrides the folder.
@@ -60,7 +60,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all deps deps-check deps-test demo test test-unit test-e2e bench fuzz fuzz-ci valgrind \
-        test-compilers format format-check clean install uninstall deb docs
+        test-compilers test-container format format-check clean install uninstall deb docs
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -148,6 +148,13 @@ valgrind: deps-test
 # gcc and clang builds must write byte-identical run documents (slow: two builds).
 test-compilers: deps-test
 	/usr/bin/python3 tests/e2e/compilers.py
+
+# The Dockerfile's image, built with podman and used (tests/container_build.sh
+# says how it copes with no registry and no OCI runtime). Not part of `make
+# test`: it downloads a Debian base system; CI runs it.
+test-container:
+	@scripts/deps.sh container
+	sh tests/container_build.sh
 
 FORMAT_SRC = $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h) $(wildcard bench/*.c) \
         $(wildcard tests/fuzz/*.c tests/fuzz/*.h)

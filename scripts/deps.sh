@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it uses sudo when that works without a
 # password, and else prints the exact command and stops (exit 2).
 # `check` installs nothing: it names what `build` needs and is missing.
-# Usage: scripts/deps.sh [build|check|test|fuzz|bench|deb]   (default: build)
+# Usage: scripts/deps.sh [build|check|test|fuzz|bench|deb|container]   (default: build)
 set -eu
 
 need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev graphviz"
@@ -14,7 +14,8 @@ case "${1:-build}" in
     fuzz) need="$need libcmocka-dev clang libclang-rt-14-dev" ;;
     bench) need="$need jq time libevtx-utils" ;;
     deb) need="$need dpkg-dev" ;;
-    *) echo "usage: $0 [build|check|test|fuzz|bench|deb]" >&2; exit 2 ;;
+    container) need="podman debootstrap" ;; # tests/container_build.sh
+    *) echo "usage: $0 [build|check|test|fuzz|bench|deb|container]" >&2; exit 2 ;;
 esac
 
 missing=""
