@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/hash.h"
 #include "../core/jsonw.h"
 #include "../core/prng.h"
 #include "../core/wtime.h"
@@ -227,19 +228,12 @@ static void logon_guid(const struct corpus_sample *cs, struct strbuf *sb, uint64
     guid(sb, cs->machine, sim_boot_time(cs->sm), "0020", (uint32_t)logon_id);
 }
 
-static uint64_t fnv_lower(const char *s, uint64_t h)
-{
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)ascii_lower(*s)) * 1099511628211ULL;
-    return h;
-}
-
 /* Fake but stable hashes: the same image path on the same OS always has
  * the same SHA1/MD5/SHA256/IMPHASH, different paths differ. */
 static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char *image, int upper,
                    const char *sep)
 {
-    uint64_t st = fnv_lower(image, fnv_lower(scn_os_name(cs->sc->os), 1469598103934665603ULL));
+    uint64_t st = hash_fnv_lower(hash_fnv_lower(HASH_FNV_INIT, scn_os_name(cs->sc->os)), image);
     static const char *const names_u[] = {"SHA1=", "MD5=", "SHA256=", "IMPHASH="};
     static const char *const names_l[] = {"sha1:", "md5:", "sha256:", "imphash:"};
     static const int nhex[] = {40, 32, 64, 32};

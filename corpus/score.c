@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "../checker/chk.h"
+#include "../core/hash.h"
 #include "../core/jsonw.h"
 #include "../core/wtime.h"
 
@@ -499,8 +500,7 @@ struct falsealert {
 
 struct corpus_score {
     struct corpus_truth *t;
-    char **seen; /* open addressing set of alert keys */
-    size_t seen_cap, seen_n;
+    struct strset seen; /* alert keys */
     uint64_t alerts, tp, fp, duplicates, unmatched, unattributed;
     struct falsealert *falses;
     size_t nfalses, cap_falses;
@@ -524,9 +524,7 @@ void corpus_score_free(struct corpus_score *sc)
 {
     if (!sc)
         return;
-    for (size_t i = 0; i < sc->seen_cap; i++)
-        free(sc->seen[i]);
-    free(sc->seen);
+    strset_clear(&sc->seen);
     for (size_t i = 0; i < sc->nfalses; i++) {
         free(sc->falses[i].what);
         free(sc->falses[i].rule);
@@ -534,42 +532,6 @@ void corpus_score_free(struct corpus_score *sc)
     free(sc->falses);
     sb_release(&sc->key);
     free(sc);
-}
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* Membership only: hash order never reaches a report. Returns 1 if new. */
-static int seen_add(struct corpus_score *sc, const char *s)
-{
-    if ((sc->seen_n + 1) * 2 > sc->seen_cap) {
-        size_t cap = sc->seen_cap ? sc->seen_cap * 2 : 1024;
-        char **v = xcalloc(cap, sizeof(char *));
-        for (size_t i = 0; i < sc->seen_cap; i++)
-            if (sc->seen[i]) {
-                size_t j = fnv(sc->seen[i]) & (cap - 1);
-                while (v[j])
-                    j = (j + 1) & (cap - 1);
-                v[j] = sc->seen[i];
-            }
-        free(sc->seen);
-        sc->seen = v;
-        sc->seen_cap = cap;
-    }
-    size_t j = fnv(s) & (sc->seen_cap - 1);
-    while (sc->seen[j]) {
-        if (!strcmp(sc->seen[j], s))
-            return 0;
-        j = (j + 1) & (sc->seen_cap - 1);
-    }
-    sc->seen[j] = xstrdup(s);
-    sc->seen_n++;
-    return 1;
 }
 
 static void describe(struct strbuf *sb, const struct det *d)
@@ -639,7 +601,7 @@ static void score_det(struct corpus_score *sc, const struct det *d)
     sb_addc(k, '|');
     describe(k, d);
     sb_addf(k, "|%s|%s", d->rule ? d->rule : "", d->type ? d->type : "");
-    if (!seen_add(sc, k->buf)) {
+    if (!strset_add(&sc->seen, k->buf)) {
         sc->duplicates++;
         return;
     }

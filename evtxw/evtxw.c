@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../core/hash.h"
 #include "../core/jsonw.h"
 
 /* ---- CRC-32 (RFC 1952), slicing by sixteen --------------------------------------- */
@@ -403,14 +404,6 @@ void evtxw_tpl_close(struct evtxw_tpl *t)
     tpl_op(t, OP_CLOSE);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
 static uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -428,18 +421,18 @@ int evtxw_tpl_done(struct evtxw_tpl *t, struct err *e)
     }
     /* The identifier: a hash of the structure, field by field (never the
      * padding inside struct op), names and texts by content. */
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_FNV_INIT;
     for (size_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
         uint32_t f[6] = {o->kind, o->type, o->opt, o->sub, (uint32_t)o->dep, o->idx};
-        h = fnv(h, f, sizeof(f));
+        h = hash_fnv(h, f, sizeof(f));
         if (o->kind == OP_OPEN || o->kind == OP_ATTR) {
             const struct tname *n = &t->names[o->name];
-            h = fnv(h, t->pool + n->text, 2 * (size_t)n->units);
+            h = hash_fnv(h, t->pool + n->text, 2 * (size_t)n->units);
         }
         if (o->kind == OP_TEXT || (o->kind == OP_ATTR && !o->sub))
-            h = fnv(h, t->pool + o->text, 2 * (size_t)o->units);
-        h = fnv(h, "|", 1);
+            h = hash_fnv(h, t->pool + o->text, 2 * (size_t)o->units);
+        h = hash_fnv(h, "|", 1);
     }
     le64(t->guid, mix64(h));
     le64(t->guid + 8, mix64(h ^ 0x9e3779b97f4a7c15ULL));

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/hash.h"
+
 struct rd_group {
     size_t first, n;     /* range in the sorted events */
     uint32_t src_fields; /* fields known for the whole host+source run */
@@ -121,28 +123,21 @@ static const char *intern_host(struct rd_set *set, const char *h)
     return set->hosts[set->nhosts++];
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
+/* A string and its end, so that ("ab", "") and ("a", "b") differ. */
 static uint64_t fnv_s(uint64_t h, const char *s)
 {
-    return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1);
+    return hash_fnv(hash_fnv_str(h, s), "", 1);
 }
 
 static uint64_t ev_hash(const struct rd_ev *ev)
 {
-    uint64_t h = 1469598103934665603ull;
-    h = fnv(h, &ev->kind, 1);
-    h = fnv(h, &ev->src, 1);
-    h = fnv(h, &ev->reg_deleted, 1);
-    h = fnv(h, &ev->pid, sizeof(ev->pid));
-    h = fnv(h, &ev->t, sizeof(ev->t));
-    h = fnv(h, &ev->host, sizeof(ev->host)); /* interned: pointer identity */
+    uint64_t h = HASH_FNV_INIT;
+    h = hash_fnv(h, &ev->kind, 1);
+    h = hash_fnv(h, &ev->src, 1);
+    h = hash_fnv(h, &ev->reg_deleted, 1);
+    h = hash_fnv(h, &ev->pid, sizeof(ev->pid));
+    h = hash_fnv(h, &ev->t, sizeof(ev->t));
+    h = hash_fnv(h, &ev->host, sizeof(ev->host)); /* interned: pointer identity */
     h = fnv_s(h, ev->guid);
     h = fnv_s(h, ev->image);
     h = fnv_s(h, ev->reg_key);
@@ -520,10 +515,7 @@ struct smap {
 
 static uint64_t hash_ci(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)ascii_lower(*s)) * 1099511628211ull;
-    return h;
+    return hash_fnv_lower(HASH_FNV_INIT, s);
 }
 
 static void smap_init(struct smap *m, size_t n)

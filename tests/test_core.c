@@ -1,7 +1,8 @@
 /*
  * Unit tests for core/: JSON escaping (every special byte at every offset of
  * the 8-byte fast path, invalid UTF-8), time formatting and strict parsing,
- * durations, the PRNG's pinned stream, strict numbers and atomic files.
+ * durations, the PRNG's pinned stream, strict numbers, atomic files, FNV-1a
+ * and the string set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cJSON.h>
 
 #include "../core/afile.h"
+#include "../core/hash.h"
 #include "../core/jsonw.h"
 #include "../core/prng.h"
 #include "../core/util.h"
@@ -273,6 +275,53 @@ static void arena__many_allocations__stay_valid(void **state)
     arena_release(&a);
 }
 
+/* FNV-1a's published test values (64-bit, from its own offset basis), then
+ * the project's basis pinned: EVTX template ids and the corpus's fake file
+ * hashes depend on these never changing. */
+static void hash__fnv1a__pinned_and_case_folding(void **state)
+{
+    (void)state;
+    const uint64_t fnv_basis = 0xcbf29ce484222325ULL;
+    assert_true(hash_fnv_str(fnv_basis, "a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(hash_fnv_str(fnv_basis, "foobar") == 0x85944171f73967e8ULL);
+    assert_true(hash_fnv_str(HASH_FNV_INIT, "") == 1469598103934665603ULL);
+    assert_true(hash_fnv_str(HASH_FNV_INIT, "a") == 0x44bd8ad473cd9906ULL);
+    assert_true(hash_fnv(HASH_FNV_INIT, "foobar", 6) == hash_fnv_str(HASH_FNV_INIT, "foobar"));
+    assert_true(hash_fnv_str(HASH_FNV_INIT, NULL) == HASH_FNV_INIT);
+    assert_true(hash_fnv_lower(HASH_FNV_INIT, "LSASS.Exe") ==
+                hash_fnv_str(HASH_FNV_INIT, "lsass.exe"));
+    /* Continuing a hash is hashing the concatenation. */
+    assert_true(hash_fnv_str(hash_fnv_str(HASH_FNV_INIT, "foo"), "bar") ==
+                hash_fnv_str(HASH_FNV_INIT, "foobar"));
+}
+
+static void strset__add_has_grow_clear(void **state)
+{
+    (void)state;
+    struct strset set = {0};
+    char k[32];
+    assert_false(strset_has(&set, "x"));
+    for (int i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "key-%d", i);
+        assert_int_equal(strset_add(&set, k), 1);
+        assert_int_equal(strset_add(&set, k), 0); /* a copy: k is reused */
+    }
+    assert_int_equal(set.n, 5000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "key-%d", i);
+        assert_true(strset_has(&set, k));
+    }
+    assert_false(strset_has(&set, "key-5000"));
+    assert_false(strset_has(&set, ""));
+    assert_int_equal(strset_add(&set, ""), 1);
+    assert_true(strset_has(&set, ""));
+    strset_clear(&set);
+    assert_int_equal(set.n, 0);
+    assert_false(strset_has(&set, "key-1"));
+    assert_int_equal(strset_add(&set, "key-1"), 1);
+    strset_clear(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +335,8 @@ int main(void)
         cmocka_unit_test(afile__commit_renames_and_abort_leaves_nothing),
         cmocka_unit_test(afile__device_target__written_in_place),
         cmocka_unit_test(arena__many_allocations__stay_valid),
+        cmocka_unit_test(hash__fnv1a__pinned_and_case_folding),
+        cmocka_unit_test(strset__add_has_grow_clear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
