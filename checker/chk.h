@@ -93,4 +93,17 @@ int chk_lesson_exists(const char *lesson);
 int chk_rule_in_lesson(const struct chk_rule *r, const char *lesson);
 void chk_findings_release(struct chk_findings *f);
 
+/* Each finding once per document. The snapshots of one run document are
+ * the same boot seen at several moments, so they repeat the findings of
+ * what they share. Give every snapshot to chk_dedup_snapshot (it starts
+ * over when the document changes: source, scenario, host, seed, boot),
+ * then ask chk_dedup_first per finding: 1 the first time a finding (rule
+ * and process pid + start, registry key + value, or message) is seen. */
+struct chk_dedup;
+struct chk_dedup *chk_dedup_new(void);
+void chk_dedup_snapshot(struct chk_dedup *d, const struct snap *s);
+int chk_dedup_first(struct chk_dedup *d, const struct snap *s, const struct chk_finding *f);
+void chk_dedup_reset(struct chk_dedup *d); /* a new input: forget everything */
+void chk_dedup_free(struct chk_dedup *d);
+
 #endif

@@ -40,84 +40,6 @@ const char cmd_check_usage[] =
     "is read (default 2G; docs/readers.md); NO_COLOR turns colour off.\n"
     "exit status: 0 no findings, 1 findings, 2 usage or input error.\n";
 
-/* A set of strings for de-duplication (open addressing, FNV-1a). Only
- * membership is asked, so hash order never reaches the output. */
-struct seen {
-    char **v;
-    size_t cap, n;
-};
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void seen_clear(struct seen *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->v[i]);
-    free(t->v);
-    memset(t, 0, sizeof(*t));
-}
-
-/* Returns 1 if s was new (and adds it). */
-static int seen_add(struct seen *t, const char *s)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        struct seen g = {xcalloc(t->cap ? t->cap * 2 : 64, sizeof(char *)),
-                         t->cap ? t->cap * 2 : 64, 0};
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->v[i]) {
-                size_t j = fnv(t->v[i]) & (g.cap - 1);
-                while (g.v[j])
-                    j = (j + 1) & (g.cap - 1);
-                g.v[j] = t->v[i];
-                g.n++;
-            }
-        free(t->v);
-        *t = g;
-    }
-    size_t j = fnv(s) & (t->cap - 1);
-    while (t->v[j]) {
-        if (!strcmp(t->v[j], s))
-            return 0;
-        j = (j + 1) & (t->cap - 1);
-    }
-    t->v[j] = xstrdup(s);
-    t->n++;
-    return 1;
-}
-
-static void finding_key(struct strbuf *k, const struct snap *s, const struct chk_finding *f)
-{
-    sb_reset(k);
-    sb_adds(k, f->rule->id);
-    if (f->proc >= 0) {
-        const struct snap_proc *p = &s->procs[f->proc];
-        sb_addf(k, "|P|%lu|", (unsigned long)p->pid);
-        sb_addi64(k, p->create_time);
-    } else if (f->reg >= 0) {
-        sb_addf(k, "|R|%s|%s", s->regs[f->reg].key ? s->regs[f->reg].key : "",
-                s->regs[f->reg].name ? s->regs[f->reg].name : "");
-    } else {
-        sb_addf(k, "|M|%s", f->message);
-    }
-}
-
-/* Snapshots of one document share these header values. */
-static void doc_identity(struct strbuf *k, const struct snap *s)
-{
-    sb_reset(k);
-    sb_addf(k, "%s|%s|%s|", s->source ? s->source : "", s->scenario ? s->scenario : "",
-            s->host ? s->host : "");
-    sb_addu64(k, s->seed);
-    sb_addc(k, '|');
-    sb_addi64(k, s->boot_time);
-}
-
 struct report {
     FILE *fp;
     int json, color;
@@ -326,8 +248,8 @@ int cmd_check(int argc, char **argv)
     struct report rp = {af.fp, !ascii_casecmp(format, "json"), 0, 0, 0, {0}};
     rp.color = !rp.json && af.is_stdout && cli_color(stdout);
     unsigned char *skipped = xcalloc(chk_nrules, 1);
-    struct seen seen = {0};
-    struct strbuf sb = STRBUF_INIT, key = STRBUF_INIT, doc = STRBUF_INIT, prev = STRBUF_INIT;
+    struct chk_dedup *dedup = chk_dedup_new();
+    struct strbuf sb = STRBUF_INIT;
     int status = 0, werr = 0;
     int ninputs = argc - optind;
     if (!ninputs && isatty(STDIN_FILENO))
@@ -342,26 +264,19 @@ int cmd_check(int argc, char **argv)
             status = cli_fail(&e);
             break;
         }
-        seen_clear(&seen);
-        sb_reset(&prev);
+        chk_dedup_reset(dedup);
         int rc;
         size_t before = rp.nsnaps;
         while ((rc = cli_input_next(in, &s, &e)) == 1) {
             rp.nsnaps++;
-            doc_identity(&doc, &s);
-            if (!prev.buf || strcmp(doc.buf, prev.buf)) {
-                seen_clear(&seen);
-                sb_reset(&prev);
-                sb_adds(&prev, doc.buf);
-            }
+            chk_dedup_snapshot(dedup, &s);
             chk_findings_reset(&fs);
             chk_check(&s, &cfg, &fs, &e);
             for (size_t k = 0; k < fs.nskipped; k++)
                 skipped[fs.skipped[k] - chk_rules] = 1;
             for (size_t k = 0; k < fs.n; k++) {
                 const struct chk_finding *f = &fs.v[k];
-                finding_key(&key, &s, f);
-                if (!seen_add(&seen, key.buf))
+                if (!chk_dedup_first(dedup, &s, f))
                     continue;
                 rp.nfind++;
                 rp.by_sev[f->rule->severity]++;
@@ -433,11 +348,8 @@ int cmd_check(int argc, char **argv)
     if (!status)
         status = rp.nfind ? EXIT_FINDINGS : EXIT_CLEAN;
     free(skipped);
-    seen_clear(&seen);
+    chk_dedup_free(dedup);
     sb_release(&sb);
-    sb_release(&key);
-    sb_release(&doc);
-    sb_release(&prev);
     chk_findings_release(&fs);
     snap_release(&s);
     sb_release(&only);

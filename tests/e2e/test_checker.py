@@ -114,6 +114,10 @@ def test_check_dedup_across_snapshots(ctx):
     p = ctx.run("check", "--format", "json", f, rc=1)
     lines = [json.loads(x) for x in p.stdout.decode().splitlines()]
     assert [x["rule"] for x in lines].count("LSASS-PATH") == 1, lines
+    # Each input is its own host: the same document given twice is reported twice.
+    p = ctx.run("check", "--format", "json", f, f, rc=1)
+    lines = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert [x["rule"] for x in lines].count("LSASS-PATH") == 2, lines
 
 
 def test_check_not_evaluated(ctx):
