@@ -33,6 +33,8 @@ void chk_rule_safe_dll_search(struct chk_ctx *c);
 void chk_rule_sm_env_path(struct chk_ctx *c);
 void chk_rule_winlogon_notify(struct chk_ctx *c);
 void chk_rule_safeboot_shell(struct chk_ctx *c);
+void chk_rule_printer_port(struct chk_ctx *c);
+void chk_rule_netsh_helper(struct chk_ctx *c);
 
 #define SM_TAIL "\\Control\\Session Manager"
 #define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
@@ -796,5 +798,69 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
             (strcmp(norm, "cmd.exe") && strcmp(norm, "\\windows\\system32\\cmd.exe")))
             chk_report_reg(c, r, "Safe Mode with Command Prompt starts '%s' instead of cmd.exe",
                            reg_str(r));
+    }
+}
+
+/* ---- the print spooler's ports, netsh's helpers -------------------------- */
+
+#define PORTS_TAIL "\\Windows NT\\CurrentVersion\\Ports\\"
+
+/* The port a value under ...\Ports names. A port's value name may itself be
+ * a path ("C:\\Windows\\System32\\ualapi.dll"): an event's TargetObject then
+ * splits at its last backslash, so the port is read from key and name
+ * together. Returns the port, or NULL when r is not under Ports. */
+static const char *port_name(const struct snap_reg *r, char *buf, size_t n)
+{
+    if (!r->key || !r->name)
+        return NULL;
+    snprintf(buf, n, "%s\\%s", r->key, r->name);
+    const char *p = chk_ci_find(buf, PORTS_TAIL);
+    return p && p[strlen(PORTS_TAIL)] ? p + strlen(PORTS_TAIL) : NULL;
+}
+
+void chk_rule_printer_port(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        char full[1024], norm[1024];
+        const char *port = r->deleted ? NULL : port_name(r, full, sizeof(full));
+        /* Windows's ports are names (LPT1:, COM1:, FILE:, PORTPROMPT:,
+         * Ne00:, nul:); a local port that is a file path prints into that
+         * file, and a .prn in a user's folder is an ordinary print-to-file. */
+        if (!port || !strchr(port, '\\') || chk_path_norm(port, norm, sizeof(norm)) < 0)
+            continue;
+        size_t l = strlen(norm);
+        int program = l > 4 && (!strcmp(norm + l - 4, ".dll") || !strcmp(norm + l - 4, ".exe") ||
+                                !strcmp(norm + l - 4, ".sys"));
+        if (program || !strncmp(norm, "\\windows\\", 9))
+            chk_report_reg(c, r,
+                           "printer port '%s' is a file the spooler writes as SYSTEM: a print "
+                           "job sent to it drops a program (PrintDemon, CVE-2020-1048)",
+                           port);
+    }
+}
+
+/* The helpers Windows registers under HKLM\\SOFTWARE\\Microsoft\\NetSh, as
+ * Trawler (joeavanzato/Trawler, Test-NetSHDLLs) lists them. */
+static const char NETSH_DEFAULTS[] =
+    "authfwcfg.dll|dhcpcmonitor.dll|dot3cfg.dll|fwcfg.dll|hnetmon.dll|ifmon.dll|napmontr.dll|"
+    "netiohlp.dll|netprofm.dll|nettrace.dll|nshhttp.dll|nshipsec.dll|nshwfp.dll|p2pnetsh.dll|"
+    "peerdistsh.dll|rasmontr.dll|rpcnsh.dll|WcnNetsh.dll|whhelper.dll|wlancfg.dll|wshelper.dll|"
+    "wwancfg.dll";
+
+void chk_rule_netsh_helper(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted || !r->name || !*r->name || !key_is(r->key, "\\Microsoft\\NetSh", "") ||
+            chk_str_blank(reg_str(r)))
+            continue;
+        const char *v = reg_str(r), *b = strrchr(v, '\\');
+        b = b ? b + 1 : v;
+        if (!chk_in_list(NETSH_DEFAULTS, b))
+            chk_report_reg(c, r,
+                           "netsh helper '%s' loads '%s' into every netsh.exe (Windows "
+                           "registers only its own helper DLLs here)",
+                           r->name, v);
     }
 }
