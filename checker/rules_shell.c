@@ -40,9 +40,12 @@ void chk_rule_explorer_parent(struct chk_ctx *c)
     int k = chk_kind_of("explorer.exe");
     for (size_t i = 0; i < c->s->nprocs; i++) {
         const struct snap_proc *p = &c->s->procs[i];
-        const struct snap_proc *q = c->kind[i] == k ? chk_live_parent(c, i) : NULL;
-        if (!q)
-            continue; /* no living parent: userinit exited, as it should */
+        /* The recorded parent, alive or not: a process list has none once
+         * userinit exits, an event log names userinit. */
+        long pi = c->kind[i] == k ? c->parent[i] : -1;
+        const struct snap_proc *q = pi >= 0 ? &c->s->procs[pi] : NULL;
+        if (!q || chk_unknown_name(chk_name(q)) || (q->image && !strcmp(q->image, "?")))
+            continue;
         const char *pn = chk_name(q);
         /* userinit (not yet exited), winlogon restarting the shell
          * (AutoRestartShell), Task Manager's "Run new task" after a crash. */
@@ -59,9 +62,10 @@ void chk_rule_explorer_parent(struct chk_ctx *c)
             continue;
         char d[300];
         chk_report_proc(c, i,
-                        "explorer.exe was started by %s, which is still running: the user's "
-                        "shell is started by userinit.exe, which then exits",
-                        chk_pdesc(q, d, sizeof(d)));
+                        "explorer.exe was started by %s%s: the user's shell is started by "
+                        "userinit.exe, which then exits",
+                        chk_pdesc(q, d, sizeof(d)),
+                        snap_proc_alive(q) ? ", which is still running" : "");
     }
 }
 
@@ -133,21 +137,28 @@ void chk_rule_explorer_instances(struct chk_ctx *c)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < s->nprocs; i++) {
         const struct snap_proc *p = &s->procs[i];
-        /* Running for sure, in a known session, for a known user, and the
+        /* Exits recorded, in a known session, for a known user, and the
          * shell itself: folder windows and COM servers are extra processes
          * by design ("Launch folder windows in a separate process"). */
-        if (c->kind[i] != k || !snap_proc_alive(p) || p->exit_unrecorded ||
+        if (c->kind[i] != k || p->exit_unrecorded || p->create_time == WT_NONE ||
             p->session == SNAP_NO_SESSION || !p->user || !*p->user || shell_form(p) != 1)
             continue;
+        if (p->exit_time != WT_NONE && p->exit_time - p->create_time <= EXPLORER_HANDOFF)
+            continue; /* handed its window to the running shell */
         XGROW(v, cap, n + 1);
         v[n++] = (struct shell_inst){p->session, p->create_time, i, p->user};
     }
     if (n > 1)
         sort_n(v, n, sizeof(*v), cmp_shell);
+    /* Within a (session, user) group in creation order: is the previous
+     * shell still running when this one starts? A restart after a crash
+     * or a new logon follows an exit. */
     for (size_t j = 1; j < n; j++) {
         if (v[j].session != v[j - 1].session || !same_account(v[j].user, v[j - 1].user))
             continue;
         const struct snap_proc *first = &s->procs[v[j - 1].idx];
+        if (first->exit_time != WT_NONE && first->exit_time <= v[j].create)
+            continue;
         chk_report_proc(c, v[j].idx,
                         "a second shell explorer.exe for '%s' in session %ld (the first is pid "
                         "%lu): Windows starts one per logon",

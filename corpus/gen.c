@@ -195,6 +195,15 @@ static const char *const shell_programs[] = {"C:\\Users\\Public\\shellhost.exe",
                                              "C:\\ProgramData\\svc\\hostw.exe"};
 static const char *const userinit_programs[] = {"C:\\Users\\Public\\updater.exe",
                                                 "C:\\Windows\\Temp\\init.exe"};
+/* Folders users can write, put first in the system Path. */
+static const char *const path_dirs[] = {"C:\\Users\\Public\\bin", "%USERPROFILE%\\tools",
+                                        "C:\\Windows\\Temp", "."};
+/* PrintDemon ports: a DLL a service loads, or a program in System32. */
+static const char *const printer_ports[] = {"C:\\Windows\\System32\\ualapi.dll",
+                                            "C:\\Windows\\System32\\spool\\drivers\\x.dll",
+                                            "C:\\ProgramData\\phoneinfo.dll"};
+static const char *const netsh_dlls[] = {"C:\\ProgramData\\nshelper.dll", "AllTheThings.dll",
+                                         "C:\\Windows\\Temp\\netshhlp.dll"};
 
 static int64_t after_boot_at(struct prng *r, int64_t shift)
 {
@@ -206,7 +215,8 @@ static int64_t after_boot_at(struct prng *r, int64_t shift)
 static int needs_desktop(const char *t)
 {
     return !strcmp(t, "smss-wrong-parent") || !strcmp(t, "smss-wrong-path") ||
-           !strcmp(t, "smss-wrong-user") || !strcmp(t, "core-wrong-session");
+           !strcmp(t, "smss-wrong-user") || !strcmp(t, "core-wrong-session") ||
+           !strcmp(t, "sticky-keys-replaced") || !strcmp(t, "explorer-hollowed");
 }
 
 /* The catalogue row's "key=a|b|c" list: the choices the simulator accepts,
@@ -289,6 +299,12 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         param(a, "program", xstrdup(PICK(r, shell_programs)));
     } else if (!strcmp(t, "winlogon-userinit")) {
         param(a, "program", xstrdup(PICK(r, userinit_programs)));
+    } else if (!strcmp(t, "sm-environment-path")) {
+        param(a, "dir", xstrdup(PICK(r, path_dirs)));
+    } else if (!strcmp(t, "printer-port-dll")) {
+        param(a, "port", xstrdup(PICK(r, printer_ports)));
+    } else if (!strcmp(t, "netsh-helper")) {
+        param(a, "dll", xstrdup(PICK(r, netsh_dlls)));
     }
     if (anom_accepts(ty, "session")) {
         if (sess < 0 && !strcmp(t, "core-late-start"))
