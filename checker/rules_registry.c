@@ -1,7 +1,8 @@
 /*
  * rules_registry: the Session Manager key smss reads at boot and the
  * Winlogon values userinit follows, compared with what Windows ships
- * (sim/profile.c holds the defaults, per Windows version). Keys are matched
+ * (kb/kb_reg.c holds the defaults, per Windows version, for the simulator
+ * and the checker alike). Keys are matched
  * by their tail so ControlSet001 and CurrentControlSet both count.
  */
 #include "chk_int.h"
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/profile.h"
+#include "../kb/kb.h"
 
 void chk_rule_sm_bootexecute(struct chk_ctx *c);
 void chk_rule_sm_execute(struct chk_ctx *c);
@@ -184,14 +185,14 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
     }
 }
 
-/* The shipped registry per Windows family, built once from sim/profile.c. */
+/* The shipped registry per Windows family, built once from kb/kb_reg.c. */
 static const struct snap *defaults(int win7)
 {
     static struct snap d[2];
     static int built[2];
     if (!built[win7]) {
         snap_init(&d[win7]);
-        profile_default_registry(win7 ? SCN_OS_WIN7 : SCN_OS_WIN10, NULL, &d[win7]);
+        kb_default_registry(win7 ? "win7" : "win10", NULL, &d[win7]);
         built[win7] = 1;
     }
     return &d[win7];
@@ -200,10 +201,8 @@ static const struct snap *defaults(int win7)
 /* Which default lists apply: 1 = win7, 0 = later, -1 = unknown (either). */
 static int os_family(const struct snap *s)
 {
-    enum scn_os os;
-    if (!s->os || scn_os_parse(s->os, &os))
-        return -1;
-    return os == SCN_OS_WIN7;
+    const struct kb_os *os = kb_os_find(s->os);
+    return os ? os->win7 : -1;
 }
 
 /* Is r's (name, data) in the default registry of that family? 1 same, 0

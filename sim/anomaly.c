@@ -747,7 +747,13 @@ static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct a
             sm->end = sm->boot + delay + 10 * WT_MIN;
         return 0;
     }
-    /* smss-child-not-exited */
+    /* Each boot type is named: a new BOOT_ANOM row without its branch here
+     * is an error, never another type's behaviour. */
+    if (strcmp(an->type, "smss-child-not-exited")) {
+        err_set(e, "%s:%d:%d: anomaly type '%s' has no boot behaviour (sim/anomaly.c)",
+                sm->sc->file, an->loc.line, an->loc.col, an->type);
+        return -1;
+    }
     if (param_session(sm, an, 1, &st->session, e) < 0)
         return -1;
     struct sess *s = sim_sess(sm, st->session);
@@ -1042,7 +1048,13 @@ static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct an
                          struct err *e)
 {
     struct snap_label *l = &sm->labels[st->label - 1];
-    long idx = anom_find(an->type)->plant(sm, an, st, e);
+    const struct anom_type *t = anom_find(an->type);
+    if (!t->plant) { /* a REG row always names its plant function */
+        err_set(e, "%s:%d:%d: anomaly type '%s' has no registry behaviour (sim/anomaly.c)",
+                sm->sc->file, an->loc.line, an->loc.col, an->type);
+        return -1;
+    }
+    long idx = t->plant(sm, an, st, e);
     if (idx < 0)
         return -1;
     l->reg_key = sm->regs[idx].key;

@@ -21,7 +21,7 @@
 
 #include "../checker/chk.h"
 #include "../checker/chk_int.h"
-#include "../sim/profile.h"
+#include "../kb/kb.h"
 
 static const char SYSTEM[] = "NT AUTHORITY\\SYSTEM";
 static const char ALICE[] = "CORP\\alice";
@@ -160,7 +160,7 @@ static void normal_boot(struct snap *s)
     ss->user = ALICE;
     ss->create_time = at_ms(3020);
     ss->logon_time = at_ms(40000);
-    profile_default_registry(SCN_OS_WIN10, NULL, s);
+    kb_default_registry("win10", NULL, s);
 }
 
 /* An RDP session 2 at +300 s: its smss child, csrss and winlogon (whose
@@ -652,7 +652,7 @@ FX(sm_known_miss)
     /* A Windows 7 host has its own list; case does not matter. */
     s->nregs = 0;
     s->os = "win7";
-    profile_default_registry(SCN_OS_WIN7, NULL, s);
+    kb_default_registry("win7", NULL, s);
     set_reg(s, SM "\\KnownDLLs", "USER32", SNAP_REG_SZ, 1, "user32.DLL");
 }
 FX(sm_pend_fire)
@@ -694,7 +694,7 @@ FX(sm_win_miss)
 {
     /* A tuned desktop heap and an upper-case path. */
     s->nregs = 0;
-    profile_default_registry(SCN_OS_WIN10, "1024,20480,2048", s);
+    kb_default_registry("win10", "1024,20480,2048", s);
     const struct snap_reg *r = snap_reg_find(s, SM "\\SubSystems", "Windows");
     char *v = arena_printf(&s->arena, "C:\\WINDOWS\\System32%s", strstr(r->data[0], "\\csrss"));
     set_reg(s, SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ, 1, v);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../sim/scn.h"
+#include "../kb/kb.h"
 #include "../sim/anomaly.h"
 #include "../sim/sim.h"
 
@@ -573,6 +574,43 @@ static void sim__environment_path__planted_folder_first(void **state)
     scn_release(&sc);
 }
 
+/* One knowledge base: every OS the simulator knows has its row in kb/, and
+ * a normal boot of it starts with exactly the values kb_default_registry
+ * says Windows ships (the checker compares hosts with the same rows). */
+static void sim__default_registry__is_the_kb_s(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"scenarios/normal-win7.yaml", "scenarios/default.yaml",
+                                        "scenarios/normal-win11-credential-guard.yaml",
+                                        "scenarios/normal-server2022-rdp.yaml"};
+    for (int os = 0; os < SCN_OS_COUNT; os++)
+        assert_non_null(kb_os_find(scn_os_name((enum scn_os)os)));
+    assert_null(kb_os_find("win95"));
+    for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+        struct scn sc;
+        struct snap s, kb;
+        snap_init(&s);
+        snap_init(&kb);
+        struct sim *sm = run_file(files[f], &sc);
+        sim_snapshot(sm, sim_boot_time(sm), &s);
+        kb_default_registry(scn_os_name(sc.os), sc.opt.shared_section, &kb);
+        assert_true(kb.nregs > 40);
+        for (size_t i = 0; i < kb.nregs; i++) {
+            const struct snap_reg *want = &kb.regs[i],
+                                  *got = snap_reg_find(&s, want->key, want->name);
+            if (!got)
+                fail_msg("%s: %s\\%s missing", files[f], want->key, want->name);
+            assert_int_equal(got->ndata, want->ndata);
+            for (uint32_t k = 0; k < want->ndata; k++)
+                assert_string_equal(got->data[k], want->data[k]);
+        }
+        snap_release(&kb);
+        snap_release(&s);
+        sim_free(sm);
+        scn_release(&sc);
+    }
+}
+
 /* Every label of every anomaly scenario names something that exists. */
 static void label_targets(const char *path)
 {
@@ -679,6 +717,7 @@ int main(void)
         cmocka_unit_test(sim__sticky_keys_replaced__overwrite_then_system_shell),
         cmocka_unit_test(sim__explorer_hollowed__second_shell_from_a_dropper),
         cmocka_unit_test(sim__environment_path__planted_folder_first),
+        cmocka_unit_test(sim__default_registry__is_the_kb_s),
         cmocka_unit_test(sim__anomaly_scenarios__labels_name_real_targets),
         cmocka_unit_test(sim__catalogue__every_type_has_a_scenario),
         cmocka_unit_test(sim__bad_anomalies__get_located_errors),
