@@ -224,24 +224,12 @@ static int needs_desktop(const char *t)
  * choice (owned), or NULL when the row has no such key. */
 static char *catalogue_choice(const struct anom_type *ty, const char *key, struct prng *r)
 {
-    char pat[32];
-    snprintf(pat, sizeof(pat), "%s=", key);
-    const char *p = ty->params;
-    for (; (p = strstr(p, pat)) != NULL; p++)
-        if (p == ty->params || p[-1] == ' ')
-            break;
-    if (!p)
+    struct anom_param p;
+    if (!anom_param(ty, key, &p) || !p.nchoices)
         return NULL;
-    p += strlen(pat);
-    size_t len = strcspn(p, " ");
-    size_t n = 1;
-    for (size_t i = 0; i < len; i++)
-        n += p[i] == '|';
-    uint64_t k = prng_below(r, n);
-    const char *c = p;
-    while (k--)
-        c += strcspn(c, "|") + 1;
-    return xstrndup(c, strcspn(c, "| "));
+    size_t n;
+    const char *c = anom_param_choice(&p, prng_below(r, p.nchoices), &n);
+    return xstrndup(c, n);
 }
 
 /* Draw valid parameters for type t. Returns 0, or -1 when this sample

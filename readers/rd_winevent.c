@@ -364,6 +364,12 @@ static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src
     snprintf(path, sizeof(path), "%s", key_path);
     if (!name) { /* the value name is the last component */
         char *last = strrchr(path, '\\');
+        /* ...except under the spooler's Ports key, whose value names are
+         * port names and may be paths themselves ("C:\\x\\y.dll"): the
+         * key has no subkeys, so the name is all that follows it. */
+        char *ports = strstr(path, "\\CurrentVersion\\Ports\\");
+        if (ports && ports[22])
+            last = ports + 21;
         if (!last)
             return 0;
         *last = 0;

@@ -58,24 +58,20 @@ static int param_choice(struct sim *sm, const struct scn_anomaly *an, const stru
                         const char *key, const char **out, struct err *e)
 {
     *out = NULL;
-    char pat[32];
-    snprintf(pat, sizeof(pat), "%s=", key);
-    const char *list = strstr(t->params, pat);
-    if (!list)
+    struct anom_param spec;
+    if (!anom_param(t, key, &spec))
         return 0;
-    list += strlen(pat);
-    size_t len = strcspn(list, " ");
     const struct scn_param *p = param(an, key);
-    for (const char *c = list; c < list + len;) {
-        size_t n = strcspn(c, "| ");
+    for (size_t k = 0; k < spec.nchoices; k++) {
+        size_t n;
+        const char *c = anom_param_choice(&spec, k, &n);
         if (!p || (strlen(p->value) == n && !ascii_ncasecmp(p->value, c, n))) {
             *out = arena_strndup(&sm->arena, c, n);
             return 0;
         }
-        c += n + (c[n] == '|');
     }
     return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %.*s)", p->value,
-               (int)len, list);
+               (int)spec.nvalue, spec.value);
 }
 
 static int param_str(const struct scn_anomaly *an, const char *key, const char *dflt,
@@ -673,13 +669,41 @@ const struct anom_type *anom_find(const char *id)
     return NULL;
 }
 
-int anom_accepts(const struct anom_type *t, const char *key)
+int anom_param(const struct anom_type *t, const char *key, struct anom_param *out)
 {
     size_t n = strlen(key);
-    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++)
-        if ((p == t->params || p[-1] == ' ') && p[n] == '=')
-            return 1;
+    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++) {
+        if ((p != t->params && p[-1] != ' ') || p[n] != '=')
+            continue;
+        const char *v = p + n + 1;
+        size_t len = strcspn(v, " ");
+        /* A KIND is upper case (DURATION, PATH); choices are names. */
+        int kind = len > 0;
+        for (size_t i = 0; i < len; i++)
+            if (!(v[i] >= 'A' && v[i] <= 'Z'))
+                kind = 0;
+        size_t nchoices = kind ? 0 : 1;
+        for (size_t i = 0; i < len && !kind; i++)
+            nchoices += v[i] == '|';
+        if (out)
+            *out = (struct anom_param){v, len, nchoices};
+        return 1;
+    }
     return 0;
+}
+
+const char *anom_param_choice(const struct anom_param *p, size_t k, size_t *n)
+{
+    const char *c = p->value, *end = p->value + p->nvalue;
+    while (k-- && c < end)
+        c += strcspn(c, "| ") + 1;
+    *n = c < end ? strcspn(c, "| ") : 0;
+    return c;
+}
+
+int anom_accepts(const struct anom_type *t, const char *key)
+{
+    return anom_param(t, key, NULL);
 }
 
 static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,

@@ -40,4 +40,18 @@ const struct anom_type *anom_find(const char *id);
 /* Whether type t takes parameter key: the words before '=' in its params text. */
 int anom_accepts(const struct anom_type *t, const char *key);
 
+/* One parameter as the type's params text declares it: "key=a|b|c" (choices,
+ * the first the default) or "key=KIND" (DURATION, N, PATH, NAME, TEXT). This
+ * is the one reader of that text: the simulator, the corpus generator and
+ * explain all ask here. */
+struct anom_param {
+    const char *value; /* "a|b|c" or "DURATION", not terminated */
+    size_t nvalue;
+    size_t nchoices; /* 0 for a KIND */
+};
+/* Type t's parameter key into out; 0 when t takes none such. */
+int anom_param(const struct anom_type *t, const char *key, struct anom_param *out);
+/* The k-th choice (k < p->nchoices): its start, its length in *n. */
+const char *anom_param_choice(const struct anom_param *p, size_t k, size_t *n);
+
 #endif
