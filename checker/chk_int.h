@@ -129,5 +129,8 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
 #define CHK_SPE_TAIL "\\Windows NT\\CurrentVersion\\SilentProcessExit"
 const char *chk_key_program(const char *key, const char *tail);
 int chk_str_blank(const char *s);
+/* A value as a number: a DWORD, or a string "0", "1", "0x200"; -1 when it is
+ * neither. */
+int chk_reg_u32(const struct snap_reg *r, uint32_t *out);
 
 #endif

@@ -511,7 +511,7 @@ void chk_rule_ifeo_debugger(struct chk_ctx *c)
  * the program exits (Microsoft, "Monitoring Silent Process Exit"). */
 #define FLG_MONITOR_SILENT_PROCESS_EXIT 0x200u
 
-static int reg_u32(const struct snap_reg *r, uint32_t *out)
+int chk_reg_u32(const struct snap_reg *r, uint32_t *out)
 {
     if (r->type == SNAP_REG_DWORD) {
         *out = r->dword;
@@ -540,7 +540,7 @@ void chk_rule_silent_exit(struct chk_ctx *c)
         }
         prog = c->reg_ifeo[i];
         uint32_t flags;
-        if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !reg_u32(r, &flags) &&
+        if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !chk_reg_u32(r, &flags) &&
             (flags & FLG_MONITOR_SILENT_PROCESS_EXIT))
             chk_report_reg(c, r,
                            "GlobalFlag 0x%x of %s turns on silent-process-exit monitoring: "
@@ -633,7 +633,7 @@ void chk_rule_lsa_protection_off(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || reg_u32(r, &v) || v)
+        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || chk_reg_u32(r, &v) || v)
             continue;
         /* 0 is what an older install has anyway: only turning it off is news. */
         if (!ascii_casecmp(r->name, "RunAsPPL") && from_event(r))
@@ -652,8 +652,8 @@ void chk_rule_wdigest(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") && !reg_u32(r, &v) &&
-            v)
+        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") &&
+            !chk_reg_u32(r, &v) && v)
             chk_report_reg(c, r,
                            "UseLogonCredential is %u: lsass keeps WDigest passwords in clear "
                            "text again",
@@ -676,7 +676,7 @@ void chk_rule_appinit(struct chk_ctx *c)
                 !ascii_casecmp(s->regs[k].name, "LoadAppInit_DLLs"))
                 load = &s->regs[k];
         uint32_t on;
-        if (load && !reg_u32(load, &on) && !on)
+        if (load && !chk_reg_u32(load, &on) && !on)
             continue;
         chk_report_reg(c, r,
                        "AppInit_DLLs = '%s'%s: loaded into every process that loads "
@@ -690,7 +690,7 @@ void chk_rule_safe_dll_search(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !reg_u32(r, &v) && !v)
+        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !chk_reg_u32(r, &v) && !v)
             chk_report_reg(c, r,
                            "SafeDllSearchMode is 0: the current folder is searched for "
                            "DLLs before System32");

@@ -224,15 +224,9 @@ void chk_rule_lsaiso_credguard(struct chk_ctx *c)
         if (r->deleted || !r->name || ascii_casecmp(r->name, "LsaCfgFlags") ||
             (!key_ends(r->key, LSA_TAIL) && !key_ends(r->key, DEVGUARD_TAIL)))
             continue;
-        uint32_t v = r->dword;
-        if (r->type != SNAP_REG_DWORD) {
-            char *end;
-            const char *t = r->ndata && r->data[0] ? r->data[0] : "";
-            unsigned long long x = strtoull(t, &end, 0);
-            if (!*t || *end || x > UINT32_MAX)
-                continue;
-            v = (uint32_t)x;
-        }
+        uint32_t v;
+        if (chk_reg_u32(r, &v))
+            continue;
         if (v)
             return; /* turned on somewhere: LsaIso is expected */
         off = r;
