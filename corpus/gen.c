@@ -211,12 +211,11 @@ static int64_t after_boot_at(struct prng *r, int64_t shift)
     return at - at % WT_MSEC;
 }
 
-/* Types that need a logged-on desktop session (need_user in sim/anomaly.c). */
+/* Types that need a logged-on desktop session (the catalogue's DESKTOP_ANOM rows). */
 static int needs_desktop(const char *t)
 {
-    return !strcmp(t, "smss-wrong-parent") || !strcmp(t, "smss-wrong-path") ||
-           !strcmp(t, "smss-wrong-user") || !strcmp(t, "core-wrong-session") ||
-           !strcmp(t, "sticky-keys-replaced") || !strcmp(t, "explorer-hollowed");
+    const struct anom_type *ty = anom_find(t);
+    return ty && ty->desktop;
 }
 
 /* The catalogue row's "key=a|b|c" list: the choices the simulator accepts,

@@ -638,7 +638,10 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
                                struct err *e);
 
 #define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL},
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL, 0, 0},
+/* A process anomaly that acts from a user's desktop, lasting span after 'at'. */
+#define DESKTOP_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, span_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL, 1, span_},
 /* A process anomaly that also planted a registry value before the boot. */
 #define PROC_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, plant_},
@@ -737,17 +740,12 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     if (at < 2 * WT_MIN)
         return bad(sm, param(an, "at") ? param(an, "at")->loc : an->loc, e,
                    "anomaly '%s' acts after the boot: 'at' must be 2m or later", an->type);
-    const char *needs_desktop[] = {"smss-wrong-parent",    "smss-wrong-path",
-                                   "smss-wrong-user",      "core-wrong-session",
-                                   "sticky-keys-replaced", "explorer-hollowed"};
-    for (size_t i = 0; i < ARRAY_SIZE(needs_desktop); i++)
-        if (!strcmp(an->type, needs_desktop[i]) && need_user(sm, an, st->session, at, e) < 0)
-            return -1;
+    if (st->type->desktop && need_user(sm, an, st->session, at, e) < 0)
+        return -1;
     if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
         return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
-    /* The run lasts until the anomaly has played out: the sticky-keys
-     * overwrite is used minutes later, at the lock screen. */
-    int64_t span = !strcmp(an->type, "sticky-keys-replaced") ? 8 * WT_MIN : 2 * WT_MIN;
+    /* The run lasts until the anomaly has played out (the row says how long). */
+    int64_t span = st->type->span ? st->type->span : 2 * WT_MIN;
     if (sm->boot + at + span > sm->end)
         sm->end = sm->boot + at + span;
     sim_schedule(sm, st->at, run_action, (long)(st - sm->anoms), 0, 0, st->label);

@@ -32,6 +32,12 @@ struct anom_type {
      * set. Each row carries its own, so no type falls into another's. */
     long (*plant)(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                   struct err *e);
+    /* It acts from a logged-on user's desktop: the scenario must log a
+     * user on there 20 s before 'at' (DESKTOP_ANOM rows). */
+    int desktop;
+    /* How long after 'at' the run must go on for the attack to play out;
+     * 0 = two minutes. */
+    int64_t span;
 };
 
 size_t anom_count(void);
