@@ -193,7 +193,7 @@ int cmd_explain(int argc, char **argv)
         const struct anom_type *a = anom_find(what);
         sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n  params: %s%s\n\ncaught by:\n\n", a->id,
                 a->title, a->lesson, a->technique, *a->params ? a->params : "none",
-                *a->params ? " (choices split by '|'; the first is the default)" : "");
+                strchr(a->params, '|') ? " (choices split by '|'; the first is the default)" : "");
         /* The expected rules, each explained from its row; a {P}/{Q} rule
          * depends on the process the scenario names. */
         int placeholders = 0;
