@@ -443,6 +443,23 @@ const char *chk_pdesc(const struct snap_proc *p, char *buf, size_t n)
     return buf;
 }
 
+const char *chk_cmd_args(const char *cl)
+{
+    while (*cl == ' ')
+        cl++;
+    const char *rest;
+    if (*cl == '"') {
+        rest = strchr(cl + 1, '"');
+        rest = rest ? rest + 1 : cl + strlen(cl);
+    } else {
+        const char *exe = chk_ci_find(cl, ".exe");
+        rest = exe ? exe + 4 : cl + strcspn(cl, " ");
+    }
+    while (*rest == ' ')
+        rest++;
+    return rest;
+}
+
 int chk_str_blank(const char *s)
 {
     if (!s)

@@ -106,6 +106,15 @@ const struct snap_proc *chk_live_parent(const struct chk_ctx *c, size_t i);
 int chk_smss_is_child(const struct chk_ctx *c, size_t i);
 /* Is p the Terminal Services svchost (svchost.exe -k termsvcs)? */
 int chk_is_termsvcs(const struct snap_proc *p);
+/* The arguments of a command line: what follows the program, quoted or
+ * not ("C:\\Windows\\Explorer.EXE /factory,{...}" -> "/factory,{...}"),
+ * leading blanks skipped; "" when there are none. */
+const char *chk_cmd_args(const char *cl);
+/* Shells and script hosts that a service or a SYSTEM process has no reason
+ * to start (SigmaHQ proc_creation_win_hktl_meterpreter_getsystem: the
+ * PsExec-style and getsystem services run `cmd /c ...`). */
+#define CHK_SERVICE_SHELLS \
+    "cmd.exe|powershell.exe|pwsh.exe|powershell_ise.exe|wscript.exe|cscript.exe|mshta.exe"
 /* "0x3e7"-free description of a process for messages: "name (pid N)". */
 const char *chk_pdesc(const struct snap_proc *p, char *buf, size_t n);
 
@@ -120,5 +129,8 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
 #define CHK_SPE_TAIL "\\Windows NT\\CurrentVersion\\SilentProcessExit"
 const char *chk_key_program(const char *key, const char *tail);
 int chk_str_blank(const char *s);
+/* A value as a number: a DWORD, or a string "0", "1", "0x200"; -1 when it is
+ * neither. */
+int chk_reg_u32(const struct snap_reg *r, uint32_t *out);
 
 #endif

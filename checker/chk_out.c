@@ -122,8 +122,13 @@ const struct chk_cover chk_coverage[] = {
      "LSASS-PARENT, LSASS-PATH, LSASS-USER, LSASS-SESSION, LSASS-INSTANCES"},
     {"SANS Hunt Evil poster", "svchost: parent services, -k, path, accounts",
      "SVCHOST-PARENT, SVCHOST-ARGS, CORE-PATH, SVCHOST-USER"},
-    {"SANS Hunt Evil poster", "explorer: user, not SYSTEM, path; userinit exits",
-     "EXPLORER-SYSTEM, CORE-PATH, USERINIT-USER, USERINIT-CHILDREN"},
+    {"SANS Hunt Evil poster",
+     "explorer: no living parent (userinit exits), the logged-on user, not SYSTEM, path, "
+     "one per logon; userinit should not be running",
+     "EXPLORER-PARENT, EXPLORER-USER, EXPLORER-SYSTEM, CORE-PATH, EXPLORER-INSTANCES, "
+     "USERINIT-USER, USERINIT-CHILDREN, USERINIT-NOT-EXITED"},
+    {"SANS Hunt Evil poster; Microsoft Learn, Configure Credential Guard",
+     "LsaIso: only with Credential Guard", "LSAISO-WITHOUT-CREDGUARD, LSAISO-INSTANCES"},
     {"SANS Hunt Evil poster", "lsass has no children", "LSASS-CHILDREN, LSASS-DUMP"},
     {"SANS Hunt Evil poster", "misspelt names (scvhost.exe, lsas.exe)", "LOOKALIKE-NAME"},
     {"malprocfind", "PPID, Path, User, Sess, Time, Priority, Cmdline",
@@ -148,8 +153,9 @@ const struct chk_cover chk_coverage[] = {
      "SMSS-PATH, CSRSS-PATH, WININIT-PATH, WINLOGON-PATH, SERVICES-PATH, LSASS-PATH, CORE-PATH, "
      "SYSTEM-EXE-PATH"},
     {"SigmaHQ sticky-key backdoor (process and registry)",
-     "winlogon starting a shell; an IFEO Debugger on an accessibility program",
-     "WINLOGON-CHILDREN, ACCESSIBILITY-SHELL, IFEO-DEBUGGER"},
+     "winlogon starting a shell; an IFEO Debugger on an accessibility program; copying over "
+     "sethc or utilman (proc_creation_win_cmd_sticky_keys_replace)",
+     "WINLOGON-CHILDREN, ACCESSIBILITY-SHELL, IFEO-DEBUGGER, ACCESSIBILITY-REPLACED"},
     {"SigmaHQ registry_set_asep_reg_keys_modification_session_manager", "Session Manager values",
      "SM-BOOTEXECUTE, SM-EXECUTE, SM-APPCERTDLLS, SM-KNOWNDLLS, SM-PENDING-RENAME, "
      "SM-SUBSYSTEMS-*, SAFE-DLL-SEARCH-OFF"},
@@ -165,6 +171,12 @@ const struct chk_cover chk_coverage[] = {
      "APPINIT-DLLS, SILENT-PROCESS-EXIT, WINLOGON-SHELL, WINLOGON-USERINIT, WINLOGON-NOTIFY"},
     {"MITRE ATT&CK T1574.007", "a user-writable folder before System32 in the system Path",
      "SM-ENVIRONMENT-PATH"},
+    {"Elastic Unusual Parent-Child Relationship; EVTX-ATTACK-SAMPLES privesc_spoolsv",
+     "wermgr.exe starting cmd.exe as SYSTEM (CVE-2020-1337)", "WER-SYSTEM-SHELL"},
+    {"PrintDemon (CVE-2020-1048); RegRipper printdemon.pl",
+     "a printer port that is a file path (a DLL or in Windows)", "PRINTER-PORT-FILE"},
+    {"MITRE ATT&CK T1546.007; Trawler Test-NetSHDLLs", "netsh helper DLLs beyond Windows's",
+     "NETSH-HELPER"},
     {"MemProcFS FindEvil", "PROC_PARENT, PROC_USER (core processes)", "*-PARENT, *-USER"},
     {"MemProcFS FindEvil", "PROC_NOLINK, PE_INJECT, PRIVATE_RWX (memory structures)", "-"},
 };

@@ -539,19 +539,8 @@ void chk_rule_core_cmdline(struct chk_ctx *c)
         int master = c->kind[i] == c->k_smss && !chk_smss_is_child(c, i);
         if (!master && !chk_in_list(NO_ARGS, name))
             continue;
-        /* Skip the program (quoted or not); what follows must be blank. */
-        while (*cl == ' ')
-            cl++;
-        const char *rest;
-        if (*cl == '"') {
-            rest = strchr(cl + 1, '"');
-            rest = rest ? rest + 1 : cl + strlen(cl);
-        } else {
-            const char *exe = chk_ci_find(cl, ".exe");
-            rest = exe ? exe + 4 : cl + strcspn(cl, " ");
-        }
-        while (*rest == ' ')
-            rest++;
+        /* What follows the program must be blank. */
+        const char *rest = chk_cmd_args(cl);
         /* A master smss may be started with -SpecialSession (domain.md section 2). */
         if (master && !ascii_ncasecmp(rest, "-SpecialSession", 15) && chk_str_blank(rest + 15))
             continue;

@@ -1,7 +1,8 @@
 /*
  * rules_registry: the Session Manager key smss reads at boot and the
  * Winlogon values userinit follows, compared with what Windows ships
- * (sim/profile.c holds the defaults, per Windows version). Keys are matched
+ * (kb/kb_reg.c holds the defaults, per Windows version, for the simulator
+ * and the checker alike). Keys are matched
  * by their tail so ControlSet001 and CurrentControlSet both count.
  */
 #include "chk_int.h"
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/profile.h"
+#include "../kb/kb.h"
 
 void chk_rule_sm_bootexecute(struct chk_ctx *c);
 void chk_rule_sm_execute(struct chk_ctx *c);
@@ -33,6 +34,8 @@ void chk_rule_safe_dll_search(struct chk_ctx *c);
 void chk_rule_sm_env_path(struct chk_ctx *c);
 void chk_rule_winlogon_notify(struct chk_ctx *c);
 void chk_rule_safeboot_shell(struct chk_ctx *c);
+void chk_rule_printer_port(struct chk_ctx *c);
+void chk_rule_netsh_helper(struct chk_ctx *c);
 
 #define SM_TAIL "\\Control\\Session Manager"
 #define WL_TAIL "\\Windows NT\\CurrentVersion\\Winlogon"
@@ -182,14 +185,14 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
     }
 }
 
-/* The shipped registry per Windows family, built once from sim/profile.c. */
+/* The shipped registry per Windows family, built once from kb/kb_reg.c. */
 static const struct snap *defaults(int win7)
 {
     static struct snap d[2];
     static int built[2];
     if (!built[win7]) {
         snap_init(&d[win7]);
-        profile_default_registry(win7 ? SCN_OS_WIN7 : SCN_OS_WIN10, NULL, &d[win7]);
+        kb_default_registry(win7 ? "win7" : "win10", NULL, &d[win7]);
         built[win7] = 1;
     }
     return &d[win7];
@@ -198,10 +201,8 @@ static const struct snap *defaults(int win7)
 /* Which default lists apply: 1 = win7, 0 = later, -1 = unknown (either). */
 static int os_family(const struct snap *s)
 {
-    enum scn_os os;
-    if (!s->os || scn_os_parse(s->os, &os))
-        return -1;
-    return os == SCN_OS_WIN7;
+    const struct kb_os *os = kb_os_find(s->os);
+    return os ? os->win7 : -1;
 }
 
 /* Is r's (name, data) in the default registry of that family? 1 same, 0
@@ -510,7 +511,7 @@ void chk_rule_ifeo_debugger(struct chk_ctx *c)
  * the program exits (Microsoft, "Monitoring Silent Process Exit"). */
 #define FLG_MONITOR_SILENT_PROCESS_EXIT 0x200u
 
-static int reg_u32(const struct snap_reg *r, uint32_t *out)
+int chk_reg_u32(const struct snap_reg *r, uint32_t *out)
 {
     if (r->type == SNAP_REG_DWORD) {
         *out = r->dword;
@@ -539,7 +540,7 @@ void chk_rule_silent_exit(struct chk_ctx *c)
         }
         prog = c->reg_ifeo[i];
         uint32_t flags;
-        if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !reg_u32(r, &flags) &&
+        if (prog && r->name && !ascii_casecmp(r->name, "GlobalFlag") && !chk_reg_u32(r, &flags) &&
             (flags & FLG_MONITOR_SILENT_PROCESS_EXIT))
             chk_report_reg(c, r,
                            "GlobalFlag 0x%x of %s turns on silent-process-exit monitoring: "
@@ -632,7 +633,7 @@ void chk_rule_lsa_protection_off(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || reg_u32(r, &v) || v)
+        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || chk_reg_u32(r, &v) || v)
             continue;
         /* 0 is what an older install has anyway: only turning it off is news. */
         if (!ascii_casecmp(r->name, "RunAsPPL") && from_event(r))
@@ -651,8 +652,8 @@ void chk_rule_wdigest(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") && !reg_u32(r, &v) &&
-            v)
+        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") &&
+            !chk_reg_u32(r, &v) && v)
             chk_report_reg(c, r,
                            "UseLogonCredential is %u: lsass keeps WDigest passwords in clear "
                            "text again",
@@ -675,7 +676,7 @@ void chk_rule_appinit(struct chk_ctx *c)
                 !ascii_casecmp(s->regs[k].name, "LoadAppInit_DLLs"))
                 load = &s->regs[k];
         uint32_t on;
-        if (load && !reg_u32(load, &on) && !on)
+        if (load && !chk_reg_u32(load, &on) && !on)
             continue;
         chk_report_reg(c, r,
                        "AppInit_DLLs = '%s'%s: loaded into every process that loads "
@@ -689,7 +690,7 @@ void chk_rule_safe_dll_search(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !reg_u32(r, &v) && !v)
+        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !chk_reg_u32(r, &v) && !v)
             chk_report_reg(c, r,
                            "SafeDllSearchMode is 0: the current folder is searched for "
                            "DLLs before System32");
@@ -796,5 +797,69 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
             (strcmp(norm, "cmd.exe") && strcmp(norm, "\\windows\\system32\\cmd.exe")))
             chk_report_reg(c, r, "Safe Mode with Command Prompt starts '%s' instead of cmd.exe",
                            reg_str(r));
+    }
+}
+
+/* ---- the print spooler's ports, netsh's helpers -------------------------- */
+
+#define PORTS_TAIL "\\Windows NT\\CurrentVersion\\Ports\\"
+
+/* The port a value under ...\Ports names. A port's value name may itself be
+ * a path ("C:\\Windows\\System32\\ualapi.dll"): an event's TargetObject then
+ * splits at its last backslash, so the port is read from key and name
+ * together. Returns the port, or NULL when r is not under Ports. */
+static const char *port_name(const struct snap_reg *r, char *buf, size_t n)
+{
+    if (!r->key || !r->name)
+        return NULL;
+    snprintf(buf, n, "%s\\%s", r->key, r->name);
+    const char *p = chk_ci_find(buf, PORTS_TAIL);
+    return p && p[strlen(PORTS_TAIL)] ? p + strlen(PORTS_TAIL) : NULL;
+}
+
+void chk_rule_printer_port(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        char full[1024], norm[1024];
+        const char *port = r->deleted ? NULL : port_name(r, full, sizeof(full));
+        /* Windows's ports are names (LPT1:, COM1:, FILE:, PORTPROMPT:,
+         * Ne00:, nul:); a local port that is a file path prints into that
+         * file, and a .prn in a user's folder is an ordinary print-to-file. */
+        if (!port || !strchr(port, '\\') || chk_path_norm(port, norm, sizeof(norm)) < 0)
+            continue;
+        size_t l = strlen(norm);
+        int program = l > 4 && (!strcmp(norm + l - 4, ".dll") || !strcmp(norm + l - 4, ".exe") ||
+                                !strcmp(norm + l - 4, ".sys"));
+        if (program || !strncmp(norm, "\\windows\\", 9))
+            chk_report_reg(c, r,
+                           "printer port '%s' is a file the spooler writes as SYSTEM: a print "
+                           "job sent to it drops a program (PrintDemon, CVE-2020-1048)",
+                           port);
+    }
+}
+
+/* The helpers Windows registers under HKLM\\SOFTWARE\\Microsoft\\NetSh, as
+ * Trawler (joeavanzato/Trawler, Test-NetSHDLLs) lists them. */
+static const char NETSH_DEFAULTS[] =
+    "authfwcfg.dll|dhcpcmonitor.dll|dot3cfg.dll|fwcfg.dll|hnetmon.dll|ifmon.dll|napmontr.dll|"
+    "netiohlp.dll|netprofm.dll|nettrace.dll|nshhttp.dll|nshipsec.dll|nshwfp.dll|p2pnetsh.dll|"
+    "peerdistsh.dll|rasmontr.dll|rpcnsh.dll|WcnNetsh.dll|whhelper.dll|wlancfg.dll|wshelper.dll|"
+    "wwancfg.dll";
+
+void chk_rule_netsh_helper(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nregs; i++) {
+        const struct snap_reg *r = &c->s->regs[i];
+        if (r->deleted || !r->name || !*r->name || !key_is(r->key, "\\Microsoft\\NetSh", "") ||
+            chk_str_blank(reg_str(r)))
+            continue;
+        const char *v = reg_str(r), *b = strrchr(v, '\\');
+        b = b ? b + 1 : v;
+        if (!chk_in_list(NETSH_DEFAULTS, b))
+            chk_report_reg(c, r,
+                           "netsh helper '%s' loads '%s' into every netsh.exe (Windows "
+                           "registers only its own helper DLLs here)",
+                           r->name, v);
     }
 }

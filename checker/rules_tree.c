@@ -14,11 +14,7 @@ void chk_rule_services_shell(struct chk_ctx *c);
 void chk_rule_services_unquoted(struct chk_ctx *c);
 void chk_rule_accessibility_shell(struct chk_ctx *c);
 
-/* What a service control manager child may not be: a command shell or a
- * script host (SigmaHQ proc_creation_win_hktl_meterpreter_getsystem: the
- * PsExec-style and getsystem services run `cmd /c ...`). */
-#define SERVICE_SHELLS \
-    "cmd.exe|powershell.exe|pwsh.exe|powershell_ise.exe|wscript.exe|cscript.exe|mshta.exe"
+#define SERVICE_SHELLS CHK_SERVICE_SHELLS
 
 /* The kind of process i's recorded parent (0 = none or not a core process). */
 static int parent_kind(const struct chk_ctx *c, size_t i)
@@ -137,6 +133,37 @@ void chk_rule_core_parent(struct chk_ctx *c)
     }
 }
 
+/* Windows Error Reporting's programs: they collect and report crashes and
+ * start nothing but each other. */
+#define WER_PROGRAMS "wermgr.exe|WerFault.exe|WerFaultSecure.exe"
+
+/* Is process i a shell running as SYSTEM whose recorded parent is an error
+ * reporting program? The CVE-2020-1337 / WerTrigger chain ends that way. */
+static int wer_system_shell(const struct chk_ctx *c, size_t i)
+{
+    long pi = c->parent[i];
+    const struct snap_proc *p = &c->s->procs[i];
+    return pi >= 0 && chk_in_list(WER_PROGRAMS, chk_name(&c->s->procs[pi])) &&
+           chk_in_list(SERVICE_SHELLS, chk_name(p)) && chk_is_system(p) == 1;
+}
+
+void chk_rule_wer_system_shell(struct chk_ctx *c);
+
+void chk_rule_wer_system_shell(struct chk_ctx *c)
+{
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        if (!wer_system_shell(c, i))
+            continue;
+        char d[300];
+        chk_report_proc(c, i,
+                        "%s runs as SYSTEM, started by %s: error reporting starts no shell; "
+                        "this is the SYSTEM shell of an exploit that made it load the "
+                        "attacker's DLL (CVE-2020-1337, WerTrigger)",
+                        chk_name(&c->s->procs[i]),
+                        chk_pdesc(&c->s->procs[c->parent[i]], d, sizeof(d)));
+    }
+}
+
 void chk_rule_core_children(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nprocs; i++) {
@@ -145,8 +172,8 @@ void chk_rule_core_children(struct chk_ctx *c)
             continue;
         const struct chk_core *core = &chk_cores[c->kind[pi] - 1];
         const char *name = chk_name(&c->s->procs[i]);
-        if (chk_unknown_name(name) || chk_in_list(core->children, name))
-            continue;
+        if (chk_unknown_name(name) || chk_in_list(core->children, name) || wer_system_shell(c, i))
+            continue; /* a SYSTEM shell under error reporting is WER-SYSTEM-SHELL's */
         char d[300];
         chk_report_proc(c, i, "%s was started by %s, which only starts %s", name,
                         chk_pdesc(&c->s->procs[pi], d, sizeof(d)), core->children);

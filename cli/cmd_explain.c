@@ -51,15 +51,14 @@ static void explain_rule(struct strbuf *sb, const struct chk_rule *r)
 static void explain_placeholder(struct strbuf *sb, const struct anom_type *a, const char *tok,
                                 size_t n)
 {
-    const char *key = tok[1] == 'P' ? "process=" : "parent=";
-    sb_addf(sb, "%.*s, where {%c} is the %.*s parameter:\n", (int)n, tok, tok[1],
-            (int)strlen(key) - 1, key);
-    const char *v = strstr(a->params, key);
-    if (!v)
+    const char *key = tok[1] == 'P' ? "process" : "parent";
+    sb_addf(sb, "%.*s, where {%c} is the %s parameter:\n", (int)n, tok, tok[1], key);
+    struct anom_param spec;
+    if (!anom_param(a, key, &spec))
         return;
-    v += strlen(key);
-    while (*v && *v != ' ') {
-        size_t m = strcspn(v, "| ");
+    for (size_t k = 0; k < spec.nchoices; k++) {
+        size_t m;
+        const char *v = anom_param_choice(&spec, k, &m);
         char id[64];
         size_t p = strcspn(v, ".");
         if (p > m)
@@ -70,9 +69,6 @@ static void explain_placeholder(struct strbuf *sb, const struct anom_type *a, co
                 *c = (char)(*c - 32);
         const struct chk_rule *x = chk_rule_find(id);
         sb_addf(sb, "  %-20.*s %-22s %s\n", (int)m, v, id, x ? x->title : "(no such rule)");
-        v += m;
-        if (*v == '|')
-            v++;
     }
     sb_addc(sb, '\n');
 }
@@ -197,7 +193,7 @@ int cmd_explain(int argc, char **argv)
         const struct anom_type *a = anom_find(what);
         sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n  params: %s%s\n\ncaught by:\n\n", a->id,
                 a->title, a->lesson, a->technique, *a->params ? a->params : "none",
-                *a->params ? " (choices split by '|'; the first is the default)" : "");
+                strchr(a->params, '|') ? " (choices split by '|'; the first is the default)" : "");
         /* The expected rules, each explained from its row; a {P}/{Q} rule
          * depends on the process the scenario names. */
         int placeholders = 0;

@@ -195,6 +195,15 @@ static const char *const shell_programs[] = {"C:\\Users\\Public\\shellhost.exe",
                                              "C:\\ProgramData\\svc\\hostw.exe"};
 static const char *const userinit_programs[] = {"C:\\Users\\Public\\updater.exe",
                                                 "C:\\Windows\\Temp\\init.exe"};
+/* Folders users can write, put first in the system Path. */
+static const char *const path_dirs[] = {"C:\\Users\\Public\\bin", "%USERPROFILE%\\tools",
+                                        "C:\\Windows\\Temp", "."};
+/* PrintDemon ports: a DLL a service loads, or a program in System32. */
+static const char *const printer_ports[] = {"C:\\Windows\\System32\\ualapi.dll",
+                                            "C:\\Windows\\System32\\spool\\drivers\\x.dll",
+                                            "C:\\ProgramData\\phoneinfo.dll"};
+static const char *const netsh_dlls[] = {"C:\\ProgramData\\nshelper.dll", "AllTheThings.dll",
+                                         "C:\\Windows\\Temp\\netshhlp.dll"};
 
 static int64_t after_boot_at(struct prng *r, int64_t shift)
 {
@@ -202,11 +211,11 @@ static int64_t after_boot_at(struct prng *r, int64_t shift)
     return at - at % WT_MSEC;
 }
 
-/* Types that need a logged-on desktop session (need_user in sim/anomaly.c). */
+/* Types that need a logged-on desktop session (the catalogue's DESKTOP_ANOM rows). */
 static int needs_desktop(const char *t)
 {
-    return !strcmp(t, "smss-wrong-parent") || !strcmp(t, "smss-wrong-path") ||
-           !strcmp(t, "smss-wrong-user") || !strcmp(t, "core-wrong-session");
+    const struct anom_type *ty = anom_find(t);
+    return ty && ty->desktop;
 }
 
 /* The catalogue row's "key=a|b|c" list: the choices the simulator accepts,
@@ -214,24 +223,12 @@ static int needs_desktop(const char *t)
  * choice (owned), or NULL when the row has no such key. */
 static char *catalogue_choice(const struct anom_type *ty, const char *key, struct prng *r)
 {
-    char pat[32];
-    snprintf(pat, sizeof(pat), "%s=", key);
-    const char *p = ty->params;
-    for (; (p = strstr(p, pat)) != NULL; p++)
-        if (p == ty->params || p[-1] == ' ')
-            break;
-    if (!p)
+    struct anom_param p;
+    if (!anom_param(ty, key, &p) || !p.nchoices)
         return NULL;
-    p += strlen(pat);
-    size_t len = strcspn(p, " ");
-    size_t n = 1;
-    for (size_t i = 0; i < len; i++)
-        n += p[i] == '|';
-    uint64_t k = prng_below(r, n);
-    const char *c = p;
-    while (k--)
-        c += strcspn(c, "|") + 1;
-    return xstrndup(c, strcspn(c, "| "));
+    size_t n;
+    const char *c = anom_param_choice(&p, prng_below(r, p.nchoices), &n);
+    return xstrndup(c, n);
 }
 
 /* Draw valid parameters for type t. Returns 0, or -1 when this sample
@@ -289,6 +286,12 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         param(a, "program", xstrdup(PICK(r, shell_programs)));
     } else if (!strcmp(t, "winlogon-userinit")) {
         param(a, "program", xstrdup(PICK(r, userinit_programs)));
+    } else if (!strcmp(t, "sm-environment-path")) {
+        param(a, "dir", xstrdup(PICK(r, path_dirs)));
+    } else if (!strcmp(t, "printer-port-dll")) {
+        param(a, "port", xstrdup(PICK(r, printer_ports)));
+    } else if (!strcmp(t, "netsh-helper")) {
+        param(a, "dll", xstrdup(PICK(r, netsh_dlls)));
     }
     if (anom_accepts(ty, "session")) {
         if (sess < 0 && !strcmp(t, "core-late-start"))

@@ -149,7 +149,8 @@ const struct kb_proc kb_procs[] = {
      .cmdline = "\\??\\C:\\Windows\\system32\\lsaiso.exe",
      .does = "Credential Guard's isolated LSA, in virtualization-based security: it keeps the "
              "secrets lsass would otherwise hold.",
-     .unusual = "another parent, more than one, missing where Credential Guard is configured."},
+     .unusual = "another parent, more than one, running where LsaCfgFlags is 0 (Credential "
+                "Guard off), missing where Credential Guard is configured."},
     {.name = "svchost.exe",
      .image = "%SystemRoot%\\System32\\svchost.exe (SysWOW64 for 32-bit services)",
      .parent = "services.exe",
@@ -213,15 +214,17 @@ const struct kb_proc kb_procs[] = {
     {.name = "explorer.exe",
      .image = "%SystemRoot%\\explorer.exe",
      .parent = "userinit.exe, which has exited: no living parent",
-     .instances = "one per logged-on user",
-     .user = "the user who logged on, never SYSTEM",
+     .instances = "one shell per logon; folder windows in their own process "
+                  "(explorer.exe /factory,{...} -Embedding, started by svchost) are extra",
+     .user = "the user who logged on to that session, never SYSTEM",
      .session = "the user's session",
      .start = "at logon",
      .priority = "8",
      .cmdline = "C:\\Windows\\Explorer.EXE",
      .does = "the user's shell: desktop, taskbar, Start menu, file windows.",
-     .unusual = "running as SYSTEM, a path outside C:\\Windows, a living parent that is not "
-                "userinit, network connections of its own."},
+     .unusual = "running as SYSTEM or as another user than the session's, a path outside "
+                "C:\\Windows, a parent that is not userinit, a second bare explorer.exe beside "
+                "the shell (a hollowed copy), network connections of its own."},
 };
 const size_t kb_nprocs = ARRAY_SIZE(kb_procs);
 

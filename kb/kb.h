@@ -12,6 +12,28 @@
 #include <stddef.h>
 
 struct strbuf;
+struct snap;
+
+/* ---- the registry Windows ships (kb_reg.c) -------------------------------- */
+
+#define KEY_SM "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+#define KEY_WINLOGON "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
+
+/* A Windows version as far as its shipped registry goes. */
+struct kb_os {
+    const char *name;      /* "win10": the scenario's and the snapshot's os */
+    const char *title;     /* "Windows 10 (1809+)" */
+    const char *csrss_fmt; /* SubSystems\Windows, {SS} = SharedSection */
+    int win7;              /* Windows 7's KnownDLLs, csrss line and environment */
+};
+
+/* The OS row by name ("win7", "win10", "win11", "server2022"), or NULL. */
+const struct kb_os *kb_os_find(const char *name);
+/* Add the registry values os ships to s (win10's for an unknown os); a
+ * NULL shared_section is Windows's default 1024,20480,768. */
+void kb_default_registry(const char *os, const char *shared_section, struct snap *s);
+
+/* ---- process profile cards (kb.c) ----------------------------------------- */
 
 struct kb_proc {
     const char *name; /* "smss.exe", "System" */

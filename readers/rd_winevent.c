@@ -253,8 +253,9 @@ static int sysmon_exit(struct rd_set *set, const struct rd_rec *r, struct err *e
 
 /* The registry keys the checker reads, by the tail of their path after the
  * hive: the Session Manager key smss reads, Winlogon (machine and per user),
- * Image File Execution Options and SilentProcessExit, Lsa, and the Windows
- * key of AppInit_DLLs. Values are stored under canonical names (KEY_SM,
+ * Image File Execution Options and SilentProcessExit, Lsa, the Windows
+ * key of AppInit_DLLs, printer ports, netsh helpers, the DeviceGuard policy.
+ * Values are stored under canonical names (KEY_SM,
  * HKLM\SOFTWARE\...) so events, hives and the simulator agree. */
 static const struct {
     const char *tail; /* after the hive root, without the control set */
@@ -268,6 +269,11 @@ static const struct {
     {"\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options", 0},
     {"\\Microsoft\\Windows NT\\CurrentVersion\\SilentProcessExit", 0},
     {"\\Microsoft\\Windows NT\\CurrentVersion\\Windows", 0},
+    /* The spooler's ports (PRINTER-PORT-FILE), netsh's helpers (NETSH-HELPER)
+     * and Credential Guard's policy (LSAISO-WITHOUT-CREDGUARD). */
+    {"\\Microsoft\\Windows NT\\CurrentVersion\\Ports", 0},
+    {"\\Microsoft\\NetSh", 0},
+    {"\\Policies\\Microsoft\\Windows\\DeviceGuard", 0},
 };
 
 /* Skip a hive root as Sysmon (HKLM\, HKU\SID\), Security 4657
@@ -358,6 +364,12 @@ static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src
     snprintf(path, sizeof(path), "%s", key_path);
     if (!name) { /* the value name is the last component */
         char *last = strrchr(path, '\\');
+        /* ...except under the spooler's Ports key, whose value names are
+         * port names and may be paths themselves ("C:\\x\\y.dll"): the
+         * key has no subkeys, so the name is all that follows it. */
+        char *ports = strstr(path, "\\CurrentVersion\\Ports\\");
+        if (ports && ports[22])
+            last = ports + 21;
         if (!last)
             return 0;
         *last = 0;

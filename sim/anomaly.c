@@ -58,24 +58,20 @@ static int param_choice(struct sim *sm, const struct scn_anomaly *an, const stru
                         const char *key, const char **out, struct err *e)
 {
     *out = NULL;
-    char pat[32];
-    snprintf(pat, sizeof(pat), "%s=", key);
-    const char *list = strstr(t->params, pat);
-    if (!list)
+    struct anom_param spec;
+    if (!anom_param(t, key, &spec))
         return 0;
-    list += strlen(pat);
-    size_t len = strcspn(list, " ");
     const struct scn_param *p = param(an, key);
-    for (const char *c = list; c < list + len;) {
-        size_t n = strcspn(c, "| ");
+    for (size_t k = 0; k < spec.nchoices; k++) {
+        size_t n;
+        const char *c = anom_param_choice(&spec, k, &n);
         if (!p || (strlen(p->value) == n && !ascii_ncasecmp(p->value, c, n))) {
             *out = arena_strndup(&sm->arena, c, n);
             return 0;
         }
-        c += n + (c[n] == '|');
     }
     return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %.*s)", p->value,
-               (int)len, list);
+               (int)spec.nvalue, spec.value);
 }
 
 static int param_str(const struct scn_anomaly *an, const char *key, const char *dflt,
@@ -525,6 +521,66 @@ static void do_svchost_no_k(struct sim *sm, const struct anom_state *st, int64_t
     target(sm, st->label, v);
 }
 
+/* Sticky keys by a replaced binary: no registry value at all. An elevated
+ * administrator takes sethc.exe over and copies cmd.exe onto it (SigmaHQ
+ * "Persistence Via Sticky Key Backdoor": copy /y ...\cmd.exe ...\sethc.exe);
+ * later, at the lock screen of that session, Shift five times makes
+ * winlogon start "sethc.exe 211" -- really cmd.exe, as SYSTEM -- from
+ * which the attacker opens powershell. A process list cannot show that
+ * the image is cmd.exe (Sysmon's OriginalFileName and hashes would): what
+ * it shows is the overwrite and the SYSTEM shell under sethc.exe. */
+static void do_sticky_keys_replaced(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    long shell = user_shell(sm, t, s, st->label);
+    if (shell < 0)
+        return;
+    static const char *const steps[][3] = {
+        {"takeown.exe", SYS32 "takeown.exe", "takeown /f C:\\Windows\\System32\\sethc.exe"},
+        {"icacls.exe", SYS32 "icacls.exe",
+         "icacls C:\\Windows\\System32\\sethc.exe /grant administrators:F"},
+        {"cmd.exe", SYS32 "cmd.exe",
+         "cmd.exe /c copy /y C:\\Windows\\System32\\cmd.exe C:\\Windows\\System32\\sethc.exe"},
+    };
+    int64_t at = t;
+    long copy = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        at += sim_rand_ms(sm, 3000, 15000);
+        struct pspec p = named(user_of(s, "High"), steps[i][0], steps[i][1], steps[i][2]);
+        copy = sim_create(sm, at, shell, &p, st->label);
+        sim_schedule_exit(sm, at + sim_rand_ms(sm, 40, 400), copy);
+    }
+    target(sm, st->label, copy);
+    /* Minutes later, at the lock screen: winlogon starts the "sethc.exe". */
+    at += sim_rand_ms(sm, 60 * 1000, 5 * 60 * 1000);
+    struct pspec k = named(system_in(s->id), "sethc.exe", SYS32 "sethc.exe", "sethc.exe 211");
+    long sethc = sim_create(sm, at, s->main, &k, st->label);
+    struct pspec ps = named(system_in(s->id), "powershell.exe",
+                            SYS32 "WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe");
+    sim_create(sm, at + sim_rand_ms(sm, 5000, 30000), sethc, &ps, st->label);
+}
+
+/* A bare explorer.exe started by a program the user ran: droppers start
+ * the real C:\Windows\explorer.exe suspended and replace its code (process
+ * hollowing, T1055.012), so a second "shell" runs beside the one userinit
+ * started, with a parent that stays alive. */
+static void do_explorer_hollowed(struct sim *sm, const struct anom_state *st, int64_t t)
+{
+    struct sess *s = live_sess(sm, st->session);
+    if (!s || s->explorer < 0)
+        return;
+    const char *dropper =
+        sim_printf(sm, "C:\\Users\\%s\\Downloads\\invoice_%04x.exe", base_name(s->user),
+                   (unsigned)prng_range(&sm->r_anom, 0x1000, 0xffff));
+    struct pspec d =
+        named(user_of(s, "Medium"), base_name(dropper), dropper, sim_printf(sm, "\"%s\"", dropper));
+    long drop = sim_create(sm, t, s->explorer, &d, st->label);
+    struct pspec e = named(user_of(s, "Medium"), "explorer.exe", "C:\\Windows\\explorer.exe",
+                           "C:\\Windows\\explorer.exe");
+    long x = sim_create(sm, t + sim_rand_ms(sm, 500, 3000), drop, &e, st->label);
+    target(sm, st->label, x);
+}
+
 /* ---- the catalogue ------------------------------------------------------------------- */
 
 /* prepare: validate parameters, create registry changes or boot hooks. A
@@ -574,9 +630,18 @@ static long plant_silent_exit(struct sim *sm, const struct scn_anomaly *an, stru
                               struct err *e);
 static long plant_ifeo_debugger(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                                 struct err *e);
+static long plant_env_path(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                           struct err *e);
+static long plant_printer_port(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e);
+static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e);
 
 #define PROC_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL},
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL, 0, 0},
+/* A process anomaly that acts from a user's desktop, lasting span after 'at'. */
+#define DESKTOP_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, span_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, NULL, 1, span_},
 /* A process anomaly that also planted a registry value before the boot. */
 #define PROC_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, plant_},
@@ -607,13 +672,41 @@ const struct anom_type *anom_find(const char *id)
     return NULL;
 }
 
-int anom_accepts(const struct anom_type *t, const char *key)
+int anom_param(const struct anom_type *t, const char *key, struct anom_param *out)
 {
     size_t n = strlen(key);
-    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++)
-        if ((p == t->params || p[-1] == ' ') && p[n] == '=')
-            return 1;
+    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++) {
+        if ((p != t->params && p[-1] != ' ') || p[n] != '=')
+            continue;
+        const char *v = p + n + 1;
+        size_t len = strcspn(v, " ");
+        /* A KIND is upper case (DURATION, PATH); choices are names. */
+        int kind = len > 0;
+        for (size_t i = 0; i < len; i++)
+            if (!(v[i] >= 'A' && v[i] <= 'Z'))
+                kind = 0;
+        size_t nchoices = kind ? 0 : 1;
+        for (size_t i = 0; i < len && !kind; i++)
+            nchoices += v[i] == '|';
+        if (out)
+            *out = (struct anom_param){v, len, nchoices};
+        return 1;
+    }
     return 0;
+}
+
+const char *anom_param_choice(const struct anom_param *p, size_t k, size_t *n)
+{
+    const char *c = p->value, *end = p->value + p->nvalue;
+    while (k-- && c < end)
+        c += strcspn(c, "| ") + 1;
+    *n = c < end ? strcspn(c, "| ") : 0;
+    return c;
+}
+
+int anom_accepts(const struct anom_type *t, const char *key)
+{
+    return anom_param(t, key, NULL);
 }
 
 static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
@@ -647,15 +740,14 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     if (at < 2 * WT_MIN)
         return bad(sm, param(an, "at") ? param(an, "at")->loc : an->loc, e,
                    "anomaly '%s' acts after the boot: 'at' must be 2m or later", an->type);
-    const char *needs_desktop[] = {"smss-wrong-parent", "smss-wrong-path", "smss-wrong-user",
-                                   "core-wrong-session"};
-    for (size_t i = 0; i < ARRAY_SIZE(needs_desktop); i++)
-        if (!strcmp(an->type, needs_desktop[i]) && need_user(sm, an, st->session, at, e) < 0)
-            return -1;
+    if (st->type->desktop && need_user(sm, an, st->session, at, e) < 0)
+        return -1;
     if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
         return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
-    if (sm->boot + at + 2 * WT_MIN > sm->end)
-        sm->end = sm->boot + at + 2 * WT_MIN;
+    /* The run lasts until the anomaly has played out (the row says how long). */
+    int64_t span = st->type->span ? st->type->span : 2 * WT_MIN;
+    if (sm->boot + at + span > sm->end)
+        sm->end = sm->boot + at + span;
     sim_schedule(sm, st->at, run_action, (long)(st - sm->anoms), 0, 0, st->label);
     return 0;
 }
@@ -677,7 +769,13 @@ static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct a
             sm->end = sm->boot + delay + 10 * WT_MIN;
         return 0;
     }
-    /* smss-child-not-exited */
+    /* Each boot type is named: a new BOOT_ANOM row without its branch here
+     * is an error, never another type's behaviour. */
+    if (strcmp(an->type, "smss-child-not-exited")) {
+        err_set(e, "%s:%d:%d: anomaly type '%s' has no boot behaviour (sim/anomaly.c)",
+                sm->sc->file, an->loc.line, an->loc.col, an->type);
+        return -1;
+    }
     if (param_session(sm, an, 1, &st->session, e) < 0)
         return -1;
     struct sess *s = sim_sess(sm, st->session);
@@ -927,11 +1025,58 @@ static long plant_ifeo_debugger(struct sim *sm, const struct scn_anomaly *an, st
                 st->label);
 }
 
+/* A folder users can write put before System32 in the system Path: smss
+ * builds every process's environment from it, so "net" or "cmd" typed by
+ * an administrator finds the planted program first (T1574.007). */
+static long plant_env_path(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                           struct err *e)
+{
+    (void)e;
+    const char *dir;
+    param_str(an, "dir", "C:\\Users\\Public\\bin", &dir);
+    long cur = sim_reg_current(sm, KEY_SM "\\Environment", "Path", WT_NONE);
+    const char *old = cur >= 0 && sm->regs[cur].ndata ? sm->regs[cur].data[0] : "";
+    return set1(sm, KEY_SM "\\Environment", "Path", SNAP_REG_EXPAND_SZ,
+                sim_printf(sm, "%s;%s", dir, old), st->label);
+}
+
+/* PrintDemon (CVE-2020-1048): Add-PrinterPort with a file path for a name.
+ * The spooler keeps the port as a value under Ports and writes print jobs
+ * to that file as SYSTEM; ualapi.dll is what the Fax service then loads. */
+static long plant_printer_port(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e)
+{
+    (void)e;
+    const char *port;
+    param_str(an, "port", "C:\\Windows\\System32\\ualapi.dll", &port);
+    return set1(sm, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Ports", port,
+                SNAP_REG_SZ, "", st->label);
+}
+
+/* "netsh add helper x.dll" (T1546.007): a value under NetSh whose DLL every
+ * netsh.exe loads. */
+static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                               struct err *e)
+{
+    (void)e;
+    const char *dll;
+    param_str(an, "dll", "C:\\ProgramData\\nshelper.dll", &dll);
+    const char *b = base_name(dll);
+    return set1(sm, "HKLM\\SOFTWARE\\Microsoft\\NetSh",
+                arena_strndup(&sm->arena, b, strcspn(b, ".")), SNAP_REG_SZ, dll, st->label);
+}
+
 static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                          struct err *e)
 {
     struct snap_label *l = &sm->labels[st->label - 1];
-    long idx = anom_find(an->type)->plant(sm, an, st, e);
+    const struct anom_type *t = anom_find(an->type);
+    if (!t->plant) { /* a REG row always names its plant function */
+        err_set(e, "%s:%d:%d: anomaly type '%s' has no registry behaviour (sim/anomaly.c)",
+                sm->sc->file, an->loc.line, an->loc.col, an->type);
+        return -1;
+    }
+    long idx = t->plant(sm, an, st, e);
     if (idx < 0)
         return -1;
     l->reg_key = sm->regs[idx].key;

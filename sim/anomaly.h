@@ -32,6 +32,12 @@ struct anom_type {
      * set. Each row carries its own, so no type falls into another's. */
     long (*plant)(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                   struct err *e);
+    /* It acts from a logged-on user's desktop: the scenario must log a
+     * user on there 20 s before 'at' (DESKTOP_ANOM rows). */
+    int desktop;
+    /* How long after 'at' the run must go on for the attack to play out;
+     * 0 = two minutes. */
+    int64_t span;
 };
 
 size_t anom_count(void);
@@ -39,5 +45,19 @@ const struct anom_type *anom_get(size_t i);
 const struct anom_type *anom_find(const char *id);
 /* Whether type t takes parameter key: the words before '=' in its params text. */
 int anom_accepts(const struct anom_type *t, const char *key);
+
+/* One parameter as the type's params text declares it: "key=a|b|c" (choices,
+ * the first the default) or "key=KIND" (DURATION, N, PATH, NAME, TEXT). This
+ * is the one reader of that text: the simulator, the corpus generator and
+ * explain all ask here. */
+struct anom_param {
+    const char *value; /* "a|b|c" or "DURATION", not terminated */
+    size_t nvalue;
+    size_t nchoices; /* 0 for a KIND */
+};
+/* Type t's parameter key into out; 0 when t takes none such. */
+int anom_param(const struct anom_type *t, const char *key, struct anom_param *out);
+/* The k-th choice (k < p->nchoices): its start, its length in *n. */
+const char *anom_param_choice(const struct anom_param *p, size_t k, size_t *n);
 
 #endif

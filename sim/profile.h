@@ -1,30 +1,26 @@
 /*
- * profile: what each Windows version starts and the registry values smss
- * reads, with their defaults. Sources are cited in profile.c and in
- * docs/scenario.md; where a fact is undocumented the comment says so.
+ * profile: what each Windows version starts and the registry values a
+ * scenario may set (their defaults are in kb/: kb_default_registry). Sources are cited in profile.c
+ * and in docs/scenario.md; where a fact is undocumented the comment says so.
  */
 #ifndef SMSS_PROFILE_H
 #define SMSS_PROFILE_H
 
+#include "../kb/kb.h"
 #include "scn.h"
-
-#define KEY_SM "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
-#define KEY_WINLOGON "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 
 struct os_profile {
     enum scn_os os;
-    const char *name;              /* "win10" */
-    const char *title;             /* "Windows 10 (1809+)" */
-    int has_registry_proc;         /* Registry minimal process: Windows 10 1803+ */
-    int has_memcompression;        /* MemCompression: Windows 10 1607+ */
-    int has_fontdrvhost;           /* User-mode font driver host: Windows 10 1607+ */
-    int has_lsm_proc;              /* Windows 7: lsm.exe under wininit */
-    int dwm_under_winlogon;        /* Windows 8+: winlogon starts dwm.exe (Win7: a service does) */
-    int credential_guard;          /* default */
-    int win11_child_line;          /* default */
-    int console_logon_default;     /* does the default scenario log a user on at the console */
-    int svchosts;                  /* typical svchost.exe count at boot */
-    const char *csrss_cmdline_fmt; /* {SS} = SharedSection */
+    const char *name;          /* "win10": also its row in kb/ (kb_os_find) */
+    int has_registry_proc;     /* Registry minimal process: Windows 10 1803+ */
+    int has_memcompression;    /* MemCompression: Windows 10 1607+ */
+    int has_fontdrvhost;       /* User-mode font driver host: Windows 10 1607+ */
+    int has_lsm_proc;          /* Windows 7: lsm.exe under wininit */
+    int dwm_under_winlogon;    /* Windows 8+: winlogon starts dwm.exe (Win7: a service does) */
+    int credential_guard;      /* default */
+    int win11_child_line;      /* default */
+    int console_logon_default; /* does the default scenario log a user on at the console */
+    int svchosts;              /* typical svchost.exe count at boot */
 };
 
 const struct os_profile *profile_get(enum scn_os os);
@@ -43,8 +39,5 @@ struct reg_def {
 const struct reg_def *profile_reg_lookup(const char *rel, const char **name_out);
 /* "BootExecute, SetupExecute, ..." for error messages. */
 const char *profile_reg_names(void);
-
-/* Fill the snapshot's registry with the OS defaults. */
-void profile_default_registry(enum scn_os os, const char *shared_section, struct snap *s);
 
 #endif

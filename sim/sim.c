@@ -302,7 +302,7 @@ static void init_registry(struct sim *sm)
 {
     struct snap tmp;
     snap_init(&tmp);
-    profile_default_registry(sm->sc->os, sm->sc->opt.shared_section, &tmp);
+    kb_default_registry(scn_os_name(sm->sc->os), sm->sc->opt.shared_section, &tmp);
     for (size_t i = 0; i < tmp.nregs; i++) {
         struct snap_reg r = tmp.regs[i];
         const char **copy = arena_alloc(&sm->arena, (r.ndata ? r.ndata : 1) * sizeof(char *));

@@ -21,7 +21,7 @@
 
 #include "../checker/chk.h"
 #include "../checker/chk_int.h"
-#include "../sim/profile.h"
+#include "../kb/kb.h"
 
 static const char SYSTEM[] = "NT AUTHORITY\\SYSTEM";
 static const char ALICE[] = "CORP\\alice";
@@ -160,7 +160,7 @@ static void normal_boot(struct snap *s)
     ss->user = ALICE;
     ss->create_time = at_ms(3020);
     ss->logon_time = at_ms(40000);
-    profile_default_registry(SCN_OS_WIN10, NULL, s);
+    kb_default_registry("win10", NULL, s);
 }
 
 /* An RDP session 2 at +300 s: its smss child, csrss and winlogon (whose
@@ -577,7 +577,10 @@ FX(explorer_fire)
 }
 FX(explorer_miss)
 {
+    /* A domain account that happens to be called SYSTEM, logged on to
+     * session 1 (the session's user, so EXPLORER-USER agrees). */
     P(s, 3020)->user = "CORP\\SYSTEM";
+    s->sessions[1].user = "CORP\\SYSTEM";
 }
 FX(core_path_fire)
 {
@@ -649,7 +652,7 @@ FX(sm_known_miss)
     /* A Windows 7 host has its own list; case does not matter. */
     s->nregs = 0;
     s->os = "win7";
-    profile_default_registry(SCN_OS_WIN7, NULL, s);
+    kb_default_registry("win7", NULL, s);
     set_reg(s, SM "\\KnownDLLs", "USER32", SNAP_REG_SZ, 1, "user32.DLL");
 }
 FX(sm_pend_fire)
@@ -691,7 +694,7 @@ FX(sm_win_miss)
 {
     /* A tuned desktop heap and an upper-case path. */
     s->nregs = 0;
-    profile_default_registry(SCN_OS_WIN10, "1024,20480,2048", s);
+    kb_default_registry("win10", "1024,20480,2048", s);
     const struct snap_reg *r = snap_reg_find(s, SM "\\SubSystems", "Windows");
     char *v = arena_printf(&s->arena, "C:\\WINDOWS\\System32%s", strstr(r->data[0], "\\csrss"));
     set_reg(s, SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ, 1, v);
@@ -1085,6 +1088,122 @@ FX(core_cmd_miss)
     P(s, 340)->command_line = "\\SystemRoot\\System32\\smss.exe";
 }
 
+/* ---- the shell, userinit, LsaIso, error reporting, ports, netsh ----------- */
+#define EXPLORER "C:\\Windows\\explorer.exe"
+FX(explorer_parent_fire)
+{
+    /* A dropper keeps the bare explorer.exe it started (and hollowed). */
+    add(s, 5300, 3020, "inv.exe", "C:\\Users\\alice\\AppData\\Local\\Temp\\inv.exe", ALICE, 1, 8,
+        60000, -1);
+    add(s, 5304, 5300, "explorer.exe", EXPLORER, ALICE, 1, 8, 61000, -1);
+}
+FX(explorer_parent_miss)
+{
+    /* DcomLaunch's COM server, a folder window, and a bare one that hands
+     * its window to the running shell and exits. */
+    add(s, 5304, 900, "explorer.exe", EXPLORER, ALICE, 1, 8, 61000, -1)->command_line =
+        EXPLORER " /factory,{75dff2b7-6936-4c06-a8bb-676a7b00b24b} -Embedding";
+    add(s, 5308, 3020, "explorer.exe", EXPLORER, ALICE, 1, 8, 62000, -1)->command_line =
+        "\"C:\\Windows\\explorer.exe\" /separate,/e,C:\\Users\\alice\\Documents";
+    add(s, 5312, 3020, "explorer.exe", EXPLORER, ALICE, 1, 8, 63000, 64500);
+}
+FX(explorer_user_fire)
+{
+    P(s, 3020)->user = "CORP\\bob";
+    P(s, 3020)->sid = "S-1-5-21-1-2-3-1002";
+}
+FX(explorer_user_miss)
+{
+    P(s, 3020)->user = "corp.example\\ALICE"; /* another spelling of the domain */
+}
+FX(explorer_inst_fire)
+{
+    add(s, 5316, 3000, "explorer.exe", EXPLORER, ALICE, 1, 8, 40700, -1);
+}
+FX(explorer_inst_miss)
+{
+    add(s, 5316, 900, "explorer.exe", EXPLORER, ALICE, 1, 8, 61000, -1)->command_line =
+        EXPLORER " /factory,{ceff45ee-c862-41de-aee2-a022c81eda92} -Embedding";
+    add(s, 5320, 3000, "explorer.exe", EXPLORER, ALICE, 1, 8, 40700, 41500);
+}
+FX(userinit_alive_fire)
+{
+    P(s, 3000)->exit_time = WT_NONE;
+    s->at = at_ms(40500 + 11 * 60000);
+}
+FX(userinit_alive_miss)
+{
+    /* Still waiting for a logon script; and a snapshot a minute after logon. */
+    P(s, 3000)->exit_time = WT_NONE;
+    s->at = at_ms(40500 + 11 * 60000);
+    add(s, 5324, 3000, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 40600, -1)->command_line =
+        "C:\\Windows\\system32\\cmd.exe /c \"\\\\corp.example\\NETLOGON\\logon.bat\"";
+}
+#define LSA_KEY "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa"
+FX(lsaiso_cg_fire)
+{
+    add(s, 5074, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 3070, -1);
+    set_reg(s, LSA_KEY, "LsaCfgFlags", SNAP_REG_SZ, 1, "0");
+}
+FX(lsaiso_cg_miss)
+{
+    /* Off under Lsa, on by Group Policy: the policy wins. */
+    add(s, 5074, 528, "LsaIso.exe", S32 "LsaIso.exe", SYSTEM, 0, 8, 3070, -1);
+    set_reg(s, LSA_KEY, "LsaCfgFlags", SNAP_REG_SZ, 1, "0");
+    set_reg(s, "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceGuard", "LsaCfgFlags",
+            SNAP_REG_SZ, 1, "1");
+}
+FX(wer_shell_fire)
+{
+    add(s, 5330, 924, "wermgr.exe", S32 "wermgr.exe", SYSTEM, 0, 8, 70000, -1);
+    add(s, 5334, 5330, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 70500, -1);
+}
+FX(wer_shell_miss)
+{
+    add(s, 5330, 924, "wermgr.exe", S32 "wermgr.exe", SYSTEM, 0, 8, 70000, -1);
+    add(s, 5334, 5330, "WerFault.exe", S32 "WerFault.exe", SYSTEM, 0, 8, 70500, 71000);
+    add(s, 5338, 924, "cmd.exe", S32 "cmd.exe", SYSTEM, 0, 8, 72000, 72100);
+}
+FX(acc_replaced_fire)
+{
+    add(s, 5340, 3020, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 70000, 70100)->command_line =
+        "cmd.exe /c copy /y C:\\Windows\\System32\\cmd.exe C:\\Windows\\System32\\sethc.exe";
+}
+FX(acc_replaced_miss)
+{
+    /* A backup copy of sethc, takeown on another file, the logon screen's
+     * own sethc.exe 211. */
+    add(s, 5340, 3020, "cmd.exe", S32 "cmd.exe", ALICE, 1, 8, 70000, 70100)->command_line =
+        "cmd.exe /c copy C:\\Windows\\System32\\sethc.exe C:\\Users\\alice\\sethc.bak";
+    add(s, 5344, 3020, "takeown.exe", S32 "takeown.exe", ALICE, 1, 8, 70200, 70300)->command_line =
+        "takeown /f C:\\Windows\\System32\\drivers\\etc\\hosts";
+    add(s, 5348, 600, "sethc.exe", S32 "sethc.exe", SYSTEM, 1, 8, 70400, 71000)->command_line =
+        "sethc.exe 211";
+}
+#define PORTS "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Ports"
+FX(port_fire)
+{
+    /* As Sysmon 13 splits it: the port's own backslashes end the key. */
+    set_reg(s, PORTS "\\C:\\Windows\\System32", "ualapi.dll", SNAP_REG_SZ, 1, "");
+}
+FX(port_miss)
+{
+    set_reg(s, PORTS, "LPT1:", SNAP_REG_SZ, 1, "");
+    set_reg(s, PORTS, "Ne00:", SNAP_REG_SZ, 1, "");
+    set_reg(s, PORTS "\\C:\\Users\\alice\\Documents", "out.prn", SNAP_REG_SZ, 1, "");
+}
+FX(netsh_fire)
+{
+    set_reg(s, "HKLM\\SOFTWARE\\Microsoft\\NetSh", "AllTheThings", SNAP_REG_SZ, 1,
+            "AllTheThings.dll");
+}
+FX(netsh_miss)
+{
+    set_reg(s, "HKLM\\SOFTWARE\\Microsoft\\NetSh", "ifmon", SNAP_REG_SZ, 1, "ifmon.dll");
+    set_reg(s, "HKLM\\SOFTWARE\\Microsoft\\NetSh", "wlancfg", SNAP_REG_SZ, 1,
+            "C:\\Windows\\System32\\WLANCFG.DLL");
+}
+
 struct fixture {
     const char *rule;
     void (*fire)(struct snap *s);
@@ -1093,6 +1212,15 @@ struct fixture {
 
 static const struct fixture fixtures[] = {
     {"SYSTEM-PID", sys_pid_fire, sys_pid_miss},
+    {"EXPLORER-PARENT", explorer_parent_fire, explorer_parent_miss},
+    {"EXPLORER-USER", explorer_user_fire, explorer_user_miss},
+    {"EXPLORER-INSTANCES", explorer_inst_fire, explorer_inst_miss},
+    {"USERINIT-NOT-EXITED", userinit_alive_fire, userinit_alive_miss},
+    {"LSAISO-WITHOUT-CREDGUARD", lsaiso_cg_fire, lsaiso_cg_miss},
+    {"WER-SYSTEM-SHELL", wer_shell_fire, wer_shell_miss},
+    {"ACCESSIBILITY-REPLACED", acc_replaced_fire, acc_replaced_miss},
+    {"PRINTER-PORT-FILE", port_fire, port_miss},
+    {"NETSH-HELPER", netsh_fire, netsh_miss},
     {"SYSTEM-INSTANCES", sys_inst_fire, sys_inst_miss},
     {"SYSTEM-CHILDREN", sys_child_fire, sys_child_miss},
     {"SMSS-PARENT", smss_parent_fire, smss_parent_miss},

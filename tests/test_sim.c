@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../sim/scn.h"
+#include "../kb/kb.h"
 #include "../sim/anomaly.h"
 #include "../sim/sim.h"
 
@@ -496,6 +497,120 @@ static void sim__child_not_exited__keeps_the_session_child(void **state)
     scn_release(&sc);
 }
 
+/* Sticky keys by a replaced binary leaves no IFEO value: the overwrite runs
+ * first from the user's elevated shell, then winlogon starts "sethc.exe
+ * 211" as SYSTEM in the session, and the shell the attacker opens from it. */
+static void sim__sticky_keys_replaced__overwrite_then_system_shell(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-sticky-keys-replaced.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    for (size_t i = 0; i < s.nregs; i++)
+        assert_null(strstr(s.regs[i].key, "Image File Execution Options\\sethc.exe"));
+    const struct snap_proc *copy = NULL, *sethc = labelled(&s, "sethc.exe");
+    for (size_t i = 0; i < s.nprocs; i++)
+        if (s.procs[i].anomaly && s.procs[i].command_line &&
+            strstr(s.procs[i].command_line, "copy /y"))
+            copy = &s.procs[i];
+    assert_non_null(copy);
+    assert_non_null(sethc);
+    assert_true(copy->create_time < sethc->create_time);
+    assert_string_equal(sethc->command_line, "sethc.exe 211");
+    assert_string_equal(sethc->sid, "S-1-5-18");
+    assert_int_equal(sethc->session, 1);
+    assert_true(is(snap_parent(&s, sethc), "winlogon.exe"));
+    const struct snap_proc *ps = labelled(&s, "powershell.exe");
+    assert_non_null(ps);
+    assert_true(snap_parent(&s, ps) == sethc);
+    /* the label names the overwrite */
+    assert_int_equal(s.labels[0].pid, copy->pid);
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+/* The hollowed explorer runs beside the real shell, its dropper alive. */
+static void sim__explorer_hollowed__second_shell_from_a_dropper(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-explorer-hollowed.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_proc *x = labelled(&s, "explorer.exe");
+    assert_non_null(x);
+    const struct snap_proc *d = snap_parent(&s, x);
+    assert_non_null(d);
+    assert_non_null(strstr(d->image, "\\Downloads\\"));
+    assert_true(snap_proc_alive(d) && snap_proc_alive(x));
+    const struct snap_proc *shell = find(&s, "explorer.exe", 1, 1);
+    assert_non_null(shell);
+    assert_true(shell != x && is(snap_parent(&s, shell), "userinit.exe"));
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+/* The Path anomaly keeps Windows's entries after the planted folder. */
+static void sim__environment_path__planted_folder_first(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct snap s;
+    snap_init(&s);
+    struct sim *sm = run_file("scenarios/anomaly-sm-environment-path.yaml", &sc);
+    sim_snapshot(sm, sim_end_time(sm), &s);
+    const struct snap_reg *r = snap_reg_find(&s, KEY_SM_TEST "\\Environment", "Path");
+    assert_non_null(r);
+    assert_non_null(r->anomaly);
+    assert_int_equal(strncmp(r->data[0], "C:\\Users\\Public\\bin;", 20), 0);
+    assert_non_null(strstr(r->data[0], ";%SystemRoot%\\system32"));
+    snap_release(&s);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+/* One knowledge base: every OS the simulator knows has its row in kb/, and
+ * a normal boot of it starts with exactly the values kb_default_registry
+ * says Windows ships (the checker compares hosts with the same rows). */
+static void sim__default_registry__is_the_kb_s(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"scenarios/normal-win7.yaml", "scenarios/default.yaml",
+                                        "scenarios/normal-win11-credential-guard.yaml",
+                                        "scenarios/normal-server2022-rdp.yaml"};
+    for (int os = 0; os < SCN_OS_COUNT; os++)
+        assert_non_null(kb_os_find(scn_os_name((enum scn_os)os)));
+    assert_null(kb_os_find("win95"));
+    for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+        struct scn sc;
+        struct snap s, kb;
+        snap_init(&s);
+        snap_init(&kb);
+        struct sim *sm = run_file(files[f], &sc);
+        sim_snapshot(sm, sim_boot_time(sm), &s);
+        kb_default_registry(scn_os_name(sc.os), sc.opt.shared_section, &kb);
+        assert_true(kb.nregs > 40);
+        for (size_t i = 0; i < kb.nregs; i++) {
+            const struct snap_reg *want = &kb.regs[i],
+                                  *got = snap_reg_find(&s, want->key, want->name);
+            if (!got)
+                fail_msg("%s: %s\\%s missing", files[f], want->key, want->name);
+            assert_int_equal(got->ndata, want->ndata);
+            for (uint32_t k = 0; k < want->ndata; k++)
+                assert_string_equal(got->data[k], want->data[k]);
+        }
+        snap_release(&kb);
+        snap_release(&s);
+        sim_free(sm);
+        scn_release(&sc);
+    }
+}
+
 /* Every label of every anomaly scenario names something that exists. */
 static void label_targets(const char *path)
 {
@@ -599,6 +714,10 @@ int main(void)
         cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
         cmocka_unit_test(sim__winlogon_hijacks__start_extra_programs_at_logon),
         cmocka_unit_test(sim__child_not_exited__keeps_the_session_child),
+        cmocka_unit_test(sim__sticky_keys_replaced__overwrite_then_system_shell),
+        cmocka_unit_test(sim__explorer_hollowed__second_shell_from_a_dropper),
+        cmocka_unit_test(sim__environment_path__planted_folder_first),
+        cmocka_unit_test(sim__default_registry__is_the_kb_s),
         cmocka_unit_test(sim__anomaly_scenarios__labels_name_real_targets),
         cmocka_unit_test(sim__catalogue__every_type_has_a_scenario),
         cmocka_unit_test(sim__bad_anomalies__get_located_errors),

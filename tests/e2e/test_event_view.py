@@ -256,14 +256,17 @@ REGISTRY_TYPES = {"appcertdlls", "bootexecute-extra", "knowndlls-changed",
                   "subsystems-kmode-changed", "subsystems-windows-changed", "winlogon-shell",
                   "winlogon-userinit", "ssp-added", "password-filter", "runasppl-off",
                   "credential-guard-off", "wdigest-enabled", "appinit-dlls", "safedllsearch-off",
-                  "silent-process-exit", "ifeo-debugger"}
+                  "silent-process-exit", "ifeo-debugger", "sm-environment-path",
+                  "printer-port-dll", "netsh-helper"}
 VIEWS = {("sysmon",): set(), ("ecs",): set(), ("evtx",): set(), ("csv", "registry"): set(),
          ("csv",): REGISTRY_TYPES}
 
 
 def test_corpus_event_formats_find_the_labels(ctx):
     out = ctx.tmp / "c"
-    ctx.run("corpus", "-n", "160", "--seed", "13", "-o", out, "--anomaly-rate", "0.6",
+    # Seed 14 draws five late master smss among its labels (the draws change when the
+    # catalogue grows: the assertion on smss-late-master below says so if they vanish).
+    ctx.run("corpus", "-n", "160", "--seed", "14", "-o", out, "--anomaly-rate", "0.6",
             "--formats", "sysmon,ecs,csv,evtx,registry", "-q", rc=0)
     for fmts, cannot in VIEWS.items():
         rep = _score(ctx, out, fmts)

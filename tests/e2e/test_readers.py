@@ -30,14 +30,18 @@ REAL_VERDICTS = {
     "DE_RDP_Tunnel_5156.evtx": set(),
     "DE_sysmon-3-rdp-tun.evtx": set(),
     "Sysmon_13_1_UAC_Bypass_EventVwrBypass.evtx": set(),
-    "panache_sysmon_vs_EDRTestingScript.evtx": set(),
+    # the EDR test script registers a netsh helper (HKLM\SOFTWARE\Microsoft\NetSh\AllTheThings =
+    # AllTheThings.dll, T1546.007); its other tests are outside the core tree
+    "panache_sysmon_vs_EDRTestingScript.evtx": {"NETSH-HELPER"},
     # services.exe known only as cmd.exe's ParentImage (its start predates the log)
     "LM_sysmon_psexec_smb_meterpreter.evtx": {"SERVICES-SHELL"},
     # Security 4688 v2: ParentProcessName is the only trace of services.exe
     "sec4688_msf_payload_services_cmd.evtx": {"SERVICES-SHELL"},
-    # CVE-2020-1337: the error reporting manager (wermgr.exe) runs the attacker's cmd.exe as
-    # SYSTEM; and services.exe starts a bare cmd.exe
-    "privesc_spoolsv_spl_file_write_sysmon11.evtx": {"SERVICES-SHELL", "CORE-CHILDREN"},
+    # CVE-2020-1337: a printer port named as a DLL path (Ports\c:\blah\blah\phoneinfo.dll) for
+    # the spooler to write, then the error reporting manager (wermgr.exe) runs the attacker's
+    # cmd.exe as SYSTEM; and services.exe starts a bare cmd.exe
+    "privesc_spoolsv_spl_file_write_sysmon11.evtx": {"SERVICES-SHELL", "WER-SYSTEM-SHELL",
+                                                     "PRINTER-PORT-FILE"},
     # services.exe -> C:\program.exe for "c:\Program Files\vulnsvc\mmm.exe"
     "privesc_unquoted_svc_sysmon_1_11.evtx": {"SERVICES-UNQUOTED-PATH"},
 }
