@@ -335,9 +335,21 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "smsslab check: reading snapshots from standard input (a terminal); "
                         "pass a file (smsslab check boot.json), pipe data in, or press Ctrl-D "
                         "to stop. See 'smsslab help check'\n");
+    /* A host's registry hives given with its .evtx logs are one input: one
+     * snapshot holds the processes and the registry (docs/readers.md). Only
+     * when the hives can be one host's: at most one SYSTEM and one SOFTWARE
+     * (a corpus's many hives are each read on their own). */
+    char **group = NULL;
+    size_t ngroup = 0;
+    if (ninputs > 1 && (!io.format || !ascii_casecmp(io.format, "auto")))
+        group = cli_host_group(argv + optind, ninputs, &ngroup);
     for (int a = 0; a < (ninputs ? ninputs : 1) && !status; a++) {
         const char *path = ninputs ? argv[optind + a] : "-";
-        struct cli_input *in = cli_input_open(path, &io, &e);
+        int member = cli_in_group(group, ngroup, path);
+        if (member > 1)
+            continue; /* read with the group's first file */
+        struct cli_input *in =
+            member ? cli_input_open_group(group, ngroup, &e) : cli_input_open(path, &io, &e);
         if (!in) {
             status = cli_fail(&e);
             break;
@@ -433,6 +445,7 @@ int cmd_check(int argc, char **argv)
     if (!status)
         status = rp.nfind ? EXIT_FINDINGS : EXIT_CLEAN;
     free(skipped);
+    free(group);
     seen_clear(&seen);
     sb_release(&sb);
     sb_release(&key);

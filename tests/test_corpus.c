@@ -184,7 +184,12 @@ static void corpus__rates__parse_exactly(void **state)
     assert_int_equal(f, CORPUS_SYSMON | CORPUS_CSV);
     assert_int_equal(corpus_parse_formats("evtx", &f, &e), 0);
     assert_int_equal(f, CORPUS_EVTX);
-    assert_int_equal(corpus_parse_formats("hive", &f, &e), -1);
+    assert_int_equal(corpus_parse_formats("hives", &f, &e), -1);
+    assert_int_equal(corpus_parse_formats("hive,security-xml,security-evtx", &f, &e), 0);
+    assert_int_equal(f, CORPUS_HIVE | CORPUS_SECXML | CORPUS_SECEVTX);
+    /* "all" is the one-file-per-part formats, as before the hives. */
+    assert_int_equal(corpus_parse_formats("all", &f, &e), 0);
+    assert_int_equal(f & (CORPUS_HIVE | CORPUS_SECXML | CORPUS_SECEVTX), 0);
 }
 
 /* ---- the generator ----------------------------------------------------------------- */

@@ -30,9 +30,9 @@ FCFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link"
 # tracking included), with clang and instrumentation; CFLAGS comes last there.
 make --no-print-directory -s O=$OUT/obj VARIANT=debug CC="$CLANG" CFLAGS="$FCFLAGS" \
     $OUT/obj/libsmsslab.a >&2
-LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx) -lcsv -lm"
+LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx hivex) -lcsv -lm"
 CF="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -O1 -g $SAN -fsanitize=fuzzer"
-CF="$CF $(pkg-config --cflags yaml-0.1 libcjson libxml-2.0 libevtx)"
+CF="$CF $(pkg-config --cflags yaml-0.1 libcjson libxml-2.0 libevtx hivex)"
 
 fmt_of() {
     case $1 in
