@@ -242,7 +242,14 @@ int rd_read_hive(struct rd_set *set, const char *path, struct err *e)
     errno = 0;
     hive_h *h = hivex_open(path, 0);
     if (!h) {
-        err_set(e, "%s: not a readable registry hive: %s", path, strerror(errno ? errno : EINVAL));
+        /* libhivex says why only in its debug output; its errno tells the
+         * two cases apart (lib/handle.c: EINVAL is the header checksum once
+         * the size is known to be enough, ENOTSUP the structure). */
+        int code = errno;
+        err_set(e, "%s: not a readable registry hive: %s", path,
+                code == EINVAL    ? "its base block's checksum is wrong (damaged or not a hive)"
+                : code == ENOTSUP ? "damaged: libhivex found no valid hive bins or root key"
+                                  : strerror(code ? code : EIO));
         return -1;
     }
     struct walk w = {h, set, path, STRBUF_INIT};
