@@ -237,6 +237,17 @@ def test_check_finds_planted_values_in_hives_and_nothing_in_clean_ones(ctx):
         # One snapshot: the two hives of one host, named by SYSTEM.
         p = ctx.run("check", out / h["system"], out / h["software"])
         assert "in 1 snapshot " in p.stdout.decode() and m["host"] in p.stdout.decode()
+    # score attributes a hive's findings to its sample by the file alone.
+    lines = b""
+    for m in man:
+        h = m["files"]["hive"]
+        lines += ctx.run("check", "--format", "json", out / h["system"], out / h["software"]).stdout
+    (ctx.tmp / "hive.jsonl").write_bytes(lines)
+    r = json.loads(ctx.run("score", "--truth", out, "--detections", ctx.tmp / "hive.jsonl",
+                           "--format", "json", rc=0).stdout)
+    o = r["overall"] if "overall" in r else r
+    assert o["labels"] == sum(len(m["anomalies"]) for m in man) == o["detected"], o
+    assert o["precision"] == 1.0
     clean, cman = _hive_corpus(ctx, 3, 9, None)
     for m in cman:
         h = m["files"]["hive"]
