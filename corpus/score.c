@@ -166,14 +166,20 @@ static struct item *add_item(struct corpus_truth *t, enum item_kind k, size_t la
     return it;
 }
 
+/* The Sysmon records a label touched, and its Security records (their
+ * ids lie in a range of their own, corpus/security.c, so one number never
+ * names a record of each). */
 static void add_records(struct corpus_truth *t, const cJSON *o, size_t label)
 {
-    const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "record_ids"))
-    {
-        uint64_t n;
-        if (num_u64(r, &n) == 0)
-            add_item(t, IT_RECORD, label)->num = n;
+    static const char *const keys[] = {"record_ids", "security_record_ids"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, keys[k]))
+        {
+            uint64_t n;
+            if (num_u64(r, &n) == 0)
+                add_item(t, IT_RECORD, label)->num = n;
+        }
     }
 }
 

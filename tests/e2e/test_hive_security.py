@@ -309,3 +309,30 @@ def test_hive_of_another_host_and_damaged_hives_are_refused(ctx):
         err = p.stderr.decode()
         assert str(f) in err and "hive" in err, err
         assert p.stdout == b""
+
+
+def test_other_tools_hits_on_security_records_are_scored(ctx):
+    out = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "8", "--seed", "19", "--anomaly-rate", "1", "--formats",
+            "evtx,security-evtx", "-q", "-o", out, rc=0)
+    man = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    hits, want = [], 0
+    for m in man:
+        f = m["files"]["security-evtx"]
+        for a in m["anomalies"]:
+            ids = [i for p in a["processes"] for i in p["security_record_ids"]]
+            if not ids:
+                continue
+            want += 1
+            assert all(f["first_record_id"] <= i <= f["last_record_id"] for i in ids)
+            # As a tool reports it: an absolute path, the record id, the host.
+            hits.append({"file": str(out / f["file"]), "record_id": ids[0], "rule": "t",
+                         "snapshot": {"host": m["host"]}})
+        # A record of the sample no label touched: a false alert.
+        hits.append({"file": f["file"], "record_id": f["first_record_id"], "rule": "t",
+                     "snapshot": {"host": m["host"]}})
+    (ctx.tmp / "hits.jsonl").write_text("".join(json.dumps(h) + "\n" for h in hits))
+    r = json.loads(ctx.run("score", "--truth", out, "--detections", ctx.tmp / "hits.jsonl",
+                           "--format", "json", rc=0).stdout)["overall"]
+    assert want >= 4 and r["detected"] == want and r["true_alerts"] == want
+    assert r["false_alerts"] == len(man) and r["unknown_sample_alerts"] == 0, r
