@@ -425,7 +425,7 @@ static int hive_begin(struct run *r, uint64_t part, struct part_out *po, struct 
 }
 
 static int hive_sample(struct part_out *po, struct corpus_sample *cs, struct corpus_loc *loc,
-                       struct err *e)
+                       struct corpus_stats *st, struct err *e)
 {
     char name[40];
     snprintf(name, sizeof(name), "sample-%09llu", (unsigned long long)corpus_sample_index(cs));
@@ -437,6 +437,14 @@ static int hive_sample(struct part_out *po, struct corpus_sample *cs, struct cor
     }
     if (corpus_write_sample_hives(cs, po->scratch.buf, e) < 0)
         return -1;
+    static const char *const files[] = {"SYSTEM", "SOFTWARE"};
+    for (int k = 0; k < 2; k++) {
+        struct stat sb;
+        sb_reset(&po->hive_rel);
+        sb_addf(&po->hive_rel, "%s/%s", po->scratch.buf, files[k]);
+        if (stat(po->hive_rel.buf, &sb) == 0)
+            st->bytes[FMT_HIVE] += (uint64_t)sb.st_size;
+    }
     sb_reset(&po->hive_rel);
     sb_addf(&po->hive_rel, "%s/%s", loc->file, name);
     loc->file = po->hive_rel.buf;
@@ -538,7 +546,7 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             case 3: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;
             case 5: loc[f].lines = corpus_write_registry(cs, &po->buf[f]); break;
             case FMT_HIVE:
-                if (hive_sample(po, cs, &loc[f], e) < 0) {
+                if (hive_sample(po, cs, &loc[f], st, e) < 0) {
                     scn_release(&sc);
                     abort_all(po);
                     return -1;
