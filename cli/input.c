@@ -307,10 +307,12 @@ char **cli_host_group(char *const *paths, int n, size_t *count)
     *count = 0;
     if (!hives || system > 1 || software > 1)
         return NULL;
+    /* The logs first: the group is read as their format, the hives join. */
     char **g = xcalloc((size_t)n, sizeof(*g));
-    for (int i = 0; i < n; i++)
-        if (rd_path_hive_kind(paths[i]) > 0 || rd_path_is_evtx(paths[i]))
-            g[(*count)++] = paths[i];
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (pass ? rd_path_hive_kind(paths[i]) > 0 : rd_path_is_evtx(paths[i]))
+                g[(*count)++] = paths[i];
     return g;
 }
 

@@ -1153,6 +1153,11 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
     return 0;
 }
 
+int rd_set_has_state(const struct rd_set *set, size_t i)
+{
+    return i < set->ngroups && set->groups[i].with_state;
+}
+
 size_t rd_set_count(const struct rd_set *set)
 {
     return set->ngroups;

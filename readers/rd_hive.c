@@ -114,7 +114,9 @@ static int read_value(struct walk *w, hive_value_h v, struct err *e)
     } else if (st == SNAP_REG_MULTI_SZ) {
         char **list = hivex_value_multiple_strings(w->h, v);
         if (!list) {
-            rc = hive_fail(w, "a REG_MULTI_SZ value", e);
+            /* Data that is not UTF-16 text (an odd length, a lone
+             * surrogate): Windows stores whatever a program wrote. Not a
+             * damaged hive: the value is skipped. */
         } else {
             uint32_t n = 0;
             while (list[n] && n < HIVE_MAX_MULTI)
@@ -127,7 +129,7 @@ static int read_value(struct walk *w, hive_value_h v, struct err *e)
     } else {
         char *str = hivex_value_string(w->h, v);
         if (!str) {
-            rc = hive_fail(w, "a string value", e);
+            /* As for REG_MULTI_SZ: not text, skipped. */
         } else {
             const char *one = str;
             rc = rd_set_add_state(w->set, w->key.buf, name, st, &one, 1, 0, e);

@@ -93,6 +93,8 @@ int rd_set_state_host(struct rd_set *set, const char *host, struct err *e);
  * several hosts. Adds at most one snapshot: read rd_set_count after. */
 int rd_set_attach_state(struct rd_set *set, const char *what, struct err *e);
 size_t rd_set_count(const struct rd_set *set);
+/* Does snapshot i hold the hives' values? */
+int rd_set_has_state(const struct rd_set *set, size_t i);
 /* Sort and split into snapshots; returns how many. */
 size_t rd_set_finish(struct rd_set *set);
 /* Build snapshot i (0-based, i < rd_set_finish()). */

@@ -59,6 +59,7 @@ struct rd_stream {
     size_t ngroups, next;
     char **more; /* rd_open_group: the other files of the host, read into the same set */
     size_t nmore;
+    char *log_name; /* rd_open_group: the logs' names alone, for snapshots without the hives */
 };
 
 size_t rd_src_read(struct rd_src_file *f, void *buf, size_t n)
@@ -612,7 +613,10 @@ int rd_next(struct rd_stream *r, struct snap *s, struct err *e)
         err_set(e, "%s: %s", r->name, inner.msg);
         return -1;
     }
-    s->file = snap_str(s, r->name); /* findings name the file they rest on */
+    /* Findings name the files they rest on: the hives only where their
+     * values joined the snapshot. */
+    s->file =
+        snap_str(s, r->log_name && !rd_set_has_state(r->set, r->next - 1) ? r->log_name : r->name);
     return 1;
 }
 
@@ -626,6 +630,7 @@ void rd_close(struct rd_stream *r)
     for (size_t i = 0; i < r->nmore; i++)
         free(r->more[i]);
     free(r->more);
+    free(r->log_name);
     free(r->warning);
     free(r->head);
     free(r->name);
@@ -706,14 +711,20 @@ struct rd_stream *rd_open_group(const char *const *paths, size_t n, struct err *
         return NULL;
     if (n == 1)
         return r;
-    struct strbuf name = STRBUF_INIT;
+    struct strbuf name = STRBUF_INIT, logs = STRBUF_INIT;
     sb_adds(&name, r->name);
+    if (r->fmt != FMT_HIVE)
+        sb_adds(&logs, r->name);
     r->more = xcalloc(n - 1, sizeof(*r->more));
     for (size_t i = 1; i < n; i++) {
         r->more[r->nmore++] = xstrdup(paths[i]);
         sb_addf(&name, " + %s", paths[i]);
+        if (!path_starts(paths[i], "regf", 4))
+            sb_addf(&logs, "%s%s", logs.len ? " + " : "", paths[i]);
     }
     free(r->name);
     r->name = sb_detach(&name, NULL);
+    r->log_name = logs.len ? sb_detach(&logs, NULL) : NULL;
+    sb_release(&logs);
     return r;
 }
