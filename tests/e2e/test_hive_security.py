@@ -262,7 +262,7 @@ def test_hive_and_evtx_of_one_host_are_one_snapshot(ctx):
     evtx = out / "security-evtx" / "part-00000.evtx"
     alone = ctx.run("check", "--format", "json", evtx)
     assert "WINLOGON-SHELL" not in alone.stdout.decode()  # the log has no registry
-    checked = 0
+    checked = both = 0
     for m in man:
         types = {a["type"] for a in m["anomalies"]}
         h = m["files"]["hive"]
@@ -276,14 +276,16 @@ def test_hive_and_evtx_of_one_host_are_one_snapshot(ctx):
             assert reg[0]["snapshot"]["at"] is not None
             procs = [f for f in mine if "process" in f]
             if "services-shell" in types:
+                # Both kinds of finding in one snapshot of the host.
                 assert procs and procs[0]["snapshot"] == reg[0]["snapshot"]
+                both += 1
             checked += 1
         # No snapshot of the hives alone: one per host of the log.
         human = ctx.run("check", evtx, out / h["system"], out / h["software"])
         n_alone = ctx.run("check", evtx).stdout.decode().strip().splitlines()[-1]
         snaps = lambda s: re.search(r"in (\d+) snapshots?", s).group(1)  # noqa: E731
         assert snaps(human.stdout.decode().strip().splitlines()[-1]) == snaps(n_alone)
-    assert checked
+    assert checked and both  # seed 11: sample 2 has both anomalies
 
 
 def test_hive_of_another_host_and_damaged_hives_are_refused(ctx):
