@@ -261,6 +261,10 @@ static void xml_field(struct ssink *s, const char *name, enum skind k, const cha
     struct xsink *x = (struct xsink *)s;
     sb_adds(x->sb, "<Data Name=\"");
     sb_adds(x->sb, name);
+    if (k == SK_STR && !len) {
+        sb_adds(x->sb, "\"/>"); /* as Windows renders an empty value (Microsoft's 4688 example) */
+        return;
+    }
     sb_adds(x->sb, "\">");
     if (k == SK_HEX64 || k == SK_HEX32) {
         sb_addf(x->sb, "0x%llx", (unsigned long long)num); /* Windows: no padding */

@@ -121,6 +121,12 @@ def test_security_evtx_reads_back_as_its_xml(ctx):
         for e in xml_ev:
             assert e[5] == "Security"
             names.setdefault((e[0], e[1]), [n for n, _ in e[6]])
+    # Same arguments, same bytes.
+    again = ctx.tmp / "again"
+    ctx.run("corpus", "-n", "16", "--seed", "8", "--per-file", "8", "--anomaly-rate", "0.5",
+            "--formats", "security-xml,security-evtx", "-q", "-o", again, rc=0)
+    for rel in ("security-evtx/part-00001.evtx", "security-xml/part-00001.xml"):
+        assert (out / rel).read_bytes() == (again / rel).read_bytes()
     # Field names and order as Windows writes them (Microsoft's examples).
     v2 = _real_names(ctx, "ms_docs_4688_v2_example.xml")
     exit_names = _real_names(ctx, "ms_docs_4689_example.xml")
