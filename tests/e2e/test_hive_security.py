@@ -89,6 +89,21 @@ def _python_evtx(path):
     return events
 
 
+def _first_4688_types(path):
+    """EventData substitution types of the first 4688 v2 record, as python-evtx names them."""
+    import Evtx.Evtx as E
+
+    with E.Evtx(str(path)) as log:
+        for rec in log.records():
+            ev = _event(ET.fromstring(rec.xml()))
+            if ev[0] != 4688 or ev[1] != 2:
+                continue
+            for x in rec.root().substitutions():
+                if type(x).__name__ == "BXmlTypeNode":
+                    return [type(y).__name__ for y in x._root.substitutions()]
+    return None
+
+
 def _need_evtx_readers():
     if not shutil.which("evtxexport"):
         raise Skip("evtxexport (libevtx-utils) is not installed")
@@ -134,6 +149,11 @@ def test_security_evtx_reads_back_as_its_xml(ctx):
         raise Skip("../shared/real/formats is not present")
     assert names[(4688, 2)] == v2
     assert names[(4689, 0)] == exit_names
+    # Values typed as Windows types them: a real Security log's 4688 v2 template.
+    real = ctx.root.parent / "shared" / "real" / "evtx" / "sec4688_msf_payload_services_cmd.evtx"
+    if real.exists():
+        mine = _first_4688_types(sorted((out / "security-evtx").glob("part-*.evtx"))[0])
+        assert mine == _first_4688_types(real) and "SIDTypeNode" in mine, mine
     # Windows 7 writes version 0: the first eight fields.
     if (4688, 0) in names:
         assert names[(4688, 0)] == v2[:8]
