@@ -528,15 +528,17 @@ struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, s
 
 /* libevtx reads what it can of a cut or damaged log and only flags it:
  * say so, with what was read, rather than check half a tree silently. */
-static int load_evtx(struct rd_stream *r, struct err *e)
+/* path (shown as name) into r's set; a cut or damaged log is said in
+ * r->warning (the first one found, when several files are read). */
+static int load_evtx_file(struct rd_stream *r, const char *path, const char *name, struct err *e)
 {
     struct rd_evtx_info in;
-    if (rd_read_evtx_info(r->set, r->path, &in, e) < 0)
+    if (rd_read_evtx_info(r->set, path, &in, e) < 0)
         return -1;
-    if (!(in.want_size && in.size < in.want_size) && !in.corrupted)
+    if ((!(in.want_size && in.size < in.want_size) && !in.corrupted) || r->warning)
         return 0;
     struct strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s: warning: ", r->name);
+    sb_addf(&sb, "%s: warning: ", name);
     r->damage_at = sb.len;
     if (in.want_size && in.size < in.want_size)
         sb_addf(&sb,
@@ -551,6 +553,12 @@ static int load_evtx(struct rd_stream *r, struct err *e)
                 (unsigned long long)in.records);
     r->warning = sb_detach(&sb, NULL);
     return 0;
+}
+
+static int load_evtx(struct rd_stream *r, struct err *e)
+{
+    /* In a group, r->name joins every file's: say which one is damaged. */
+    return load_evtx_file(r, r->path, r->nmore ? r->path : r->name, e);
 }
 
 const char *rd_warning(const struct rd_stream *r)
@@ -656,7 +664,7 @@ static int load_more(struct rd_stream *r, struct err *e)
         enum fmt fmt = detect(head, n);
         int rc;
         switch (fmt) {
-        case FMT_EVTX: rc = rd_read_evtx(r->set, path, e); break;
+        case FMT_EVTX: rc = load_evtx_file(r, path, path, e); break;
         case FMT_HIVE: rc = rd_read_hive(r->set, path, e); break;
         case FMT_XML: rc = rd_read_xml(r->set, &f, e); break;
         case FMT_NDJSON: rc = rd_read_ndjson(r->set, &f, 0, e); break;

@@ -323,6 +323,12 @@ def test_hive_of_another_host_and_damaged_hives_are_refused(ctx):
             "security-evtx", "-q", "-o", one, rc=0)
     p = ctx.run("check", one / "security-evtx" / "part-00000.evtx", out / h0["system"], rc=2)
     assert b"SYSTEM hive is of host" in p.stderr
+    # A cut log read with a hive: the warning names the log, not the group.
+    cut = ctx.tmp / "cut.evtx"
+    cut.write_bytes((out / "security-evtx" / "part-00000.evtx").read_bytes()[:70000])
+    p = ctx.run("check", out / h0["system"], cut)
+    assert p.returncode in (0, 1), p.stderr[:300]
+    assert f"smsslab: {cut}: warning: the file is cut short".encode() in p.stderr, p.stderr[:300]
     good = (out / h0["system"]).read_bytes()
     cases = {
         "cut.hive": good[:6000],                                   # shorter than a page
