@@ -231,6 +231,11 @@ def test_hives_read_back_in_hivex_and_libregf(ctx):
             text = p.stdout.decode("utf-8", "replace")
             q = subprocess.run(["regfexport", str(f)], capture_output=True, timeout=60)
             assert q.returncode == 0 and q.stderr == b"", (f, q.stderr[:500])
+            if key == "system" and shutil.which("hivexget"):  # libhivex-bin
+                got = subprocess.run(["hivexget", str(f), "ControlSet001\\Control\\ComputerName"
+                                      "\\ComputerName", "ComputerName"], capture_output=True,
+                                     timeout=60)
+                assert got.stdout.decode().strip() == m["host"] and got.stderr == b""
             if key == "system":
                 assert "[\\Select]" in text and '"Current"=dword:00000001' in text
                 assert "[\\ControlSet001\\Control\\Session Manager\\KnownDLLs]" in text
