@@ -12,6 +12,8 @@ O ?= build/$(VARIANT)
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := yaml-0.1 libcjson libxml-2.0 libevtx
+# libhivex: registry hives, read (readers/rd_hive.c) and written (corpus/hive.c).
+PKGS += hivex
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

@@ -43,14 +43,18 @@ par2() { # two shards in parallel into one folder
 }
 
 echo "smsslab corpus bench: N=$N into $(dirname "$OUT") ($(nproc) cores)"
-for f in native sysmon ecs csv evtx all; do
+for f in native sysmon ecs csv evtx all security-xml security-evtx hive; do
     run "1 core, $f" "$N" --formats "$f"
-    eval "secs_$f=\$last_secs"
+    eval "secs_$(echo "$f" | tr - _)=\$last_secs"
 done
 # EVTX and Sysmon XML hold the same events: the time ratio is per event.
 awk -v x="$secs_sysmon" -v v="$secs_evtx" 'BEGIN {
     if (x <= 0) x = 0.01
     printf "evtx / sysmon time per event: %.2f (below 1: evtx is faster)\n", v / x }'
+# The same for the Security channel's 4688/4689 records.
+awk -v x="$secs_security_xml" -v v="$secs_security_evtx" 'BEGIN {
+    if (x <= 0) x = 0.01
+    printf "security evtx / security xml time per event: %.2f\n", v / x }'
 par2 "2 shards, all" -n "$N" --formats all
 par2 "2 shards, csv" -n "$N" --formats csv
 echo "memory is flat in N (peak RSS):"

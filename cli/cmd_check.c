@@ -21,9 +21,11 @@ const char cmd_check_usage[] =
     "Check every snapshot in the inputs (default '-': standard input) against the\n"
     "rule base (smsslab rules) and report what is unusual: the process or registry\n"
     "value, what normal looks like, why it matters and the ATT&CK technique.\n"
-    "A scenario (.yaml) is simulated first. Findings repeated in several snapshots\n"
-    "of one document are reported once. Rules whose inputs the source does not\n"
-    "record are listed on standard error as not evaluated.\n"
+    "A scenario (.yaml) is simulated first. A host's SYSTEM and SOFTWARE registry\n"
+    "hives given with its .evtx logs are read as one snapshot of that host.\n"
+    "Findings repeated in several snapshots of one document are reported once.\n"
+    "Rules whose inputs the source does not record are listed on standard error\n"
+    "as not evaluated.\n"
     "\n"
     "  --format F          human (default) or json (one object per line per finding)\n"
     "  --min-severity S    report only info|low|medium|high|critical and above\n"
@@ -31,7 +33,7 @@ const char cmd_check_usage[] =
     "  --ignore ID,...     do not evaluate these rules\n"
     "  --input-format F    auto (default: detected from the content), native, evtx,\n"
     "                      xml, nxlog, ecs, ndjson, vol3-csv, vol3-json, vol3-jsonl,\n"
-    "                      cim-json or json (docs/readers.md)\n"
+    "                      cim-json, json or hive (docs/readers.md)\n"
     "  --seed N            seed for scenario inputs\n"
     "  -o, --output F      write the report to F atomically; '-' = stdout (default)\n"
     "  -h, --help          show this help\n"
@@ -257,9 +259,21 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "smsslab check: reading snapshots from standard input (a terminal); "
                         "pass a file (smsslab check boot.json), pipe data in, or press Ctrl-D "
                         "to stop. See 'smsslab help check'\n");
+    /* A host's registry hives given with its .evtx logs are one input: one
+     * snapshot holds the processes and the registry (docs/readers.md). Only
+     * when the hives can be one host's: at most one SYSTEM and one SOFTWARE
+     * (a corpus's many hives are each read on their own). */
+    char **group = NULL;
+    size_t ngroup = 0;
+    if (ninputs > 1 && (!io.format || !ascii_casecmp(io.format, "auto")))
+        group = cli_host_group(argv + optind, ninputs, &ngroup);
     for (int a = 0; a < (ninputs ? ninputs : 1) && !status; a++) {
         const char *path = ninputs ? argv[optind + a] : "-";
-        struct cli_input *in = cli_input_open(path, &io, &e);
+        int member = cli_in_group(group, ngroup, path);
+        if (member > 1)
+            continue; /* read with the group's first file */
+        struct cli_input *in =
+            member ? cli_input_open_group(group, ngroup, &e) : cli_input_open(path, &io, &e);
         if (!in) {
             status = cli_fail(&e);
             break;
@@ -349,6 +363,7 @@ int cmd_check(int argc, char **argv)
         status = rp.nfind ? EXIT_FINDINGS : EXIT_CLEAN;
     free(skipped);
     chk_dedup_free(dedup);
+    free(group);
     sb_release(&sb);
     chk_findings_release(&fs);
     snap_release(&s);

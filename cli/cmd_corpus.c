@@ -28,7 +28,9 @@ const char cmd_corpus_usage[] =
     "  -n N                 number of samples (1..10^12)\n"
     "  --seed S             corpus seed (0..2^64-1)\n"
     "  -o, --output DIR     output folder (created)\n"
-    "  --formats LIST       native,sysmon,ecs,csv,evtx or all (default all)\n"
+    "  --formats LIST       native,sysmon,ecs,csv,evtx,registry or all (default all);\n"
+    "                       also security-xml,security-evtx (Security 4688/4689)\n"
+    "                       and hive (SYSTEM and SOFTWARE regf hives per sample)\n"
     "  --anomaly-rate P     share of samples with anomalies, 0..1 or 0..100% (default 0.5)\n"
     "  --anomalies LIST     draw only these anomaly types (comma-separated)\n"
     "  --per-file K         samples per part file (default 1000)\n"
@@ -115,8 +117,10 @@ static int make_parents(const char *dir, struct err *e)
 }
 
 /* Bytes per sample in each format (measured: 200 samples at rate 0.5,
- * December 2026), for an estimate before a big run. */
-static const double sample_bytes[CORPUS_NFORMATS] = {102e3, 160e3, 189e3, 15e3, 136e3};
+ * December 2026; registry, security-xml, security-evtx and hive: 3,000
+ * samples), for an estimate before a big run. */
+static const double sample_bytes[CORPUS_NFORMATS] = {102e3, 160e3, 189e3, 15e3, 136e3,
+                                                     6e3,   102e3, 60e3,  31e3};
 
 /* Say how much a big corpus will write, and whether the disk holds it. */
 static void estimate(const struct corpus_opts *o)

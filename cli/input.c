@@ -183,6 +183,18 @@ struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *
     return in;
 }
 
+struct cli_input *cli_input_open_group(char *const *paths, size_t n, struct err *e)
+{
+    struct cli_input *in = xcalloc(1, sizeof(*in));
+    in->name = xstrdup(paths[0]);
+    in->real = rd_open_group((const char *const *)paths, n, e);
+    if (!in->real) {
+        cli_input_close(in);
+        return NULL;
+    }
+    return in;
+}
+
 int cli_input_next(struct cli_input *in, struct snap *s, struct err *e)
 {
     if (in->sim) {
@@ -281,4 +293,33 @@ void cli_snap_copy(struct snap *d, const struct snap *s)
 const struct sim *cli_input_sim(const struct cli_input *in)
 {
     return in->sim;
+}
+
+char **cli_host_group(char *const *paths, int n, size_t *count)
+{
+    int hives = 0, system = 0, software = 0;
+    for (int i = 0; i < n; i++) {
+        int k = rd_path_hive_kind(paths[i]);
+        hives += k > 0;
+        system += k == 1;
+        software += k == 2;
+    }
+    *count = 0;
+    if (!hives || system > 1 || software > 1)
+        return NULL;
+    /* The logs first: the group is read as their format, the hives join. */
+    char **g = xcalloc((size_t)n, sizeof(*g));
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (pass ? rd_path_hive_kind(paths[i]) > 0 : rd_path_is_evtx(paths[i]))
+                g[(*count)++] = paths[i];
+    return g;
+}
+
+int cli_in_group(char *const *group, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (group[i] == path)
+            return i == 0 ? 1 : 2;
+    return 0;
 }

@@ -31,6 +31,17 @@ int cli_input_seed(const char *cmd, const char *arg, struct cli_input_opts *o, c
 
 struct cli_input;
 struct cli_input *cli_input_open(const char *path, const struct cli_input_opts *o, struct err *e);
+/* One host's .evtx logs and SYSTEM/SOFTWARE hives read as one input
+ * (readers' rd_open_group). */
+struct cli_input *cli_input_open_group(char *const *paths, size_t n, struct err *e);
+/* The paths among n that are one host's files, read as one group: every
+ * .evtx and hive when at least one hive is given and at most one SYSTEM
+ * and one SOFTWARE; NULL (count 0) otherwise. The caller frees the array
+ * (its strings are paths'). */
+char **cli_host_group(char *const *paths, int n, size_t *count);
+/* 1 if path (the same pointer) opens the group, 2 if it is a later
+ * member, 0 if not in it. */
+int cli_in_group(char *const *group, size_t n, const char *path);
 /* 1 = *s holds the next snapshot, 0 = end, -1 = error (e set). */
 int cli_input_next(struct cli_input *in, struct snap *s, struct err *e);
 /* The path as given ("-" for stdin), for reports. */

@@ -24,11 +24,13 @@
 #include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
-enum { FMT_EVTX = 4 }; /* the bit index of CORPUS_EVTX */
-static const char *const fmt_names[CORPUS_NFORMATS] = {"native", "sysmon", "ecs",
-                                                       "csv",    "evtx",   "registry"};
-static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml",  "ndjson",
-                                                      "csv",   "evtx", "csv"};
+/* Bit indexes of the formats written other than through a buffer. */
+enum { FMT_EVTX = 4, FMT_HIVE = 6, FMT_SECXML = 7, FMT_SECEVTX = 8 };
+static const char *const fmt_names[CORPUS_NFORMATS] = {
+    "native", "sysmon", "ecs", "csv", "evtx", "registry", "hive", "security-xml", "security-evtx"};
+/* "": a folder per part (hive), not a file. */
+static const char *const fmt_exts[CORPUS_NFORMATS] = {"jsonl", "xml", "ndjson", "csv", "evtx",
+                                                      "csv",   "",    "xml",    "evtx"};
 
 const char *corpus_format_name(unsigned i)
 {
@@ -58,8 +60,8 @@ int corpus_parse_formats(const char *s, unsigned *out, struct err *e)
             if (f == CORPUS_NFORMATS) {
                 err_set(
                     e,
-                    "'%.*s' is not a format (expected native, sysmon, ecs, csv, evtx, registry or "
-                    "all)",
+                    "'%.*s' is not a format (expected native, sysmon, ecs, csv, evtx, registry, "
+                    "hive, security-xml, security-evtx or all)",
                     (int)n, p);
                 return -1;
             }
@@ -167,8 +169,9 @@ struct run {
 /* "native/part-00042.jsonl"; index CORPUS_NFORMATS is the manifest. */
 static void part_rel(const struct run *r, struct strbuf *sb, unsigned f, uint64_t part)
 {
-    sb_addf(sb, "%s/part-%0*llu.%s", corpus_format_name(f), r->width, (unsigned long long)part,
-            corpus_format_ext(f));
+    const char *ext = corpus_format_ext(f);
+    sb_addf(sb, "%s/part-%0*llu%s%s", corpus_format_name(f), r->width, (unsigned long long)part,
+            *ext ? "." : "", ext);
 }
 
 static const char *part_path(struct run *r, unsigned f, uint64_t part)
@@ -179,12 +182,45 @@ static const char *part_path(struct run *r, unsigned f, uint64_t part)
     return r->path.buf;
 }
 
+static int exists_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int part_done(struct run *r, uint64_t part)
 {
-    for (unsigned f = 0; f <= CORPUS_NFORMATS; f++)
-        if ((f == CORPUS_NFORMATS || (r->o->formats & (1u << f))) && !exists(part_path(r, f, part)))
+    for (unsigned f = 0; f <= CORPUS_NFORMATS; f++) {
+        if (f < CORPUS_NFORMATS && !(r->o->formats & (1u << f)))
+            continue;
+        const char *p = part_path(r, f, part);
+        if (f == FMT_HIVE ? !exists_dir(p) : !exists(p))
             return 0;
+    }
     return 1;
+}
+
+/* Remove a hive part folder: sample folders of files, nothing deeper. */
+static int rm_tree(const char *path, int depth)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return unlink(path);
+    struct dirent *de;
+    struct strbuf sb = STRBUF_INIT;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        sb_reset(&sb);
+        sb_addf(&sb, "%s/%s", path, de->d_name);
+        if (depth > 0)
+            rm_tree(sb.buf, depth - 1);
+        else
+            unlink(sb.buf);
+    }
+    closedir(d);
+    sb_release(&sb);
+    return rmdir(path);
 }
 
 /* A run killed with SIGKILL (or a power cut) leaves core/afile's temporary
@@ -224,7 +260,7 @@ static void remove_stale_temps(struct run *r, struct corpus_stats *st)
             r->path.len = base;
             r->path.buf[base] = 0;
             sb_addf(&r->path, "/%s", de->d_name);
-            if (unlink(r->path.buf) == 0)
+            if ((f == FMT_HIVE ? rm_tree(r->path.buf, 1) : unlink(r->path.buf)) == 0)
                 st->stale_removed++;
         }
         closedir(d);
@@ -356,7 +392,10 @@ struct part_out {
     struct strbuf buf[CORPUS_NFORMATS + 1]; /* evtx writes through ew instead */
     struct strbuf rel[CORPUS_NFORMATS];
     uint64_t lines[CORPUS_NFORMATS];
-    struct evtxw *ew;
+    struct evtxw *ew, *sew; /* Sysmon .evtx, Security .evtx */
+    struct strbuf hive_tmp; /* the hive part's temporary folder while it is written */
+    struct strbuf hive_rel; /* a sample's hive folder, relative to the corpus */
+    struct strbuf scratch;
 };
 
 static void abort_all(struct part_out *po)
@@ -364,6 +403,65 @@ static void abort_all(struct part_out *po)
     for (unsigned f = 0; f <= CORPUS_NFORMATS; f++)
         if (po->af[f].fp)
             afile_abort(&po->af[f]);
+    if (po->hive_tmp.len) {
+        rm_tree(po->hive_tmp.buf, 1);
+        sb_reset(&po->hive_tmp);
+    }
+}
+
+/* The hive part is a folder: made under a temporary name beside its final
+ * one, as afile does for files, and renamed when complete. */
+static int hive_begin(struct run *r, uint64_t part, struct part_out *po, struct err *e)
+{
+    sb_reset(&po->hive_tmp);
+    sb_addf(&po->hive_tmp, "%s/hive/.part-%0*llu.tmpXXXXXX", r->o->dir, r->width,
+            (unsigned long long)part);
+    if (!mkdtemp(po->hive_tmp.buf)) {
+        err_set(e, "%s: cannot create a temporary folder: %s", po->hive_tmp.buf, strerror(errno));
+        sb_reset(&po->hive_tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int hive_sample(struct part_out *po, struct corpus_sample *cs, struct corpus_loc *loc,
+                       struct corpus_stats *st, struct err *e)
+{
+    char name[40];
+    snprintf(name, sizeof(name), "sample-%09llu", (unsigned long long)corpus_sample_index(cs));
+    sb_reset(&po->scratch);
+    sb_addf(&po->scratch, "%s/%s", po->hive_tmp.buf, name);
+    if (mkdir(po->scratch.buf, 0755) != 0) {
+        err_set(e, "%s: cannot create the folder: %s", po->scratch.buf, strerror(errno));
+        return -1;
+    }
+    if (corpus_write_sample_hives(cs, po->scratch.buf, e) < 0)
+        return -1;
+    static const char *const files[] = {"SYSTEM", "SOFTWARE"};
+    for (int k = 0; k < 2; k++) {
+        struct stat sb;
+        sb_reset(&po->hive_rel);
+        sb_addf(&po->hive_rel, "%s/%s", po->scratch.buf, files[k]);
+        if (stat(po->hive_rel.buf, &sb) == 0)
+            st->bytes[FMT_HIVE] += (uint64_t)sb.st_size;
+    }
+    sb_reset(&po->hive_rel);
+    sb_addf(&po->hive_rel, "%s/%s", loc->file, name);
+    loc->file = po->hive_rel.buf;
+    return 0;
+}
+
+static int hive_commit(struct run *r, uint64_t part, struct part_out *po, struct err *e)
+{
+    const char *final = part_path(r, FMT_HIVE, part);
+    if (exists_dir(final))
+        rm_tree(final, 1); /* a rerun with the same arguments writes the same files */
+    if (rename(po->hive_tmp.buf, final) != 0) {
+        err_set(e, "%s: cannot rename to %s: %s", po->hive_tmp.buf, final, strerror(errno));
+        return -1;
+    }
+    sb_reset(&po->hive_tmp);
+    return 0;
 }
 
 static int flush_buf(struct part_out *po, unsigned f, struct corpus_stats *st, struct err *e)
@@ -386,16 +484,24 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
     for (unsigned f = 0; f <= CORPUS_NFORMATS; f++) {
         if (f < CORPUS_NFORMATS && !(o->formats & (1u << f)))
             continue;
-        if (afile_open(&po->af[f], part_path(r, f, part), e) < 0) {
-            abort_all(po);
-            return -1;
-        }
         if (f < CORPUS_NFORMATS) {
             sb_reset(&po->rel[f]);
             part_rel(r, &po->rel[f], f, part);
             po->lines[f] = 0;
         }
-        if (f == FMT_EVTX && evtxw_begin(po->ew, po->af[f].fp, po->af[f].path, e) < 0) {
+        if (f == FMT_HIVE) {
+            if (hive_begin(r, part, po, e) < 0) {
+                abort_all(po);
+                return -1;
+            }
+            continue;
+        }
+        if (afile_open(&po->af[f], part_path(r, f, part), e) < 0) {
+            abort_all(po);
+            return -1;
+        }
+        if ((f == FMT_EVTX && evtxw_begin(po->ew, po->af[f].fp, po->af[f].path, e) < 0) ||
+            (f == FMT_SECEVTX && evtxw_begin(po->sew, po->af[f].fp, po->af[f].path, e) < 0)) {
             abort_all(po);
             return -1;
         }
@@ -439,6 +545,21 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             case 2: loc[f].lines = corpus_write_ecs(cs, &po->buf[f]); break;
             case 3: loc[f].lines = corpus_write_csv(cs, &po->buf[f]); break;
             case 5: loc[f].lines = corpus_write_registry(cs, &po->buf[f]); break;
+            case FMT_HIVE:
+                if (hive_sample(po, cs, &loc[f], st, e) < 0) {
+                    scn_release(&sc);
+                    abort_all(po);
+                    return -1;
+                }
+                break;
+            case FMT_SECXML: corpus_write_security_xml(cs, &po->buf[f], &loc[f]); break;
+            case FMT_SECEVTX:
+                if (corpus_write_security_evtx(cs, po->sew, &loc[f], e) < 0) {
+                    scn_release(&sc);
+                    abort_all(po);
+                    return -1;
+                }
+                break;
             default:
                 if (corpus_write_evtx(cs, po->ew, &loc[f], e) < 0) {
                     scn_release(&sc);
@@ -466,6 +587,17 @@ static int write_part(struct run *r, uint64_t part, struct sim *sm, struct corpu
             return -1;
         }
         st->bytes[FMT_EVTX] += evtxw_bytes(po->ew);
+    }
+    if (po->af[FMT_SECEVTX].fp) {
+        if (evtxw_end(po->sew, e) < 0) {
+            abort_all(po);
+            return -1;
+        }
+        st->bytes[FMT_SECEVTX] += evtxw_bytes(po->sew);
+    }
+    if (po->hive_tmp.len && hive_commit(r, part, po, e) < 0) {
+        abort_all(po);
+        return -1;
     }
     for (unsigned f = 0; f <= CORPUS_NFORMATS; f++) {
         if (!po->af[f].fp)
@@ -523,6 +655,7 @@ int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err 
     struct corpus_sample *cs = corpus_sample_new();
     struct part_out *po = xcalloc(1, sizeof(*po));
     po->ew = evtxw_new();
+    po->sew = evtxw_new();
     int rc = 0;
     uint64_t done = 0;
     for (uint64_t p = o->shard; p < r.nparts && !rc; p += o->nshards) {
@@ -544,6 +677,10 @@ int corpus_run(const struct corpus_opts *o, struct corpus_stats *st, struct err 
     for (unsigned f = 0; f < CORPUS_NFORMATS; f++)
         sb_release(&po->rel[f]);
     evtxw_free(po->ew);
+    evtxw_free(po->sew);
+    sb_release(&po->hive_tmp);
+    sb_release(&po->hive_rel);
+    sb_release(&po->scratch);
     free(po);
     corpus_sample_free(cs);
     sim_free(sm);

@@ -24,11 +24,15 @@ enum corpus_format {
     CORPUS_ECS = 1u << 2,
     CORPUS_CSV = 1u << 3,
     CORPUS_EVTX = 1u << 4,
-    CORPUS_REGISTRY = 1u << 5, /* the registry values, as a registry export's CSV */
-    CORPUS_ALL = (1u << 6) - 1,
+    CORPUS_REGISTRY = 1u << 5,  /* the registry values, as a registry export's CSV */
+    CORPUS_ALL = (1u << 6) - 1, /* "all" and the default: the formats above */
+    CORPUS_HIVE = 1u << 6,      /* SYSTEM and SOFTWARE regf hives, a folder per sample */
+    CORPUS_SECXML = 1u << 7,    /* Security 4688/4689, event XML */
+    CORPUS_SECEVTX = 1u << 8,   /* Security 4688/4689, .evtx */
 };
-#define CORPUS_NFORMATS 6
-/* "native", "sysmon", "ecs", "csv", "evtx": folder names too. */
+#define CORPUS_NFORMATS 9
+/* "native", "sysmon", "ecs", "csv", "evtx", "registry", "hive", "security-xml",
+ * "security-evtx": folder names too. */
 const char *corpus_format_name(unsigned bit_index);
 const char *corpus_format_ext(unsigned bit_index);
 
@@ -82,6 +86,11 @@ void corpus_sample_free(struct corpus_sample *cs);
 void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
                            uint64_t index);
 
+/* What the sample was made from (for the writers outside sample.c). */
+const struct scn *corpus_sample_scn(const struct corpus_sample *cs);
+const struct sim *corpus_sample_sim(const struct corpus_sample *cs);
+uint64_t corpus_sample_index(const struct corpus_sample *cs);
+
 /* The formats, appended to sb. Each ends with a newline. */
 void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb);
 /* One <Event> element per line (wevtutil qe /f:xml style); returns records written. */
@@ -110,6 +119,69 @@ struct corpus_loc {
 struct evtxw;
 int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_loc *loc,
                       struct err *e);
+/* The System block of every record the corpus writes as .evtx, as Windows
+ * stores it (one template, the Computer name literal, optional
+ * substitutions numbered as in real records) and EventData as a BinXml
+ * value: the template for host, and its substitution indexes. */
+struct evtxw_tpl;
+void corpus_evtx_system_tpl(struct evtxw_tpl *t, const char *host);
+enum corpus_sys_value {
+    SV_LEVEL,
+    SV_OPCODE,
+    SV_TASK,
+    SV_EVENTID,
+    SV_QUALIFIERS,
+    SV_KEYWORDS,
+    SV_TIME,
+    SV_ACTIVITY,
+    SV_PID,
+    SV_TID,
+    SV_RECORDID,
+    SV_VERSION,
+    SV_USERID,
+    SV_RELATED,
+    SV_PROVIDER,
+    SV_GUID,
+    SV_CHANNEL,
+    SV_EVENTDATA,
+    SV_COUNT
+};
+
+/* ---- Security 4688/4689 (security.c) ---------------------------------------------- */
+
+/* The sample's process starts and exits as the Security log records them,
+ * one <Event> per line; fills loc's lines and first/last EventRecordID. */
+void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, struct corpus_loc *loc);
+/* The same records through w; fills loc as corpus_write_evtx does. */
+int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_loc *loc,
+                               struct err *e);
+/* The EventRecordIDs of process proc's 4688 and 4689 (ids[0], ids[1]);
+ * returns how many it has. */
+int corpus_security_record_ids(struct corpus_sample *cs, long proc, uint64_t ids[2]);
+
+/* ---- registry hives (hive.c) ------------------------------------------------------ */
+
+/* The smallest valid regf hive: a base block and one hive bin with a root
+ * key and its security record, stamped with filetime (100 ns since 1601)
+ * and name (the base block's file name, ASCII). libhivex adds the rest. */
+#define CORPUS_REGF_EMPTY 8192
+void corpus_regf_empty(uint8_t out[CORPUS_REGF_EMPTY], uint64_t filetime, const char *name);
+/* The base block's checksum: XOR of its first 127 little-endian words. */
+uint32_t corpus_regf_checksum(const uint8_t *base_block);
+struct snap_reg;
+struct corpus_hive_in {
+    const struct snap_reg *regs; /* values under HKLM\SYSTEM\CurrentControlSet or HKLM\SOFTWARE */
+    size_t nregs;
+    const char *host; /* SYSTEM's ComputerName, or NULL */
+    uint64_t filetime;
+};
+/* Write SYSTEM (system != 0: Select, ControlSet001, ComputerName) or
+ * SOFTWARE to path through libhivex. 0, or -1 with e set. */
+int corpus_write_hive(const struct corpus_hive_in *in, int system, const char *path, struct err *e);
+/* The sample's SYSTEM and SOFTWARE hives into folder dir (which exists):
+ * the registry as smss finds it at boot, as corpus_write_registry lists it. */
+int corpus_write_sample_hives(struct corpus_sample *cs, const char *dir, struct err *e);
+
 /* The manifest line for the sample: parameters, labels with every record
  * they touched, and where the sample lives in each written format. */
 void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned formats,

@@ -82,6 +82,21 @@ void corpus_sample_free(struct corpus_sample *cs)
     free(cs);
 }
 
+const struct scn *corpus_sample_scn(const struct corpus_sample *cs)
+{
+    return cs->sc;
+}
+
+const struct sim *corpus_sample_sim(const struct corpus_sample *cs)
+{
+    return cs->sm;
+}
+
+uint64_t corpus_sample_index(const struct corpus_sample *cs)
+{
+    return cs->index;
+}
+
 /* ---- the plan ---------------------------------------------------------------------- */
 
 static int by_pid_time(const struct snap_proc *a, uint32_t pid, int64_t t)
@@ -658,27 +673,7 @@ size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb)
  * the System block, with the Computer name as literal text and optional
  * substitutions numbered as the real ones, and EventData as a BinXml value
  * holding an instance of a per-event-ID template of <Data Name=...> slots. */
-enum {
-    SV_LEVEL,
-    SV_OPCODE,
-    SV_TASK,
-    SV_EVENTID,
-    SV_QUALIFIERS,
-    SV_KEYWORDS,
-    SV_TIME,
-    SV_ACTIVITY,
-    SV_PID,
-    SV_TID,
-    SV_RECORDID,
-    SV_VERSION,
-    SV_USERID,
-    SV_RELATED,
-    SV_PROVIDER,
-    SV_GUID,
-    SV_CHANNEL,
-    SV_EVENTDATA,
-    SV_COUNT
-};
+/* The System block's substitution indexes: enum corpus_sys_value (corpus.h). */
 
 #define EVTX_MAX_FIELDS 32
 
@@ -710,7 +705,7 @@ static void sys_elem(struct evtxw_tpl *t, const char *name, unsigned idx, enum e
     evtxw_tpl_close(t);
 }
 
-static void build_sys_tpl(struct evtxw_tpl *t, const char *host)
+void corpus_evtx_system_tpl(struct evtxw_tpl *t, const char *host)
 {
     evtxw_tpl_reset(t);
     evtxw_tpl_open(t, "Event", SV_EVENTDATA);
@@ -868,7 +863,7 @@ int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_l
         cs->evtx->outer = evtxw_vals_new();
         cs->evtx->inner = evtxw_vals_new();
     }
-    build_sys_tpl(cs->evtx->sys, cs->sc->host);
+    corpus_evtx_system_tpl(cs->evtx->sys, cs->sc->host);
     if (evtxw_tpl_done(cs->evtx->sys, e) < 0)
         return -1;
     loc->lines = 0;
@@ -1341,7 +1336,7 @@ static void write_params(struct corpus_sample *cs, struct strbuf *sb)
     sb_adds(sb, "]}");
 }
 
-static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li)
+static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li, unsigned formats)
 {
     const struct snap_label *l = &cs->boot.labels[li];
     const struct scn_anomaly *an = li < cs->sc->nanomalies ? &cs->sc->anomalies[li] : NULL;
@@ -1401,7 +1396,22 @@ static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li)
                 sb_addc(sb, ',');
             sb_addu64(sb, e->rid);
         }
-        sb_adds(sb, "]}");
+        sb_adds(sb, "]");
+        uint64_t sid[2];
+        int ns = formats & (CORPUS_SECXML | CORPUS_SECEVTX)
+                     ? corpus_security_record_ids(cs, (long)i, sid)
+                     : -1;
+        if (ns >= 0) {
+            /* The Security log numbers its own records: 4688, then 4689. */
+            sb_adds(sb, ",\"security_record_ids\":[");
+            for (int k = 0; k < ns; k++) {
+                if (k)
+                    sb_addc(sb, ',');
+                sb_addu64(sb, sid[k]);
+            }
+            sb_addc(sb, ']');
+        }
+        sb_addc(sb, '}');
     }
     sb_adds(sb, "],\"registry\":[");
     n = 0;
@@ -1451,7 +1461,7 @@ void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned
     for (size_t i = 0; i < cs->boot.nlabels; i++) {
         if (i)
             sb_addc(sb, ',');
-        write_label(cs, sb, i);
+        write_label(cs, sb, i, formats);
     }
     sb_adds(sb, "],\"files\":{");
     int first = 1;
@@ -1465,11 +1475,26 @@ void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned
         sb_adds(sb, ":{");
         jw_key(sb, "file");
         jw_str(sb, loc[f].file);
-        if (1u << f == CORPUS_EVTX) {
+        if (1u << f == CORPUS_EVTX || 1u << f == CORPUS_SECEVTX) {
             /* Record numbers count 1, 2, ... through the file (as in an
              * exported log); EventRecordIDs are the sample's own. */
             jw_ku64(sb, "record", loc[f].line);
             jw_ku64(sb, "records", loc[f].lines);
+            jw_ku64(sb, "first_record_id", loc[f].first_id);
+            jw_ku64(sb, "last_record_id", loc[f].last_id);
+        } else if (1u << f == CORPUS_HIVE) {
+            /* file is the sample's folder; each hive is a whole file. */
+            sb_adds(sb, ",\"system\":");
+            sb_reset(&cs->tmp);
+            sb_addf(&cs->tmp, "%s/SYSTEM", loc[f].file);
+            jw_str(sb, cs->tmp.buf);
+            sb_adds(sb, ",\"software\":");
+            sb_reset(&cs->tmp);
+            sb_addf(&cs->tmp, "%s/SOFTWARE", loc[f].file);
+            jw_str(sb, cs->tmp.buf);
+        } else if (1u << f == CORPUS_SECXML) {
+            jw_ku64(sb, "line", loc[f].line);
+            jw_ku64(sb, "lines", loc[f].lines);
             jw_ku64(sb, "first_record_id", loc[f].first_id);
             jw_ku64(sb, "last_record_id", loc[f].last_id);
         } else {

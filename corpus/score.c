@@ -48,6 +48,7 @@ struct label {
 struct sloc {
     char *file;
     uint64_t line, lines, rec_first, rec_last;
+    int whole; /* the file is the sample's alone (a hive): any finding on it is */
 };
 
 struct sample {
@@ -166,14 +167,20 @@ static struct item *add_item(struct corpus_truth *t, enum item_kind k, size_t la
     return it;
 }
 
+/* The Sysmon records a label touched, and its Security records (their
+ * ids lie in a range of their own, corpus/security.c, so one number never
+ * names a record of each). */
 static void add_records(struct corpus_truth *t, const cJSON *o, size_t label)
 {
-    const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "record_ids"))
-    {
-        uint64_t n;
-        if (num_u64(r, &n) == 0)
-            add_item(t, IT_RECORD, label)->num = n;
+    static const char *const keys[] = {"record_ids", "security_record_ids"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, keys[k]))
+        {
+            uint64_t n;
+            if (num_u64(r, &n) == 0)
+                add_item(t, IT_RECORD, label)->num = n;
+        }
     }
 }
 
@@ -210,6 +217,17 @@ static int load_line(struct corpus_truth *t, const char *path, uint64_t lineno, 
         jnum(fe, "lines", &l->lines);
         jnum(fe, "first_record_id", &l->rec_first);
         jnum(fe, "last_record_id", &l->rec_last);
+        /* A hive folder: SYSTEM and SOFTWARE, whole files of this sample. */
+        static const char *const whole[] = {"system", "software"};
+        for (int w = 0; w < 2; w++) {
+            if (!jstr(fe, whole[w]))
+                continue;
+            s->loc = xrealloc(s->loc, (s->nloc + 1) * sizeof(*s->loc));
+            l = &s->loc[s->nloc++];
+            memset(l, 0, sizeof(*l));
+            l->file = xstrdup(jstr(fe, whole[w]));
+            l->whole = 1;
+        }
     }
     const cJSON *nat =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "files"), "native");
@@ -701,6 +719,29 @@ static int sample_of_event(const struct corpus_truth *t, const char *file, uint6
     return best >= 0 ? 0 : -1;
 }
 
+/* The sample whose own file (a hive) a finding names: check names one
+ * host's files read together "A + B". -1 if none. */
+static int sample_of_whole_file(const struct corpus_truth *t, const char *file, uint64_t *out)
+{
+    while (file && *file) {
+        const char *sep = strstr(file, " + ");
+        size_t n = sep ? (size_t)(sep - file) : strlen(file);
+        char one[4096];
+        if (n < sizeof(one)) {
+            memcpy(one, file, n);
+            one[n] = 0;
+            for (size_t i = 0; i < t->nsamples; i++)
+                for (size_t k = 0; k < t->samples[i].nloc; k++)
+                    if (t->samples[i].loc[k].whole && same_file(one, t->samples[i].loc[k].file)) {
+                        *out = t->samples[i].id;
+                        return 0;
+                    }
+        }
+        file = sep ? sep + 3 : NULL;
+    }
+    return -1;
+}
+
 /* A detection's event: `check`'s evidence {file, records: [{id, line}]} or
  * another tool's top-level file with line and/or record_id. */
 static int event_of(const cJSON *o, const char **file, uint64_t *line, uint64_t *rec)
@@ -751,6 +792,11 @@ int corpus_score_add_line(struct corpus_score *sc, const char *name, uint64_t li
     } else if (have_event && sample_of_event(sc->t, evfile, evline, evrec, jstr(snap, "host"),
                                              snap_at(snap), &d.sample) == 0) {
         /* the event it rests on names the sample */
+    } else if (!have_event &&
+               sample_of_whole_file(sc->t,
+                                    jstr(cJSON_GetObjectItemCaseSensitive(o, "evidence"), "file"),
+                                    &d.sample) == 0) {
+        /* a file of the sample alone (its hives) */
     } else if (snap) {
         int r = sample_of_snapshot(sc->t, snap, &d.sample);
         if (r == -2) {

@@ -550,6 +550,11 @@ void evtxw_val_u64(struct evtxw_vals *v, unsigned idx, uint64_t x)
     val_int(v, idx, EVTXW_UINT64, x, 8);
 }
 
+void evtxw_val_hex32(struct evtxw_vals *v, unsigned idx, uint32_t x)
+{
+    val_int(v, idx, EVTXW_HEX32, x, 4);
+}
+
 void evtxw_val_hex64(struct evtxw_vals *v, unsigned idx, uint64_t x)
 {
     val_int(v, idx, EVTXW_HEX64, x, 8);

@@ -81,6 +81,7 @@ void evtxw_val_u8(struct evtxw_vals *v, unsigned idx, uint8_t x);
 void evtxw_val_u16(struct evtxw_vals *v, unsigned idx, uint16_t x);
 void evtxw_val_u32(struct evtxw_vals *v, unsigned idx, uint32_t x);
 void evtxw_val_u64(struct evtxw_vals *v, unsigned idx, uint64_t x);
+void evtxw_val_hex32(struct evtxw_vals *v, unsigned idx, uint32_t x);
 void evtxw_val_hex64(struct evtxw_vals *v, unsigned idx, uint64_t x);
 void evtxw_val_filetime(struct evtxw_vals *v, unsigned idx, uint64_t ft);
 /* 16 bytes as stored: Data1..Data3 little-endian, then Data4. */

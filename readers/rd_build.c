@@ -22,6 +22,15 @@ struct rd_group {
     uint32_t src_fields; /* fields known for the whole host+source run */
     int64_t boot_t;      /* when the boot this part starts with began; WT_NONE */
     int log_boot;        /* boot_t is a System-log record's (Kernel-General 12 StartTime) */
+    int with_state;      /* the registry state read from hives applies (rd_set_attach_state) */
+};
+
+/* A registry value read as state from a hive (rd_hive.c). */
+struct rd_state {
+    const char *key, *name;
+    enum snap_reg_type type;
+    const char **data;
+    uint32_t ndata, dword;
 };
 
 /* A boot's markers (the master smss, the session-0 smss child, csrss and
@@ -50,8 +59,11 @@ struct rd_set {
     struct rd_group *groups;
     size_t ngroups, cap_groups;
     uint64_t seq;
-    struct snap_rec at; /* rd_set_at: the record being read */
-    uint64_t max_bytes; /* rd_max_bytes(), read at the first event */
+    struct snap_rec at;     /* rd_set_at: the record being read */
+    uint64_t max_bytes;     /* rd_max_bytes(), read at the first event */
+    struct rd_state *state; /* hive values: the host's registry as stored */
+    size_t nstate, cap_state;
+    const char *state_host; /* ComputerName of a SYSTEM hive, NULL if none */
 };
 
 void rd_set_at(struct rd_set *set, uint64_t record_id, uint64_t line)
@@ -106,6 +118,7 @@ void rd_set_free(struct rd_set *set)
     free(set->slots);
     free(set->hosts);
     free(set->groups);
+    free(set->state);
     free(set->format);
     free(set);
 }
@@ -792,9 +805,151 @@ static const char *host_desc(const struct rd_ev *ev, struct arena *a)
     return arena_printf(a, "host '%s'", ev->host);
 }
 
+/* The hives' values onto the snapshot, after the log's own changes: a
+ * hive is the registry as it was stored when it was collected, which is
+ * later than any change the logs of that boot recorded. */
+static void add_state(const struct rd_set *set, struct snap *s)
+{
+    for (size_t i = 0; i < set->nstate; i++) {
+        const struct rd_state *x = &set->state[i];
+        struct snap_reg *r = NULL;
+        for (size_t k = 0; k < s->nregs && !r; k++)
+            if (!ascii_casecmp(s->regs[k].key, x->key) && !ascii_casecmp(s->regs[k].name, x->name))
+                r = &s->regs[k];
+        if (!r) {
+            if (s->nregs >= SNAP_MAX_REGS)
+                return;
+            r = snap_add_reg(s);
+            r->key = snap_str(s, x->key);
+            r->name = snap_str(s, x->name);
+        }
+        r->type = x->type;
+        r->dword = x->dword;
+        const char **data = arena_alloc(&s->arena, (x->ndata ? x->ndata : 1) * sizeof(*data));
+        for (uint32_t k = 0; k < x->ndata; k++)
+            data[k] = snap_str(s, x->data[k]);
+        r->data = data;
+        r->ndata = x->ndata;
+        r->time = WT_NONE; /* state, not a change: no time, no writer */
+        r->writer = NULL;
+        r->deleted = 0;
+        memset(&r->rec, 0, sizeof(r->rec));
+    }
+}
+
+int rd_set_add_state(struct rd_set *set, const char *key, const char *name, enum snap_reg_type type,
+                     const char *const *data, uint32_t ndata, uint32_t dword, struct err *e)
+{
+    if (set->nstate >= SNAP_MAX_REGS) {
+        err_set(e, "more than %d registry values read from hives", SNAP_MAX_REGS);
+        return -1;
+    }
+    XGROW(set->state, set->cap_state, set->nstate + 1);
+    struct rd_state *x = &set->state[set->nstate++];
+    x->key = dup_s(set, key);
+    x->name = dup_s(set, name ? name : "");
+    x->type = type;
+    x->dword = dword;
+    x->ndata = ndata;
+    x->data = ndata ? arena_alloc(&set->arena, ndata * sizeof(*x->data)) : NULL;
+    for (uint32_t k = 0; k < ndata; k++)
+        x->data[k] = dup_s(set, data[k] ? data[k] : "");
+    return 0;
+}
+
+int rd_set_state_host(struct rd_set *set, const char *host, struct err *e)
+{
+    if (set->state_host && ascii_casecmp(set->state_host, host)) {
+        err_set(e, "two SYSTEM hives of different hosts ('%s' and '%s'): give one host's files",
+                set->state_host, host);
+        return -1;
+    }
+    set->state_host = dup_s(set, host);
+    return 0;
+}
+
+/* Is the log's host h the hive's computer name n ("PC01" for
+ * "PC01.example.corp": logs of domain members carry the FQDN)? */
+static int host_is(const char *h, const char *n)
+{
+    size_t k = strlen(n);
+    return !ascii_ncasecmp(h, n, k) && (!h[k] || h[k] == '.');
+}
+
+int rd_set_attach_state(struct rd_set *set, const char *what, struct err *e)
+{
+    if (!set->nstate)
+        return 0;
+    /* The host: the hive's own name where a log has it, else the one host
+     * the logs hold. */
+    const char *host = NULL, *first = NULL;
+    int several = 0;
+    for (size_t i = 0; i < set->ngroups && !host; i++) {
+        const char *h = set->ev[set->groups[i].first].host;
+        if (set->state_host && host_is(h, set->state_host))
+            host = h;
+        else if (!first)
+            first = h;
+        else if (h != first) /* interned: one pointer per host */
+            several = 1;
+    }
+    if (!host && several) {
+        err_set(e,
+                "%s: the logs hold several hosts and %s: give one host's hives and logs "
+                "together",
+                what,
+                set->state_host ? "none is the SYSTEM hive's computer name"
+                                : "no SYSTEM hive names the host");
+        return -1;
+    }
+    if (!host && first && set->state_host && *first) {
+        err_set(e,
+                "%s: the SYSTEM hive is of host '%s' but the logs are of host '%s': give one "
+                "host's hives and logs together",
+                what, set->state_host, first);
+        return -1;
+    }
+    if (!host)
+        host = first;
+    if (!host) {
+        /* Hives alone: one snapshot of the registry. */
+        XGROW(set->groups, set->cap_groups, set->ngroups + 1);
+        set->groups[set->ngroups++] = (struct rd_group){0, 0, 0, WT_NONE, 0, 1};
+        return 0;
+    }
+    /* One snapshot gets the state, so a finding is reported once: the
+     * latest boot of the first source (Sysmon before Security before
+     * process lists; groups are sorted that way). */
+    long pick = -1;
+    for (size_t i = 0; i < set->ngroups; i++) {
+        const struct rd_ev *ev = &set->ev[set->groups[i].first];
+        if (ev->host != host)
+            continue;
+        if (pick < 0 || set->ev[set->groups[pick].first].src == ev->src)
+            pick = (long)i;
+    }
+    set->groups[pick].with_state = 1;
+    return 0;
+}
+
+static void hive_only_snapshot(const struct rd_set *set, struct snap *s)
+{
+    snap_reset(s);
+    s->host = set->state_host ? snap_str(s, set->state_host) : NULL;
+    s->source = snap_str(s, "hive");
+    s->boot_time = WT_NONE;
+    s->at = WT_NONE;
+    add_state(set, s);
+    s->fields = SNAP_F_REGISTRY;
+}
+
 int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e)
 {
     const struct rd_group *g = &set->groups[gi];
+    if (!g->n) {
+        hive_only_snapshot(set, s);
+        return 0;
+    }
     const struct rd_ev *ev = &set->ev[g->first];
     snap_reset(s);
     s->host = *ev->host ? snap_str(s, ev->host) : NULL;
@@ -978,10 +1133,24 @@ int rd_set_snapshot(struct rd_set *set, size_t gi, struct snap *s, struct err *e
             add_reg_fact(s, &ev[i]);
             fields |= SNAP_F_REGISTRY;
         }
+    if (g->with_state) {
+        add_state(set, s);
+        fields |= SNAP_F_REGISTRY;
+    }
     if ((fields & SNAP_F_EXIT) && (ev->src == RD_SRC_SYSMON || ev->src == RD_SRC_SECURITY))
         mark_unrecorded_exits(s, ev, g->n);
     s->fields = fields & SNAP_F_ALL & ~(uint32_t)SNAP_F_SESSIONS;
     free(idx);
     smap_free(&guids);
     return 0;
+}
+
+int rd_set_has_state(const struct rd_set *set, size_t i)
+{
+    return i < set->ngroups && set->groups[i].with_state;
+}
+
+size_t rd_set_count(const struct rd_set *set)
+{
+    return set->ngroups;
 }

@@ -80,6 +80,21 @@ int rd_set_add(struct rd_set *set, const struct rd_ev *ev, struct err *e);
 /* The record the next rd_set_add calls come from (EventRecordID and/or
  * line), stamped on events that do not carry their own. */
 void rd_set_at(struct rd_set *set, uint64_t record_id, uint64_t line);
+/* Registry values read as state (a SYSTEM or SOFTWARE hive): copied in.
+ * They join one snapshot of their host (rd_set_attach_state). 0, or -1
+ * with e set when more than SNAP_MAX_REGS are held. */
+int rd_set_add_state(struct rd_set *set, const char *key, const char *name, enum snap_reg_type type,
+                     const char *const *data, uint32_t ndata, uint32_t dword, struct err *e);
+/* The computer name a SYSTEM hive gives; -1 if another hive named another. */
+int rd_set_state_host(struct rd_set *set, const char *host, struct err *e);
+/* After rd_set_finish: the hives' values go to the latest boot of their
+ * host (its first source), or form a snapshot of their own when no log
+ * was given. -1 (e set, prefixed with what) when the logs hold other or
+ * several hosts. Adds at most one snapshot: read rd_set_count after. */
+int rd_set_attach_state(struct rd_set *set, const char *what, struct err *e);
+size_t rd_set_count(const struct rd_set *set);
+/* Does snapshot i hold the hives' values? */
+int rd_set_has_state(const struct rd_set *set, size_t i);
 /* Sort and split into snapshots; returns how many. */
 size_t rd_set_finish(struct rd_set *set);
 /* Build snapshot i (0-based, i < rd_set_finish()). */
@@ -130,6 +145,11 @@ size_t rd_src_read(struct rd_src_file *f, void *buf, size_t n);
 /* Read everything that is left (at most max bytes), NUL-terminated. */
 int rd_src_slurp(struct rd_src_file *f, size_t max, char **out, size_t *len, struct err *e);
 int rd_read_evtx(struct rd_set *set, const char *path, struct err *e);
+/* A SYSTEM or SOFTWARE registry hive through libhivex (rd_hive.c). */
+int rd_read_hive(struct rd_set *set, const char *path, struct err *e);
+/* 1 SYSTEM (a Select key), 2 SOFTWARE (a Microsoft key), 3 another or an
+ * unreadable hive. */
+int rd_hive_kind(const char *path);
 int rd_read_xml(struct rd_set *set, struct rd_src_file *f, struct err *e);
 int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct err *e);
 int rd_read_jsondoc(struct rd_set *set, struct rd_src_file *f, struct err *e);

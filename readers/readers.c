@@ -18,7 +18,7 @@
 
 #define HEAD_MAX RD_HEAD_MAX
 
-enum fmt { FMT_AUTO, FMT_EVTX, FMT_XML, FMT_NDJSON, FMT_JSONDOC, FMT_VOL3CSV };
+enum fmt { FMT_AUTO, FMT_EVTX, FMT_XML, FMT_NDJSON, FMT_JSONDOC, FMT_VOL3CSV, FMT_HIVE };
 
 static const struct {
     const char *name;
@@ -36,11 +36,13 @@ static const struct {
     {"cim-json", FMT_JSONDOC, "json"},
     {"json", FMT_JSONDOC, "json"},
     {"vol3-csv", FMT_VOL3CSV, "csv"},
+    {"hive", FMT_HIVE, "hive"},
 };
 
 const char *rd_format_names(void)
 {
-    return "auto, evtx, xml, nxlog, ecs, ndjson, vol3-csv, vol3-json, vol3-jsonl, cim-json, json";
+    return "auto, evtx, xml, nxlog, ecs, ndjson, vol3-csv, vol3-json, vol3-jsonl, cim-json, json, "
+           "hive";
 }
 
 struct rd_stream {
@@ -55,6 +57,9 @@ struct rd_stream {
     size_t damage_at; /* where the damage itself starts in warning */
     int loaded;
     size_t ngroups, next;
+    char **more; /* rd_open_group: the other files of the host, read into the same set */
+    size_t nmore;
+    char *log_name; /* rd_open_group: the logs' names alone, for snapshots without the hives */
 };
 
 size_t rd_src_read(struct rd_src_file *f, void *buf, size_t n)
@@ -122,6 +127,8 @@ static enum fmt detect(const unsigned char *h, size_t n)
 {
     if (n >= 8 && !memcmp(h, "ElfFile", 8))
         return FMT_EVTX;
+    if (n >= 4 && !memcmp(h, "regf", 4))
+        return FMT_HIVE;
     if (n >= 2 && h[0] == 0xff && h[1] == 0xfe) {
         /* UTF-16LE from Windows PowerShell: look at the first character. */
         size_t i = 2;
@@ -438,22 +445,26 @@ static struct rd_stream *open_common(struct rd_stream *r, enum fmt want, const c
     if (r->fmt == FMT_AUTO) {
         err_set(e,
                 "%s: cannot tell the input format: expected an .evtx file (ElfFile "
-                "signature), event XML (<Event>), NDJSON (NXLog or ECS, one object per "
+                "signature), a SYSTEM or SOFTWARE registry hive (regf), event XML (<Event>), "
+                "NDJSON (NXLog or ECS, one object per "
                 "line), Volatility 3 CSV (PID,PPID header) or JSON, Get-CimInstance "
                 "Win32_Process JSON, or smsslab JSON; use --input-format (%s)",
                 r->name, rd_format_names());
         rd_close(r);
         return NULL;
     }
-    if (r->fmt == FMT_EVTX && r->fp == stdin) {
-        err_set(e, "<stdin>: .evtx cannot be read from standard input; pass the file's path");
+    int by_path = r->fmt == FMT_EVTX || r->fmt == FMT_HIVE;
+    const char *kind = r->fmt == FMT_EVTX ? ".evtx" : "a registry hive";
+    if (by_path && r->fp == stdin) {
+        err_set(e, "<stdin>: %s cannot be read from standard input; pass the file's path", kind);
         rd_close(r);
         return NULL;
     }
-    /* libevtx opens the path itself and seeks: a pipe's bytes are gone. */
+    /* libevtx and libhivex open the path themselves: a pipe's bytes are gone. */
     struct stat st;
-    if (r->fmt == FMT_EVTX && r->fp && (fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode))) {
-        err_set(e, "%s: .evtx cannot be read from a pipe or device; pass the file's path", r->name);
+    if (by_path && r->fp && (fstat(fileno(r->fp), &st) != 0 || !S_ISREG(st.st_mode))) {
+        err_set(e, "%s: %s cannot be read from a pipe or device; pass the file's path", r->name,
+                kind);
         rd_close(r);
         return NULL;
     }
@@ -517,15 +528,17 @@ struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, s
 
 /* libevtx reads what it can of a cut or damaged log and only flags it:
  * say so, with what was read, rather than check half a tree silently. */
-static int load_evtx(struct rd_stream *r, struct err *e)
+/* path (shown as name) into r's set; a cut or damaged log is said in
+ * r->warning (the first one found, when several files are read). */
+static int load_evtx_file(struct rd_stream *r, const char *path, const char *name, struct err *e)
 {
     struct rd_evtx_info in;
-    if (rd_read_evtx_info(r->set, r->path, &in, e) < 0)
+    if (rd_read_evtx_info(r->set, path, &in, e) < 0)
         return -1;
-    if (!(in.want_size && in.size < in.want_size) && !in.corrupted)
+    if ((!(in.want_size && in.size < in.want_size) && !in.corrupted) || r->warning)
         return 0;
     struct strbuf sb = STRBUF_INIT;
-    sb_addf(&sb, "%s: warning: ", r->name);
+    sb_addf(&sb, "%s: warning: ", name);
     r->damage_at = sb.len;
     if (in.want_size && in.size < in.want_size)
         sb_addf(&sb,
@@ -542,10 +555,18 @@ static int load_evtx(struct rd_stream *r, struct err *e)
     return 0;
 }
 
+static int load_evtx(struct rd_stream *r, struct err *e)
+{
+    /* In a group, r->name joins every file's: say which one is damaged. */
+    return load_evtx_file(r, r->path, r->nmore ? r->path : r->name, e);
+}
+
 const char *rd_warning(const struct rd_stream *r)
 {
     return r->warning;
 }
+
+static int load_more(struct rd_stream *r, struct err *e);
 
 static int load(struct rd_stream *r, struct err *e)
 {
@@ -553,15 +574,19 @@ static int load(struct rd_stream *r, struct err *e)
     int rc;
     switch (r->fmt) {
     case FMT_EVTX: rc = load_evtx(r, e); break;
+    case FMT_HIVE: rc = rd_read_hive(r->set, r->path, e); break;
     case FMT_XML: rc = rd_read_xml(r->set, &f, e); break;
     case FMT_NDJSON: rc = rd_read_ndjson(r->set, &f, 0, e); break;
     case FMT_JSONDOC: rc = rd_read_jsondoc(r->set, &f, e); break;
     case FMT_VOL3CSV: rc = rd_read_vol3_csv(r->set, &f, e); break;
     default: rc = -1; err_set(e, "%s: no reader for this format", r->name);
     }
-    if (rc < 0)
+    if (rc < 0 || load_more(r, e) < 0)
         return -1;
-    r->ngroups = rd_set_finish(r->set);
+    rd_set_finish(r->set);
+    if (rd_set_attach_state(r->set, r->name, e) < 0)
+        return -1;
+    r->ngroups = rd_set_count(r->set);
     if (!r->ngroups && r->warning) {
         /* Nothing survived the damage: one error that says both. */
         err_set(e, "%s: no process or registry records in what could be read: %s", r->name,
@@ -571,7 +596,8 @@ static int load(struct rd_stream *r, struct err *e)
     if (!r->ngroups) {
         err_set(e,
                 "%s: no process or registry records found (Sysmon events 1 and 12-14, "
-                "Security 4688 and 4657, or process list rows)",
+                "Security 4688 and 4657, process list rows, or the keys the rules read in "
+                "a SYSTEM or SOFTWARE hive)",
                 r->name);
         return -1;
     }
@@ -595,7 +621,10 @@ int rd_next(struct rd_stream *r, struct snap *s, struct err *e)
         err_set(e, "%s: %s", r->name, inner.msg);
         return -1;
     }
-    s->file = snap_str(s, r->name); /* findings name the file they rest on */
+    /* Findings name the files they rest on: the hives only where their
+     * values joined the snapshot. */
+    s->file =
+        snap_str(s, r->log_name && !rd_set_has_state(r->set, r->next - 1) ? r->log_name : r->name);
     return 1;
 }
 
@@ -606,9 +635,104 @@ void rd_close(struct rd_stream *r)
     if (r->fp && r->fp != stdin)
         fclose(r->fp);
     rd_set_free(r->set);
+    for (size_t i = 0; i < r->nmore; i++)
+        free(r->more[i]);
+    free(r->more);
+    free(r->log_name);
     free(r->warning);
     free(r->head);
     free(r->name);
     free(r->path);
     free(r);
+}
+
+/* ---- one host's files together -------------------------------------------------- */
+
+/* The other files of rd_open_group, each in its own format, into r's set. */
+static int load_more(struct rd_stream *r, struct err *e)
+{
+    for (size_t i = 0; i < r->nmore; i++) {
+        const char *path = r->more[i];
+        FILE *fp = fopen(path, "rb");
+        if (!fp) {
+            err_set(e, "%s: cannot open: %s", path, strerror(errno));
+            return -1;
+        }
+        unsigned char *head = xmalloc(HEAD_MAX);
+        size_t n = fread(head, 1, HEAD_MAX, fp);
+        struct rd_src_file f = {path, path, head, n, 0, fp};
+        enum fmt fmt = detect(head, n);
+        int rc;
+        switch (fmt) {
+        case FMT_EVTX: rc = load_evtx_file(r, path, path, e); break;
+        case FMT_HIVE: rc = rd_read_hive(r->set, path, e); break;
+        case FMT_XML: rc = rd_read_xml(r->set, &f, e); break;
+        case FMT_NDJSON: rc = rd_read_ndjson(r->set, &f, 0, e); break;
+        default:
+            err_set(e,
+                    "%s: only .evtx files, event XML, NDJSON and registry hives can be read "
+                    "together as one host",
+                    path);
+            rc = -1;
+        }
+        free(head);
+        fclose(fp);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int path_starts(const char *path, const char *magic, size_t n)
+{
+    unsigned char h[8];
+    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+    if (!fp)
+        return 0;
+    struct stat st;
+    int ok = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && fread(h, 1, n, fp) == n &&
+             !memcmp(h, magic, n);
+    fclose(fp);
+    return ok;
+}
+
+int rd_path_is_evtx(const char *path)
+{
+    return path_starts(path, "ElfFile", 8);
+}
+
+int rd_path_hive_kind(const char *path)
+{
+    if (!path_starts(path, "regf", 4))
+        return 0;
+    return rd_hive_kind(path);
+}
+
+struct rd_stream *rd_open_group(const char *const *paths, size_t n, struct err *e)
+{
+    if (!n) {
+        err_set(e, "no files given");
+        return NULL;
+    }
+    struct rd_stream *r = rd_open(paths[0], NULL, e);
+    if (!r)
+        return NULL;
+    if (n == 1)
+        return r;
+    struct strbuf name = STRBUF_INIT, logs = STRBUF_INIT;
+    sb_adds(&name, r->name);
+    if (r->fmt != FMT_HIVE)
+        sb_adds(&logs, r->name);
+    r->more = xcalloc(n - 1, sizeof(*r->more));
+    for (size_t i = 1; i < n; i++) {
+        r->more[r->nmore++] = xstrdup(paths[i]);
+        sb_addf(&name, " + %s", paths[i]);
+        if (!path_starts(paths[i], "regf", 4))
+            sb_addf(&logs, "%s%s", logs.len ? " + " : "", paths[i]);
+    }
+    free(r->name);
+    r->name = sb_detach(&name, NULL);
+    r->log_name = logs.len ? sb_detach(&logs, NULL) : NULL;
+    sb_release(&logs);
+    return r;
 }

@@ -40,6 +40,16 @@ struct rd_stream *rd_open(const char *path, const char *format, struct err *e);
  * closes fp unless it is stdin. */
 struct rd_stream *rd_open_stream(const char *name, FILE *fp, const void *head, size_t nhead,
                                  const char *format, struct err *e);
+/* One host's files read as one input (a triage collection: its .evtx logs
+ * and its SYSTEM and SOFTWARE hives): every event goes into one set, and
+ * the hives' values join the snapshot of the host's latest boot. Findings
+ * name the files joined with " + ". */
+struct rd_stream *rd_open_group(const char *const *paths, size_t n, struct err *e);
+/* What a regular file is, from its content: 1 a SYSTEM hive, 2 a SOFTWARE
+ * hive, 3 another registry hive, 0 not a hive (rd_path_hive_kind); an
+ * .evtx file (rd_path_is_evtx). */
+int rd_path_hive_kind(const char *path);
+int rd_path_is_evtx(const char *path);
 /* Next snapshot (one per host and boot found in the input). 1, 0 at end, -1 error. */
 int rd_next(struct rd_stream *r, struct snap *s, struct err *e);
 /* After the first rd_next: a warning about damage the reader read around

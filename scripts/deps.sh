@@ -6,11 +6,11 @@
 # Usage: scripts/deps.sh [build|check|test|fuzz|bench|deb|container]   (default: build)
 set -eu
 
-need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev graphviz"
+need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev libhivex-dev graphviz"
 case "${1:-build}" in
     build) ;;
     check) need=$(echo "$need" | sed 's/ graphviz//') ;; # what compiling needs
-    test) need="$need libcmocka-dev python3 python3-jsonschema clang libclang-rt-14-dev libevtx-utils python3-evtx chromium" ;;
+    test) need="$need libcmocka-dev python3 python3-jsonschema clang libclang-rt-14-dev libevtx-utils python3-evtx libhivex-bin libwin-hivex-perl libregf-utils chromium" ;;
     fuzz) need="$need libcmocka-dev clang libclang-rt-14-dev" ;;
     bench) need="$need jq time libevtx-utils" ;;
     deb) need="$need dpkg-dev" ;;

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <hivex.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -184,7 +185,12 @@ static void corpus__rates__parse_exactly(void **state)
     assert_int_equal(f, CORPUS_SYSMON | CORPUS_CSV);
     assert_int_equal(corpus_parse_formats("evtx", &f, &e), 0);
     assert_int_equal(f, CORPUS_EVTX);
-    assert_int_equal(corpus_parse_formats("hive", &f, &e), -1);
+    assert_int_equal(corpus_parse_formats("hives", &f, &e), -1);
+    assert_int_equal(corpus_parse_formats("hive,security-xml,security-evtx", &f, &e), 0);
+    assert_int_equal(f, CORPUS_HIVE | CORPUS_SECXML | CORPUS_SECEVTX);
+    /* "all" is the one-file-per-part formats, as before the hives. */
+    assert_int_equal(corpus_parse_formats("all", &f, &e), 0);
+    assert_int_equal(f & (CORPUS_HIVE | CORPUS_SECXML | CORPUS_SECEVTX), 0);
 }
 
 /* ---- the generator ----------------------------------------------------------------- */
@@ -984,6 +990,59 @@ static void corpus__builtin_checker__recall_and_precision_one(void **state)
     free(dir);
 }
 
+/* ---- registry hives ----------------------------------------------------------------- */
+
+static const char *write_tmp(const uint8_t *b, size_t n, char *path)
+{
+    snprintf(path, 64, "/tmp/smsslab-test-hive-%ld", (long)getpid());
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b, 1, n, fp), n);
+    assert_int_equal(fclose(fp), 0);
+    return path;
+}
+
+/* The empty hive is one libhivex opens (it checks the checksum, the bins
+ * and the root cell) and can add to: a key gets the root's security
+ * record and time. A changed byte under the checksum is refused. */
+static void corpus__regf_empty__opens_in_libhivex(void **state)
+{
+    (void)state;
+    uint8_t b[CORPUS_REGF_EMPTY];
+    const uint64_t ft = 133500000000000000ULL;
+    corpus_regf_empty(b, ft, "SYSTEM");
+    assert_memory_equal(b, "regf", 4);
+    assert_int_equal(corpus_regf_checksum(b),
+                     b[508] | b[509] << 8 | b[510] << 16 | (uint32_t)b[511] << 24);
+    char path[64];
+    hive_h *h = hivex_open(write_tmp(b, sizeof(b), path), HIVEX_OPEN_WRITE);
+    assert_non_null(h);
+    hive_node_h root = hivex_root(h);
+    char *name = hivex_node_name(h, root);
+    assert_string_equal(name, "ROOT");
+    free(name);
+    assert_int_equal(hivex_node_nr_children(h, root), 0);
+    assert_int_equal(hivex_node_nr_values(h, root), 0);
+    assert_true(hivex_node_timestamp(h, root) == (int64_t)ft);
+    hive_node_h k = hivex_node_add_child(h, root, "Select");
+    assert_true(k != 0);
+    uint8_t one[4] = {1, 0, 0, 0};
+    hive_set_value v = {"Current", hive_t_REG_DWORD, 4, (char *)one};
+    assert_int_equal(hivex_node_set_values(h, k, 1, &v, 0), 0);
+    assert_int_equal(hivex_commit(h, NULL, 0), 0);
+    hivex_close(h);
+    h = hivex_open(path, 0);
+    assert_non_null(h);
+    k = hivex_node_get_child(h, hivex_root(h), "select");
+    assert_true(k != 0);
+    assert_int_equal(hivex_value_dword(h, hivex_node_get_value(h, k, "Current")), 1);
+    assert_true(hivex_node_timestamp(h, k) == (int64_t)ft);
+    hivex_close(h);
+    b[100] ^= 1; /* under the checksum */
+    assert_null(hivex_open(write_tmp(b, sizeof(b), path), 0));
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1001,6 +1060,7 @@ int main(void)
         cmocka_unit_test(corpus__score__hand_made_detections),
         cmocka_unit_test(corpus__score__evtx_record_ids_shared_by_two_samples),
         cmocka_unit_test(corpus__builtin_checker__recall_and_precision_one),
+        cmocka_unit_test(corpus__regf_empty__opens_in_libhivex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

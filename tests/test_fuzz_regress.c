@@ -118,7 +118,7 @@ static void regress__readers__no_crash(void **state)
     } rd[] = {
         {"readers_xml", FZ_XML},     {"readers_ndjson", FZ_NDJSON}, {"readers_json", FZ_JSONDOC},
         {"readers_csv", FZ_CSV},     {"readers_evtx", FZ_EVTX},     {"readers_auto", FZ_AUTO},
-        {"readers_stdin", FZ_STDIN},
+        {"readers_stdin", FZ_STDIN}, {"readers_hive", FZ_HIVE},
     };
     for (size_t i = 0; i < ARRAY_SIZE(rd); i++)
         replay(rd[i].target, one_reader, (int)rd[i].fmt);

@@ -83,6 +83,7 @@ def main():
                 out = pathlib.Path(tmp) / f"{cc}-{seed}"
                 p = subprocess.run([str(binary), "corpus", "-n", str(CORPUS_N), "--seed", seed,
                                     "--anomaly-rate", "1", "--per-file", "50", "-q",
+                                    "--formats", "all,hive,security-xml,security-evtx",
                                     "-o", str(out)], cwd=ROOT, capture_output=True, timeout=300)
                 if p.returncode != 0:
                     raise SystemExit(f"{binary} corpus --seed {seed}: exit {p.returncode}: "

@@ -98,10 +98,11 @@ def _snapdoc(procs, **extra):
 
 
 UNKNOWN_FMT = ("{f}: cannot tell the input format: expected an .evtx file (ElfFile signature), "
+               "a SYSTEM or SOFTWARE registry hive (regf), "
                "event XML (<Event>), NDJSON (NXLog or ECS, one object per line), Volatility 3 "
                "CSV (PID,PPID header) or JSON, Get-CimInstance Win32_Process JSON, or smsslab "
                "JSON; use --input-format (auto, evtx, xml, nxlog, ecs, ndjson, vol3-csv, "
-               "vol3-json, vol3-jsonl, cim-json, json)")
+               "vol3-json, vol3-jsonl, cim-json, json, hive)")
 
 
 # ---- run: the scenario cases test_scenario_errors.py leaves out ----

@@ -7,7 +7,8 @@
  * rd_open (a temp file as well) to cover format detection. FZ_STDIN reads
  * as standard input and pipes are read: rd_sniff on a stream, then
  * rd_open_stream with a head of exactly the bytes read (not rd_open's
- * 64 KiB buffer), so a detector that reads past them is caught.
+ * 64 KiB buffer), so a detector that reads past them is caught. FZ_HIVE
+ * reads a registry hive (libhivex, a temp file) as rd_hive.c does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@
 #include "../../readers/readers.h"
 #include "fuzz_common.h"
 
-enum fuzz_fmt { FZ_XML = 1, FZ_NDJSON, FZ_JSONDOC, FZ_CSV, FZ_EVTX, FZ_AUTO, FZ_STDIN };
+enum fuzz_fmt { FZ_XML = 1, FZ_NDJSON, FZ_JSONDOC, FZ_CSV, FZ_EVTX, FZ_AUTO, FZ_STDIN, FZ_HIVE };
 
 static char fuzz_tmp_path[64];
 
@@ -113,6 +114,23 @@ static int fuzz_readers(enum fuzz_fmt fmt, const uint8_t *data, size_t size)
     case FZ_EVTX:
         rc = rd_read_evtx(set, fuzz_write_tmp(data, size), &e);
         unlink(fuzz_tmp_path);
+        break;
+    case FZ_HIVE:
+        /* libhivex opens a path too; then the state joins a snapshot. */
+        rc = rd_read_hive(set, fuzz_write_tmp(data, size), &e);
+        unlink(fuzz_tmp_path);
+        if (rc == 0) {
+            rd_set_finish(set);
+            if (rd_set_attach_state(set, "fuzz", &e) == 0) {
+                struct snap s;
+                snap_init(&s);
+                for (size_t i = 0; i < rd_set_count(set); i++)
+                    if (rd_set_snapshot(set, i, &s, &e) == 0)
+                        fuzz_consume_snap(&s);
+                snap_release(&s);
+            }
+            rc = -1; /* drained here */
+        }
         break;
     case FZ_AUTO:
     case FZ_STDIN: break;

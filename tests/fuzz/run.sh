@@ -20,7 +20,7 @@ SECS=${1:-60}
 JOBS=${JOBS:-2}
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto
-    readers_stdin score"
+    readers_stdin readers_hive score"
 TARGETS=${*:-$ALL}
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -30,15 +30,15 @@ FCFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link"
 # tracking included), with clang and instrumentation; CFLAGS comes last there.
 make --no-print-directory -s O=$OUT/obj VARIANT=debug CC="$CLANG" CFLAGS="$FCFLAGS" \
     $OUT/obj/libsmsslab.a >&2
-LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx) -lcsv -lm"
+LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx hivex) -lcsv -lm"
 CF="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -O1 -g $SAN -fsanitize=fuzzer"
-CF="$CF $(pkg-config --cflags yaml-0.1 libcjson libxml-2.0 libevtx)"
+CF="$CF $(pkg-config --cflags yaml-0.1 libcjson libxml-2.0 libevtx hivex)"
 
 fmt_of() {
     case $1 in
     readers_xml) echo 1 ;; readers_ndjson) echo 2 ;; readers_json) echo 3 ;;
     readers_csv) echo 4 ;; readers_evtx) echo 5 ;; readers_auto) echo 6 ;;
-    readers_stdin) echo 7 ;;
+    readers_stdin) echo 7 ;; readers_hive) echo 8 ;;
     esac
 }
 
@@ -115,6 +115,14 @@ $OUT/cli/smsslab check --format json "$SEEDS"/c/native/*.jsonl >"$SEEDS/c/alerts
 { printf 'D'; sed -n '/^```json$/,/^```$/p' docs/corpus.md | grep '^{"sample"'; } >"$SEEDS/score/doc.jsonl"
 { printf 'M'; head -c 12000 "$SEEDS/c/manifest.jsonl"; } >"$SEEDS/score/manifest.jsonl"
 rm -rf "$SEEDS/c"
+# Hive seeds: SYSTEM and SOFTWARE hives of a few samples, clean and planted.
+$OUT/cli/smsslab corpus -n 4 --seed 5 --anomaly-rate 1 --anomalies \
+    winlogon-shell,ifeo-debugger,bootexecute-extra,wdigest-enabled --formats hive -q -o "$SEEDS/h"
+for d in "$SEEDS"/h/hive/part-*/sample-*; do
+    cp "$d/SYSTEM" "$SEEDS/readers_hive/$(basename "$d")-SYSTEM"
+    cp "$d/SOFTWARE" "$SEEDS/readers_hive/$(basename "$d")-SOFTWARE"
+done
+rm -rf "$SEEDS/h"
 for t in $ALL; do
     [ -d tests/fuzz/regress/$t ] && cp tests/fuzz/regress/$t/* "$SEEDS/$t/" 2>/dev/null || true
 done
@@ -126,6 +134,7 @@ run_one() {
     snapshot) max=65536 dict=tests/fuzz/dict/snapshot.dict ;;
     readers_xml) max=32768 dict=tests/fuzz/dict/xml.dict ;;
     readers_evtx) max=262144 dict= ;;
+    readers_hive) max=65536 dict= ;;
     readers_auto | readers_stdin) max=32768 dict=tests/fuzz/dict/json.dict ;;
     score) max=16384 dict=tests/fuzz/dict/score.dict ;;
     *) max=16384 dict=tests/fuzz/dict/json.dict ;;
