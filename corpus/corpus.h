@@ -82,6 +82,11 @@ void corpus_sample_free(struct corpus_sample *cs);
 void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
                            uint64_t index);
 
+/* Leave the registry records (Sysmon 13) out of every format written after
+ * this call: a lab's student copy, where they would exist only for the
+ * planted value. The other records keep their ids and times. */
+void corpus_sample_drop_registry(struct corpus_sample *cs);
+
 /* The formats, appended to sb. Each ends with a newline. */
 void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb);
 /* One <Event> element per line (wevtutil qe /f:xml style); returns records written. */
