@@ -10,6 +10,8 @@ import subprocess
 
 import yaml
 
+import pngdecode
+
 STUDENT_FILES = ["host.json", "host-sysmon.xml", "host-sysmon.evtx", "host-processes.txt",
                  "host-tree.svg"]
 
@@ -273,3 +275,37 @@ def test_lab_evtx_reads_back_and_tells_nothing(ctx):
             words = ["anomaly", "smsslab", "label"] + ([x["type"]] if "type" in x else [])
             for w in words:
                 assert w not in text.lower(), w
+
+
+def test_readme_teaching_walkthrough_is_real(ctx):
+    """The README's Teaching section: its lab command, Sam's answers and the
+    grade summary it quotes are what the tool does; its pictures are the ones
+    scripts/teaching-pictures.sh draws (same size: Graphviz's PNG bytes may
+    differ between versions)."""
+    readme = (ctx.root / "README.md").read_text()
+    sec = readme.split("## Teaching\n", 1)[1].split("\n## ", 1)[0]
+    lab = ctx.tmp / "lab"
+    out = ctx.run("lab", "-n", 10, "--seed", 7, "--hard-negatives", 2, "-o", lab, rc=0)
+    assert "wrote 10 exercises (2 normal) to " in out.stdout.decode()
+    assert "$ smsslab lab -n 10 --seed 7 --hard-negatives 2 -o lab/" in sec
+    answers = re.search(r"\$ cat answers/sam\.yaml\n(.*?)\$ smsslab grade", sec, re.S).group(1)
+    (ctx.tmp / "answers").mkdir()
+    (ctx.tmp / "answers" / "sam.yaml").write_text(answers)
+    g = ctx.run("grade", "--key", lab / "key", "-o", ctx.tmp / "marks.csv",
+                ctx.tmp / "answers" / "sam.yaml", rc=0).stdout.decode()
+    first = g.splitlines()[0].replace(str(ctx.tmp) + "/", "")
+    assert first in sec, first
+    for line in g.splitlines()[1:]:
+        quoted = [l for l in sec.splitlines() if l.startswith(line[:40])]
+        if quoted:
+            assert line.startswith(quoted[0].rstrip(".").split("...")[0]), (line, quoted)
+    pics = re.findall(r"\(docs/img/([\w.-]+\.png)\)", readme)
+    assert "teach-exercise-02.png" in pics and "teach-rdp-host.png" in pics
+    if shutil.which("dot") is None:
+        return
+    drawn = ctx.tmp / "img"
+    subprocess.run([str(ctx.root / "scripts" / "teaching-pictures.sh"), str(ctx.bin), str(drawn)],
+                   cwd=ctx.root, check=True, capture_output=True, timeout=300)
+    for name in pics:
+        want = pngdecode.size((ctx.root / "docs" / "img" / name).read_bytes())
+        assert pngdecode.size((drawn / name).read_bytes()) == want, name
