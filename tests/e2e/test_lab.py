@@ -60,6 +60,12 @@ def test_lab_students_get_the_anomaly_and_no_answer(ctx):
             assert r not in sheet, r
         assert b'fill="red"' in (lab / "key" / f"exercise-{x['exercise']:02d}.svg").read_bytes()
         t = x["target"]
+        if "key" in t:
+            # The registry panel: the student sees the value, the key marks it red.
+            ssvg = (d / "host-tree.svg").read_text()
+            ksvg = (lab / "key" / f"exercise-{x['exercise']:02d}.svg").read_text()
+            assert "Registry values read at boot" in ssvg and f">{t['name']} = " in ssvg, t
+            assert re.search(rf'fill="red">! {re.escape(t["name"])} = ', ksvg), t
         if "pid" in t:
             rows = (d / "host-processes.txt").read_text().splitlines()
             assert any(re.match(rf"{t['pid']} +\d+ ", r) for r in rows), t
