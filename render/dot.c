@@ -1424,6 +1424,8 @@ static void put_legend(struct strbuf *sb, const struct ctx *c, const struct chk_
                 "cluster: one session; Session 0 runs services\\l");
     if (c->nghosts)
         sb_adds(sb, "small dashed box: a parent that is not in the snapshot\\l");
+    if (c->nboxes)
+        sb_adds(sb, "double box (xN): N leaf siblings of one name, pids in its tooltip\\l");
     if (!c->checked) {
         sb_adds(sb, "not checked: no findings drawn\\l");
     } else if (c->nfindings == 0) {
@@ -1499,7 +1501,8 @@ static void put_header(struct strbuf *sb, const struct ctx *c, size_t nrows, siz
     sb_addf(sb, "\\n%zu processes drawn (%zu running, %zu exited)", running + exited, running,
             exited);
     if (c->nboxes)
-        sb_addf(sb, ", %zu of them in %zu folded boxes (xN)", c->nfolded + c->nboxes, c->nboxes);
+        sb_addf(sb, ", %zu of them in %zu folded box%s (xN)", c->nfolded + c->nboxes, c->nboxes,
+                c->nboxes == 1 ? "" : "es");
     if (c->o && c->o->focus) {
         sb_adds(sb, ", focus ");
         dot_escape(sb, c->o->focus, LBL_NAME);

@@ -663,7 +663,7 @@ static void collapse__svchosts__one_box_with_every_pid(void **state)
                               "42\\nsession 0"));
     assert_non_null(strstr(d, "tooltip=\"pids 700, 812, 5000, 5004,"));
     assert_non_null(strstr(d, ", 5156\", peripheries=2"));
-    assert_non_null(strstr(d, "42 of them in 1 folded boxes"));
+    assert_non_null(strstr(d, "42 of them in 1 folded box (xN)"));
     /* One edge from services to the box, none to the folded ones. */
     assert_int_equal(count(d, "\"p620_1714550403300000\" -> "), 1);
     size_t folded = node_count(d);
