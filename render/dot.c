@@ -916,11 +916,39 @@ static size_t widest_line(const char *t, size_t len)
     return cur > best ? cur : best;
 }
 
+struct sess_key {
+    int32_t session;
+    size_t rank; /* drawing order */
+    size_t idx;
+};
+
+static int sess_key_cmp(const void *a, const void *b)
+{
+    const struct sess_key *x = a, *y = b;
+    if (x->session != y->session)
+        return x->session < y->session ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
 struct cluster {
     int32_t id;
     size_t width; /* estimated, points */
     size_t row;
 };
+
+/* The box of session id: cl is sorted by id. */
+static long cluster_of(const struct cluster *cl, size_t ncl, int32_t id)
+{
+    size_t lo = 0, hi = ncl;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cl[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ncl && cl[lo].id == id ? (long)lo : -1;
+}
 
 /* The session ids to draw as boxes, each once, in order. */
 static size_t cluster_ids(const struct ctx *c, int32_t *ids)
@@ -990,12 +1018,11 @@ static void estimate_widths(const struct ctx *c, struct cluster *cl, size_t ncl)
             depth[i] = depth[q] + step;
         }
         size_t d = depth[i] < MAX_LEVELS ? depth[i] : MAX_LEVELS - 1;
-        for (size_t b = 0; b < ncl; b++)
-            if (cl[b].id == c->s->procs[i].session) {
-                level[b * MAX_LEVELS + d] += w[i];
-                count[b * MAX_LEVELS + d]++;
-                break;
-            }
+        long b = cluster_of(cl, ncl, c->s->procs[i].session);
+        if (b >= 0) {
+            level[(size_t)b * MAX_LEVELS + d] += w[i];
+            count[(size_t)b * MAX_LEVELS + d]++;
+        }
     }
     for (size_t b = 0; b < ncl; b++) {
         size_t widest = 0;
@@ -1072,14 +1099,23 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster 
             sb_adds(sb, " -> \"row0\" [style=invis];\n");
         }
     }
+    /* Every boxed process, grouped by session in drawing order: one pass per
+     * box would be quadratic on an input with a session per process. */
+    struct sess_key *byses = xmalloc((c->n + 1) * sizeof(*byses));
+    size_t nb = 0, at = 0;
+    for (size_t j = 0; j < c->n; j++) {
+        size_t i = c->order[j].idx;
+        if (c->draw[i] && !outside(c, i))
+            byses[nb++] = (struct sess_key){s->procs[i].session, j, i};
+    }
+    sort_n(byses, nb, sizeof(*byses), sess_key_cmp);
     for (size_t k = 0; k < ncl; k++) {
         int32_t id = cl[k].id;
         size_t nm = 0;
-        for (size_t j = 0; j < c->n; j++) {
-            size_t i = c->order[j].idx;
-            if (c->draw[i] && !outside(c, i) && s->procs[i].session == id)
-                members[nm++] = i;
-        }
+        while (at < nb && byses[at].session < id)
+            at++;
+        while (at < nb && byses[at].session == id)
+            members[nm++] = byses[at++].idx;
         const struct snap_session *ss = snap_session(s, id);
         sb_addf(sb, "    subgraph \"cluster_s%ld\" {\n        label=\"", (long)id);
         put_session_label(sb, s, id);
@@ -1117,6 +1153,7 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster 
             sb_addf(sb, "    \"s%ld_empty\" -> \"row%zu\" [style=invis];\n", (long)id,
                     cl[k].row + 1);
     }
+    free(byses);
     free(members);
 }
 
