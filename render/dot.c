@@ -740,8 +740,19 @@ static void put_proc_label(struct strbuf *sb, const struct ctx *c, size_t i)
         put_session_word(sb, p->session);
     }
     if (!snap_proc_alive(p)) {
+        /* A box of exited processes: from the first exit to the last. */
+        int64_t first = p->exit_time, last = p->exit_time;
+        for (long m = c->fold_next[i]; m >= 0; m = c->fold_next[m]) {
+            int64_t t = c->s->procs[m].exit_time;
+            first = t < first ? t : first;
+            last = t > last ? t : last;
+        }
         sb_adds(sb, "\\nexited ");
-        put_when(sb, c->s, p->exit_time);
+        put_when(sb, c->s, first);
+        if (last != first) {
+            sb_adds(sb, " .. ");
+            put_when(sb, c->s, last);
+        }
         if (c->fold_n[i] <= 1 && time_ok(p->create_time) && time_ok(p->exit_time)) {
             sb_adds(sb, " (ran ");
             put_span(sb, p->exit_time - p->create_time);

@@ -718,6 +718,26 @@ static void collapse__flagged_and_reused_pids__stay_apart(void **state)
     snap_release(&s);
 }
 
+/* Exited siblings fold apart from running ones, with their exits as a range. */
+static void collapse__exited_siblings__range_of_exits(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    normal_boot(&s);
+    add(&s, 7000, 3040, 30000, 31000, 1, "cmd.exe", "cmd /c x", "CORP\\alice");
+    add(&s, 7004, 3040, 32000, 35500, 1, "cmd.exe", "cmd /c y", "CORP\\alice");
+    add(&s, 7008, 3040, 33000, 34000, 1, "cmd.exe", "cmd /c z", "CORP\\alice");
+    add(&s, 7012, 3040, 36000, -1, 1, "cmd.exe", "cmd", "CORP\\alice");
+    char *d = render(&s, NULL, 0, NULL);
+    assert_non_null(strstr(d, "cmd.exe \xc3\x97"
+                              "3\\nsession 1, pids in the tooltip\\nexited +31.000s "
+                              ".. +35.500s\""));
+    assert_non_null(strstr(d, "cmd.exe\\npid 7012, session 1\""));
+    free(d);
+    snap_release(&s);
+}
+
 static void focus__several_names__each_branch(void **state)
 {
     (void)state;
@@ -982,6 +1002,7 @@ int main(void)
         cmocka_unit_test(focus__several_names__each_branch),
         cmocka_unit_test(collapse__svchosts__one_box_with_every_pid),
         cmocka_unit_test(collapse__flagged_and_reused_pids__stay_apart),
+        cmocka_unit_test(collapse__exited_siblings__range_of_exits),
         cmocka_unit_test(show__fields__each_one_and_wrapped),
         cmocka_unit_test(registry__panel__every_value_finding_in_red),
         cmocka_unit_test(rows__sessions_in_order_and_width_cap),
