@@ -1,5 +1,6 @@
 # smsslab -- build, test, demo, bench.
 #   make demo            build, simulate the default scenario, check it, render its tree
+#   make docs-img        draw the README's and docs' pictures again (docs/img, by smsslab itself)
 #   make test            every unit and end-to-end test (installs missing Debian packages)
 #   make test VARIANT=san   the same under AddressSanitizer + UBSan
 #   make bench | fuzz | fuzz-ci | valgrind | test-compilers | test-container | format-check | clean
@@ -61,8 +62,8 @@ LIB := $(O)/libsmsslab.a
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps deps-check deps-test demo test test-unit test-e2e bench fuzz fuzz-ci valgrind \
-        test-compilers test-container format format-check clean install uninstall deb docs
+.PHONY: all deps deps-check deps-test demo docs-img test test-unit test-e2e bench fuzz fuzz-ci \
+        valgrind test-compilers test-container format format-check clean install uninstall deb docs
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -105,6 +106,11 @@ demo: deps
 	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.png
 	$(BIN) render $(DEMO)/anomaly.json -o $(DEMO)/anomaly.svg
 	@echo "== wrote $(DEMO)/boot.json boot.svg anomaly.json anomaly.png anomaly.svg"
+
+# The pictures in README.md and docs/ (docs/img): drawn by smsslab, never by hand.
+docs-img: deps
+	@$(MAKE) --no-print-directory all
+	scripts/teaching-pictures.sh $(BIN) docs/img
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(TEST_BIN)

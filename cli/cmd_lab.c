@@ -20,7 +20,8 @@
 
 const char cmd_lab_usage[] =
     "usage: smsslab lab -n N --seed S -o DIR [--difficulty easy|medium|hard|mixed]\n"
-    "                   [--hard-negatives K] [--formats native,sysmon,table,picture]\n"
+    "                   [--hard-negatives K] [--topics LIST]\n"
+    "                   [--formats native,sysmon,evtx,table,picture]\n"
     "                   [--dot PATH]\n"
     "\n"
     "Make N 'spot the anomaly' exercises and the instructor's key (docs/teaching.md).\n"
@@ -40,9 +41,15 @@ const char cmd_lab_usage[] =
     "                       third easy, then medium, then hard\n"
     "  --hard-negatives K   odd-but-normal variants per exercise, 0..8 (default: easy 0,\n"
     "                       medium 2, hard 3)\n"
+    "  --topics LIST        only anomalies about these, comma-separated: a process\n"
+    "                       (smss, csrss, winlogon, lsass, services, svchost, ...),\n"
+    "                       registry, lookalike, ... ('smsslab lab --topics help'\n"
+    "                       lists them all); derived from each anomaly type's first\n"
+    "                       rule. Normal exercises stay normal\n"
     "  --formats LIST       the student's files, comma-separated (default all):\n"
     "                       native (host.json), sysmon (host-sysmon.xml),\n"
-    "                       table (host-processes.txt), picture (host-tree.svg)\n"
+    "                       evtx (host-sysmon.evtx), table (host-processes.txt),\n"
+    "                       picture (host-tree.svg)\n"
     "  --dot PATH           the Graphviz 'dot' program (default: 'dot' on PATH)\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -70,7 +77,9 @@ static int put(struct out *o, const char *rel, const struct strbuf *sb)
 static int picture(struct out *o, const char *rel, struct snap *s, const struct chk_findings *f)
 {
     struct strbuf text = STRBUF_INIT, svg = STRBUF_INIT;
-    struct dot_opts dopts = {0, NULL};
+    /* The classroom defaults, with the registry panel: a hard exercise can be
+     * a Session Manager or Winlogon value, which the tree alone does not show. */
+    struct dot_opts dopts = {.registry = 1};
     struct dot_limits lim = {DOT_TIMEOUT_DEFAULT_S, DOT_MAX_OUTPUT_DEFAULT};
     FILE *tmp = NULL;
     int rc = -1;
@@ -116,6 +125,15 @@ static int write_exercise(struct out *o, unsigned formats, struct teach_exercise
         teach_lab_sysmon(&sb, x);
         snprintf(rel, sizeof(rel), "%s/%s", dir, TEACH_LAB_F_SYSMON);
         rc = put(o, rel, &sb);
+    }
+    if (rc == 0 && (formats & TEACH_LAB_EVTX)) {
+        struct afile af = {0};
+        snprintf(rel, sizeof(rel), "%s/%s/%s", o->tmp, dir, TEACH_LAB_F_EVTX);
+        rc = afile_open(&af, rel, &o->e);
+        if (rc == 0 && teach_lab_evtx(af.fp, rel, x, &o->e) < 0)
+            rc = -1, afile_abort(&af);
+        else if (rc == 0)
+            rc = afile_commit(&af, &o->e);
     }
     if (rc == 0 && (formats & TEACH_LAB_TABLE)) {
         sb_reset(&sb);
@@ -167,17 +185,18 @@ static int dir_usable(const char *dir)
 
 int cmd_lab(int argc, char **argv)
 {
-    enum { O_SEED = 256, O_DIFF, O_HARD, O_FORMATS, O_DOT };
+    enum { O_SEED = 256, O_DIFF, O_HARD, O_FORMATS, O_DOT, O_TOPICS };
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {"seed", required_argument, NULL, O_SEED},
                                          {"difficulty", required_argument, NULL, O_DIFF},
                                          {"hard-negatives", required_argument, NULL, O_HARD},
                                          {"formats", required_argument, NULL, O_FORMATS},
+                                         {"topics", required_argument, NULL, O_TOPICS},
                                          {"dot", required_argument, NULL, O_DOT},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = NULL, *n_arg = NULL, *seed_arg = NULL, *dot_prog = "dot";
-    struct teach_lab_opts lo = {0, 0, TEACH_MIXED, -1, TEACH_LAB_ALL};
+    struct teach_lab_opts lo = {0, 0, TEACH_MIXED, -1, TEACH_LAB_ALL, {.n = 0}};
     struct err e = {""};
     int c;
     optind = 0;
@@ -204,6 +223,17 @@ int cmd_lab(int argc, char **argv)
             if (teach_lab_parse_formats(optarg, &lo.formats, &e) < 0)
                 return cli_usage_error("lab", "--formats: %s", e.msg);
             break;
+        case O_TOPICS:
+            if (!strcmp(optarg, "help")) {
+                struct teach_topics all;
+                teach_lab_topics_all(&all);
+                for (size_t k = 0; k < all.n; k++)
+                    printf("%s\n", all.v[k]);
+                return 0;
+            }
+            if (teach_lab_parse_topics(optarg, &lo.topics, &e) < 0)
+                return cli_usage_error("lab", "--topics: %s", e.msg);
+            break;
         case O_DOT: dot_prog = optarg; break;
         case 'h': return cli_help("lab");
         default: return cli_bad_option("lab", c, argv);
@@ -221,6 +251,8 @@ int cmd_lab(int argc, char **argv)
         return cli_usage_error("lab", "--seed '%.64s' is not an integer in 0..2^64-1", seed_arg);
     if (!out || !*out)
         return cli_usage_error("lab", "no output folder: give -o DIR");
+    if (teach_lab_check_topics(&lo, &e) < 0)
+        return cli_usage_error("lab", "--topics: %s", e.msg);
     char *dot = dot_find_program(dot_prog);
     if (!dot) {
         fprintf(stderr,

@@ -19,8 +19,9 @@
 
 const char cmd_render_usage[] =
     "usage: smsslab render [FILE|-|SCENARIO.yaml] [--at T] [-o tree.dot|tree.svg|tree.png|-]\n"
-    "                      [--dot PATH] [--details] [--no-check] [--focus PID|NAME]\n"
-    "                      [--host NAME]\n"
+    "                      [--dot PATH] [--details] [--no-check] [--focus PID|NAME,...]\n"
+    "                      [--collapse auto|none|NAME,...] [--show FIELD,...] [--registry]\n"
+    "                      [--max-width PX] [--host NAME]\n"
     "                      [--input-format F] [--seed N]\n"
     "\n"
     "Draw the process tree of one snapshot (docs/render.md): System and the master\n"
@@ -37,8 +38,25 @@ const char cmd_render_usage[] =
     "  --dot-max-output BYTES\n"
     "                   stop 'dot' past BYTES of output (default 1 GiB; 0 = no limit)\n"
     "  --details        also show user, start time and command line in each box\n"
+    "                   (the same as --show user,start,cmdline)\n"
+    "  --show LIST      what each box shows besides name, pid and session, comma-\n"
+    "                   separated: user, priority, integrity, cmdline (wrapped),\n"
+    "                   start (after boot), path, or all\n"
     "  --no-check       draw the plain tree, without running the checker\n"
-    "  --focus PID|NAME only that process's branch and its ancestors (big hosts)\n"
+    "  --focus LIST     only these processes' branches and their ancestors: PIDs or\n"
+    "                   names, comma-separated (smss,lsass or 344,4)\n"
+    "  --collapse HOW   auto (default): 3 or more leaf siblings of one name under one\n"
+    "                   parent fold into one box 'svchost.exe \xc3\x97"
+    "42' (pids in its\n"
+    "                   tooltip); NAME,...: fold only these, from 2 on; none: every\n"
+    "                   process its own box. What the checker flags never folds\n"
+    "  --registry       a panel of every registry value the snapshot holds (the\n"
+    "                   Session Manager and Winlogon values the rules read), one box\n"
+    "                   per key, what the checker flags in red\n"
+    "  --max-width PX   lay session boxes out in rows, in session order, to fit PX\n"
+    "                   pixels at Graphviz's 96 dpi (default 1920, a classroom\n"
+    "                   screen); a wider session shrinks the picture and the title\n"
+    "                   says so; 0: one row, no cap\n"
     "  --host NAME      only that host's snapshots (an input with several hosts,\n"
     "                   such as a corpus part or a forwarder's log)\n"
     "  --input-format F as for smsslab check: auto (default), native, evtx, xml, ...\n"
@@ -222,7 +240,11 @@ int cmd_render(int argc, char **argv)
         O_SEED,
         O_DOT_TIME,
         O_DOT_MAX,
-        O_HOST
+        O_HOST,
+        O_COLLAPSE,
+        O_SHOW,
+        O_REGISTRY,
+        O_MAXW
     };
     static const struct option opts[] = {{"at", required_argument, NULL, O_AT},
                                          {"output", required_argument, NULL, 'o'},
@@ -233,13 +255,18 @@ int cmd_render(int argc, char **argv)
                                          {"no-check", no_argument, NULL, O_NOCHECK},
                                          {"focus", required_argument, NULL, O_FOCUS},
                                          {"host", required_argument, NULL, O_HOST},
+                                         {"collapse", required_argument, NULL, O_COLLAPSE},
+                                         {"show", required_argument, NULL, O_SHOW},
+                                         {"registry", no_argument, NULL, O_REGISTRY},
+                                         {"max-width", required_argument, NULL, O_MAXW},
                                          {"input-format", required_argument, NULL, O_FORMAT},
                                          {"seed", required_argument, NULL, O_SEED},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = "-", *at_arg = "end", *dot_prog = NULL, *seed_arg = NULL, *host = NULL;
     struct dot_limits lim = {DOT_TIMEOUT_DEFAULT_S, DOT_MAX_OUTPUT_DEFAULT};
-    struct dot_opts dopts = {0, NULL};
+    struct dot_opts dopts = {0};
+    struct err oe = {""};
     struct cli_input_opts iopts = {NULL, 0, 0};
     int no_check = 0, c;
     uint64_t once = 0;
@@ -266,6 +293,26 @@ int cmd_render(int argc, char **argv)
         case O_NOCHECK: no_check = 1; break;
         case O_FOCUS: dopts.focus = optarg; break;
         case O_HOST: host = optarg; break;
+        case O_COLLAPSE:
+            if (!*optarg || optarg[strspn(optarg, ",")] == '\0')
+                return cli_usage_error("render", "--collapse: expected auto, none or names");
+            dopts.collapse = optarg;
+            break;
+        case O_SHOW:
+            if (dot_parse_show(optarg, &dopts.show, &oe) < 0)
+                return cli_usage_error("render", "--show: %s", oe.msg);
+            break;
+        case O_REGISTRY: dopts.registry = 1; break;
+        case O_MAXW: {
+            uint64_t px;
+            if (parse_u64(optarg, 1000000, &px) < 0 || (px > 0 && px < 200))
+                return cli_usage_error("render",
+                                       "--max-width: '%s' is not 0 or a width of 200..1000000 "
+                                       "pixels",
+                                       optarg);
+            dopts.max_width_px = px ? (long)px : -1;
+            break;
+        }
         case O_FORMAT: iopts.format = optarg; break;
         case O_SEED: seed_arg = optarg; break;
         case 'h': return cli_help("render");

@@ -90,6 +90,10 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
 const struct scn *corpus_sample_scn(const struct corpus_sample *cs);
 const struct sim *corpus_sample_sim(const struct corpus_sample *cs);
 uint64_t corpus_sample_index(const struct corpus_sample *cs);
+/* Leave the registry records (Sysmon 13) out of every format written after
+ * this call: a lab's student copy, where they would exist only for the
+ * planted value. The other records keep their ids and times. */
+void corpus_sample_drop_registry(struct corpus_sample *cs);
 
 /* The formats, appended to sb. Each ends with a newline. */
 void corpus_write_native(struct corpus_sample *cs, struct strbuf *sb);

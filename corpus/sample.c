@@ -193,6 +193,15 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
     }
 }
 
+void corpus_sample_drop_registry(struct corpus_sample *cs)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < cs->nrecs; i++)
+        if (cs->recs[i].eid != 13)
+            cs->recs[m++] = cs->recs[i];
+    cs->nrecs = m;
+}
+
 /* ---- values derived for Sysmon -------------------------------------------------------- */
 
 static const char *const hexu = "0123456789ABCDEF";

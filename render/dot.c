@@ -10,6 +10,7 @@
 #include "dot.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,44 @@ void dot_escape(struct strbuf *sb, const char *s, size_t max)
         sb_addc(sb, ' '); /* "\\" before the closing quote would escape it */
 }
 
+/* ---- options ----------------------------------------------------------------- */
+
+static const struct {
+    const char *word;
+    unsigned bit;
+} show_words[] = {{"user", DOT_SHOW_USER},           {"start", DOT_SHOW_START},
+                  {"cmdline", DOT_SHOW_CMDLINE},     {"priority", DOT_SHOW_PRIORITY},
+                  {"integrity", DOT_SHOW_INTEGRITY}, {"path", DOT_SHOW_PATH}};
+
+int dot_parse_show(const char *s, unsigned *out, struct err *e)
+{
+    unsigned bits = 0;
+    for (const char *p = s;;) {
+        size_t n = strcspn(p, ","), k = 0;
+        if (n == 3 && !strncmp(p, "all", 3)) {
+            for (k = 0; k < ARRAY_SIZE(show_words); k++)
+                bits |= show_words[k].bit;
+        } else {
+            for (; k < ARRAY_SIZE(show_words); k++)
+                if (strlen(show_words[k].word) == n && !strncmp(p, show_words[k].word, n))
+                    break;
+            if (k == ARRAY_SIZE(show_words)) {
+                err_set(e,
+                        "unknown field '%.*s' (expected user, priority, integrity, cmdline, "
+                        "start, path or all)",
+                        (int)(n > 64 ? 64 : n), p);
+                return -1;
+            }
+            bits |= show_words[k].bit;
+        }
+        p += n;
+        if (!*p++)
+            break;
+    }
+    *out = bits;
+    return 0;
+}
+
 /* ---- the model: order, parents, what to draw ------------------------------ */
 
 struct key {
@@ -201,6 +240,13 @@ struct ctx {
     size_t nghosts;
     uint32_t *pids; /* every pid, sorted: is a ghost's pid reused? */
     long master;    /* the master smss, -1 if none */
+    /* Folding (--collapse): a box stands for fold_n[i] > 1 processes, the
+     * others chained from it through fold_next in drawing order. */
+    uint32_t *fold_n;
+    long *fold_next;
+    size_t nfolded; /* processes not drawn because a box stands for them */
+    size_t nboxes;  /* boxes that stand for several */
+    unsigned show;
 };
 
 static int name_is(const struct snap_proc *p, const char *name)
@@ -224,6 +270,28 @@ static int needs_ghost(const struct snap_proc *p)
     return p->ppid != 0 && p->ppid != p->pid && p->pid > 4;
 }
 
+/* The next item of a comma-separated list into item (cut at 127 bytes);
+ * returns 0 after the last. */
+static int next_item(const char **list, char item[128])
+{
+    const char *f = *list;
+    if (!f)
+        return 0;
+    size_t len = strcspn(f, ",");
+    snprintf(item, 128, "%.*s", (int)(len < 128 ? len : 127), f);
+    *list = f[len] ? f + len + 1 : NULL;
+    return 1;
+}
+
+/* Does one --focus item (a pid or a name) pick p? */
+static int focus_item_matches(const struct snap_proc *p, const char *item)
+{
+    uint64_t pid;
+    if (parse_u64(item, UINT32_MAX, &pid) == 0)
+        return p->pid == pid;
+    return focus_name_matches(p, item);
+}
+
 static int select_focus(struct ctx *c, struct err *e)
 {
     const char *focus = c->o ? c->o->focus : NULL;
@@ -231,22 +299,27 @@ static int select_focus(struct ctx *c, struct err *e)
         memset(c->draw, D_DESC | D_ANC, c->n);
         return 0;
     }
-    uint64_t pid;
-    int by_pid = parse_u64(focus, UINT32_MAX, &pid) == 0;
     size_t *queue = xmalloc((c->n + 1) * sizeof(*queue));
     size_t qh = 0, qt = 0;
-    for (size_t k = 0; k < c->n; k++) {
-        size_t i = c->order[k].idx;
-        const struct snap_proc *p = &c->s->procs[i];
-        if (by_pid ? p->pid == pid : focus_name_matches(p, focus)) {
-            c->draw[i] |= D_DESC;
-            queue[qt++] = i;
+    /* Each comma-separated item must pick something: a typo is an error. */
+    char item[128];
+    for (const char *f = focus; next_item(&f, item);) {
+        size_t hits = 0;
+        for (size_t k = 0; k < c->n; k++) {
+            size_t i = c->order[k].idx;
+            if (!focus_item_matches(&c->s->procs[i], item))
+                continue;
+            hits++;
+            if (!(c->draw[i] & D_DESC)) {
+                c->draw[i] |= D_DESC;
+                queue[qt++] = i;
+            }
         }
-    }
-    if (qt == 0) {
-        free(queue);
-        err_set(e, "focus '%.64s' matches no process in the snapshot", focus);
-        return -1;
+        if (hits == 0) {
+            free(queue);
+            err_set(e, "focus '%.64s' matches no process in the snapshot", item);
+            return -1;
+        }
     }
     size_t nmatch = qt;
     /* Descendants: children lists built from par[], in drawing order. */
@@ -332,6 +405,109 @@ static void put_rules(struct strbuf *sb, const struct tag *t, size_t from, size_
             sb_adds(sb, ", ");
         dot_escape(sb, t[k].rule, 64);
     }
+}
+
+/* ---- folding repeated siblings (--collapse) -------------------------------- */
+
+struct fold_key {
+    long par;
+    int32_t session;
+    int alive;
+    const char *name;
+    size_t rank; /* position in drawing order */
+    size_t idx;
+};
+
+static int fold_cmp(const void *a, const void *b)
+{
+    const struct fold_key *x = a, *y = b;
+    if (x->par != y->par)
+        return x->par < y->par ? -1 : 1;
+    if (x->session != y->session)
+        return x->session < y->session ? -1 : 1;
+    if (x->alive != y->alive)
+        return x->alive < y->alive ? -1 : 1;
+    int r = ascii_casecmp(x->name, y->name);
+    if (r)
+        return r;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* Does "svchost,conhost.exe" name p? */
+static int in_name_list(const char *list, const struct snap_proc *p)
+{
+    char item[128];
+    for (const char *f = list; next_item(&f, item);)
+        if (*item && focus_name_matches(p, item))
+            return 1;
+    return 0;
+}
+
+/* Is pid that of a parent that is gone (a "pid reused later" box)? */
+static int ghost_pid(const struct ctx *c, uint32_t pid)
+{
+    size_t lo = 0, hi = c->nghosts; /* ghosts are sorted by pid */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->ghosts[mid].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nghosts && c->ghosts[lo].pid == pid;
+}
+
+/* Leaf siblings with one parent, session, state and name fold into the
+ * first of them. What the checker flags, the master and a process whose
+ * pid a gone parent had (the lesson of pid reuse) never fold. */
+static void fold_siblings(struct ctx *c)
+{
+    size_t n = c->n;
+    c->fold_n = xcalloc(n + 1, sizeof(*c->fold_n));
+    c->fold_next = xmalloc((n + 1) * sizeof(*c->fold_next));
+    for (size_t i = 0; i < n; i++)
+        c->fold_next[i] = -1;
+    const char *how = c->o ? c->o->collapse : NULL;
+    if (how && !ascii_casecmp(how, "none"))
+        return;
+    const char *names = how && ascii_casecmp(how, "auto") ? how : NULL;
+    size_t min = names ? 2 : DOT_COLLAPSE_MIN;
+    size_t *nkids = xcalloc(n + 1, sizeof(*nkids));
+    for (size_t i = 0; i < n; i++)
+        if (c->draw[i] && c->par[i] >= 0 && c->draw[c->par[i]])
+            nkids[c->par[i]]++;
+    struct fold_key *k = xmalloc((n + 1) * sizeof(*k));
+    size_t nk = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t i = c->order[r].idx;
+        const struct snap_proc *p = &c->s->procs[i];
+        if (!c->draw[i] || c->par[i] < 0 || !c->draw[c->par[i]] || nkids[i] || flagged(c, i) ||
+            (long)i == c->master || (names && !in_name_list(names, p)) || ghost_pid(c, p->pid))
+            continue;
+        k[nk++] = (struct fold_key){
+            c->par[i], p->session, snap_proc_alive(p), snap_proc_basename(p), r, i};
+    }
+    sort_n(k, nk, sizeof(*k), fold_cmp);
+    for (size_t a = 0, b; a < nk; a = b) {
+        for (b = a + 1; b < nk; b++) {
+            struct fold_key x = k[b];
+            x.rank = k[a].rank;
+            if (fold_cmp(&k[a], &x))
+                break;
+        }
+        if (b - a < min)
+            continue;
+        size_t rep = k[a].idx;
+        c->fold_n[rep] = (uint32_t)(b - a);
+        c->nboxes++;
+        for (size_t m = a + 1; m < b; m++) {
+            c->draw[k[m].idx] = 0;
+            c->fold_next[k[m - 1].idx] = (long)k[m].idx;
+            c->nfolded++;
+        }
+    }
+    free(k);
+    free(nkids);
 }
 
 static void collect_ghosts(struct ctx *c)
@@ -451,6 +627,170 @@ static void put_session_word(struct strbuf *sb, int32_t session)
         sb_addf(sb, "session %ld", (long)session);
 }
 
+/* Lines of a wrapped command line or path, and how many. */
+#define WRAP_COLS 44
+#define WRAP_LINES 4
+
+/* s over at most `lines` lines of about `cols` bytes, broken after a
+ * space, a backslash, a comma or a semicolon where one is near, never inside
+ * a UTF-8 character; "..." when cut. Centred lines (joined by \n) for a
+ * box; left-aligned (each ended by \l, continuations indented) for a note. */
+static void put_wrapped_as(struct strbuf *sb, const char *s, size_t cols, int lines, int left)
+{
+    size_t n = strnlen(s, DOT_MAX_FIELD);
+    for (int line = 0; n > 0; line++) {
+        if (line == lines) {
+            sb_adds(sb, left ? "    ...\\l" : "...");
+            return;
+        }
+        size_t take = n;
+        if (take > cols) {
+            take = cols;
+            while (take > 0 && ((unsigned char)s[take] & 0xc0) == 0x80)
+                take--;
+            for (size_t j = take; j > cols / 2; j--)
+                if (strchr(" \\,;", s[j - 1])) {
+                    take = j;
+                    break;
+                }
+            if (take == 0)
+                take = 1;
+        }
+        char *chunk = xstrndup(s, take);
+        if (left && line > 0)
+            sb_adds(sb, "    ");
+        else if (!left && line > 0)
+            sb_adds(sb, "\\n");
+        dot_escape(sb, chunk, take);
+        if (left)
+            sb_adds(sb, "\\l");
+        free(chunk);
+        s += take;
+        n -= take;
+    }
+}
+
+static void put_wrapped(struct strbuf *sb, const char *s)
+{
+    put_wrapped_as(sb, s, WRAP_COLS, WRAP_LINES, 0);
+}
+
+/* The same text field for every process of a box, or NULL. */
+static const char *common_str(const struct ctx *c, size_t i,
+                              const char *(*get)(const struct snap_proc *))
+{
+    const char *v = get(&c->s->procs[i]);
+    for (long m = c->fold_next[i]; m >= 0; m = c->fold_next[m]) {
+        const char *w = get(&c->s->procs[m]);
+        if (!v || !w || strcmp(v, w))
+            return NULL;
+    }
+    return v;
+}
+
+static const char *get_user(const struct snap_proc *p)
+{
+    return p->user;
+}
+static const char *get_integrity(const struct snap_proc *p)
+{
+    return p->integrity;
+}
+static const char *get_cmd(const struct snap_proc *p)
+{
+    return p->command_line;
+}
+static const char *get_image(const struct snap_proc *p)
+{
+    return p->image;
+}
+
+static void put_field(struct strbuf *sb, const struct ctx *c, size_t i, const char *what,
+                      const char *(*get)(const struct snap_proc *), int wrap)
+{
+    int many = c->fold_n[i] > 1;
+    const char *v = many ? common_str(c, i, get) : get(&c->s->procs[i]);
+    if (!v && !many)
+        return;
+    sb_adds(sb, "\\n");
+    if (what)
+        sb_adds(sb, what);
+    if (!v)
+        sb_adds(sb, "(differs)");
+    else if (wrap)
+        put_wrapped(sb, v);
+    else
+        dot_escape(sb, v, LBL_USER);
+}
+
+/* The label's text: name, pid (or how many), session, exit, what --show asks. */
+static void put_proc_label(struct strbuf *sb, const struct ctx *c, size_t i)
+{
+    const struct snap_proc *p = &c->s->procs[i];
+    const char *name = snap_proc_basename(p);
+    dot_escape(sb, *name ? name : "(no name)", LBL_NAME);
+    if ((long)i == c->master)
+        sb_adds(sb, " (master)");
+    if (c->fold_n[i] > 1) {
+        sb_addf(sb, " \xc3\x97%lu\\n", (unsigned long)c->fold_n[i]); /* U+00D7 */
+        put_session_word(sb, p->session);
+        sb_adds(sb, ", pids in the tooltip");
+    } else {
+        sb_addf(sb, "\\npid %lu, ", (unsigned long)p->pid);
+        put_session_word(sb, p->session);
+    }
+    if (!snap_proc_alive(p)) {
+        /* A box of exited processes: from the first exit to the last. */
+        int64_t first = p->exit_time, last = p->exit_time;
+        for (long m = c->fold_next[i]; m >= 0; m = c->fold_next[m]) {
+            int64_t t = c->s->procs[m].exit_time;
+            first = t < first ? t : first;
+            last = t > last ? t : last;
+        }
+        sb_adds(sb, "\\nexited ");
+        put_when(sb, c->s, first);
+        if (last != first) {
+            sb_adds(sb, " .. ");
+            put_when(sb, c->s, last);
+        }
+        if (c->fold_n[i] <= 1 && time_ok(p->create_time) && time_ok(p->exit_time)) {
+            sb_adds(sb, " (ran ");
+            put_span(sb, p->exit_time - p->create_time);
+            sb_addc(sb, ')');
+        }
+    }
+    if (c->show & DOT_SHOW_START && time_ok(p->create_time)) {
+        sb_adds(sb, "\\nstarted ");
+        put_when(sb, c->s, p->create_time);
+        if (c->fold_n[i] > 1) {
+            long last = (long)i;
+            for (long m = c->fold_next[i]; m >= 0; m = c->fold_next[m])
+                last = m;
+            sb_adds(sb, " .. ");
+            put_when(sb, c->s, c->s->procs[last].create_time);
+        }
+    }
+    if (c->show & DOT_SHOW_USER)
+        put_field(sb, c, i, "user ", get_user, 0);
+    if (c->show & DOT_SHOW_INTEGRITY)
+        put_field(sb, c, i, "integrity ", get_integrity, 0);
+    if (c->show & DOT_SHOW_PRIORITY) {
+        int same = 1;
+        for (long m = c->fold_next[i]; m >= 0; m = c->fold_next[m])
+            same &= c->s->procs[m].base_priority == p->base_priority;
+        if (!same)
+            sb_adds(sb, "\\npriority (differs)");
+        else if (p->base_priority != SNAP_NO_PRIORITY)
+            sb_addf(sb, "\\npriority %ld", (long)p->base_priority);
+    }
+    if (c->show & DOT_SHOW_PATH)
+        put_field(sb, c, i, NULL, get_image, 1);
+    if (c->show & DOT_SHOW_CMDLINE)
+        put_field(sb, c, i, NULL, get_cmd, 1);
+    if (flagged(c, i))
+        put_rules(sb, c->ptags, c->ptag_at[i], c->ptag_at[i + 1]);
+}
+
 static void put_proc_node(struct strbuf *sb, const struct ctx *c, size_t i, const char *indent)
 {
     const struct snap_proc *p = &c->s->procs[i];
@@ -458,45 +798,28 @@ static void put_proc_node(struct strbuf *sb, const struct ctx *c, size_t i, cons
     sb_adds(sb, indent);
     put_node_id(sb, c, i);
     sb_adds(sb, " [label=\"");
-    const char *name = snap_proc_basename(p);
-    dot_escape(sb, *name ? name : "(no name)", LBL_NAME);
-    if ((long)i == c->master)
-        sb_adds(sb, " (master)");
-    sb_addf(sb, "\\npid %lu, ", (unsigned long)p->pid);
-    put_session_word(sb, p->session);
-    if (!alive) {
-        sb_adds(sb, "\\nexited ");
-        put_when(sb, c->s, p->exit_time);
-        if (time_ok(p->create_time) && time_ok(p->exit_time)) {
-            sb_adds(sb, " (ran ");
-            put_span(sb, p->exit_time - p->create_time);
-            sb_addc(sb, ')');
-        }
-    }
-    if (c->o && c->o->details) {
-        if (p->user) {
-            sb_adds(sb, "\\nuser ");
-            dot_escape(sb, p->user, LBL_USER);
-        }
-        if (time_ok(p->create_time)) {
-            char iso[WT_ISO_LEN];
-            wt_format_iso(p->create_time, iso);
-            sb_addf(sb, "\\nstarted %s", iso);
-        }
-        if (p->command_line) {
-            sb_adds(sb, "\\n");
-            dot_escape(sb, p->command_line, LBL_CMD);
-        }
-    }
-    if (red)
-        put_rules(sb, c->ptags, c->ptag_at[i], c->ptag_at[i + 1]);
+    put_proc_label(sb, c, i);
     sb_addc(sb, '"');
-    /* The tooltip (SVG hover) carries the full path or command line. */
-    const char *tip = p->command_line ? p->command_line : p->image;
-    if (tip) {
+    if (c->fold_n[i] > 1) {
+        /* The tooltip (SVG hover) lists every pid of the box. */
         sb_adds(sb, ", tooltip=\"");
-        dot_escape(sb, tip, DOT_MAX_FIELD);
-        sb_addc(sb, '"');
+        size_t start = sb->len;
+        for (long m = (long)i; m >= 0; m = c->fold_next[m]) {
+            if (sb->len - start > DOT_MAX_FIELD) {
+                sb_adds(sb, " ...");
+                break;
+            }
+            sb_addf(sb, "%s%lu", m == (long)i ? "pids " : ", ", (unsigned long)c->s->procs[m].pid);
+        }
+        sb_adds(sb, "\", peripheries=2");
+    } else {
+        /* The tooltip carries the full path or command line. */
+        const char *tip = p->command_line ? p->command_line : p->image;
+        if (tip) {
+            sb_adds(sb, ", tooltip=\"");
+            dot_escape(sb, tip, DOT_MAX_FIELD);
+            sb_addc(sb, '"');
+        }
     }
     if (!alive)
         sb_adds(sb, red ? ", style=\"rounded,dashed\", color=red, fontcolor=red, penwidth=2"
@@ -563,10 +886,85 @@ static void put_session_label(struct strbuf *sb, const struct snap *s, int32_t i
     }
 }
 
-static void put_clusters(struct strbuf *sb, const struct ctx *c)
+/* More leaf children than this under one parent are staggered over several
+ * rows (as Graphviz's unflatten -l does): 40 svchosts side by side would make
+ * the picture 6,000 points wide. */
+#define STAGGER_MIN 8
+#define STAGGER_ROW 10
+#define STAGGER_MAX_ROWS 6
+
+/* ---- layout: session boxes in rows that fit the width cap ------------------ */
+
+/* Estimates in points, for Helvetica as the header sets it: 10-point text
+ * averages under 6 points a character, 12-point cluster labels under 7. */
+#define CHAR_PT 5
+#define TITLE_CHAR_PT 6
+#define NODE_MIN_PT 54 /* Graphviz's default node width, 0.75 in */
+#define NODE_PAD_PT 18
+#define NODESEP_PT 18 /* nodesep=0.25 in */
+#define CLUSTER_PAD_PT 16
+#define ROW_GAP_PT 24
+
+/* The widest line of escaped label text, in characters: "\n", "\l" and
+ * "\r" end lines, any other backslash pair is one character, and UTF-8
+ * continuation bytes do not count. */
+static size_t widest_line(const char *t, size_t len)
+{
+    size_t best = 0, cur = 0;
+    for (size_t k = 0; k < len; k++) {
+        if (t[k] == '\\' && k + 1 < len) {
+            char x = t[++k];
+            if (x == 'n' || x == 'l' || x == 'r') {
+                best = cur > best ? cur : best;
+                cur = 0;
+            } else {
+                cur++;
+            }
+        } else if (((unsigned char)t[k] & 0xc0) != 0x80) {
+            cur++;
+        }
+    }
+    return cur > best ? cur : best;
+}
+
+struct sess_key {
+    int32_t session;
+    size_t rank; /* drawing order */
+    size_t idx;
+};
+
+static int sess_key_cmp(const void *a, const void *b)
+{
+    const struct sess_key *x = a, *y = b;
+    if (x->session != y->session)
+        return x->session < y->session ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+struct cluster {
+    int32_t id;
+    size_t width; /* estimated, points */
+    size_t row;
+};
+
+/* The box of session id: cl is sorted by id. */
+static long cluster_of(const struct cluster *cl, size_t ncl, int32_t id)
+{
+    size_t lo = 0, hi = ncl;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cl[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ncl && cl[lo].id == id ? (long)lo : -1;
+}
+
+/* The session ids to draw as boxes, each once, in order. */
+static size_t cluster_ids(const struct ctx *c, int32_t *ids)
 {
     const struct snap *s = c->s;
-    int32_t *ids = xmalloc((c->n + s->nsessions + 1) * sizeof(*ids));
     size_t nids = 0;
     int focus = c->o && c->o->focus;
     if (!focus)
@@ -577,18 +975,158 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c)
         if (c->draw[i] && !outside(c, i))
             ids[nids++] = s->procs[i].session;
     sort_n(ids, nids, sizeof(*ids), i32_cmp);
-    /* Processes of one session, in drawing order, grouped by a stable sort. */
-    size_t *members = xmalloc((c->n + 1) * sizeof(*members));
-    for (size_t k = 0; k < nids; k++) {
-        if (k > 0 && ids[k] == ids[k - 1])
+    size_t m = 0;
+    for (size_t k = 0; k < nids; k++)
+        if (m == 0 || ids[m - 1] != ids[k])
+            ids[m++] = ids[k];
+    return m;
+}
+
+static int same_box(const struct ctx *c, size_t i, long q)
+{
+    return q >= 0 && c->draw[q] && !outside(c, (size_t)q) &&
+           c->s->procs[q].session == c->s->procs[i].session;
+}
+
+/* Levels of a box deeper than this share the last one's estimate. */
+#define MAX_LEVELS 64
+
+/* Each box's width: Graphviz puts a tree's processes on ranks, so a box is
+ * about as wide as its fullest rank (leaves staggered as put_edges does),
+ * with a margin for the room dot leaves between subtrees; or its title. */
+static void estimate_widths(const struct ctx *c, struct cluster *cl, size_t ncl)
+{
+    size_t n = c->n;
+    size_t *w = xcalloc(n + 1, sizeof(*w)), *depth = xcalloc(n + 1, sizeof(*depth));
+    size_t *nkids = xcalloc(n + 1, sizeof(*nkids)), *nleaf = xcalloc(n + 1, sizeof(*nleaf));
+    size_t *seen = xcalloc(n + 1, sizeof(*seen));
+    size_t *level = xcalloc(MAX_LEVELS * (ncl + 1), sizeof(*level));
+    size_t *count = xcalloc(MAX_LEVELS * (ncl + 1), sizeof(*count));
+    struct strbuf lbl = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        if (c->draw[i] && same_box(c, i, c->par[i]))
+            nkids[c->par[i]]++;
+    for (size_t i = 0; i < n; i++)
+        if (c->draw[i] && same_box(c, i, c->par[i]) && nkids[i] == 0)
+            nleaf[c->par[i]]++;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = c->order[k].idx;
+        if (!c->draw[i] || outside(c, i))
             continue;
-        int32_t id = ids[k];
-        size_t nm = 0;
-        for (size_t j = 0; j < c->n; j++) {
-            size_t i = c->order[j].idx;
-            if (c->draw[i] && !outside(c, i) && s->procs[i].session == id)
-                members[nm++] = i;
+        sb_reset(&lbl);
+        put_proc_label(&lbl, c, i);
+        w[i] = widest_line(lbl.buf, lbl.len) * CHAR_PT + NODE_PAD_PT;
+        w[i] = w[i] < NODE_MIN_PT ? NODE_MIN_PT : w[i];
+        long q = c->par[i];
+        if (same_box(c, i, q)) {
+            size_t step = 1;
+            if (nkids[i] == 0 && nleaf[q] > STAGGER_MIN) {
+                size_t rows = (nleaf[q] + STAGGER_ROW - 1) / STAGGER_ROW;
+                rows = rows > STAGGER_MAX_ROWS ? STAGGER_MAX_ROWS : rows;
+                step = 1 + seen[q]++ % rows;
+            }
+            /* A parent drawn later than its child (odd times) counts as a root. */
+            depth[i] = depth[q] + step;
         }
+        size_t d = depth[i] < MAX_LEVELS ? depth[i] : MAX_LEVELS - 1;
+        long b = cluster_of(cl, ncl, c->s->procs[i].session);
+        if (b >= 0) {
+            level[(size_t)b * MAX_LEVELS + d] += w[i];
+            count[(size_t)b * MAX_LEVELS + d]++;
+        }
+    }
+    for (size_t b = 0; b < ncl; b++) {
+        size_t widest = 0;
+        for (size_t d = 0; d < MAX_LEVELS; d++) {
+            size_t x = b * MAX_LEVELS + d;
+            size_t lw = level[x] + (count[x] ? (count[x] - 1) * NODESEP_PT : 0);
+            widest = lw > widest ? lw : widest;
+        }
+        widest += widest / 4;
+        sb_reset(&lbl);
+        put_session_label(&lbl, c->s, cl[b].id);
+        size_t title = widest_line(lbl.buf, lbl.len) * TITLE_CHAR_PT;
+        cl[b].width = (widest > title ? widest : title) + CLUSTER_PAD_PT;
+    }
+    sb_release(&lbl);
+    free(count);
+    free(level);
+    free(seen);
+    free(nleaf);
+    free(nkids);
+    free(depth);
+    free(w);
+}
+
+static size_t cap_points(const struct ctx *c)
+{
+    long px = c->o ? c->o->max_width_px : 0;
+    if (px == 0)
+        px = DOT_DEFAULT_WIDTH_PX;
+    return px < 0 ? 0 : (size_t)px * 72 / 96;
+}
+
+/* Rows in session order, each as wide as fits the cap (at least one box). */
+static size_t plan_rows(const struct ctx *c, struct cluster *cl, size_t ncl, size_t *widest)
+{
+    size_t cap = cap_points(c), row = 0, used = 0;
+    *widest = 0;
+    for (size_t k = 0; k < ncl; k++) {
+        if (cap && used > 0 && used + ROW_GAP_PT + cl[k].width > cap) {
+            row++;
+            used = 0;
+        }
+        used += (used ? ROW_GAP_PT : 0) + cl[k].width;
+        *widest = used > *widest ? used : *widest;
+        cl[k].row = row;
+    }
+    return ncl ? row + 1 : 0;
+}
+
+static void put_anchor(struct strbuf *sb, const char *indent, const char *id)
+{
+    sb_addf(sb, "%s\"%s\" [shape=point, style=invis, width=0, height=0, label=\"\"];\n", indent,
+            id);
+}
+
+/* One box per session, in rows: an invisible node per row heads, in
+ * session order (ordering=out), an invisible anchor at the top of each box
+ * of the row; every process of a row comes before the next row's node. */
+static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster *cl, size_t ncl,
+                         size_t nrows, int panel)
+{
+    const struct snap *s = c->s;
+    size_t *members = xmalloc((c->n + 1) * sizeof(*members));
+    /* The registry panel, when drawn, is one more row. */
+    size_t last = nrows + (panel ? 1 : 0);
+    for (size_t r = 0; r < last; r++) {
+        sb_addf(sb,
+                "    \"row%zu\" [shape=point, style=invis, width=0, height=0, label=\"\", "
+                "ordering=out];\n",
+                r);
+        if (r == 0 && c->master >= 0 && c->draw[c->master]) {
+            sb_adds(sb, "    ");
+            put_node_id(sb, c, (size_t)c->master);
+            sb_adds(sb, " -> \"row0\" [style=invis];\n");
+        }
+    }
+    /* Every boxed process, grouped by session in drawing order: one pass per
+     * box would be quadratic on an input with a session per process. */
+    struct sess_key *byses = xmalloc((c->n + 1) * sizeof(*byses));
+    size_t nb = 0, at = 0;
+    for (size_t j = 0; j < c->n; j++) {
+        size_t i = c->order[j].idx;
+        if (c->draw[i] && !outside(c, i))
+            byses[nb++] = (struct sess_key){s->procs[i].session, j, i};
+    }
+    sort_n(byses, nb, sizeof(*byses), sess_key_cmp);
+    for (size_t k = 0; k < ncl; k++) {
+        int32_t id = cl[k].id;
+        size_t nm = 0;
+        while (at < nb && byses[at].session < id)
+            at++;
+        while (at < nb && byses[at].session == id)
+            members[nm++] = byses[at++].idx;
         const struct snap_session *ss = snap_session(s, id);
         sb_addf(sb, "    subgraph \"cluster_s%ld\" {\n        label=\"", (long)id);
         put_session_label(sb, s, id);
@@ -605,17 +1143,30 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c)
                     "fontcolor=grey40];\n",
                     (long)id);
         sb_adds(sb, "    }\n");
+        /* The row's node above the box's roots, in session order; the box's
+         * processes above the next row's node. */
+        for (size_t m = 0; m < nm; m++) {
+            size_t i = members[m];
+            if (!same_box(c, i, c->par[i])) {
+                sb_addf(sb, "    \"row%zu\" -> ", cl[k].row);
+                put_node_id(sb, c, i);
+                sb_adds(sb, " [style=invis];\n");
+            }
+            if (cl[k].row + 1 < last) {
+                sb_adds(sb, "    ");
+                put_node_id(sb, c, i);
+                sb_addf(sb, " -> \"row%zu\" [style=invis];\n", cl[k].row + 1);
+            }
+        }
+        if (nm == 0)
+            sb_addf(sb, "    \"row%zu\" -> \"s%ld_empty\" [style=invis];\n", cl[k].row, (long)id);
+        if (nm == 0 && cl[k].row + 1 < last)
+            sb_addf(sb, "    \"s%ld_empty\" -> \"row%zu\" [style=invis];\n", (long)id,
+                    cl[k].row + 1);
     }
+    free(byses);
     free(members);
-    free(ids);
 }
-
-/* More leaf children than this under one parent are staggered over several
- * rows (as Graphviz's unflatten -l does): 40 svchosts side by side would make
- * the picture 6,000 points wide. */
-#define STAGGER_MIN 8
-#define STAGGER_ROW 10
-#define STAGGER_MAX_ROWS 6
 
 static void put_edges(struct strbuf *sb, const struct ctx *c)
 {
@@ -777,6 +1328,139 @@ static void put_regs(struct strbuf *sb, const struct ctx *c)
     free(idx);
 }
 
+/* ---- the registry panel (--registry) --------------------------------------- */
+
+#define PANEL_COLS 3      /* key boxes side by side */
+#define PANEL_LINES 12    /* value lines per key box before "... N more" */
+#define PANEL_WRAP 56     /* characters of a value line */
+#define PANEL_VAL_LINES 3 /* lines of one value */
+
+static const char reg_prefix[] = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\";
+
+static void put_short_key(struct strbuf *sb, const char *key)
+{
+    if (!ascii_ncasecmp(key, reg_prefix, sizeof(reg_prefix) - 1)) {
+        sb_adds(sb, "HKLM\\\\...\\\\");
+        key += sizeof(reg_prefix) - 1;
+    }
+    dot_escape(sb, key, LBL_REG);
+}
+
+/* One value as "name = data", over at most PANEL_VAL_LINES left-aligned lines. */
+static void put_panel_value(struct strbuf *sb, const struct snap_reg *r, const char *mark)
+{
+    struct strbuf v = STRBUF_INIT;
+    sb_adds(&v, mark);
+    sb_adds(&v, r->name && *r->name ? r->name : "(default)");
+    sb_adds(&v, " = ");
+    if (r->deleted) {
+        sb_adds(&v, "(deleted)");
+    } else if (r->type == SNAP_REG_DWORD) {
+        sb_addf(&v, "0x%lx", (unsigned long)r->dword);
+    } else {
+        for (uint32_t k = 0; k < r->ndata && r->data && v.len < DOT_MAX_FIELD; k++)
+            sb_addf(&v, "%s%s", k ? " | " : "", r->data[k] ? r->data[k] : "");
+        if (r->ndata == 0)
+            sb_adds(&v, "(empty)");
+    }
+    put_wrapped_as(sb, v.buf, PANEL_WRAP, PANEL_VAL_LINES, 1);
+    sb_release(&v);
+}
+
+/* Every registry value of the snapshot, one box per key in key order, what
+ * the checker flags in red and marked "!" with its rules. Its own row at
+ * the bottom, PANEL_COLS boxes wide. */
+static void put_registry_panel(struct strbuf *sb, const struct ctx *c, size_t row)
+{
+    const struct snap *s = c->s;
+    size_t n = s->nregs;
+    size_t *idx = xmalloc((n + 1) * sizeof(*idx));
+    size_t *tag_at = xcalloc(n + 2, sizeof(*tag_at));
+    for (size_t k = 0; k < c->nrtags; k++)
+        tag_at[c->rtags[k].idx + 1]++;
+    for (size_t i = 0; i < n; i++)
+        tag_at[i + 1] += tag_at[i];
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    /* Insertion sort keeps equal keys in snapshot order; n is small (values read at boot). */
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && reg_cmp(s, idx[b - 1], idx[b]) > 0; b--) {
+            size_t t = idx[b];
+            idx[b] = idx[b - 1], idx[b - 1] = t;
+        }
+    struct strbuf reads = STRBUF_INIT;
+    sb_addf(sb, "    \"row%zu\" -> \"reg_top\" [style=invis];\n", row);
+    sb_adds(sb, "    subgraph \"cluster_registry\" {\n"
+                "        label=\"Registry values read at boot (Session Manager, Winlogon, ...)\";\n"
+                "        style=rounded; color=grey40;\n");
+    put_anchor(sb, "        ", "reg_top");
+    if (n == 0)
+        sb_adds(sb, "        \"reg_none\" [shape=plaintext, fontcolor=grey40, label=\"(no "
+                    "registry values in this input)\"];\n        \"reg_top\" -> \"reg_none\" "
+                    "[style=invis];\n");
+    size_t box = 0;
+    for (size_t a = 0, b; a < n; a = b) {
+        const char *key = s->regs[idx[a]].key ? s->regs[idx[a]].key : "";
+        int red = 0;
+        for (b = a; b < n; b++) {
+            const char *kb = s->regs[idx[b]].key ? s->regs[idx[b]].key : "";
+            if (strcmp(kb, key))
+                break;
+            red |= tag_at[idx[b] + 1] > tag_at[idx[b]];
+        }
+        sb_addf(sb, "        \"reg%zu\" [shape=note, fontsize=9, %slabel=\"", box,
+                red ? "color=red, fontcolor=red, penwidth=2, " : "color=grey55, ");
+        put_short_key(sb, key);
+        sb_adds(sb, "\\l");
+        size_t shown = 0, hidden = 0;
+        for (size_t m = a; m < b; m++) {
+            size_t i = idx[m];
+            int flag = tag_at[i + 1] > tag_at[i];
+            if (!flag && shown >= PANEL_LINES) {
+                hidden++;
+                continue;
+            }
+            if (flag) {
+                put_panel_value(sb, &s->regs[i], "! ");
+                struct strbuf rules = STRBUF_INIT;
+                put_rules(&rules, c->rtags, tag_at[i], tag_at[i + 1]);
+                /* put_rules starts a new line with "! "; here it follows the value. */
+                sb_adds(sb, "    flagged: ");
+                sb_adds(sb, rules.buf + 4);
+                sb_adds(sb, "\\l");
+                sb_release(&rules);
+            } else {
+                put_panel_value(sb, &s->regs[i], "");
+            }
+            shown++;
+        }
+        if (hidden)
+            sb_addf(sb, "... and %zu more values\\l", hidden);
+        sb_adds(sb, "\"];\n");
+        if (box < PANEL_COLS)
+            sb_addf(sb, "        \"reg_top\" -> \"reg%zu\" [style=invis];\n", box);
+        else
+            sb_addf(sb, "        \"reg%zu\" -> \"reg%zu\" [style=invis];\n", box - PANEL_COLS, box);
+        /* The process that reads a flagged value at boot, tied without moving
+         * it -- outside the subgraph, which would otherwise take it in. */
+        long reader = red ? reg_reader(c, &s->regs[idx[a]]) : -1;
+        if (reader >= 0 && c->draw[reader]) {
+            sb_adds(&reads, "    ");
+            put_node_id(&reads, c, (size_t)reader);
+            sb_addf(&reads,
+                    " -> \"reg%zu\" [style=dashed, color=red, arrowhead=none, constraint=false, "
+                    "label=\"reads\", fontsize=8, fontcolor=red];\n",
+                    box);
+        }
+        box++;
+    }
+    sb_adds(sb, "    }\n");
+    sb_add(sb, reads.buf ? reads.buf : "", reads.len);
+    sb_release(&reads);
+    free(tag_at);
+    free(idx);
+}
+
 static void put_legend(struct strbuf *sb, const struct ctx *c, const struct chk_findings *f)
 {
     sb_adds(sb, "    \"legend\" [shape=note, fontsize=9, color=grey55, label=\"How to read this\\l"
@@ -788,6 +1472,8 @@ static void put_legend(struct strbuf *sb, const struct ctx *c, const struct chk_
                 "cluster: one session; Session 0 runs services\\l");
     if (c->nghosts)
         sb_adds(sb, "small dashed box: a parent that is not in the snapshot\\l");
+    if (c->nboxes)
+        sb_adds(sb, "double box (xN): N leaf siblings of one name, pids in its tooltip\\l");
     if (!c->checked) {
         sb_adds(sb, "not checked: no findings drawn\\l");
     } else if (c->nfindings == 0) {
@@ -834,15 +1520,16 @@ static void put_legend(struct strbuf *sb, const struct ctx *c, const struct chk_
     sb_adds(sb, "\"];\n");
 }
 
-static void put_header(struct strbuf *sb, const struct ctx *c)
+static void put_header(struct strbuf *sb, const struct ctx *c, size_t nrows, size_t widest)
 {
     const struct snap *s = c->s;
     size_t running = 0, exited = 0;
     for (size_t i = 0; i < c->n; i++)
-        if (c->draw[i] && snap_proc_alive(&s->procs[i]))
-            running++;
-        else if (c->draw[i])
-            exited++;
+        for (long m = c->draw[i] ? (long)i : -1; m >= 0; m = c->fold_next[m])
+            if (snap_proc_alive(&s->procs[m]))
+                running++;
+            else
+                exited++;
     sb_adds(sb, "digraph \"smsslab\" {\n"
                 "    graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=t, "
                 "nodesep=0.25, ranksep=0.45, label=\"");
@@ -861,6 +1548,9 @@ static void put_header(struct strbuf *sb, const struct ctx *c)
     }
     sb_addf(sb, "\\n%zu processes drawn (%zu running, %zu exited)", running + exited, running,
             exited);
+    if (c->nboxes)
+        sb_addf(sb, ", %zu of them in %zu folded box%s (xN)", c->nfolded + c->nboxes, c->nboxes,
+                c->nboxes == 1 ? "" : "es");
     if (c->o && c->o->focus) {
         sb_adds(sb, ", focus ");
         dot_escape(sb, c->o->focus, LBL_NAME);
@@ -873,7 +1563,20 @@ static void put_header(struct strbuf *sb, const struct ctx *c)
         sb_adds(sb, "\\nsource ");
         dot_escape(sb, s->source, LBL_NAME);
     }
-    sb_adds(sb, "\"];\n"
+    size_t cap = cap_points(c);
+    if (cap) {
+        long px = c->o && c->o->max_width_px > 0 ? c->o->max_width_px : DOT_DEFAULT_WIDTH_PX;
+        sb_addf(sb, "\\nlaid out for %ld px: sessions in %zu row%s", px, nrows,
+                nrows == 1 ? "" : "s");
+        if (widest > cap)
+            sb_adds(sb, "; a session is wider, so the picture is shrunk to fit "
+                        "(--focus or --collapse keeps text larger)");
+    }
+    sb_adds(sb, "\"");
+    if (cap)
+        /* Graphviz scales the drawing down, never up, to this many inches. */
+        sb_addf(sb, ", size=\"%zu.%02zu,1000\"", cap / 72, cap % 72 * 100 / 72);
+    sb_adds(sb, "];\n"
                 "    node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n"
                 "    edge [color=grey25, arrowsize=0.7];\n");
 }
@@ -896,24 +1599,41 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
     for (size_t k = 1; k < n; k++)
         if (c.order[k].ct == c.order[k - 1].ct && c.order[k].pid == c.order[k - 1].pid)
             c.dup[c.order[k].idx] = c.dup[c.order[k - 1].idx] + 1;
+    c.show = o ? o->show | (o->details ? DOT_SHOW_DETAILS : 0u) : 0u;
     int rc = select_focus(&c, e);
     if (rc == 0) {
         c.master = find_master(&c);
         collect_tags(&c, findings);
         collect_ghosts(&c);
-        put_header(sb, &c);
+        fold_siblings(&c);
+        int32_t *ids = xmalloc((c.n + s->nsessions + 1) * sizeof(*ids));
+        size_t ncl = cluster_ids(&c, ids), widest = 0;
+        struct cluster *cl = xcalloc(ncl + 1, sizeof(*cl));
+        for (size_t k = 0; k < ncl; k++)
+            cl[k].id = ids[k];
+        estimate_widths(&c, cl, ncl);
+        size_t nrows = plan_rows(&c, cl, ncl, &widest);
+        int panel = o && o->registry;
+        put_header(sb, &c, nrows, widest);
         for (size_t k = 0; k < n; k++) {
             size_t i = c.order[k].idx;
             if (c.draw[i] && outside(&c, i))
                 put_proc_node(sb, &c, i, "    ");
         }
         put_ghosts(sb, &c);
-        put_clusters(sb, &c);
+        put_clusters(sb, &c, cl, ncl, nrows, panel);
         put_edges(sb, &c);
-        put_regs(sb, &c);
+        if (panel)
+            put_registry_panel(sb, &c, nrows);
+        else
+            put_regs(sb, &c);
         put_legend(sb, &c, findings);
         sb_adds(sb, "}\n");
+        free(cl);
+        free(ids);
     }
+    free(c.fold_n);
+    free(c.fold_next);
     free(c.pids);
     free(c.ghosts);
     free(c.global);

@@ -21,10 +21,39 @@
  * on quoted strings. */
 #define DOT_MAX_FIELD 2048
 
-struct dot_opts {
-    int details;       /* user, start time and command line in each node */
-    const char *focus; /* a PID or a process name: that branch and its ancestors; NULL = all */
+/* What a box shows besides name, pid and session (--show). */
+enum {
+    DOT_SHOW_USER = 1u << 0,
+    DOT_SHOW_START = 1u << 1,     /* the start time, after boot */
+    DOT_SHOW_CMDLINE = 1u << 2,   /* wrapped over a few lines */
+    DOT_SHOW_PRIORITY = 1u << 3,  /* base priority */
+    DOT_SHOW_INTEGRITY = 1u << 4, /* mandatory integrity level */
+    DOT_SHOW_PATH = 1u << 5,      /* the image path */
+    DOT_SHOW_DETAILS = DOT_SHOW_USER | DOT_SHOW_START | DOT_SHOW_CMDLINE,
 };
+
+/* Classroom defaults: a picture fits a 1920-pixel screen (Graphviz draws
+ * PNG at 96 dpi, so 1,440 points), sessions are laid out in rows to fit, and
+ * DOT_COLLAPSE_MIN or more leaf siblings of one name fold into one box. */
+#define DOT_DEFAULT_WIDTH_PX 1920
+#define DOT_COLLAPSE_MIN 3
+
+/* Zero-initialised options are the classroom defaults. */
+struct dot_opts {
+    int details;          /* the same as show |= DOT_SHOW_DETAILS */
+    const char *focus;    /* PIDs or names, comma-separated: those branches and their
+                           * ancestors; NULL = all */
+    unsigned show;        /* DOT_SHOW_* bits */
+    const char *collapse; /* NULL or "auto": fold DOT_COLLAPSE_MIN or more leaf siblings of one
+                           * name; "none"; or names ("svchost,conhost") whose leaf siblings fold
+                           * from two on */
+    int registry;         /* the registry panel: every value read at boot, findings in red */
+    long max_width_px;    /* 0: DOT_DEFAULT_WIDTH_PX; negative: no cap */
+};
+
+/* "user,priority,integrity,cmdline,start,path" (any order, or "all"): the
+ * DOT_SHOW_* bits. Returns 0, or -1 with e naming the valid words. */
+int dot_parse_show(const char *s, unsigned *out, struct err *e);
 
 /* Append s to sb as the inside of a DOT quoted string: backslashes doubled,
  * quotes escaped, '&' as "&amp;" (Graphviz decodes entities in labels),
@@ -36,7 +65,10 @@ struct dot_opts {
 void dot_escape(struct strbuf *sb, const char *s, size_t max);
 
 /* Write the DOT text of s into sb (appended). findings may be NULL: the plain
- * tree. Returns 0, or -1 with e set when focus matches no process. */
+ * tree. Returns 0, or -1 with e set when a focus name matches no process.
+ * The width cap: session boxes are packed into rows, in session order, from
+ * an estimate of their width; a graph size attribute makes sure, and the
+ * title says when the picture had to be shrunk. */
 int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *findings,
               const struct dot_opts *o, struct err *e);
 

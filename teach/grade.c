@@ -380,9 +380,9 @@ static int reg_of(struct err *e, const char *file, const struct ynode *y, struct
 
 static int key_exercise(struct err *e, const char *file, const struct ynode *y, struct key_ex *x)
 {
-    static const char *const keys[] = {"exercise", "difficulty", "host",      "hard_negatives",
-                                       "verdict",  "type",       "technique", "title",
-                                       "target",   "rules",      "processes", "registry"};
+    static const char *const keys[] = {
+        "exercise", "difficulty", "host",  "hard_negatives", "verdict",  "type",  "technique",
+        "title",    "target",     "rules", "processes",      "registry", "topics"};
     uint64_t num;
     const struct ynode *v;
     if (want(e, file, y, Y_MAP, "an exercise") < 0 ||

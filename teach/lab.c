@@ -22,6 +22,7 @@
 #include "../core/prng.h"
 #include "../core/wtime.h"
 #include "../corpus/corpus.h"
+#include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 #include "../sim/scn.h"
 #include "../sim/sim.h"
@@ -55,6 +56,173 @@ const size_t teach_lab_neasy = ARRAY_SIZE(teach_lab_easy);
 const size_t teach_lab_nmedium = ARRAY_SIZE(teach_lab_medium);
 const size_t teach_lab_nhard = ARRAY_SIZE(teach_lab_hard);
 
+const char *const *teach_lab_pool(enum teach_difficulty d, size_t *n)
+{
+    *n = d == TEACH_EASY     ? teach_lab_neasy
+         : d == TEACH_MEDIUM ? teach_lab_nmedium
+                             : teach_lab_nhard;
+    return d == TEACH_EASY ? teach_lab_easy : d == TEACH_MEDIUM ? teach_lab_medium : teach_lab_hard;
+}
+
+/* ---- topics --------------------------------------------------------------------- */
+
+static void topics_add(struct teach_topics *t, const char *topic, size_t len)
+{
+    if (len == 0 || len >= TEACH_TOPIC_LEN)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        if (strlen(t->v[i]) == len && !ascii_ncasecmp(t->v[i], topic, len))
+            return;
+    if (t->n == TEACH_MAX_TOPICS)
+        return;
+    for (size_t i = 0; i < len; i++) {
+        char c = topic[i];
+        t->v[t->n][i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    t->v[t->n][len] = '\0';
+    t->n++;
+}
+
+/* A rule's topic: its lesson's process without ".exe", the first word of a
+ * generic core rule's id, or the lesson itself. */
+static void rule_topic(struct teach_topics *t, const char *rule_id)
+{
+    const struct chk_rule *r = rule_id ? chk_rule_find(rule_id) : NULL;
+    if (!r || !r->process)
+        return;
+    const char *lesson = r->process;
+    size_t n = strlen(lesson);
+    if (n > 4 && ascii_ends_with_case(lesson, ".exe"))
+        topics_add(t, lesson, n - 4);
+    else if (!ascii_casecmp(lesson, "core"))
+        topics_add(t, r->id, strcspn(r->id, "-"));
+    else
+        topics_add(t, lesson, n);
+}
+
+void teach_lab_type_topics(const char *type, struct teach_topics *t)
+{
+    t->n = 0;
+    const struct anom_type *a = type ? anom_find(type) : NULL;
+    if (!a)
+        return;
+    size_t first = strcspn(a->rules, ",");
+    char id[96];
+    if (first > 3 && a->rules[0] == '{' && a->rules[2] == '}') {
+        /* {P}/{Q}: the rule of every process the parameter allows. */
+        const char *key = a->rules[1] == 'P' ? "process=" : "parent=";
+        const char *v = strstr(a->params, key);
+        for (v = v ? v + strlen(key) : ""; *v && *v != ' ';) {
+            size_t m = strcspn(v, "| "), p = strcspn(v, ".");
+            snprintf(id, sizeof(id), "%.*s%.*s", (int)(p < m ? p : m), v, (int)(first - 3),
+                     a->rules + 3);
+            rule_topic(t, id);
+            v += m + (v[m] == '|');
+        }
+    } else {
+        snprintf(id, sizeof(id), "%.*s", (int)first, a->rules);
+        rule_topic(t, id);
+    }
+    if (a->plant)
+        topics_add(t, "registry", 8);
+}
+
+static int topic_cmp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+void teach_lab_topics_all(struct teach_topics *t)
+{
+    const char *const *lists[] = {teach_lab_easy, teach_lab_medium, teach_lab_hard};
+    const size_t *counts[] = {&teach_lab_neasy, &teach_lab_nmedium, &teach_lab_nhard};
+    t->n = 0;
+    for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+        for (size_t i = 0; i < *counts[l]; i++) {
+            struct teach_topics one;
+            teach_lab_type_topics(lists[l][i], &one);
+            for (size_t k = 0; k < one.n; k++)
+                topics_add(t, one.v[k], strlen(one.v[k]));
+        }
+    qsort(t->v, t->n, sizeof(t->v[0]), topic_cmp);
+}
+
+int teach_topics_meet(const struct teach_topics *a, const struct teach_topics *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t k = 0; k < b->n; k++)
+            if (!strcmp(a->v[i], b->v[k]))
+                return 1;
+    return 0;
+}
+
+static void topics_list(char *buf, size_t size, const struct teach_topics *t)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < t->n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", t->v[i]);
+}
+
+int teach_lab_parse_topics(const char *s, struct teach_topics *out, struct err *e)
+{
+    struct teach_topics all;
+    teach_lab_topics_all(&all);
+    out->n = 0;
+    for (const char *p = s;; p++) {
+        size_t n = strcspn(p, ",");
+        struct teach_topics one = {.n = 0};
+        topics_add(&one, p, n);
+        if (one.n == 0 || !teach_topics_meet(&one, &all)) {
+            char list[TEACH_MAX_TOPICS * (TEACH_TOPIC_LEN + 2)];
+            topics_list(list, sizeof(list), &all);
+            err_set(e, "unknown topic '%.*s' (topics: %s)", (int)(n > 64 ? 64 : n), p, list);
+            return -1;
+        }
+        topics_add(out, one.v[0], strlen(one.v[0]));
+        p += n;
+        if (!*p)
+            break;
+    }
+    return 0;
+}
+
+/* The types of difficulty d that are about one of the topics (all of them
+ * when no topic is asked for). */
+static size_t types_for(enum teach_difficulty d, const struct teach_topics *want, const char **out)
+{
+    size_t n;
+    const char *const *list = teach_lab_pool(d, &n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct teach_topics t;
+        teach_lab_type_topics(list[i], &t);
+        if (want->n == 0 || teach_topics_meet(&t, want))
+            out[m++] = list[i];
+    }
+    return m;
+}
+
+int teach_lab_check_topics(const struct teach_lab_opts *o, struct err *e)
+{
+    const char *buf[64];
+    if (o->topics.n == 0)
+        return 0;
+    char have[64] = "";
+    size_t len = 0;
+    for (int d = TEACH_EASY; d <= TEACH_HARD; d++)
+        if (types_for((enum teach_difficulty)d, &o->topics, buf) > 0) {
+            if (o->difficulty == TEACH_MIXED || (int)o->difficulty == d)
+                return 0;
+            len += (size_t)snprintf(have + len, sizeof(have) - len, "%s%s", len ? ", " : "",
+                                    teach_difficulty_name((enum teach_difficulty)d));
+        }
+    err_set(e, "no %s exercise is about %s%s (difficulties that have one: %s)",
+            teach_difficulty_name(o->difficulty), o->topics.n > 1 ? "these topics" : "topic ",
+            o->topics.n > 1 ? "" : o->topics.v[0], len ? have : "none");
+    return -1;
+}
+
 static const char *const difficulty_names[] = {"easy", "medium", "hard", "mixed"};
 
 const char *teach_difficulty_name(enum teach_difficulty d)
@@ -72,7 +240,7 @@ int teach_difficulty_parse(const char *s, enum teach_difficulty *out)
     return -1;
 }
 
-static const char *const format_names[] = {"native", "sysmon", "table", "picture"};
+static const char *const format_names[] = {"native", "sysmon", "table", "picture", "evtx"};
 
 int teach_lab_parse_formats(const char *s, unsigned *out, struct err *e)
 {
@@ -89,7 +257,8 @@ int teach_lab_parse_formats(const char *s, unsigned *out, struct err *e)
         } else if (i < ARRAY_SIZE(format_names)) {
             f |= 1u << i;
         } else {
-            err_set(e, "unknown format '%.*s' (expected native, sysmon, table, picture or all)",
+            err_set(e,
+                    "unknown format '%.*s' (expected native, sysmon, evtx, table, picture or all)",
                     (int)(n > 64 ? 64 : n), p);
             return -1;
         }
@@ -330,13 +499,37 @@ void teach_exercise_release(struct teach_exercise *x)
     memset(x, 0, sizeof(*x));
 }
 
-static const char *pick_type(enum teach_difficulty d, struct prng *r)
+/* A type of the exercise's difficulty and topics. A mixed lab whose
+ * difficulty at this place has none of the topics takes the nearest one that
+ * has (teach_lab_check_topics made sure one does). */
+static const char *pick_type(struct teach_exercise *x, const struct teach_lab_opts *o,
+                             struct prng *r)
 {
-    if (d == TEACH_EASY)
-        return teach_lab_easy[prng_below(r, teach_lab_neasy)];
-    if (d == TEACH_MEDIUM)
-        return teach_lab_medium[prng_below(r, teach_lab_nmedium)];
-    return teach_lab_hard[prng_below(r, teach_lab_nhard)];
+    static const enum teach_difficulty near[3][3] = {{TEACH_EASY, TEACH_MEDIUM, TEACH_HARD},
+                                                     {TEACH_MEDIUM, TEACH_EASY, TEACH_HARD},
+                                                     {TEACH_HARD, TEACH_MEDIUM, TEACH_EASY}};
+    const char *cand[64];
+    for (int k = 0; k < 3; k++) {
+        enum teach_difficulty d = near[x->difficulty][k];
+        size_t n = types_for(d, &o->topics, cand);
+        if (n > 0) {
+            x->difficulty = d;
+            return cand[prng_below(r, n)];
+        }
+        if (o->difficulty != TEACH_MIXED)
+            break;
+    }
+    return NULL;
+}
+
+/* The label's topics: its first rule's, and "registry" for a value. */
+static void label_topics(const struct snap_label *l, struct teach_topics *t)
+{
+    t->n = 0;
+    if (l->nrules > 0)
+        rule_topic(t, l->rules[0]);
+    if (l->reg_key)
+        topics_add(t, "registry", 8);
 }
 
 int teach_lab_exercise(struct teach_exercise *x, const struct teach_lab_opts *o, unsigned number,
@@ -361,7 +554,10 @@ int teach_lab_exercise(struct teach_exercise *x, const struct teach_lab_opts *o,
     prng_child(&rh, xseed, SX_HARD);
     prng_child(&rj, xseed, SX_JITTER);
     for (uint64_t attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        x->type = normal ? NULL : pick_type(x->difficulty, &rt);
+        x->difficulty = exercise_difficulty(o, number);
+        x->type = normal ? NULL : pick_type(x, o, &rt);
+        if (!normal && !x->type)
+            break;
         scn_release(x->sc);
         const char *types[1] = {x->type};
         corpus_gen_scenario(x->sc, xseed, attempt, normal ? 0 : CORPUS_PPM, normal ? NULL : types,
@@ -386,6 +582,12 @@ int teach_lab_exercise(struct teach_exercise *x, const struct teach_lab_opts *o,
         struct chk_config cfg = {CHK_INFO, NULL, NULL};
         if (chk_check(&x->snap, &cfg, &x->findings, e) < 0)
             return -1;
+        x->topics.n = 0;
+        if (!normal && x->snap.nlabels == 1)
+            label_topics(&x->snap.labels[0], &x->topics);
+        /* A {P} type drawn for its csrss variant may have come out about lsass. */
+        if (!normal && o->topics.n && !teach_topics_meet(&x->topics, &o->topics))
+            continue;
         if (checker_agrees(x))
             return 0;
     }
@@ -430,23 +632,29 @@ void teach_lab_sysmon(struct strbuf *sb, const struct teach_exercise *x)
 {
     struct corpus_sample *cs = corpus_sample_new();
     corpus_sample_prepare(cs, x->sc, x->sm, x->number);
-    struct strbuf all = STRBUF_INIT;
-    corpus_write_sysmon(cs, &all);
-    corpus_sample_free(cs);
-    /* Registry events (EID 13) are written only for planted values: drop them. */
-    const char *p = all.buf, *end = all.buf + all.len;
+    /* Registry events (EID 13) are written only for planted values. */
+    corpus_sample_drop_registry(cs);
     sb_adds(sb, "<Events>\n");
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        char *line = xstrndup(p, n);
-        if (!strstr(line, "<EventID>13</EventID>"))
-            sb_add(sb, p, n);
-        free(line);
-        p += n;
-    }
+    corpus_write_sysmon(cs, sb);
     sb_adds(sb, "</Events>\n");
-    sb_release(&all);
+    corpus_sample_free(cs);
+}
+
+int teach_lab_evtx(FILE *fp, const char *name, const struct teach_exercise *x, struct err *e)
+{
+    struct corpus_sample *cs = corpus_sample_new();
+    corpus_sample_prepare(cs, x->sc, x->sm, x->number);
+    corpus_sample_drop_registry(cs);
+    struct evtxw *w = evtxw_new();
+    struct corpus_loc loc = {0};
+    int rc = evtxw_begin(w, fp, name, e);
+    if (rc == 0)
+        rc = corpus_write_evtx(cs, w, &loc, e);
+    if (rc == 0)
+        rc = evtxw_end(w, e);
+    evtxw_free(w);
+    corpus_sample_free(cs);
+    return rc;
 }
 
 static void rel_or_dash(struct strbuf *sb, int64_t t, int64_t origin, int width)
@@ -497,11 +705,12 @@ static const char *sess_kind(const struct snap_session *ss)
 static void files_list(struct strbuf *sb, unsigned formats, const char *dir, int html)
 {
     static const char *const names[] = {TEACH_LAB_F_NATIVE, TEACH_LAB_F_SYSMON, TEACH_LAB_F_TABLE,
-                                        TEACH_LAB_F_PICTURE};
+                                        TEACH_LAB_F_PICTURE, TEACH_LAB_F_EVTX};
     static const char *const what[] = {
         "the snapshot (smsslab JSON: processes, sessions, registry); `smsslab check` reads it",
         "Sysmon process events (EID 1 and 5) as wevtutil writes them",
-        "a ps-like table of every process", "the process tree (open it in a browser)"};
+        "a ps-like table of every process", "the process tree (open it in a browser)",
+        "the same Sysmon events as a Windows event log (Event Viewer, `smsslab check` read it)"};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         if (!(formats & (1u << i)))
             continue;
@@ -696,9 +905,16 @@ void teach_lab_key_yaml(struct strbuf *sb, const struct teach_lab_opts *o,
             (unsigned long long)o->n, (unsigned long long)o->seed,
             teach_difficulty_name(o->difficulty));
     if (o->hard_negatives >= 0)
-        sb_addf(sb, "hard_negatives: %d}\nexercises:\n", o->hard_negatives);
+        sb_addf(sb, "hard_negatives: %d", o->hard_negatives);
     else
-        sb_adds(sb, "hard_negatives: default}\nexercises:\n");
+        sb_adds(sb, "hard_negatives: default");
+    if (o->topics.n) {
+        sb_adds(sb, ", topics: [");
+        for (size_t k = 0; k < o->topics.n; k++)
+            sb_addf(sb, "%s%s", k ? ", " : "", o->topics.v[k]);
+        sb_addc(sb, ']');
+    }
+    sb_adds(sb, "}\nexercises:\n");
     for (size_t i = 0; i < n; i++) {
         const struct teach_exercise *x = &xs[i];
         const struct snap *s = &x->snap;
@@ -715,7 +931,10 @@ void teach_lab_key_yaml(struct strbuf *sb, const struct teach_lab_opts *o,
         }
         const struct snap_label *l = &s->labels[0];
         const struct anom_type *ty = anom_find(l->type);
-        sb_addf(sb, "    verdict: anomaly\n    type: %s\n    technique: ", l->type);
+        sb_addf(sb, "    verdict: anomaly\n    type: %s\n    topics: [", l->type);
+        for (size_t k = 0; k < x->topics.n; k++)
+            sb_addf(sb, "%s%s", k ? ", " : "", x->topics.v[k]);
+        sb_adds(sb, "]\n    technique: ");
         yq(sb, l->technique);
         sb_adds(sb, "\n    title: ");
         yq(sb, ty ? ty->title : l->type);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../checker/chk.h"
 #include "../core/util.h"
@@ -110,7 +111,8 @@ enum teach_lab_format {
     TEACH_LAB_SYSMON = 1u << 1,  /* host-sysmon.xml: Sysmon EID 1/5, no registry events */
     TEACH_LAB_TABLE = 1u << 2,   /* host-processes.txt: a ps-like table */
     TEACH_LAB_PICTURE = 1u << 3, /* host-tree.svg: the tree without findings (Graphviz) */
-    TEACH_LAB_ALL = (1u << 4) - 1,
+    TEACH_LAB_EVTX = 1u << 4,    /* host-sysmon.evtx: the Sysmon events as a Windows log */
+    TEACH_LAB_ALL = (1u << 5) - 1,
 };
 int teach_lab_parse_formats(const char *s, unsigned *out, struct err *e);
 
@@ -120,13 +122,43 @@ int teach_lab_parse_formats(const char *s, unsigned *out, struct err *e);
  * tests check every entry against the catalogue and the scenario options. */
 extern const char *const teach_lab_easy[], *const teach_lab_medium[], *const teach_lab_hard[];
 extern const size_t teach_lab_neasy, teach_lab_nmedium, teach_lab_nhard;
+/* The pool of easy, medium or hard (mixed: hard), its size in *n. */
+const char *const *teach_lab_pool(enum teach_difficulty d, size_t *n);
+
+/* Topics: what an anomaly is about, derived from the catalogue and the rule
+ * table, never listed by hand. The topic of a rule is its lesson's process
+ * without ".exe" (smss, csrss, lsass, ...), or for the generic core rules the
+ * first word of its id (lookalike, core, ...), or the lesson itself
+ * (registry, sessions). An anomaly type's topics are those of its first
+ * expected rule -- the one that fires on the labelled process or value, {P}
+ * and {Q} taken over every process its parameter allows -- plus "registry"
+ * when it plants a registry value. An exercise's topics are those of the
+ * rule its label names first, so a core-wrong-parent on csrss is about csrss. */
+#define TEACH_MAX_TOPICS 24
+#define TEACH_TOPIC_LEN 24
+struct teach_topics {
+    char v[TEACH_MAX_TOPICS][TEACH_TOPIC_LEN];
+    size_t n;
+};
+/* Every topic of the anomaly types a lab draws, sorted. */
+void teach_lab_topics_all(struct teach_topics *t);
+/* The possible topics of anomaly type id (empty when unknown). */
+void teach_lab_type_topics(const char *type, struct teach_topics *t);
+/* "smss,registry": each must be a topic of teach_lab_topics_all, else -1
+ * with e naming the valid ones. */
+int teach_lab_parse_topics(const char *s, struct teach_topics *out, struct err *e);
+int teach_topics_meet(const struct teach_topics *a, const struct teach_topics *b);
 
 struct teach_lab_opts {
     uint64_t n, seed;
     enum teach_difficulty difficulty;
-    int hard_negatives; /* per exercise; -1 = the difficulty's default */
-    unsigned formats;   /* enum teach_lab_format bits */
+    int hard_negatives;         /* per exercise; -1 = the difficulty's default */
+    unsigned formats;           /* enum teach_lab_format bits */
+    struct teach_topics topics; /* n == 0: every topic */
 };
+/* Can the lab's difficulty draw an anomaly of its topics? 0, or -1 with e
+ * saying which difficulties can. */
+int teach_lab_check_topics(const struct teach_lab_opts *o, struct err *e);
 
 /* One exercise: its scenario, the simulation, the last snapshot with its
  * labels and the checker's findings on it. */
@@ -134,7 +166,8 @@ struct teach_exercise {
     unsigned number; /* 1-based */
     enum teach_difficulty difficulty;
     int normal;
-    const char *type; /* anomaly type (catalogue id); NULL when normal */
+    const char *type;           /* anomaly type (catalogue id); NULL when normal */
+    struct teach_topics topics; /* of the label; empty when normal */
     const char *hard[TEACH_LAB_MAX_HARD_NEGATIVES];
     size_t nhard;
     struct scn *sc;
@@ -162,6 +195,9 @@ void teach_exercise_release(struct teach_exercise *x);
 void teach_lab_strip(struct snap *s);
 void teach_lab_snapshot_json(struct strbuf *sb, const struct teach_exercise *x);
 void teach_lab_sysmon(struct strbuf *sb, const struct teach_exercise *x);
+/* The same records as a Windows .evtx file (the corpus's writer) on fp,
+ * opened for writing and seekable; name is for messages. 0 or -1 with e set. */
+int teach_lab_evtx(FILE *fp, const char *name, const struct teach_exercise *x, struct err *e);
 void teach_lab_table(struct strbuf *sb, const struct teach_exercise *x);
 /* The exercise sheet (Markdown, HTML) for all exercises. */
 void teach_lab_sheet_md(struct strbuf *sb, const struct teach_lab_opts *o,
@@ -178,6 +214,7 @@ void teach_lab_key_md(struct strbuf *sb, const struct teach_lab_opts *o,
 #define TEACH_LAB_F_SYSMON "host-sysmon.xml"
 #define TEACH_LAB_F_TABLE "host-processes.txt"
 #define TEACH_LAB_F_PICTURE "host-tree.svg"
+#define TEACH_LAB_F_EVTX "host-sysmon.evtx"
 
 /* Why a hard negative (a lab option id such as "special_session") is normal;
  * "" for an unknown id. */

@@ -396,9 +396,7 @@ void teach_timeline_svg(struct strbuf *out, struct snap *s, const struct chk_fin
     sort_n(order, norder, sizeof(*order), bar_cmp);
     size_t nbars = norder < TEACH_SVG_MAX_BARS ? norder : TEACH_SVG_MAX_BARS;
 
-    size_t nsteps = st ? st->n : 0, nfree = 0;
-    for (size_t k = 0; f && k < f->n; k++)
-        nfree += f->v[k].proc < 0;
+    size_t nsteps = st ? st->n : 0;
     struct strbuf t = STRBUF_INIT;
     char iso[WT_ISO_LEN];
     wt_format_iso(ax.origin, iso);

@@ -74,12 +74,74 @@ static void formats__parse(void **state)
     assert_int_equal(f, TEACH_LAB_NATIVE | TEACH_LAB_TABLE);
     assert_int_equal(teach_lab_parse_formats("all", &f, &e), 0);
     assert_int_equal(f, TEACH_LAB_ALL);
-    assert_int_equal(teach_lab_parse_formats("native,evtx", &f, &e), -1);
-    assert_non_null(strstr(e.msg, "'evtx'"));
+    assert_int_equal(teach_lab_parse_formats("native,evtx", &f, &e), 0);
+    assert_int_equal(f, TEACH_LAB_NATIVE | TEACH_LAB_EVTX);
+    assert_int_equal(teach_lab_parse_formats("native,hive", &f, &e), -1);
+    assert_non_null(strstr(e.msg, "'hive'"));
     enum teach_difficulty d;
     assert_int_equal(teach_difficulty_parse("hard", &d), 0);
     assert_int_equal(d, TEACH_HARD);
     assert_int_equal(teach_difficulty_parse("Hard", &d), -1);
+}
+
+static int has_topic(const struct teach_topics *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->v[i], topic))
+            return 1;
+    return 0;
+}
+
+/* Topics come from the rule table: a {P} type has one per process it allows,
+ * a planted value adds registry, a generic rule gives its id's first word. */
+static void topics__derived_from_the_rules(void **state)
+{
+    (void)state;
+    struct teach_topics t;
+    teach_lab_type_topics("core-wrong-parent", &t);
+    assert_int_equal(t.n, 4);
+    assert_true(has_topic(&t, "lsass") && has_topic(&t, "csrss") && has_topic(&t, "wininit") &&
+                has_topic(&t, "services"));
+    teach_lab_type_topics("smss-lookalike", &t);
+    assert_int_equal(t.n, 1);
+    assert_string_equal(t.v[0], "lookalike");
+    teach_lab_type_topics("knowndlls-changed", &t);
+    assert_int_equal(t.n, 2);
+    assert_true(has_topic(&t, "smss") && has_topic(&t, "registry"));
+    teach_lab_type_topics("no-such-type", &t);
+    assert_int_equal(t.n, 0);
+    /* Every lab type has a topic, and the list is sorted without repeats. */
+    const char *const *pools[] = {teach_lab_easy, teach_lab_medium, teach_lab_hard};
+    const size_t *counts[] = {&teach_lab_neasy, &teach_lab_nmedium, &teach_lab_nhard};
+    for (size_t p = 0; p < 3; p++)
+        for (size_t i = 0; i < *counts[p]; i++) {
+            teach_lab_type_topics(pools[p][i], &t);
+            assert_true(t.n > 0);
+        }
+    teach_lab_topics_all(&t);
+    for (size_t i = 1; i < t.n; i++)
+        assert_true(strcmp(t.v[i - 1], t.v[i]) < 0);
+    struct teach_topics want;
+    struct err e = {""};
+    assert_int_equal(teach_lab_parse_topics("LSASS,registry,lsass", &want, &e), 0);
+    assert_int_equal(want.n, 2);
+    assert_int_equal(teach_lab_parse_topics("smss,", &want, &e), -1);
+    assert_int_equal(teach_lab_parse_topics("kernel", &want, &e), -1);
+    assert_non_null(strstr(e.msg, "unknown topic 'kernel'"));
+    assert_non_null(strstr(e.msg, "lookalike"));
+    /* A lab of one topic: every anomaly exercise is about it. */
+    struct teach_lab_opts o = {4, 5, TEACH_MIXED, 0, TEACH_LAB_NATIVE, {.n = 0}};
+    assert_int_equal(teach_lab_parse_topics("winlogon", &o.topics, &e), 0);
+    assert_int_equal(teach_lab_check_topics(&o, &e), 0);
+    for (unsigned k = 1; k <= 4; k++) {
+        struct teach_exercise x;
+        assert_int_equal(teach_lab_exercise(&x, &o, k, 0, &e), 0);
+        assert_true(has_topic(&x.topics, "winlogon"));
+        teach_exercise_release(&x);
+    }
+    o.difficulty = TEACH_EASY;
+    assert_int_equal(teach_lab_parse_topics("lookalike", &o.topics, &e), 0);
+    assert_int_equal(teach_lab_check_topics(&o, &e), -1);
 }
 
 static int has_rdp(const struct snap *s)
@@ -122,12 +184,8 @@ static void exercises__every_difficulty__fit_and_tell_nothing(void **state)
                 } else {
                     assert_int_equal(s->nlabels, 1);
                     assert_true(x.findings.n > 0);
-                    const char *const *pool = d == TEACH_EASY     ? teach_lab_easy
-                                              : d == TEACH_MEDIUM ? teach_lab_medium
-                                                                  : teach_lab_hard;
-                    size_t np = d == TEACH_EASY     ? teach_lab_neasy
-                                : d == TEACH_MEDIUM ? teach_lab_nmedium
-                                                    : teach_lab_nhard;
+                    size_t np;
+                    const char *const *pool = teach_lab_pool(d, &np);
                     assert_true(in_pool(s->labels[0].type, pool, np));
                     /* No process the anomaly starts at its `at` is at a whole
                      * millisecond after boot (the generator draws `at` in ms). */
@@ -333,6 +391,7 @@ int main(void)
         cmocka_unit_test(pools__every_type__in_the_catalogue),
         cmocka_unit_test(normals__count_and_determinism),
         cmocka_unit_test(formats__parse),
+        cmocka_unit_test(topics__derived_from_the_rules),
         cmocka_unit_test(exercises__every_difficulty__fit_and_tell_nothing),
         cmocka_unit_test(exercise__same_options__same_bytes),
         cmocka_unit_test(sheet__gives_nothing_away),

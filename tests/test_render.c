@@ -232,6 +232,15 @@ static char *render(struct snap *s, const struct chk_findings *f, int details, c
     return sb_detach(&sb, NULL);
 }
 
+static char *render_opts(struct snap *s, const struct chk_findings *f, const struct dot_opts *o)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct err e = {{0}};
+    if (dot_write(&sb, s, f, o, &e) != 0)
+        fail_msg("dot_write: %s", e.msg);
+    return sb_detach(&sb, NULL);
+}
+
 static char *esc(const char *in, size_t max)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -587,7 +596,8 @@ static void graphviz__goldens__render_to_svg(void **state)
     free(d);
     snap_reset(&s);
     rdp_host(&s);
-    d = render(&s, NULL, 0, NULL);
+    struct dot_opts every = {.collapse = "none"};
+    d = render_opts(&s, NULL, &every);
     svg = run_dot_svg(d);
     /* processes + the ghost parent + legend */
     assert_int_equal(count(svg, "class=\"node\""), s.nprocs + 2);
@@ -621,6 +631,239 @@ static void focus__name__branch_and_ancestors(void **state)
     for (size_t k = 0; k < ARRAY_SIZE(out); k++)
         assert_false(has_pid(d, out[k]));
     assert_null(strstr(d, "cluster_s0"));
+    free(d);
+    snap_release(&s);
+}
+
+/* services.exe with many svchosts: the classroom picture's problem. */
+static void many_svchosts(struct snap *s, int n)
+{
+    normal_boot(s);
+    for (int k = 0; k < n; k++)
+        add(s, (uint32_t)(5000 + 4 * k), 620, 4000 + k, -1, 0, "svchost.exe",
+            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p",
+            k % 2 ? SYSTEM : "NT AUTHORITY\\LOCAL SERVICE");
+}
+
+static size_t node_count(const char *d)
+{
+    return count(d, "\" [label=\"") - count(d, "\"legend\" [label=");
+}
+
+static void collapse__svchosts__one_box_with_every_pid(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    many_svchosts(&s, 40);
+    /* 2 svchosts of core_boot + 40: one box "svchost.exe x42" by default. */
+    char *d = render(&s, NULL, 0, NULL);
+    assert_int_equal(count(d, "label=\"svchost.exe"), 1);
+    assert_non_null(strstr(d, "svchost.exe \xc3\x97"
+                              "42\\nsession 0"));
+    assert_non_null(strstr(d, "tooltip=\"pids 700, 812, 5000, 5004,"));
+    assert_non_null(strstr(d, ", 5156\", peripheries=2"));
+    assert_non_null(strstr(d, "42 of them in 1 folded box (xN)"));
+    /* One edge from services to the box, none to the folded ones. */
+    assert_int_equal(count(d, "\"p620_1714550403300000\" -> "), 1);
+    size_t folded = node_count(d);
+    struct dot_opts every = {.collapse = "none"};
+    char *all = render_opts(&s, NULL, &every);
+    assert_int_equal(count(all, "label=\"svchost.exe"), 42);
+    assert_int_equal(node_count(all), folded + 41);
+    /* Names: only those fold, from two on; others stay. */
+    struct dot_opts named = {.collapse = "dwm,svchost"};
+    char *n = render_opts(&s, NULL, &named);
+    assert_int_equal(count(n, "label=\"svchost.exe"), 1);
+    struct dot_opts other = {.collapse = "conhost.exe"};
+    char *o = render_opts(&s, NULL, &other);
+    assert_int_equal(count(o, "label=\"svchost.exe"), 42);
+    /* --show on a box: what all share, else "(differs)". */
+    struct dot_opts show = {.show = DOT_SHOW_USER | DOT_SHOW_CMDLINE};
+    char *sh = render_opts(&s, NULL, &show);
+    assert_non_null(strstr(sh, "pids in the tooltip\\nuser (differs)\\n(differs)"));
+    free(sh);
+    free(o);
+    free(n);
+    free(all);
+    free(d);
+    snap_release(&s);
+}
+
+static void collapse__flagged_and_reused_pids__stay_apart(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    many_svchosts(&s, 6);
+    struct chk_findings f = {0};
+    static const struct chk_rule r_args = {.id = "SVCHOST-ARGS", .title = "svchost without -k"};
+    finding(&f, &r_args, find(&s, 5008), -1, "no -k");
+    char *d = render(&s, &f, 0, NULL);
+    /* 8 svchosts: the flagged one is its own red box, the other 7 fold. */
+    assert_int_equal(count(d, "label=\"svchost.exe"), 2);
+    assert_non_null(strstr(d, "svchost.exe \xc3\x97"
+                              "7\\n"));
+    assert_true(has_pid(d, 5008));
+    assert_non_null(strstr(d, "pid 5008, session 0\\n! SVCHOST-ARGS"));
+    free(d);
+    release_findings(&f);
+    snap_reset(&s);
+    /* rdp_host: svchost 2350 holds a pid a gone parent had: it stays a box. */
+    rdp_host(&s);
+    d = render(&s, NULL, 0, NULL);
+    assert_true(has_pid(&*d, 2350));
+    assert_non_null(strstr(d, "svchost.exe\\npid 2350"));
+    free(d);
+    snap_release(&s);
+}
+
+/* Exited siblings fold apart from running ones, with their exits as a range. */
+static void collapse__exited_siblings__range_of_exits(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    normal_boot(&s);
+    add(&s, 7000, 3040, 30000, 31000, 1, "cmd.exe", "cmd /c x", "CORP\\alice");
+    add(&s, 7004, 3040, 32000, 35500, 1, "cmd.exe", "cmd /c y", "CORP\\alice");
+    add(&s, 7008, 3040, 33000, 34000, 1, "cmd.exe", "cmd /c z", "CORP\\alice");
+    add(&s, 7012, 3040, 36000, -1, 1, "cmd.exe", "cmd", "CORP\\alice");
+    char *d = render(&s, NULL, 0, NULL);
+    assert_non_null(strstr(d, "cmd.exe \xc3\x97"
+                              "3\\nsession 1, pids in the tooltip\\nexited +31.000s "
+                              ".. +35.500s\""));
+    assert_non_null(strstr(d, "cmd.exe\\npid 7012, session 1\""));
+    free(d);
+    snap_release(&s);
+}
+
+static void focus__several_names__each_branch(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    normal_boot(&s);
+    char *d = render(&s, NULL, 0, "lsass,explorer.exe");
+    static const uint32_t in[] = {4, 300, 396, 480, 636, 488, 556, 3000, 3040};
+    for (size_t k = 0; k < ARRAY_SIZE(in); k++)
+        assert_true(has_pid(d, in[k]));
+    assert_false(has_pid(d, 620));
+    assert_false(has_pid(d, 964));
+    free(d);
+    struct strbuf sb = STRBUF_INIT;
+    struct dot_opts o = {.focus = "lsass,nosuch"};
+    struct err e = {{0}};
+    assert_int_equal(dot_write(&sb, &s, NULL, &o, &e), -1);
+    assert_non_null(strstr(e.msg, "'nosuch'"));
+    sb_release(&sb);
+    snap_release(&s);
+}
+
+static void show__fields__each_one_and_wrapped(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    normal_boot(&s);
+    long l = find(&s, 636);
+    s.procs[l].integrity = "System";
+    s.procs[l].base_priority = 9;
+    s.procs[l].image = "C:\\Windows\\system32\\lsass.exe";
+    struct dot_opts o = {.focus = "636"};
+    char *plain = render_opts(&s, NULL, &o);
+    assert_null(strstr(plain, "priority 9"));
+    assert_null(strstr(plain, "integrity System"));
+    struct err e = {{0}};
+    assert_int_equal(dot_parse_show("priority,integrity", &o.show, &e), 0);
+    char *d = render_opts(&s, NULL, &o);
+    assert_non_null(strstr(d, "lsass.exe\\npid 636, session 0\\nintegrity System\\npriority 9\""));
+    assert_null(strstr(d, "\\nuser "));
+    assert_int_equal(dot_parse_show("user,start,cmdline,path", &o.show, &e), 0);
+    free(d);
+    d = render_opts(&s, NULL, &o);
+    assert_non_null(strstr(d, "\\nstarted +3.310s\\nuser NT AUTHORITY\\\\SYSTEM\\n"));
+    /* csrss's long command line: wrapped, no line over 44 bytes (+ escapes). */
+    o.focus = "404";
+    free(d);
+    d = render_opts(&s, NULL, &o);
+    const char *lbl = strstr(d, "[label=\"csrss.exe");
+    assert_non_null(lbl);
+    assert_non_null(strstr(lbl, "%SystemRoot%\\\\system32\\\\csrss.exe \\nObjectDirectory="));
+    assert_int_equal(dot_parse_show("all", &o.show, &e), 0);
+    assert_int_equal(o.show, DOT_SHOW_USER | DOT_SHOW_START | DOT_SHOW_CMDLINE | DOT_SHOW_PRIORITY |
+                                 DOT_SHOW_INTEGRITY | DOT_SHOW_PATH);
+    assert_int_equal(dot_parse_show("user,colour", &o.show, &e), -1);
+    assert_non_null(strstr(e.msg, "'colour'"));
+    free(d);
+    free(plain);
+    snap_release(&s);
+}
+
+static void registry__panel__every_value_finding_in_red(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    struct chk_findings f = {0};
+    anomaly(&s, &f);
+    struct dot_opts o = {.registry = 1};
+    char *d = render_opts(&s, &f, &o);
+    const char *panel = strstr(d, "subgraph \"cluster_registry\"");
+    assert_non_null(panel);
+    /* The normal value is there too, and the flagged one is red with its rule. */
+    const char *be = strstr(panel, "BootExecute = autocheck autochk *\\l");
+    assert_non_null(be);
+    const char *opt = strstr(panel, "! Optional = Posix\\l    flagged: SMSS-SUBSYSTEMS\\l");
+    assert_non_null(opt);
+    const char *box = opt;
+    while (box > panel && strncmp(box, "[shape=note", 11))
+        box--;
+    assert_int_equal(strncmp(box, "[shape=note, fontsize=9, color=red", 34), 0);
+    /* No red note outside the panel, and the reader's edge leaves smss. */
+    assert_null(strstr(d, "\"r1\" [shape=note"));
+    assert_non_null(strstr(d, "\"p300_1714550402000000\" -> \"reg"));
+    /* Without --registry: no panel. */
+    char *plain = render(&s, &f, 0, NULL);
+    assert_null(strstr(plain, "cluster_registry"));
+    free(plain);
+    free(d);
+    release_findings(&f);
+    snap_release(&s);
+}
+
+/* The row node's edges, in order, name the session roots left to right. */
+static void rows__sessions_in_order_and_width_cap(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    rdp_host(&s);
+    char *d = render(&s, NULL, 0, NULL);
+    const char *a = strstr(d, "\"row0\" -> \"p396_"); /* session 0's smss child */
+    const char *b = strstr(d, "\"row0\" -> \"p488_"); /* session 1's */
+    assert_non_null(a);
+    assert_true(!b || a < b);
+    assert_non_null(strstr(d, "ordering=out"));
+    assert_non_null(strstr(d, "laid out for 1920 px"));
+    assert_non_null(strstr(d, "size=\"20.00,1000\""));
+    /* A narrow cap: more rows, every session in a later row than the one before. */
+    struct dot_opts narrow = {.max_width_px = 400};
+    char *n = render_opts(&s, NULL, &narrow);
+    assert_non_null(strstr(n, "laid out for 400 px: sessions in 4 rows"));
+    assert_non_null(strstr(n, "\"row0\" -> \"p396_"));
+    assert_non_null(strstr(n, "\"row1\" -> \"p488_"));
+    assert_non_null(strstr(n, "\"row2\" -> \"p2100_"));
+    assert_non_null(strstr(n, "\"row3\" -> \"p2300_"));
+    assert_non_null(strstr(n, "size=\"4.16,1000\""));
+    /* No cap: one row, no size. */
+    struct dot_opts none = {.max_width_px = -1};
+    char *w = render_opts(&s, NULL, &none);
+    assert_null(strstr(w, ", size=\""));
+    assert_null(strstr(w, "\"row1\""));
+    assert_non_null(strstr(w, "\"row0\" -> \"p2300_"));
+    free(w);
+    free(n);
     free(d);
     snap_release(&s);
 }
@@ -756,6 +999,13 @@ int main(void)
         cmocka_unit_test(focus__name__branch_and_ancestors),
         cmocka_unit_test(focus__pid__ancestors_only_for_leaf),
         cmocka_unit_test(focus__no_match__error),
+        cmocka_unit_test(focus__several_names__each_branch),
+        cmocka_unit_test(collapse__svchosts__one_box_with_every_pid),
+        cmocka_unit_test(collapse__flagged_and_reused_pids__stay_apart),
+        cmocka_unit_test(collapse__exited_siblings__range_of_exits),
+        cmocka_unit_test(show__fields__each_one_and_wrapped),
+        cmocka_unit_test(registry__panel__every_value_finding_in_red),
+        cmocka_unit_test(rows__sessions_in_order_and_width_cap),
         cmocka_unit_test(focus__parent_cycle__terminates),
         cmocka_unit_test(ids__duplicate_records__distinct),
         cmocka_unit_test(run__missing_program__error),

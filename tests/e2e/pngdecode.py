@@ -52,3 +52,9 @@ def decode(data):
 def pixels(rows, bpp):
     """Every pixel's RGB as a 3-byte string, row by row."""
     return [[r[i:i + 3] for i in range(0, len(r), bpp)] for r in rows]
+
+
+def size(data):
+    """(width, height) from the IHDR chunk, without decoding the pixels."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
+    return struct.unpack(">II", data[16:24])

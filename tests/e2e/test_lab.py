@@ -5,10 +5,15 @@ reruns; the sheet and key; errors exit 2 and leave nothing. Then grade: a
 perfect answer sheet from the key, an imperfect one, marks and feedback."""
 import json
 import re
+import shutil
+import subprocess
 
 import yaml
 
-STUDENT_FILES = ["host.json", "host-sysmon.xml", "host-processes.txt", "host-tree.svg"]
+import pngdecode
+
+STUDENT_FILES = ["host.json", "host-sysmon.xml", "host-sysmon.evtx", "host-processes.txt",
+                 "host-tree.svg"]
 
 
 def _lab(ctx, name="lab", *extra, n=10):
@@ -55,6 +60,12 @@ def test_lab_students_get_the_anomaly_and_no_answer(ctx):
             assert r not in sheet, r
         assert b'fill="red"' in (lab / "key" / f"exercise-{x['exercise']:02d}.svg").read_bytes()
         t = x["target"]
+        if "key" in t:
+            # The registry panel: the student sees the value, the key marks it red.
+            ssvg = (d / "host-tree.svg").read_text()
+            ksvg = (lab / "key" / f"exercise-{x['exercise']:02d}.svg").read_text()
+            assert "Registry values read at boot" in ssvg and f">{t['name']} = " in ssvg, t
+            assert re.search(rf'fill="red">! {re.escape(t["name"])} = ', ksvg), t
         if "pid" in t:
             rows = (d / "host-processes.txt").read_text().splitlines()
             assert any(re.match(rf"{t['pid']} +\d+ ", r) for r in rows), t
@@ -83,7 +94,10 @@ def test_lab_formats_and_errors(ctx):
                       (("-n", 0), "expected 1..500"),
                       (("-n", 2), "give --seed"),
                       (("-n", 2, "--seed", 1, "--difficulty", "brutal"), "easy, medium, hard"),
-                      (("-n", 2, "--seed", 1, "--formats", "native,evtx"), "'evtx'"),
+                      (("-n", 2, "--seed", 1, "--formats", "native,hive"), "'hive'"),
+                      (("-n", 2, "--seed", 1, "--topics", "smss,kernel"), "unknown topic 'kernel'"),
+                      (("-n", 2, "--seed", 1, "--topics", "lookalike", "--difficulty", "easy"),
+                       "difficulties that have one: hard"),
                       (("-n", 2, "--seed", 1, "--hard-negatives", 9), "0..8")]:
         dest = ctx.tmp / "err"
         p = ctx.run("lab", *args, "-o", dest, rc=2)
@@ -182,3 +196,122 @@ def test_grade_bad_input_is_located(ctx):
     assert "not a lab key" in p.stderr.decode() or "yaml" in p.stderr.decode()
     assert "no key" in ctx.run("grade", ctx.tmp / "bad.yaml", rc=2).stderr.decode()
     assert "ANSWERS.yaml" in ctx.run("grade", "--help", rc=0).stdout.decode()
+
+
+def _rules_by_id(ctx):
+    out = ctx.run("rules", "--format", "json", rc=0).stdout.decode().splitlines()
+    return {r["id"]: r for r in map(json.loads, out)}
+
+
+def _rule_topic(rule):
+    lesson = rule["lesson"]
+    if lesson.lower().endswith(".exe"):
+        return lesson[:-4].lower()
+    if lesson == "core":
+        return rule["id"].split("-")[0].lower()
+    return lesson.lower()
+
+
+def test_lab_topics_filter_by_the_anomalys_own_rule(ctx):
+    """--topics keeps only anomalies about the topic, judged here from the
+    rule table (the first expected rule's lesson) independently of lab.c."""
+    listed = ctx.run("lab", "--topics", "help", rc=0).stdout.decode().split()
+    for t in ["smss", "csrss", "winlogon", "lsass", "services", "registry", "lookalike"]:
+        assert t in listed, listed
+    assert ctx.run("help", "lab", rc=0).stdout.decode().count("--topics") >= 2
+    rules = _rules_by_id(ctx)
+    cat = {a["id"]: a for a in map(json.loads, ctx.run(
+        "anomalies", "--format", "json", rc=0).stdout.decode().splitlines())}
+    for topic, diff in [("csrss", "mixed"), ("registry", "hard"), ("lookalike", "mixed"),
+                        ("lsass", "medium")]:
+        out = ctx.tmp / f"t-{topic}"
+        ctx.run("lab", "-n", 6, "--seed", 11, "--difficulty", diff, "--topics", topic,
+                "--formats", "native", "-o", out, rc=0)
+        xs = _key(out)["exercises"]
+        anomalies = [x for x in xs if x["verdict"] == "anomaly"]
+        assert len(anomalies) >= 4, xs
+        for x in anomalies:
+            assert topic in x["topics"], x
+            # The key's topics follow from its first rule (and "registry" for a value).
+            expect = {_rule_topic(rules[r]) for r in x["rules"][:1]}
+            if "registry" in x["target"] or "key" in x["target"]:
+                expect.add("registry")
+            assert set(x["topics"]) == expect, (x, expect)
+            assert x["type"] in cat
+        if topic == "lookalike":
+            assert {x["type"] for x in anomalies} == {"smss-lookalike"}
+    # Without --topics the same seed draws other types: the filter did the work.
+    out = ctx.tmp / "t-all"
+    ctx.run("lab", "-n", 6, "--seed", 11, "--difficulty", "medium", "--formats", "native",
+            "-o", out, rc=0)
+    assert any("lsass" not in x.get("topics", ["lsass"]) for x in _key(out)["exercises"]
+               if x["verdict"] == "anomaly")
+
+
+def test_lab_evtx_reads_back_and_tells_nothing(ctx):
+    """The student's .evtx: smsslab reads it to the same findings as the XML,
+    libevtx's evtxexport reads it cleanly, and neither holds a label, an
+    anomaly id or a registry event that exists only for the planted value."""
+    out = ctx.tmp / "ev"
+    ctx.run("lab", "-n", 5, "--seed", 3, "--formats", "evtx,sysmon", "-o", out, rc=0)
+    xs = _key(out)["exercises"]
+    assert any(x["verdict"] == "normal" for x in xs)
+    for x in xs:
+        d = out / f"exercise-{x['exercise']:02d}"
+        assert sorted(p.name for p in d.iterdir()) == ["host-sysmon.evtx", "host-sysmon.xml"]
+        ev = d / "host-sysmon.evtx"
+        assert ev.read_bytes()[:8] == b"ElfFile\0"
+        a = ctx.run("check", "--format", "json", ev)
+        b = ctx.run("check", "--format", "json", d / "host-sysmon.xml")
+        assert a.returncode in (0, 1) and a.returncode == b.returncode
+        fa = sorted((f["rule"], f["process"]["pid"]) for f in map(json.loads, a.stdout.decode().splitlines()))
+        fb = sorted((f["rule"], f["process"]["pid"]) for f in map(json.loads, b.stdout.decode().splitlines()))
+        assert fa == fb
+        if x["verdict"] == "normal":
+            assert a.returncode == 0
+        elif "pid" in x["target"]:
+            assert a.returncode == 1 and any(pid == x["target"]["pid"] for _, pid in fa), (x, fa)
+        if shutil.which("evtxexport"):
+            p = subprocess.run(["evtxexport", "-f", "xml", str(ev)], capture_output=True,
+                               timeout=120)
+            assert p.returncode == 0 and p.stderr == b"", p.stderr[:500]
+            text = p.stdout.decode()
+            assert text.count("<EventID>1</EventID>") > 30
+            assert "<EventID>13</EventID>" not in text
+            words = ["anomaly", "smsslab", "label"] + ([x["type"]] if "type" in x else [])
+            for w in words:
+                assert w not in text.lower(), w
+
+
+def test_readme_teaching_walkthrough_is_real(ctx):
+    """The README's Teaching section: its lab command, Sam's answers and the
+    grade summary it quotes are what the tool does; its pictures are the ones
+    scripts/teaching-pictures.sh draws (same size: Graphviz's PNG bytes may
+    differ between versions)."""
+    readme = (ctx.root / "README.md").read_text()
+    sec = readme.split("## Teaching\n", 1)[1].split("\n## ", 1)[0]
+    lab = ctx.tmp / "lab"
+    out = ctx.run("lab", "-n", 10, "--seed", 7, "--hard-negatives", 2, "-o", lab, rc=0)
+    assert "wrote 10 exercises (2 normal) to " in out.stdout.decode()
+    assert "$ smsslab lab -n 10 --seed 7 --hard-negatives 2 -o lab/" in sec
+    answers = re.search(r"\$ cat answers/sam\.yaml\n(.*?)\$ smsslab grade", sec, re.S).group(1)
+    (ctx.tmp / "answers").mkdir()
+    (ctx.tmp / "answers" / "sam.yaml").write_text(answers)
+    g = ctx.run("grade", "--key", lab / "key", "-o", ctx.tmp / "marks.csv",
+                ctx.tmp / "answers" / "sam.yaml", rc=0).stdout.decode()
+    first = g.splitlines()[0].replace(str(ctx.tmp) + "/", "")
+    assert first in sec, first
+    for line in g.splitlines()[1:]:
+        quoted = [l for l in sec.splitlines() if l.startswith(line[:40])]
+        if quoted:
+            assert line.startswith(quoted[0].rstrip(".").split("...")[0]), (line, quoted)
+    pics = re.findall(r"\(docs/img/([\w.-]+\.png)\)", readme)
+    assert "teach-exercise-02.png" in pics and "teach-rdp-host.png" in pics
+    if shutil.which("dot") is None:
+        return
+    drawn = ctx.tmp / "img"
+    subprocess.run([str(ctx.root / "scripts" / "teaching-pictures.sh"), str(ctx.bin), str(drawn)],
+                   cwd=ctx.root, check=True, capture_output=True, timeout=300)
+    for name in pics:
+        want = pngdecode.size((ctx.root / "docs" / "img" / name).read_bytes())
+        assert pngdecode.size((drawn / name).read_bytes()) == want, name

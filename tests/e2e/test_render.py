@@ -4,8 +4,11 @@ a missing or failing dot leaves no output file and exits 2."""
 import json
 import re
 import shutil
+import subprocess
 import sys
 import xml.dom.minidom
+
+import pngdecode
 
 # The runner runs as __main__: its Skip is the one it catches.
 Skip = getattr(sys.modules["__main__"], "Skip", None)
@@ -169,3 +172,127 @@ def test_missing_dot_leaves_nothing(ctx):
     assert not (ctx.tmp / "f.png").exists()
     assert [x.name for x in ctx.tmp.iterdir() if x.name.startswith(("t.", "f.", "tree"))] == []
     ctx.run("render", src, "-o", ctx.tmp / "tree.pdf", rc=2)
+
+
+# ---- classroom pictures --------------------------------------------------------------
+
+CLASSROOM = ["scenarios/default.yaml", "scenarios/normal-server2022-rdp.yaml",
+             "scenarios/normal-win10-rdp.yaml", "tests/fixtures/render/rdp-host-3-sessions.yaml"]
+
+
+def _clusters(svg_path):
+    """Each session box's (left, top, right, bottom) in SVG points, by session id."""
+    doc = xml.dom.minidom.parse(str(svg_path))
+    boxes = {}
+    for g in doc.getElementsByTagName("g"):
+        if g.getAttribute("class") != "cluster":
+            continue
+        title = g.getElementsByTagName("title")[0].firstChild.data
+        m = re.fullmatch(r"cluster_s(\d+)", title)
+        if not m:
+            continue
+        shape = (g.getElementsByTagName("path") + g.getElementsByTagName("polygon"))[0]
+        d = shape.getAttribute("d") or shape.getAttribute("points")
+        nums = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", d)]
+        xs, ys = nums[0::2], nums[1::2]
+        boxes[int(m.group(1))] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+def test_classroom_pictures_fit_1920_px_unshrunk_sessions_in_order(ctx):
+    """At the default settings the default boot and the RDP hosts (three user
+    sessions, the 3-RDP terminal server) are at most 1920 px wide as PNG, dot
+    did not shrink them to get there (its scale is 1), and the session boxes
+    read in order: each next one right of or below the one before."""
+    _need_dot()
+    for src in CLASSROOM:
+        stem = src.split("/")[-1].replace(".yaml", "")
+        png, svg = ctx.tmp / f"{stem}.png", ctx.tmp / f"{stem}.svg"
+        ctx.run("render", src, "-o", png, rc=0)
+        ctx.run("render", src, "-o", svg, rc=0)
+        w, h = pngdecode.size(png.read_bytes())
+        assert w <= 1920, (src, w, h)
+        dot = ctx.run("render", src, rc=0).stdout
+        plain = subprocess.run(["dot", "-Tplain"], input=dot, capture_output=True, check=True)
+        scale = float(plain.stdout.split()[1])
+        assert scale == 1.0, (src, scale, "the picture had to be shrunk: text got smaller")
+        boxes = _clusters(svg)
+        ids = sorted(boxes)
+        assert len(ids) >= 2, (src, boxes)
+        for a, b in zip(ids, ids[1:]):
+            la, ta, ra, ba = boxes[a]
+            lb, tb, rb, bb = boxes[b]
+            assert lb >= ra - 1 or tb >= ba - 1, (src, a, boxes[a], b, boxes[b])
+    # Without the classroom defaults the 3-session RDP host is far wider: the
+    # defaults do the work, not the scenario.
+    wide = ctx.tmp / "wide.png"
+    ctx.run("render", CLASSROOM[3], "--collapse", "none", "--max-width", 0, "-o", wide, rc=0)
+    assert pngdecode.size(wide.read_bytes())[0] > 1920 * 1.5
+
+
+def test_collapse_folds_repeated_siblings(ctx):
+    doc = _default_run(ctx)
+    snap = json.loads(doc.read_text())["snapshots"][-1]["processes"]
+    n = sum(1 for p in snap if p["name"] == "svchost.exe")
+    folded = ctx.run("render", doc, rc=0).stdout.decode()
+    boxes = re.findall(r'label="svchost\.exe ×(\d+)\\nsession 0', folded)
+    assert len(re.findall(r'label="svchost\.exe', folded)) == 1 and boxes == [str(n)], boxes
+    tip = re.search(r'svchost\.exe ×\d+[^"]*", tooltip="pids ([\d, ]+)"', folded).group(1)
+    assert sorted(int(x) for x in tip.split(", ")) == sorted(
+        p["pid"] for p in snap if p["name"] == "svchost.exe")
+    every = ctx.run("render", doc, "--collapse", "none", rc=0).stdout.decode()
+    assert len(re.findall(r'label="svchost\.exe\\npid \d+', every)) == n
+    named = ctx.run("render", doc, "--collapse", "fontdrvhost", rc=0).stdout.decode()
+    assert len(re.findall(r'label="svchost\.exe\\npid \d+', named)) == n
+    for bad in ("", ","):
+        ctx.run("render", doc, "--collapse", bad, rc=2)
+
+
+def test_several_focus_names_show_and_bad_values(ctx):
+    doc = _default_run(ctx)
+    d = ctx.run("render", doc, "--focus", "lsass,explorer", "--show",
+                "user,priority,integrity,cmdline", rc=0).stdout.decode()
+    assert re.search(r'label="lsass\.exe\\npid \d+, session 0\\nuser NT AUTHORITY\\\\SYSTEM'
+                     r'\\nintegrity System\\npriority 9\\nC:\\\\Windows', d), d[:3000]
+    assert "explorer.exe\\npid" in d and "services.exe" not in d
+    assert "svchost" not in d and "cluster_s1" in d and "cluster_s0" in d
+    p = ctx.run("render", doc, "--focus", "lsass,notepad", rc=2)
+    assert b"'notepad'" in p.stderr
+    p = ctx.run("render", doc, "--show", "user,colour", rc=2)
+    assert b"'colour'" in p.stderr
+    for bad in ("-5", "abc", "150"):
+        p = ctx.run("render", doc, "--max-width", bad, rc=2)
+        assert b"--max-width" in p.stderr
+    help_text = ctx.run("help", "render", rc=0).stdout.decode()
+    for opt in ("--collapse", "--show", "--registry", "--max-width", "--focus LIST"):
+        assert opt in help_text, opt
+
+
+def test_registry_panel_shows_the_planted_value_in_red(ctx):
+    scn = ctx.root / "scenarios" / "anomaly-knowndlls-changed.yaml"
+    doc = json.loads(ctx.run("run", scn, rc=0).stdout)
+    last = doc["snapshots"][-1]
+    planted = [r for r in last["registry"] if r.get("anomaly")]
+    assert len(planted) == 1
+    r = planted[0]
+    d = ctx.run("render", scn, "--registry", rc=0).stdout.decode()
+    panel = d[d.index('subgraph "cluster_registry"'):]
+    line = f"! {r['name']} = {r['data']}\\l"
+    assert line in panel, (line, panel[:2000])
+    box = panel[:panel.index(line)].rsplit("[shape=note", 1)[1]
+    assert box.startswith(", fontsize=9, color=red"), box[:80]
+    # Normal values are shown too: BootExecute and Winlogon's Shell.
+    assert "BootExecute = autocheck autochk *\\l" in panel
+    assert "Shell = explorer.exe\\l" in panel
+    # The default boot: the panel has no red box.
+    plain = ctx.run("render", "scenarios/default.yaml", "--registry", rc=0).stdout.decode()
+    assert "cluster_registry" in plain and "color=red" not in plain
+
+
+def test_every_option_gives_byte_identical_dot(ctx):
+    args = ["tests/fixtures/render/rdp-host-3-sessions.yaml", "--registry", "--show", "all",
+            "--collapse", "svchost,fontdrvhost", "--focus", "smss,lsass,rdpclip",
+            "--max-width", 1280]
+    a = ctx.run("render", *args, rc=0).stdout
+    b = ctx.run("render", *args, rc=0).stdout
+    assert a == b and b"laid out for 1280 px" in a

@@ -69,7 +69,9 @@ def test_report_in_headless_chromium(ctx):
     dom = _chromium(ctx, browser, full, "--dump-dom")
     assert re.search(r'<svg[^>]*class="smsslab-timeline"', dom), "no timeline in the DOM"
     tree = dom.split('id="tree"', 1)[1].split("</section>", 1)[0]
-    assert len(re.findall(r'<g id="node\d+" class="node"', tree)) >= 30, "no Graphviz tree"
+    # The classroom picture: ~20 boxes, the 40 svchosts folded into one.
+    assert len(re.findall(r'<g id="node\d+" class="node"', tree)) >= 15, "no Graphviz tree"
+    assert "svchost.exe ×" in tree
     assert dom.count('class="finding sev-') == 6 and "SMSS-PARENT" in dom
     assert 'id="card-smss.exe"' in dom and 'id="card-lsass.exe"' in dom
     sdom = _chromium(ctx, browser, student, "--dump-dom")

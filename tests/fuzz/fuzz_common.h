@@ -47,7 +47,8 @@ static void fuzz_consume_snap(struct snap *s)
     if (chk_check(s, &cfg, &f, &e) < 0)
         abort(); /* the default config never fails */
     struct strbuf sb = STRBUF_INIT;
-    struct dot_opts o = {1, NULL};
+    /* Every classroom option: folding, rows, the registry panel, each field. */
+    struct dot_opts o = {1, NULL, ~0u, NULL, 1, 0};
     if (dot_write(&sb, s, &f, &o, &e) == 0)
         fuzz_dot_sane(sb.buf, sb.len);
     sb_reset(&sb);
@@ -57,7 +58,8 @@ static void fuzz_consume_snap(struct snap *s)
     }
     /* Focus on a name from the input: the ancestor walk must end on cycles. */
     if (s->nprocs && s->procs[0].name) {
-        struct dot_opts fo = {0, s->procs[0].name};
+        /* The name also as a --collapse list, with no width cap. */
+        struct dot_opts fo = {0, s->procs[0].name, 0, s->procs[0].name, 0, -1};
         if (dot_write(&sb, s, NULL, &fo, &e) == 0)
             fuzz_dot_sane(sb.buf, sb.len);
         sb_reset(&sb);
