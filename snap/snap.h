@@ -230,7 +230,8 @@ void snap_reader_close(struct snap_reader *r);
 #define SNAP_JSON_BUDGET ((size_t)1 << 30)
 /* Tests only: a smaller budget (0 restores SNAP_JSON_BUDGET). */
 void snap_json_set_budget(size_t bytes);
-/* The budget in words for messages: "1 GiB". */
+/* The budget in bytes, and in words for messages: "1 GiB". */
+size_t snap_json_budget(void);
 const char *snap_json_budget_text(void);
 struct cJSON;
 struct cJSON *snap_json_parse(struct arena *mem, const char *s, size_t n, const char **end,
