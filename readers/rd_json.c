@@ -542,6 +542,14 @@ static int next_line(struct rd_src_file *f, struct strbuf *sb, char *chunk, size
     }
 }
 
+static size_t fast_read, fast_skipped;
+
+void rd_json_fast_stats(size_t *read, size_t *skipped)
+{
+    *read = fast_read;
+    *skipped = fast_skipped;
+}
+
 /* The fast path for one line, line->buf[s, n): 0 when it is not an NXLog
  * line simdjson takes (the caller parses it with cJSON), 1 when its EventID
  * is one no reader uses (skipped after a look at its keys, before any other
@@ -561,13 +569,16 @@ static int nxlog_fast(struct rd_set *set, struct sjson *sj, struct strbuf *line,
     struct nx_flat one = {&id, 1, mem};
     struct rd_rec probe = {.get = flat_get, .ctx = &one};
     if (rd_parse_num(nx_js(&probe, "EventID"), UINT32_MAX, &evid) ||
-        !rd_winevent_wanted((uint32_t)evid))
+        !rd_winevent_wanted((uint32_t)evid)) {
+        fast_skipped++;
         return 1;
+    }
     if (sjson_line_fields(sj, &kv, &nkv) < 0)
         return 0;
     struct nx_flat all = {kv, nkv, mem};
     struct rd_rec r = {.get = flat_get, .ctx = &all};
     rd_set_at(set, 0, lineno);
+    fast_read++;
     return nxlog_rec(set, &r, e) < 0 ? -1 : 2;
 }
 

@@ -43,6 +43,7 @@ struct snap_reader {
     struct sjson *sj;
     struct sjson_doc fast;
     int fast_on;      /* fast holds the current document */
+    size_t fast_docs; /* documents the fast path read */
     size_t fast_next; /* its next snapshot */
 };
 
@@ -88,6 +89,11 @@ struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size
     r->line = 1;
     r->col = 1;
     return r;
+}
+
+size_t snap_reader_fast_docs(const struct snap_reader *r)
+{
+    return r->fast_docs;
 }
 
 size_t snap_reader_doc(const struct snap_reader *r)
@@ -849,6 +855,7 @@ static int fast_doc(struct snap_reader *r)
     if (!sjson_read_doc(r->sj, begin, n, cap, &r->fast))
         return 0;
     r->ndocs++;
+    r->fast_docs++;
     advance(r, n);
     r->fast_on = 1;
     r->fast_next = 0;
