@@ -573,9 +573,9 @@ static bool header_key(std::string_view k, value x, snap *h, bool *ok)
     } else if (k == "seed") {
         double d;
         *ok = is_type(x, json_type::number) && x.get_double().get(d) == SUCCESS && d >= 0 &&
-              d < 18446744073709551616.0;
+              d <= 18446744073709551616.0;
         if (*ok)
-            h->seed = (uint64_t)d;
+            h->seed = snap_seed_of(d);
     } else if (k == "sessions") {
         *ok = elements(x, [&](value e) { return read_session(e, h, 0, a); });
     } else if (k == "labels") {

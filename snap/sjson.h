@@ -71,6 +71,10 @@ void sjson_doc_release(struct sjson_doc *d);
  * the cJSON reader must read it (see above). */
 int sjson_read_doc(struct sjson *j, const char *buf, size_t len, size_t cap, struct sjson_doc *d);
 
+/* A document's "seed" read as a double (both readers): 2^64, the largest
+ * seed 2^64 - 1 rounded, gives that seed back. */
+uint64_t snap_seed_of(double d);
+
 /* ---- NXLog NDJSON ------------------------------------------------------ */
 
 enum sjson_type { SJSON_NULL, SJSON_STRING, SJSON_NUMBER, SJSON_BOOL, SJSON_OTHER };

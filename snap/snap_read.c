@@ -132,6 +132,11 @@ void snap_json_set_budget(size_t bytes)
     cjson_budget = bytes ? bytes : SNAP_JSON_BUDGET;
 }
 
+uint64_t snap_seed_of(double d)
+{
+    return d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
+}
+
 size_t snap_json_budget(void)
 {
     return cjson_budget;
@@ -742,12 +747,14 @@ static int read_header(struct ctx *c, const cJSON *doc)
         else if (!strcmp(k, "fields"))
             rc = read_fields(c, v, &s->fields);
         else if (!strcmp(k, "seed")) {
-            /* 2^64 and up would make the cast undefined behaviour. */
+            /* As a double, the largest seed (2^64 - 1, which smsslab
+             * writes) reads as 2^64: taken as 2^64 - 1; above, the cast
+             * would be undefined behaviour. */
             if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
-                v->valuedouble >= 18446744073709551616.0)
+                v->valuedouble > 18446744073709551616.0)
                 rc = fail(c, "expected a non-negative integer");
             else
-                s->seed = (uint64_t)v->valuedouble;
+                s->seed = snap_seed_of(v->valuedouble);
         } else if (!strcmp(k, "sessions")) {
             if (!cJSON_IsArray(v))
                 return fail(c, "expected an array");

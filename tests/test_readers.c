@@ -441,7 +441,6 @@ static void nxlog__sysmon_and_security__separate_snapshots(void **st)
     unload(&a);
 }
 
-
 /* ---- NXLog: the simdjson fast path against cJSON ------------------------ */
 
 /* Every snapshot read from path as snapshot documents, the fast path on or off. */
@@ -507,15 +506,14 @@ static void nxlog__fast_path__same_as_cjson_and_skips_unused(void **st)
     snprintf(cmd, sizeof(cmd), "cp " FIX "nxlog.jsonl %s", tmp);
     assert_int_equal(system(cmd), 0);
     append_lines(
-        tmp,
-        "{\"EventID\":7,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"ProcessId\":1}\n"
-        "{\"Event\\u0049D\":\"1\",\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Version\":5,"
-        "\"Hostname\":\"WS\",\"ProcessId\":\"0x2a\",\"ParentProcessId\":4.0,\"Image\":"
-        "\"C:\\\\Tools\\\\a\\u0000b.exe\",\"CommandLine\":\"a \\\"q\\\"\",\"Keywords\":"
-        "-9214364837600034816,\"UtcTime\":\"2024-05-01 08:00:09.000\",\"tags\":[\"x\"],"
-        "\"EventTime\":\"2024-05-01 08:00:09\",\"RecordNumber\":99}\n"
-        "{\"@timestamp\":\"2024-05-01T08:00:10Z\",\"event\":{\"code\":\"1\",\"module\":"
-        "\"sysmon\"},\"process\":{\"pid\":77,\"executable\":\"C:\\\\x.exe\"}}\n");
+        tmp, "{\"EventID\":7,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"ProcessId\":1}\n"
+             "{\"Event\\u0049D\":\"1\",\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Version\":5,"
+             "\"Hostname\":\"WS\",\"ProcessId\":\"0x2a\",\"ParentProcessId\":4.0,\"Image\":"
+             "\"C:\\\\Tools\\\\a\\u0000b.exe\",\"CommandLine\":\"a \\\"q\\\"\",\"Keywords\":"
+             "-9214364837600034816,\"UtcTime\":\"2024-05-01 08:00:09.000\",\"tags\":[\"x\"],"
+             "\"EventTime\":\"2024-05-01 08:00:09\",\"RecordNumber\":99}\n"
+             "{\"@timestamp\":\"2024-05-01T08:00:10Z\",\"event\":{\"code\":\"1\",\"module\":"
+             "\"sysmon\"},\"process\":{\"pid\":77,\"executable\":\"C:\\\\x.exe\"}}\n");
     size_t read, skipped;
     same_both_ways(tmp, &read, &skipped);
     assert_true(read >= 3);
@@ -531,7 +529,8 @@ static void nxlog__fast_path__same_as_cjson_and_skips_unused(void **st)
 static void real__otrf_nxlog__fast_path_same_as_cjson(void **st)
 {
     (void)st;
-    const char *zip = REAL "otrf/empire_persistence_registry_modification_run_keys_standard_user.zip";
+    const char *zip =
+        REAL "otrf/empire_persistence_registry_modification_run_keys_standard_user.zip";
     if (access(zip, R_OK)) {
         fprintf(stderr, "skipped: %s not found\n", zip);
         skip();

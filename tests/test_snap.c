@@ -295,7 +295,6 @@ static void snap__parse_memory__capped_with_a_clear_message(void **state)
     free(doc);
 }
 
-
 /* ---- the simdjson fast path against the cJSON reader ------------------- */
 
 /* What a reader built from text (file or memory), with the fast path on or
@@ -399,22 +398,32 @@ static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
         const char *in;
         int fast; /* documents the fast path takes */
     } cases[] = {
-        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"\\u0070id\":4,\"name\":\"Sy\\u0000s\","
+        {"{\"schema\":\"smsslab.snapshot/"
+         "2\",\"processes\":[{\"\\u0070id\":4,\"name\":\"Sy\\u0000s\","
          "\"image\":\"C:\\\\Windows\\\\x \\\"y\\\".exe\",\"ppid\":4.0,\"session\":1e0,"
          "\"logon_id\":\"0x3e7\",\"exit_recorded\":false,\"record\":{\"id\":7,\"line\":null}}]}",
          1},
         {"{\"schema\":\"smsslab.run/2\",\"host\":\"H\",\"seed\":18446744073709549568,"
          "\"fields\":[\"image\",\"nope\",\"exit\"],\"sessions\":[{\"id\":0,\"kind\":\"services\"},"
          "{\"id\":2,\"user\":\"u\",\"create_time\":\"2024-05-01T08:30:00Z\","
-         "\"logon_time\":\"2024-05-01T08:31:00Z\"}],\"snapshots\":[{\"at\":\"2024-05-01T08:10:00Z\","
-         "\"processes\":[{\"pid\":4,\"x\":{\"y\":[1,{}]}}],\"registry\":[{\"key\":\"K\",\"name\":\"a\","
+         "\"logon_time\":\"2024-05-01T08:31:00Z\"}],\"snapshots\":[{\"at\":\"2024-05-01T08:10:"
+         "00Z\","
+         "\"processes\":[{\"pid\":4,\"x\":{\"y\":[1,{}]}}],\"registry\":[{\"key\":\"K\",\"name\":"
+         "\"a\","
          "\"type\":\"REG_MULTI_SZ\",\"data\":[\"x\",\"y\"]},{\"data\":null,\"key\":\"K\",\"name\":"
-         "\"b\",\"type\":\"REG_DWORD\"},{\"key\":\"K\",\"name\":\"c\",\"data\":\"s\"},{\"key\":\"K\","
-         "\"name\":\"d\",\"type\":\"REG_DWORD\",\"data\":4294967295,\"deleted\":true,\"time\":null}]},"
+         "\"b\",\"type\":\"REG_DWORD\"},{\"key\":\"K\",\"name\":\"c\",\"data\":\"s\"},{\"key\":"
+         "\"K\","
+         "\"name\":\"d\",\"type\":\"REG_DWORD\",\"data\":4294967295,\"deleted\":true,\"time\":null}"
+         "]},"
          "{\"sessions\":[{\"id\":5}],\"processes\":[]},{\"sessions\":null,\"processes\":[],"
          "\"processes\":[{\"pid\":8}]}],\"events\":[{\"seq\":0,\"a\":[[[]]]}],\"labels\":[{\"id\":"
          "\"a1\",\"rules\":[\"R1\",\"R2\"],\"target\":{\"pid\":4,\"key\":\"K\",\"zz\":1}}]}",
          1},
+        /* the largest seed, which smsslab writes, reads back; 1e20 is refused */
+        {"{\"schema\":\"smsslab.run/2\",\"seed\":18446744073709551615,\"snapshots\":[]}"
+         "\n{\"schema\":\"smsslab.snapshot/2\",\"seed\":18446744073709551615,\"processes\":[]}",
+         2},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"seed\":1e20,\"processes\":[]}", 0},
         /* pretty-printed, schema not first, two on a line: cJSON's */
         {"{\n \"schema\": \"smsslab.snapshot/2\",\n \"processes\": []\n}", 0},
         {"{\"processes\":[],\"schema\":\"smsslab.snapshot/2\"}", 0},
@@ -422,7 +431,8 @@ static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
          "\"processes\":[{\"pid\":9}]}",
          1},
         /* errors: the cJSON reader's messages, located */
-        {"{\"schema\":\"smsslab.run/2\",\"snapshots\":[{\"processes\":[{\"pid\":4}]},{\"processes\":"
+        {"{\"schema\":\"smsslab.run/"
+         "2\",\"snapshots\":[{\"processes\":[{\"pid\":4}]},{\"processes\":"
          "[{\"pid\":\"4\"}]}]}",
          0},
         {"{\"schema\":\"smsslab.run/2\",\"snapshots\":[{\"processes\":[{\"pid\":tru}]}]}", 0},
@@ -442,17 +452,19 @@ static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         size_t took = same_both_ways(NULL, cases[i].in, strlen(cases[i].in));
         if ((int)took != cases[i].fast)
-            fail_msg("case %zu: the fast path took %zu documents, not %d", i, took,
-                     cases[i].fast);
+            fail_msg("case %zu: the fast path took %zu documents, not %d", i, took, cases[i].fast);
     }
     /* The errors keep their places: the second snapshot's pid, the bad literal. */
     struct readout o;
-    read_all(&o, NULL, cases[5].in, strlen(cases[5].in), 1);
-    assert_int_equal(o.rc, -1);
-    assert_string_equal(o.e.msg,
-                        "t: document 1: snapshots[1].processes[0].pid: expected an integer in range");
+    read_all(&o, NULL, cases[2].in, strlen(cases[2].in), 1);
+    assert_non_null(strstr(o.snaps.buf, "\"seed\":18446744073709551615"));
     sb_release(&o.snaps);
-    read_all(&o, NULL, cases[6].in, strlen(cases[6].in), 1);
+    read_all(&o, NULL, cases[7].in, strlen(cases[7].in), 1);
+    assert_int_equal(o.rc, -1);
+    assert_string_equal(
+        o.e.msg, "t: document 1: snapshots[1].processes[0].pid: expected an integer in range");
+    sb_release(&o.snaps);
+    read_all(&o, NULL, cases[8].in, strlen(cases[8].in), 1);
     assert_string_equal(o.e.msg, "t:1:61: invalid JSON"); /* at "tru" */
     sb_release(&o.snaps);
 }
