@@ -111,11 +111,16 @@ static enum tok kind(value &v, std::string_view *s)
         return T_BAD;
     switch (t[0]) {
     case '"': {
-        const char *p = t.data() + 1, *end = t.data() + t.size();
-        const char *q = static_cast<const char *>(memchr(p, '"', (size_t)(end - p)));
-        if (!q || memchr(p, '\\', (size_t)(q - p)))
+        /* The token is the string and the blanks before the next structural
+         * character: without a backslash in it, its last quote closes it. */
+        const char *p = t.data() + 1, *q = t.data() + t.size();
+        if (memchr(p, '\\', (size_t)(q - p)))
             return T_ESC;
-        *s = std::string_view(p, (size_t)(q - p));
+        while (q > p && q[-1] != '"')
+            q--;
+        if (q == p)
+            return T_BAD;
+        *s = std::string_view(p, (size_t)(q - 1 - p));
         return T_STR;
     }
     case '{': return T_OBJ;
