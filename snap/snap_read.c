@@ -44,6 +44,7 @@ struct snap_reader {
     struct sjson_doc fast;
     int fast_on;      /* fast holds the current document */
     size_t fast_docs; /* documents the fast path read */
+    size_t slow_line; /* the fast path failed on this line: cJSON reads the rest of it */
     size_t fast_next; /* its next snapshot */
 };
 
@@ -849,18 +850,27 @@ static int fast_doc(struct snap_reader *r)
             return 0;
         sjson_doc_init(&r->fast);
     }
+    /* Another document on a line the fast path could not take (several
+     * documents on one line, or none) is cJSON's too: trying each would
+     * index the rest of the line again and again. */
+    if (r->slow_line == r->line)
+        return 0;
     const char *nl;
     while (!(nl = memchr(data(r) + r->start, '\n', r->len - r->start)) && !r->eof) {
-        if (r->len - r->start >= MAX_DOC_BYTES)
+        if (r->len - r->start >= MAX_DOC_BYTES) {
+            r->slow_line = r->line;
             return 0;
+        }
         fill(r, r->len - r->start);
     }
     const char *begin = data(r) + r->start;
     size_t n = nl ? (size_t)(nl - begin) : r->len - r->start;
     /* Readable from begin: the window and its padding, or just the memory. */
     size_t cap = r->mem ? r->len - r->start : r->cap - r->start;
-    if (!sjson_read_doc(r->sj, begin, n, cap, &r->fast))
+    if (!sjson_read_doc(r->sj, begin, n, cap, &r->fast)) {
+        r->slow_line = r->line;
         return 0;
+    }
     r->ndocs++;
     r->fast_docs++;
     advance(r, n);

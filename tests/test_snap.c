@@ -424,12 +424,12 @@ static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
          "\n{\"schema\":\"smsslab.snapshot/2\",\"seed\":18446744073709551615,\"processes\":[]}",
          2},
         {"{\"schema\":\"smsslab.snapshot/2\",\"seed\":1e20,\"processes\":[]}", 0},
-        /* pretty-printed, schema not first, two on a line: cJSON's */
+        /* pretty-printed, schema not first, two on a line (both): cJSON's */
         {"{\n \"schema\": \"smsslab.snapshot/2\",\n \"processes\": []\n}", 0},
         {"{\"processes\":[],\"schema\":\"smsslab.snapshot/2\"}", 0},
         {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[]}{\"schema\":\"smsslab.snapshot/2\","
          "\"processes\":[{\"pid\":9}]}",
-         1},
+         0},
         /* errors: the cJSON reader's messages, located */
         {"{\"schema\":\"smsslab.run/"
          "2\",\"snapshots\":[{\"processes\":[{\"pid\":4}]},{\"processes\":"
