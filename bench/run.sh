@@ -53,7 +53,7 @@ if full:
 print(f"   simdjson On-Demand: {recs / sj:9.0f} {unit}/s  {mb / sj:6.0f} MB/s  "
       f"(bare parse, {'every process field' if mode == 'run' else 'every member'})")
 print(f"   cJSON parse      : {recs / cj:9.0f} {unit}/s  {mb / cj:6.0f} MB/s  "
-      f"({cj / sj:.1f}x simdjson)")
+      f"({cj / sj:.1f}x simdjson; cJSON_Parse, malloc per node)")
 print(f"   jq -c .          : {recs / jq:9.0f} {unit}/s  {mb / jq:6.0f} MB/s  "
       f"({jq / (full or read):.1f}x the time of smsslab)")
 print(f"   wc -l            : {recs / wc:9.0f} {unit}/s  {mb / wc:6.0f} MB/s  "

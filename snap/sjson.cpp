@@ -27,6 +27,7 @@ using ondemand::value;
  * at most 5 levels deep; what it skips is skipped without recursion, so
  * nesting there costs nothing (and is not checked: docs/limits.md). */
 static const size_t MAX_DEPTH = 512;
+static_assert(SJSON_PADDING >= SIMDJSON_PADDING, "callers' padding must cover simdjson's");
 
 struct sjson {
     ondemand::parser parser;

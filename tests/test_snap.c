@@ -333,7 +333,7 @@ static size_t same_both_ways(const char *path, const char *text, size_t len)
     assert_int_equal(slow.fast_docs, 0);
     assert_int_equal(fast.rc, slow.rc);
     if (fast.snaps.len != slow.snaps.len ||
-        memcmp(fast.snaps.buf, slow.snaps.buf, slow.snaps.len) != 0)
+        (slow.snaps.len && memcmp(fast.snaps.buf, slow.snaps.buf, slow.snaps.len) != 0))
         fail_msg("the fast path read %.300s\nthe cJSON path %.300s", fast.snaps.buf,
                  slow.snaps.buf);
     if (slow.rc < 0)
@@ -358,7 +358,6 @@ static void snap__fast_path__scenarios_read_as_cjson_reads_them(void **state)
     for (size_t i = 0; i < g.gl_pathc; i++) {
         struct scn sc;
         struct err e;
-        scn_init(&sc);
         if (scn_load_file(&sc, g.gl_pathv[i], &e) < 0) { /* a scenario made to fail */
             scn_release(&sc);
             continue;
