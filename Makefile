@@ -12,7 +12,7 @@ VARIANT ?= release
 O ?= build/$(VARIANT)
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := yaml-0.1 libcjson libxml-2.0 libevtx
+PKGS := yaml-0.1 libcjson libxml-2.0 libevtx simdjson
 # libhivex: registry hives, read (readers/rd_hive.c) and written (corpus/hive.c).
 PKGS += hivex
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -44,16 +44,27 @@ endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libcsv (readers/rd_csv.c) ships no pkg-config file in Debian.
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
+# simdjson is C++ (snap/sjson.cpp): its runtime comes with it.
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lstdc++
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(VFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(VLDFLAGS) $(LDFLAGS)
+# The one C++ file (snap/sjson.cpp, simdjson's On-Demand API). simdjson
+# compiles its On-Demand code for one instruction set, fixed at build time;
+# on x86-64 that is AVX2 (haswell), and snap/snap_read.c asks the CPU before
+# using it (older CPUs read everything with cJSON). The C driver links it,
+# so UBSan's C++-only vptr check stays off.
+SJSON_ARCH := $(if $(findstring x86_64,$(shell $(CC) -dumpmachine)),-mavx2 -mbmi -mbmi2 -mpclmul -mlzcnt -mpopcnt)
+ALL_CXXFLAGS = -std=c++17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -MMD -MP -Wall -Wextra \
+        $(filter -Werror,$(WARN)) $(VFLAGS) $(if $(filter san,$(VARIANT)),-fno-sanitize=vptr) \
+        $(PKG_CFLAGS) $(SJSON_ARCH) $(CXXFLAGS)
 
 MODULES := core snap sim checker render corpus readers evtxw kb teach
 LIB_SRC := $(sort $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIB_CXX_SRC := $(sort $(foreach m,$(MODULES),$(wildcard $(m)/*.cpp)))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(LIB_CXX_SRC:%.cpp=$(O)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(O)/tests/%)
 BIN := $(O)/smsslab
@@ -80,6 +91,10 @@ deps-test:
 $(O)/%.o: %.c | deps-check
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/%.o: %.cpp | deps-check
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -126,12 +141,17 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory VARIANT=release all
 	@$(MAKE) --no-print-directory VARIANT=release O=build/release \
-	  $(patsubst bench/%.c,build/release/bench/%,$(wildcard bench/*.c))
+	  $(patsubst bench/%.c,build/release/bench/%,$(wildcard bench/*.c)) \
+	  $(patsubst bench/%.cpp,build/release/bench/%,$(wildcard bench/*.cpp))
 	bench/run.sh build/release
 
 $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+# The reference parses (bench/bench_json.cpp), built as snap/sjson.cpp is.
+$(O)/bench/%: bench/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(PKG_LIBS)
 
 # Fuzzing (tests/fuzz/run.sh): clang + libFuzzer + ASan/UBSan into build/fuzz.
 FUZZ_SECONDS ?= 60
@@ -164,8 +184,8 @@ test-container:
 	@scripts/deps.sh container
 	sh tests/container_build.sh
 
-FORMAT_SRC = $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h) $(wildcard bench/*.c) \
-        $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+FORMAT_SRC = $(LIB_SRC) $(LIB_CXX_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard */*.h) $(wildcard bench/*.c) \
+        $(wildcard bench/*.cpp) $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

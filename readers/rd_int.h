@@ -170,4 +170,8 @@ enum rd_json_kind rd_json_classify(const struct cJSON *o);
 int rd_json_object(struct rd_set *set, const struct cJSON *o, enum rd_json_kind k,
                    const char *where, struct err *e);
 
+/* NXLog lines the simdjson fast path read and skipped (its EventID is one
+ * no reader uses) since the program started: for tests. */
+void rd_json_fast_stats(size_t *read, size_t *skipped);
+
 #endif

@@ -8,6 +8,8 @@
  */
 #include "rd_int.h"
 
+#include "../snap/sjson.h"
+
 #include <cJSON.h>
 #include <iconv.h>
 #include <stdio.h>
@@ -102,17 +104,26 @@ static const char *nx_get(const struct rd_rec *r, const char *name)
     return jstr(cJSON_GetObjectItemCaseSensitive(c->o, name), c);
 }
 
+/* js() through a record's getter: NXLog's fields are all top-level. */
+static const char *nx_js(const struct rd_rec *r, const char *name)
+{
+    const char *s = r->get(r, name);
+    if (!s || !*s || !strcmp(s, "-") || !strcmp(s, "?") || !strcmp(s, "N/A"))
+        return NULL;
+    return s;
+}
+
 /* NXLog's EventTime is the collector's local time without a zone; the same
  * document has EventReceivedTime (local) and @timestamp (UTC, added by
  * Logstash), whose difference is the zone offset. Offsets are whole
  * quarter hours, which absorbs the sub-second skew between the two. */
-static int64_t nx_time(const cJSON *o, struct jctx *c)
+static int64_t nx_time(const struct rd_rec *r)
 {
     int64_t t, ts, recv;
-    if (rd_parse_time(js(o, "EventTime", c), &t))
+    if (rd_parse_time(nx_js(r, "EventTime"), &t))
         return WT_NONE;
-    if (!rd_parse_time(js(o, "@timestamp", c), &ts) &&
-        !rd_parse_time(js(o, "EventReceivedTime", c), &recv)) {
+    if (!rd_parse_time(nx_js(r, "@timestamp"), &ts) &&
+        !rd_parse_time(nx_js(r, "EventReceivedTime"), &recv)) {
         int64_t q = 15 * WT_MIN, d = ts - recv;
         int64_t off = (d >= 0 ? (d + q / 2) / q : -((-d + q / 2) / q)) * q;
         t += off; /* UTC = local + (UTC - local) */
@@ -120,25 +131,64 @@ static int64_t nx_time(const cJSON *o, struct jctx *c)
     return t;
 }
 
+/* One NXLog object, its members read through r->get (a cJSON tree, or the
+ * simdjson fast path's member list). */
+static int nxlog_rec(struct rd_set *set, struct rd_rec *r, struct err *e)
+{
+    uint64_t id, v;
+    if (rd_parse_num(nx_js(r, "EventID"), UINT32_MAX, &id) || !rd_winevent_wanted((uint32_t)id))
+        return 0;
+    r->event_id = (uint32_t)id;
+    r->version = rd_parse_num(nx_js(r, "Version"), 255, &v) ? -1 : (int)v;
+    r->provider = nx_js(r, "SourceName");
+    r->channel = nx_js(r, "Channel");
+    r->computer = nx_js(r, "Hostname");
+    r->time_created = nx_time(r);
+    if (!rd_parse_num(nx_js(r, "RecordNumber"), UINT64_MAX, &v))
+        r->rec.id = v;
+    return rd_winevent(set, r, e);
+}
+
 static int nxlog_object(struct rd_set *set, const cJSON *o, struct err *e)
 {
     struct jctx c = {.o = o};
-    uint64_t id;
-    if (jnum(o, "EventID", UINT32_MAX, &id, &c) || !rd_winevent_wanted((uint32_t)id))
-        return 0;
-    struct rd_rec r = {0};
-    r.event_id = (uint32_t)id;
-    uint64_t v;
-    r.version = jnum(o, "Version", 255, &v, &c) ? -1 : (int)v;
-    r.provider = js(o, "SourceName", &c);
-    r.channel = js(o, "Channel", &c);
-    r.computer = js(o, "Hostname", &c);
-    r.time_created = nx_time(o, &c);
-    if (!jnum(o, "RecordNumber", UINT64_MAX, &v, &c))
-        r.rec.id = v;
-    r.get = nx_get;
-    r.ctx = &c;
-    return rd_winevent(set, &r, e);
+    struct rd_rec r = {.get = nx_get, .ctx = &c};
+    return nxlog_rec(set, &r, e);
+}
+
+/* The fast path's members (sjson.h): a string or integral number as jstr
+ * gives it, made NUL-terminated on first use; the first of equal keys, as
+ * cJSON_GetObjectItemCaseSensitive finds it. */
+struct nx_flat {
+    struct sjson_kv *kv;
+    size_t n;
+    struct arena *mem;
+};
+
+static const char *kv_str(struct sjson_kv *kv, struct arena *mem)
+{
+    if (kv->cstr)
+        return kv->cstr;
+    if (kv->type == SJSON_STRING) {
+        kv->cstr = arena_strndup(mem, kv->s, kv->slen);
+    } else if (kv->type == SJSON_NUMBER) {
+        double d = kv->d;
+        if (d >= 0 && d < 1.8e19 && d == (double)(uint64_t)d)
+            kv->cstr = arena_printf(mem, "%llu", (unsigned long long)d);
+        else
+            kv->cstr = arena_printf(mem, "%.17g", d);
+    }
+    return kv->cstr;
+}
+
+static const char *flat_get(const struct rd_rec *r, const char *name)
+{
+    const struct nx_flat *f = (const struct nx_flat *)r->ctx;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < f->n; i++)
+        if (f->kv[i].klen == n && !memcmp(f->kv[i].key, name, n))
+            return kv_str(&f->kv[i], f->mem);
+    return NULL;
 }
 
 /* ---- ECS (winlogbeat, Elastic Agent) ----------------------------------- */
@@ -492,6 +542,53 @@ static int next_line(struct rd_src_file *f, struct strbuf *sb, char *chunk, size
     }
 }
 
+static size_t fast_read, fast_skipped;
+
+void rd_json_fast_stats(size_t *read, size_t *skipped)
+{
+    *read = fast_read;
+    *skipped = fast_skipped;
+}
+
+/* The fast path for one line, line->buf[s, n): 0 when it is not an NXLog
+ * line simdjson takes (the caller parses it with cJSON), 1 when its EventID
+ * is one no reader uses (skipped after a look at its keys, before any other
+ * value is read), 2 when read; -1 with e set (without the file:line). */
+static int nxlog_fast(struct rd_set *set, struct sjson *sj, struct strbuf *line, size_t s, size_t n,
+                      size_t lineno, struct arena *mem, int *seen_known, struct err *e)
+{
+    XGROW(line->buf, line->cap, line->len + SJSON_PADDING);
+    memset(line->buf + line->len, 0, SJSON_PADDING);
+    struct sjson_kv id, *kv;
+    size_t nkv;
+    if (sjson_line_kind(sj, line->buf + s, n - s, line->cap - s, &id) != SJSON_LINE_NXLOG)
+        return 0;
+    *seen_known = 1;
+    arena_reset(mem);
+    uint64_t evid;
+    struct nx_flat one = {&id, 1, mem};
+    struct rd_rec probe = {.get = flat_get, .ctx = &one};
+    if (rd_parse_num(nx_js(&probe, "EventID"), UINT32_MAX, &evid) ||
+        !rd_winevent_wanted((uint32_t)evid)) {
+        fast_skipped++;
+        return 1;
+    }
+    if (sjson_line_fields(sj, &kv, &nkv) < 0)
+        return 0;
+    struct nx_flat all = {kv, nkv, mem};
+    struct rd_rec r = {.get = flat_get, .ctx = &all};
+    rd_set_at(set, 0, lineno);
+    fast_read++;
+    return nxlog_rec(set, &r, e) < 0 ? -1 : 2;
+}
+
+/* "NAME:LINE: " before a message, as rd_json_object's "where" puts it. */
+static void err_prefix(struct err *e, const char *name, size_t lineno)
+{
+    struct err sub = *e;
+    err_set(e, "%s:%zu: %s", name, lineno, sub.msg);
+}
+
 int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct err *e)
 {
     struct strbuf line = STRBUF_INIT;
@@ -500,6 +597,10 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
     char *chunk = xmalloc(csz);
     int rc = 0, r, seen_known = 0;
     char where[4200];
+    /* NXLog lines take the fast path (sjson.h); any other line, and one the
+     * fast path does not take, is cJSON's. */
+    struct sjson *sj = sjson_open();
+    struct arena linemem = ARENA_INIT; /* the fast path's strings of the line */
     while ((r = next_line(f, &line, chunk, csz, &cpos, &clen)) == 1) {
         lineno++;
         size_t n = line.len;
@@ -512,6 +613,16 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
             s++;
         if (s == n)
             continue;
+        if (sj) {
+            int fast = nxlog_fast(set, sj, &line, s, n, lineno, &linemem, &seen_known, e);
+            if (fast < 0) {
+                err_prefix(e, f->name, lineno);
+                rc = -1;
+                break;
+            }
+            if (fast > 0)
+                continue;
+        }
         int over = 0;
         cJSON *o = snap_json_parse(&mem, line.buf + s, n - s, NULL, 0, &over);
         if (!o && over) {
@@ -554,6 +665,8 @@ int rd_read_ndjson(struct rd_set *set, struct rd_src_file *f, int forced, struct
     free(chunk);
     sb_release(&line);
     arena_release(&mem);
+    arena_release(&linemem);
+    sjson_free(sj);
     return rc;
 }
 

@@ -6,7 +6,7 @@
 # Usage: scripts/deps.sh [build|check|test|fuzz|bench|deb|container]   (default: build)
 set -eu
 
-need="pkg-config gcc make libyaml-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev libhivex-dev graphviz"
+need="pkg-config gcc g++ make libyaml-dev libsimdjson-dev libcjson-dev libxml2-dev libevtx-dev libbfio-dev libcsv-dev libhivex-dev graphviz"
 case "${1:-build}" in
     build) ;;
     check) need=$(echo "$need" | sed 's/ graphviz//') ;; # what compiling needs

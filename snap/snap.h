@@ -217,6 +217,8 @@ struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size
 /* Fill *s with the next snapshot. Returns 1, 0 at the end, -1 on error (e
  * holds "file:line:col: message"). *s is reset first. */
 int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e);
+/* How many documents the simdjson fast path read (snap/sjson.h). */
+size_t snap_reader_fast_docs(const struct snap_reader *r);
 /* Index of the document the last snapshot came from (0-based). */
 size_t snap_reader_doc(const struct snap_reader *r);
 void snap_reader_close(struct snap_reader *r);
@@ -230,7 +232,8 @@ void snap_reader_close(struct snap_reader *r);
 #define SNAP_JSON_BUDGET ((size_t)1 << 30)
 /* Tests only: a smaller budget (0 restores SNAP_JSON_BUDGET). */
 void snap_json_set_budget(size_t bytes);
-/* The budget in words for messages: "1 GiB". */
+/* The budget in bytes, and in words for messages: "1 GiB". */
+size_t snap_json_budget(void);
 const char *snap_json_budget_text(void);
 struct cJSON;
 struct cJSON *snap_json_parse(struct arena *mem, const char *s, size_t n, const char **end,

@@ -10,6 +10,8 @@
  */
 #include "snap.h"
 
+#include "sjson.h"
+
 #include <cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +39,13 @@ struct snap_reader {
     const cJSON *next_snap;
     long next_idx;      /* next_snap's index in the array, for messages */
     int single_pending; /* a snapshot document not yet returned */
+    /* The fast path (sjson.h): the current document when simdjson read it. */
+    struct sjson *sj;
+    struct sjson_doc fast;
+    int fast_on;      /* fast holds the current document */
+    size_t fast_docs; /* documents the fast path read */
+    size_t slow_line; /* the fast path failed on this line: cJSON reads the rest of it */
+    size_t fast_next; /* its next snapshot */
 };
 
 struct snap_reader *snap_reader_open(const char *path, struct err *e)
@@ -55,13 +64,20 @@ struct snap_reader *snap_reader_open(const char *path, struct err *e)
     return r;
 }
 
+/* The window keeps SJSON_PADDING bytes after its data readable (and
+ * defined) so simdjson reads it in place. */
+static void pad(struct snap_reader *r)
+{
+    memset(r->buf + r->len, 0, SJSON_PADDING + 1);
+}
+
 void snap_reader_unread(struct snap_reader *r, const void *buf, size_t n)
 {
-    XGROW(r->buf, r->cap, r->len + n + 1);
+    XGROW(r->buf, r->cap, r->len + n + 1 + SJSON_PADDING);
     memmove(r->buf + n, r->buf, r->len);
     memcpy(r->buf, buf, n);
     r->len += n;
-    r->buf[r->len] = '\0';
+    pad(r);
 }
 
 struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size_t len)
@@ -76,6 +92,11 @@ struct snap_reader *snap_reader_open_mem(const char *name, const char *buf, size
     return r;
 }
 
+size_t snap_reader_fast_docs(const struct snap_reader *r)
+{
+    return r->fast_docs;
+}
+
 size_t snap_reader_doc(const struct snap_reader *r)
 {
     return r->ndocs ? r->ndocs - 1 : 0;
@@ -87,6 +108,8 @@ void snap_reader_close(struct snap_reader *r)
         return;
     if (r->own_fp)
         fclose(r->fp);
+    sjson_free(r->sj);
+    sjson_doc_release(&r->fast);
     arena_release(&r->docmem);
     free(r->buf);
     free(r);
@@ -108,6 +131,16 @@ static size_t cjson_budget = SNAP_JSON_BUDGET;
 void snap_json_set_budget(size_t bytes)
 {
     cjson_budget = bytes ? bytes : SNAP_JSON_BUDGET;
+}
+
+uint64_t snap_seed_of(double d)
+{
+    return d >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)d;
+}
+
+size_t snap_json_budget(void)
+{
+    return cjson_budget;
 }
 
 const char *snap_json_budget_text(void)
@@ -170,6 +203,31 @@ cJSON *snap_json_parse(struct arena *mem, const char *s, size_t n, const char **
     return doc;
 }
 
+static int fast_allowed = 1;
+
+void snap_json_set_fast(int on)
+{
+    fast_allowed = on;
+}
+
+struct sjson *sjson_open(void)
+{
+    if (!fast_allowed)
+        return NULL;
+    const char *env = getenv("SMSSLAB_SIMDJSON");
+    if (env && !strcmp(env, "0"))
+        return NULL;
+#if defined(__x86_64__)
+    /* sjson.cpp is built for AVX2 (Makefile): asked here, in code built
+     * for any x86-64, before any of it runs. */
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2") ||
+        !__builtin_cpu_supports("pclmul") || !__builtin_cpu_supports("popcnt"))
+        return NULL;
+#endif
+    return sjson_new();
+}
+
 static cJSON *parse_doc(struct snap_reader *r, const char *begin, size_t n, const char **end)
 {
     return snap_json_parse(&r->docmem, begin, n, end, 0, &r->over_budget);
@@ -192,7 +250,7 @@ static size_t fill(struct snap_reader *r, size_t want)
     }
     size_t got = 0;
     while (got < want && !r->eof) {
-        XGROW(r->buf, r->cap, r->len + READ_CHUNK + 1);
+        XGROW(r->buf, r->cap, r->len + READ_CHUNK + 1 + SJSON_PADDING);
         size_t n = fread(r->buf + r->len, 1, READ_CHUNK, r->fp);
         if (n == 0)
             r->eof = 1;
@@ -200,7 +258,7 @@ static size_t fill(struct snap_reader *r, size_t want)
         got += n;
     }
     if (r->buf)
-        r->buf[r->len] = '\0';
+        pad(r);
     return got;
 }
 
@@ -690,12 +748,14 @@ static int read_header(struct ctx *c, const cJSON *doc)
         else if (!strcmp(k, "fields"))
             rc = read_fields(c, v, &s->fields);
         else if (!strcmp(k, "seed")) {
-            /* 2^64 and up would make the cast undefined behaviour. */
+            /* As a double, the largest seed (2^64 - 1, which smsslab
+             * writes) reads as 2^64: taken as 2^64 - 1; above, the cast
+             * would be undefined behaviour. */
             if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
-                v->valuedouble >= 18446744073709551616.0)
+                v->valuedouble > 18446744073709551616.0)
                 rc = fail(c, "expected a non-negative integer");
             else
-                s->seed = (uint64_t)v->valuedouble;
+                s->seed = snap_seed_of(v->valuedouble);
         } else if (!strcmp(k, "sessions")) {
             if (!cJSON_IsArray(v))
                 return fail(c, "expected an array");
@@ -780,6 +840,45 @@ static int string_open(const char *b, size_t off, size_t avail)
     return 1;
 }
 
+/* The fast path: the document that starts the window, when it is one line
+ * simdjson takes whole (sjson.h). Returns 1 with r->fast filled, else 0 and
+ * the cJSON path reads it (and says what is wrong with it). */
+static int fast_doc(struct snap_reader *r)
+{
+    if (!r->sj) {
+        if (!(r->sj = sjson_open()))
+            return 0;
+        sjson_doc_init(&r->fast);
+    }
+    /* Another document on a line the fast path could not take (several
+     * documents on one line, or none) is cJSON's too: trying each would
+     * index the rest of the line again and again. */
+    if (r->slow_line == r->line)
+        return 0;
+    const char *nl;
+    while (!(nl = memchr(data(r) + r->start, '\n', r->len - r->start)) && !r->eof) {
+        if (r->len - r->start >= MAX_DOC_BYTES) {
+            r->slow_line = r->line;
+            return 0;
+        }
+        fill(r, r->len - r->start);
+    }
+    const char *begin = data(r) + r->start;
+    size_t n = nl ? (size_t)(nl - begin) : r->len - r->start;
+    /* Readable from begin: the window and its padding, or just the memory. */
+    size_t cap = r->mem ? r->len - r->start : r->cap - r->start;
+    if (!sjson_read_doc(r->sj, begin, n, cap, &r->fast)) {
+        r->slow_line = r->line;
+        return 0;
+    }
+    r->ndocs++;
+    r->fast_docs++;
+    advance(r, n);
+    r->fast_on = 1;
+    r->fast_next = 0;
+    return 1;
+}
+
 /* Parse the next document into r->doc. Returns 1, 0 at end, -1 on error. */
 static int next_doc(struct snap_reader *r, struct err *e)
 {
@@ -787,6 +886,7 @@ static int next_doc(struct snap_reader *r, struct err *e)
     r->snaps = r->next_snap = NULL;
     r->next_idx = 0;
     r->single_pending = 0;
+    r->fast_on = 0;
     for (;;) {
         /* Skip whitespace between documents. */
         size_t skip = 0;
@@ -798,6 +898,8 @@ static int next_doc(struct snap_reader *r, struct err *e)
                 return 0;
             continue;
         }
+        if (fast_doc(r))
+            return 1;
         const char *begin = data(r) + r->start;
         size_t avail = r->len - r->start;
         const char *end = NULL;
@@ -916,9 +1018,45 @@ static void sessions_as_of(struct snap *s)
     s->nsessions = k;
 }
 
+/* Snapshot r->fast_next of the document the fast path read, as the cJSON
+ * path would have built it: the header, then the body. */
+static void fast_snapshot(struct snap_reader *r, struct snap *s)
+{
+    const struct sjson_doc *d = &r->fast;
+    const struct snap *h = &d->hdr, *pool = &d->pool;
+    const struct sjson_snap *b = &d->snaps[r->fast_next++];
+    snap_reset(s);
+    s->source = h->source;
+    s->file = h->file;
+    s->scenario = h->scenario;
+    s->seed = h->seed;
+    s->host = h->host;
+    s->domain = h->domain;
+    s->os = h->os;
+    s->boot_time = h->boot_time;
+    s->at = b->has_at ? b->at : h->at;
+    s->fields = h->fields;
+    const struct snap_session *ss = b->own_sessions ? pool->sessions + b->sess0 : h->sessions;
+    size_t nss = b->own_sessions ? b->nsess : h->nsessions;
+    for (size_t i = 0; i < nss; i++)
+        *snap_add_session(s) = ss[i];
+    for (size_t i = 0; i < h->nlabels; i++)
+        *snap_add_label(s) = h->labels[i];
+    for (size_t i = 0; i < b->nprocs; i++)
+        *snap_add_proc(s) = pool->procs[b->proc0 + i];
+    for (size_t i = 0; i < b->nregs; i++)
+        *snap_add_reg(s) = pool->regs[b->reg0 + i];
+    if (!d->single && !b->own_sessions)
+        sessions_as_of(s);
+}
+
 int snap_reader_next(struct snap_reader *r, struct snap *s, struct err *e)
 {
     for (;;) {
+        if (r->fast_on && r->fast_next < r->fast.nsnaps) {
+            fast_snapshot(r, s);
+            return 1;
+        }
         if (r->doc && (r->single_pending || r->next_snap))
             break;
         int rc = next_doc(r, e);

@@ -7,6 +7,7 @@
  */
 #include "../readers/rd_int.h"
 #include "../readers/readers.h"
+#include "../snap/sjson.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -440,6 +441,113 @@ static void nxlog__sysmon_and_security__separate_snapshots(void **st)
     unload(&a);
 }
 
+/* ---- NXLog: the simdjson fast path against cJSON ------------------------ */
+
+/* Every snapshot read from path as snapshot documents, the fast path on or off. */
+static void dump(const char *path, int fast, struct strbuf *out, int *rc, struct err *e)
+{
+    snap_json_set_fast(fast);
+    struct rd_stream *r = rd_open(path, NULL, e);
+    assert_non_null(r);
+    struct snap s;
+    snap_init(&s);
+    while ((*rc = rd_next(r, &s, e)) == 1)
+        snap_write_json(out, &s);
+    rd_close(r);
+    snap_release(&s);
+    snap_json_set_fast(1);
+}
+
+/* The same snapshots (or the same message) both ways; returns the lines
+ * the fast path read and skipped. */
+static void same_both_ways(const char *path, size_t *read, size_t *skipped)
+{
+    struct strbuf fast = STRBUF_INIT, slow = STRBUF_INIT;
+    struct err ef, es;
+    int rf, rs;
+    size_t r0, s0;
+    dump(path, 0, &slow, &rs, &es);
+    rd_json_fast_stats(&r0, &s0);
+    dump(path, 1, &fast, &rf, &ef);
+    rd_json_fast_stats(read, skipped);
+    *read -= r0;
+    *skipped -= s0;
+    assert_int_equal(rf, rs);
+    if (rs < 0)
+        assert_string_equal(ef.msg, es.msg);
+    if (fast.len != slow.len || (slow.len && memcmp(fast.buf, slow.buf, slow.len)))
+        fail_msg("%s: the fast path read\n%.400s\nthe cJSON path\n%.400s", path, fast.buf,
+                 slow.buf);
+    assert_true(slow.len > 0 || rs < 0);
+    sb_release(&fast);
+    sb_release(&slow);
+}
+
+static void append_lines(const char *path, const char *lines)
+{
+    FILE *w = fopen(path, "ab");
+    assert_non_null(w);
+    fputs(lines, w);
+    fclose(w);
+}
+
+/* The fast path reads NXLog lines into the very snapshots cJSON gives:
+ * pids as numbers or strings, an escaped key, an escaped NUL, a huge
+ * number; a line whose EventID no reader uses is skipped unread, a line of
+ * another kind (ECS) is cJSON's, and a broken line keeps its message. */
+static void nxlog__fast_path__same_as_cjson_and_skips_unused(void **st)
+{
+    (void)st;
+    char tmp[] = "/tmp/smsslab-rd-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "cp " FIX "nxlog.jsonl %s", tmp);
+    assert_int_equal(system(cmd), 0);
+    append_lines(
+        tmp, "{\"EventID\":7,\"SourceName\":\"Microsoft-Windows-Sysmon\",\"ProcessId\":1}\n"
+             "{\"Event\\u0049D\":\"1\",\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Version\":5,"
+             "\"Hostname\":\"WS\",\"ProcessId\":\"0x2a\",\"ParentProcessId\":4.0,\"Image\":"
+             "\"C:\\\\Tools\\\\a\\u0000b.exe\",\"CommandLine\":\"a \\\"q\\\"\",\"Keywords\":"
+             "-9214364837600034816,\"UtcTime\":\"2024-05-01 08:00:09.000\",\"tags\":[\"x\"],"
+             "\"EventTime\":\"2024-05-01 08:00:09\",\"RecordNumber\":99}\n"
+             "{\"@timestamp\":\"2024-05-01T08:00:10Z\",\"event\":{\"code\":\"1\",\"module\":"
+             "\"sysmon\"},\"process\":{\"pid\":77,\"executable\":\"C:\\\\x.exe\"}}\n");
+    size_t read, skipped;
+    same_both_ways(tmp, &read, &skipped);
+    assert_true(read >= 3);
+    assert_int_equal(skipped, 2); /* the fixture's EventID 4 and the 7 above */
+    append_lines(tmp, "{\"EventID\":1,\"Channel\":\"x\",\"a\":[1,}\n");
+    same_both_ways(tmp, &read, &skipped);
+    expect_error(tmp, NULL, ":11:35: invalid JSON"); /* at "}" */
+    unlink(tmp);
+}
+
+/* OTRF's NXLog recording (../shared/real), the first 20,000 lines: the
+ * same snapshots both ways, most lines skipped unread. */
+static void real__otrf_nxlog__fast_path_same_as_cjson(void **st)
+{
+    (void)st;
+    const char *zip =
+        REAL "otrf/empire_persistence_registry_modification_run_keys_standard_user.zip";
+    if (access(zip, R_OK)) {
+        fprintf(stderr, "skipped: %s not found\n", zip);
+        skip();
+    }
+    char tmp[] = "/tmp/smsslab-rd-XXXXXX", cmd[1024];
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "unzip -p '%s' | head -n 20000 > %s", zip, tmp);
+    assert_int_equal(system(cmd), 0);
+    size_t read, skipped;
+    same_both_ways(tmp, &read, &skipped);
+    assert_true(read > 1000);
+    assert_true(skipped > read);
+    unlink(tmp);
+}
+
 static void ecs__winlogbeat__tree_and_fields(void **st)
 {
     (void)st;
@@ -749,6 +857,8 @@ int main(void)
         cmocka_unit_test(xml__text_pieces__decoded_and_joined),
         cmocka_unit_test(security_xml__padded_hex_and_pid_reuse),
         cmocka_unit_test(nxlog__sysmon_and_security__separate_snapshots),
+        cmocka_unit_test(nxlog__fast_path__same_as_cjson_and_skips_unused),
+        cmocka_unit_test(real__otrf_nxlog__fast_path_same_as_cjson),
         cmocka_unit_test(ecs__winlogbeat__tree_and_fields),
         cmocka_unit_test(vol3_csv__escaped_backslashes_and_dead_parents),
         cmocka_unit_test(vol3_json__pslist_and_pstree_jsonl),

@@ -14,7 +14,12 @@
 
 #include <cmocka.h>
 
+#include "../sim/scn.h"
+#include "../sim/sim.h"
+#include "../snap/sjson.h"
 #include "../snap/snap.h"
+
+#include <glob.h>
 
 static struct snap_proc *proc(struct snap *s, uint32_t pid, uint32_t ppid, int64_t t, int64_t pt,
                               const char *name)
@@ -290,6 +295,179 @@ static void snap__parse_memory__capped_with_a_clear_message(void **state)
     free(doc);
 }
 
+/* ---- the simdjson fast path against the cJSON reader ------------------- */
+
+/* What a reader built from text (file or memory), with the fast path on or
+ * off: every snapshot as a snapshot document, then the end code and error. */
+struct readout {
+    struct strbuf snaps;
+    int rc;
+    struct err e;
+    size_t fast_docs;
+};
+
+static void read_all(struct readout *o, const char *path, const char *text, size_t len, int fast)
+{
+    memset(o, 0, sizeof(*o));
+    snap_json_set_fast(fast);
+    struct snap_reader *r =
+        path ? snap_reader_open(path, &o->e) : snap_reader_open_mem("t", text, len);
+    assert_non_null(r);
+    struct snap s;
+    snap_init(&s);
+    while ((o->rc = snap_reader_next(r, &s, &o->e)) == 1)
+        snap_write_json(&o->snaps, &s);
+    o->fast_docs = snap_reader_fast_docs(r);
+    snap_reader_close(r);
+    snap_release(&s);
+    snap_json_set_fast(1);
+}
+
+/* Both paths give the same snapshots, the same end and the same message;
+ * returns the documents the fast path took. */
+static size_t same_both_ways(const char *path, const char *text, size_t len)
+{
+    struct readout fast, slow;
+    read_all(&slow, path, text, len, 0);
+    read_all(&fast, path, text, len, 1);
+    assert_int_equal(slow.fast_docs, 0);
+    assert_int_equal(fast.rc, slow.rc);
+    if (fast.snaps.len != slow.snaps.len ||
+        (slow.snaps.len && memcmp(fast.snaps.buf, slow.snaps.buf, slow.snaps.len) != 0))
+        fail_msg("the fast path read %.300s\nthe cJSON path %.300s", fast.snaps.buf,
+                 slow.snaps.buf);
+    if (slow.rc < 0)
+        assert_string_equal(fast.e.msg, slow.e.msg);
+    sb_release(&fast.snaps);
+    sb_release(&slow.snaps);
+    return fast.fast_docs;
+}
+
+/* Every scenario the project ships, simulated and written as smsslab run
+ * writes it (one document per line): the fast path takes every document and
+ * builds the very snapshots the cJSON reader builds -- processes, sessions
+ * as of each snapshot, registry values, labels -- from memory and from a
+ * file (the window and its padding). */
+static void snap__fast_path__scenarios_read_as_cjson_reads_them(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("scenarios/*.yaml", 0, NULL, &g), 0);
+    struct strbuf all = STRBUF_INIT;
+    size_t docs = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct scn sc;
+        struct err e;
+        if (scn_load_file(&sc, g.gl_pathv[i], &e) < 0) { /* a scenario made to fail */
+            scn_release(&sc);
+            continue;
+        }
+        struct sim *sm = sim_new();
+        if (sim_run(sm, &sc, &e) == 0) {
+            sim_write_json(sm, &all);
+            if (all.len && all.buf[all.len - 1] != '\n')
+                sb_addc(&all, '\n');
+            docs++;
+        }
+        sim_free(sm);
+        scn_release(&sc);
+    }
+    globfree(&g);
+    assert_true(docs >= 10);
+    assert_int_equal(same_both_ways(NULL, all.buf, all.len), docs);
+    char path[] = "/tmp/smsslab-test-fast-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, all.buf, all.len), (ssize_t)all.len);
+    close(fd);
+    assert_int_equal(same_both_ways(path, NULL, 0), docs);
+    unlink(path);
+    sb_release(&all);
+}
+
+/* Documents written otherwise than smsslab writes them, and broken ones:
+ * the fast path takes what it can read exactly as cJSON does (escaped keys
+ * and strings, an escaped NUL, numbers written as 4.0, own session lists,
+ * every registry type, labels, unknown keys, a skipped events array) and
+ * leaves the rest to the cJSON reader, whose located messages stand. */
+static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int fast; /* documents the fast path takes */
+    } cases[] = {
+        {"{\"schema\":\"smsslab.snapshot/"
+         "2\",\"processes\":[{\"\\u0070id\":4,\"name\":\"Sy\\u0000s\","
+         "\"image\":\"C:\\\\Windows\\\\x \\\"y\\\".exe\",\"ppid\":4.0,\"session\":1e0,"
+         "\"logon_id\":\"0x3e7\",\"exit_recorded\":false,\"record\":{\"id\":7,\"line\":null}}]}",
+         1},
+        {"{\"schema\":\"smsslab.run/2\",\"host\":\"H\",\"seed\":18446744073709549568,"
+         "\"fields\":[\"image\",\"nope\",\"exit\"],\"sessions\":[{\"id\":0,\"kind\":\"services\"},"
+         "{\"id\":2,\"user\":\"u\",\"create_time\":\"2024-05-01T08:30:00Z\","
+         "\"logon_time\":\"2024-05-01T08:31:00Z\"}],\"snapshots\":[{\"at\":\"2024-05-01T08:10:"
+         "00Z\","
+         "\"processes\":[{\"pid\":4,\"x\":{\"y\":[1,{}]}}],\"registry\":[{\"key\":\"K\",\"name\":"
+         "\"a\","
+         "\"type\":\"REG_MULTI_SZ\",\"data\":[\"x\",\"y\"]},{\"data\":null,\"key\":\"K\",\"name\":"
+         "\"b\",\"type\":\"REG_DWORD\"},{\"key\":\"K\",\"name\":\"c\",\"data\":\"s\"},{\"key\":"
+         "\"K\","
+         "\"name\":\"d\",\"type\":\"REG_DWORD\",\"data\":4294967295,\"deleted\":true,\"time\":null}"
+         "]},"
+         "{\"sessions\":[{\"id\":5}],\"processes\":[]},{\"sessions\":null,\"processes\":[],"
+         "\"processes\":[{\"pid\":8}]}],\"events\":[{\"seq\":0,\"a\":[[[]]]}],\"labels\":[{\"id\":"
+         "\"a1\",\"rules\":[\"R1\",\"R2\"],\"target\":{\"pid\":4,\"key\":\"K\",\"zz\":1}}]}",
+         1},
+        /* the largest seed, which smsslab writes, reads back; 1e20 is refused */
+        {"{\"schema\":\"smsslab.run/2\",\"seed\":18446744073709551615,\"snapshots\":[]}"
+         "\n{\"schema\":\"smsslab.snapshot/2\",\"seed\":18446744073709551615,\"processes\":[]}",
+         2},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"seed\":1e20,\"processes\":[]}", 0},
+        /* pretty-printed, schema not first, two on a line (both): cJSON's */
+        {"{\n \"schema\": \"smsslab.snapshot/2\",\n \"processes\": []\n}", 0},
+        {"{\"processes\":[],\"schema\":\"smsslab.snapshot/2\"}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[]}{\"schema\":\"smsslab.snapshot/2\","
+         "\"processes\":[{\"pid\":9}]}",
+         0},
+        /* errors: the cJSON reader's messages, located */
+        {"{\"schema\":\"smsslab.run/"
+         "2\",\"snapshots\":[{\"processes\":[{\"pid\":4}]},{\"processes\":"
+         "[{\"pid\":\"4\"}]}]}",
+         0},
+        {"{\"schema\":\"smsslab.run/2\",\"snapshots\":[{\"processes\":[{\"pid\":tru}]}]}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":null}]}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":1,\"logon_id\":\"3e7\"}]}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[],\"registry\":[{\"key\":\"K\","
+         "\"name\":\"a\",\"type\":\"REG_MULTI_SZ\",\"data\":[\"x\",1]}]}",
+         0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[],\"labels\":[{\"target\":4}]}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":4,\"session\":-1}]}", 0},
+        {"{\"schema\":\"smsslab.run/2\",\"snapshots\":{}}", 0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":4,\"exit_time\":"
+         "\"2024-13-01T00:00:00Z\"}]}",
+         0},
+        {"{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":4}],\"x\":[1,2,}", 0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        size_t took = same_both_ways(NULL, cases[i].in, strlen(cases[i].in));
+        if ((int)took != cases[i].fast)
+            fail_msg("case %zu: the fast path took %zu documents, not %d", i, took, cases[i].fast);
+    }
+    /* The errors keep their places: the second snapshot's pid, the bad literal. */
+    struct readout o;
+    read_all(&o, NULL, cases[2].in, strlen(cases[2].in), 1);
+    assert_non_null(strstr(o.snaps.buf, "\"seed\":18446744073709551615"));
+    sb_release(&o.snaps);
+    read_all(&o, NULL, cases[7].in, strlen(cases[7].in), 1);
+    assert_int_equal(o.rc, -1);
+    assert_string_equal(
+        o.e.msg, "t: document 1: snapshots[1].processes[0].pid: expected an integer in range");
+    sb_release(&o.snaps);
+    read_all(&o, NULL, cases[8].in, strlen(cases[8].in), 1);
+    assert_string_equal(o.e.msg, "t:1:61: invalid JSON"); /* at "tru" */
+    sb_release(&o.snaps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +476,8 @@ int main(void)
         cmocka_unit_test(snap__stream_across_window__reads_every_document),
         cmocka_unit_test(snap__bad_input__located_errors),
         cmocka_unit_test(snap__deep_nesting__rejected_not_crashed),
+        cmocka_unit_test(snap__fast_path__scenarios_read_as_cjson_reads_them),
+        cmocka_unit_test(snap__fast_path__edge_documents_and_errors_as_cjson),
         cmocka_unit_test(snap__parse_memory__capped_with_a_clear_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

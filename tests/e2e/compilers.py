@@ -27,10 +27,15 @@ SEEDS = ["1", "42", "18446744073709551615"]
 CORPUS_N = 400
 
 
+# The C++ compiler of each (snap/sjson.cpp, simdjson).
+CXX = {"gcc": "g++", "clang": "clang++"}
+
+
 def build(cc):
     o = f"build/compilers/{cc}"
     subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}",
-                    f"O={o}", "VARIANT=release", f"CC={cc}", "all"], cwd=ROOT, check=True)
+                    f"O={o}", "VARIANT=release", f"CC={cc}", f"CXX={CXX[cc]}", "all"], cwd=ROOT,
+                   check=True)
     return ROOT / o / "smsslab"
 
 
@@ -47,6 +52,13 @@ def outputs(binary, scenario, seed):
             raise SystemExit(f"{binary} {' '.join(args)}: exit {p.returncode}: "
                              f"{p.stderr.decode(errors='replace')[:500]}")
         res.append((label, p.stdout))
+    # The run document read back (the simdjson path of snap/sjson.cpp).
+    p = subprocess.run([str(binary), "check", "--format", "json", "-"], cwd=ROOT,
+                       input=res[0][1], capture_output=True, timeout=120)
+    if p.returncode not in (0, 1):
+        raise SystemExit(f"{binary} check -: exit {p.returncode}: "
+                         f"{p.stderr.decode(errors='replace')[:500]}")
+    res.append(("check-run", p.stdout))
     return res
 
 
@@ -55,7 +67,7 @@ def main():
     ap.add_argument("--seeds", default=",".join(SEEDS))
     a = ap.parse_args()
     for cc in ("gcc", "clang"):
-        if not shutil.which(cc):
+        if not shutil.which(cc) or not shutil.which(CXX[cc]):
             print(f"compilers: '{cc}' is not installed", file=sys.stderr)
             return 2
     bins = {cc: build(cc) for cc in ("gcc", "clang")}

@@ -138,3 +138,29 @@ def test_stdin_detects_every_format(ctx):
     doc = json.loads(run)
     p = ctx.run("check", "-", stdin=run, rc=0)
     assert p.stdout.decode().strip() == f"no findings in {len(doc['snapshots'])} snapshots"
+
+
+# The simdjson fast path (snap/sjson.cpp) against the cJSON path it stands in
+# for (SMSSLAB_SIMDJSON=0): the same findings, byte for byte, on a corpus's
+# run documents (every anomaly type may appear) and on OTRF's NXLog lines.
+def test_fast_json_path_same_findings_as_cjson(ctx):
+    out = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "60", "--seed", "21", "-o", out, "--anomaly-rate", "0.7", "-q", rc=0)
+    inputs = sorted((out / "native").glob("*.jsonl"))
+    assert inputs, "the corpus wrote native run documents"
+    zip_path = (ctx.root / ".." / "shared" / "real" / "otrf" /
+                "empire_persistence_registry_modification_run_keys_standard_user.zip")
+    if zip_path.exists():
+        with zipfile.ZipFile(zip_path) as z:
+            name = z.namelist()[0]
+            nd = ctx.tmp / "otrf.jsonl"
+            nd.write_bytes(z.read(name))
+        inputs.append(nd)
+    for p in inputs:
+        for fmt in ("human", "json"):
+            fast = ctx.run("check", "--format", fmt, p)
+            slow = ctx.run("check", "--format", fmt, p, env={"SMSSLAB_SIMDJSON": "0"})
+            assert fast.returncode == slow.returncode and fast.returncode in (0, 1), p
+            assert fast.stdout == slow.stdout, f"{p}: findings differ ({fmt})"
+            assert fast.stderr == slow.stderr, p
+    assert any(ctx.run("check", p).returncode == 1 for p in inputs[:-1]), "some findings"

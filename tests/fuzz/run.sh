@@ -19,6 +19,7 @@ SECS=${1:-60}
 [ $# -gt 0 ] && shift
 JOBS=${JOBS:-2}
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
+CLANGXX=${CLANGXX:-$(command -v clang++-14 || command -v clang++)}
 ALL="scenario snapshot readers_xml readers_ndjson readers_json readers_csv readers_evtx readers_auto
     readers_stdin readers_hive score"
 TARGETS=${*:-$ALL}
@@ -28,9 +29,11 @@ FCFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link"
 
 # The library objects through the project's own Makefile rules (dependency
 # tracking included), with clang and instrumentation; CFLAGS comes last there.
+# snap/sjson.cpp (simdjson) with clang++ and the same instrumentation; UBSan's
+# vptr check needs a C++ link, and the targets link with clang.
 make --no-print-directory -s O=$OUT/obj VARIANT=debug CC="$CLANG" CFLAGS="$FCFLAGS" \
-    $OUT/obj/libsmsslab.a >&2
-LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx hivex) -lcsv -lm"
+    CXX="$CLANGXX" CXXFLAGS="$FCFLAGS -fno-sanitize=vptr" $OUT/obj/libsmsslab.a >&2
+LIBS="$(pkg-config --libs yaml-0.1 libcjson libxml-2.0 libevtx hivex simdjson) -lcsv -lstdc++ -lm"
 CF="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -O1 -g $SAN -fsanitize=fuzzer"
 CF="$CF $(pkg-config --cflags yaml-0.1 libcjson libxml-2.0 libevtx hivex)"
 
