@@ -22,6 +22,10 @@
     "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off "       \
     "MaxRequestThreads=16"
 
+/* Windows 8 and later, as the Windows 10 boots of ../shared/real record
+ * them (MSEDGEWIN10, WORKSTATION5); Windows 7's from PC01 and IEWIN7. */
+#define WIN8_FORMS .core_cwd = "C:\\Windows\\system32\\", .logonui_state = 1, .user_shell_hosts = 1
+
 static const struct os_profile profiles[SCN_OS_COUNT] = {
     [SCN_OS_WIN7] = {.os = SCN_OS_WIN7,
                      .name = "win7",
@@ -29,7 +33,10 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                      .has_lsm_proc = 1,
                      .console_logon_default = 1,
                      .svchosts = 14,
-                     .csrss_cmdline_fmt = CSRSS_WIN7},
+                     .csrss_cmdline_fmt = CSRSS_WIN7,
+                     .core_cwd = "C:\\Windows\\system32",
+                     .child_args_zero = 1,
+                     .logonui_from_child0 = 1},
     [SCN_OS_WIN10] = {.os = SCN_OS_WIN10,
                       .name = "win10",
                       .title = "Windows 10 (1809+)",
@@ -39,7 +46,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                       .dwm_under_winlogon = 1,
                       .console_logon_default = 1,
                       .svchosts = 40,
-                      .csrss_cmdline_fmt = CSRSS_WIN8},
+                      .csrss_cmdline_fmt = CSRSS_WIN8,
+                      WIN8_FORMS},
     [SCN_OS_WIN11] = {.os = SCN_OS_WIN11,
                       .name = "win11",
                       .title = "Windows 11 (22H2+)",
@@ -50,7 +58,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                       .win11_child_line = 1,
                       .console_logon_default = 1,
                       .svchosts = 60,
-                      .csrss_cmdline_fmt = CSRSS_WIN8},
+                      .csrss_cmdline_fmt = CSRSS_WIN8,
+                      WIN8_FORMS},
     [SCN_OS_SERVER2022] = {.os = SCN_OS_SERVER2022,
                            .name = "server2022",
                            .title = "Windows Server 2022",
@@ -60,7 +69,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                            .dwm_under_winlogon = 1,
                            .console_logon_default = 0,
                            .svchosts = 45,
-                           .csrss_cmdline_fmt = CSRSS_WIN8},
+                           .csrss_cmdline_fmt = CSRSS_WIN8,
+                           WIN8_FORMS},
 };
 
 const struct os_profile *profile_get(enum scn_os os)

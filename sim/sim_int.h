@@ -63,6 +63,9 @@ struct sim {
 
     struct snap_proc *procs;
     size_t nprocs, cap_procs;
+    const char **noise; /* parallel to procs: why a benign look-alike runs, or NULL */
+    size_t cap_noise;
+    uint64_t next_luid; /* boot-time logon ids of DWM/UMFD: small and rising */
     struct sim_event *events;
     size_t nevents, cap_events;
     uint64_t *event_seq;   /* parallel to events: tie-break for sorting */
