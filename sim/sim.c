@@ -616,10 +616,10 @@ static void act_session_child(struct sim *sm, const struct action *a)
         sim_schedule_exit(sm, child_exit, s->child);
     sim_schedule(sm, csrss_at + sim_rand_ms(sm, 1, 5), act_required_subsystems, 0, 0, s->id, 0);
     /* The master starts session 1's child as session 0's starts wininit
-     * (2 ms before it in MSEDGEWIN10 and OTRF, 10 ms after on PC01), so
+     * (2 ms before it in MSEDGEWIN10 and OTRF, 0 and 10 ms before on PC01), so
      * winlogon, 50-400 ms into its session, always follows wininit. */
     if (s->id == 0 && sim_sess(sm, 1))
-        sim_schedule(sm, main_at - sim_rand_ms(sm, 0, 3), act_session_child, 0, 0, 1, 0);
+        sim_schedule(sm, main_at - sim_rand_ms(sm, 0, 10), act_session_child, 0, 0, 1, 0);
 }
 
 /* Subsystems in SubSystems\Required other than Debug and Windows: smss
@@ -676,7 +676,19 @@ static void act_csrss(struct sim *sm, const struct action *a)
 static void act_services(struct sim *sm, const struct action *a);
 static void act_svchost(struct sim *sm, const struct action *a);
 static void act_boot_noise(struct sim *sm, const struct action *a);
-static long find_svchost(const struct sim *sm, const char *svc);
+/* The service hosts the benign noise starts from, found by the service
+ * their command line names; act_svchost fills sm->svc_host. */
+static const char *const svc_host_marks[SVC_HOSTS] = {
+    [SH_SCHEDULE] = "-s Schedule",         [SH_USERMANAGER] = "-s UserManager",
+    [SH_TABLET] = "-s TabletInputService", [SH_DCOMLAUNCH] = "-k DcomLaunch",
+    [SH_NETSVCS] = "-k netsvcs",
+};
+
+static long find_svchost(const struct sim *sm, int which)
+{
+    long i = sm->svc_host[which];
+    return i >= 0 && sm->procs[i].exit_time == WT_NONE ? i : -1;
+}
 enum {
     NZ_DEFENDER,
     NZ_HEALTH,
@@ -996,7 +1008,7 @@ static void act_boot_noise(struct sim *sm, const struct action *a)
         why = "win7-taskhost";
         break;
     case NZ_UPDATE:
-        parent = find_svchost(sm, win7 ? "-k netsvcs" : "-s Schedule");
+        parent = find_svchost(sm, win7 ? SH_NETSVCS : SH_SCHEDULE);
         if (parent < 0)
             return;
         p.name = win7 ? "wuauclt.exe" : "usoclient.exe";
@@ -1037,6 +1049,9 @@ static void act_svchost(struct sim *sm, const struct action *a)
     long idx = sim_create(sm, a->t, sm->services, &p, 0);
     if (strstr(args, "termsvcs") && sm->termsvcs < 0)
         sm->termsvcs = idx;
+    for (int k = 0; k < SVC_HOSTS; k++)
+        if (sm->svc_host[k] < 0 && strstr(args, svc_host_marks[k]))
+            sm->svc_host[k] = idx;
 }
 
 /* ---- logon, RDP, logoff -------------------------------------------------------------- */
@@ -1112,30 +1127,14 @@ static void act_logon_noise(struct sim *sm, const struct action *a)
         noise_create(sm, a->t, parent, &p, why);
 }
 
-/* A running svchost.exe whose command line names `svc` (its service). */
-static long find_svchost(const struct sim *sm, const char *svc)
-{
-    for (size_t i = 0; i < sm->nprocs; i++) {
-        const struct snap_proc *p = &sm->procs[i];
-        if (p->exit_time == WT_NONE && p->ppid == sm->procs[sm->services].pid && p->name &&
-            !strcmp(p->name, "svchost.exe") && p->command_line && strstr(p->command_line, svc))
-            return (long)i;
-    }
-    return -1;
-}
-
-/* The user session's hosts that services start through svchost (real
- * Windows 10: sihost from the User Manager's svchost, taskhostw from the
- * Task Scheduler's, ctfmon from the Touch Keyboard service's, RuntimeBroker
- * from DcomLaunch's), all as the user (docs/fidelity.md, point 15). */
 static const struct {
-    const char *svc, *name, *cmd;
+    int host;
+    const char *name, *cmd;
 } shell_hosts[] = {
-    {"-s UserManager", "sihost.exe", "sihost.exe"},
-    {"-s Schedule", "taskhostw.exe", "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}"},
-    {"-s TabletInputService", "ctfmon.exe", "\"ctfmon.exe\""},
-    {"-k DcomLaunch -p", "RuntimeBroker.exe",
-     "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding"},
+    {SH_USERMANAGER, "sihost.exe", "sihost.exe"},
+    {SH_SCHEDULE, "taskhostw.exe", "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}"},
+    {SH_TABLET, "ctfmon.exe", "\"ctfmon.exe\""},
+    {SH_DCOMLAUNCH, "RuntimeBroker.exe", "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding"},
 };
 _Static_assert(ARRAY_SIZE(shell_hosts) == SHELL_HOSTS, "SHELL_HOSTS counts shell_hosts");
 
@@ -1144,7 +1143,7 @@ static void act_shell_hosts(struct sim *sm, const struct action *a)
     struct sess *s = sim_sess(sm, a->session);
     if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE || sm->services < 0)
         return;
-    long parent = find_svchost(sm, shell_hosts[a->a].svc);
+    long parent = find_svchost(sm, shell_hosts[a->a].host);
     if (parent < 0)
         return;
     struct pspec p = as_user(s);
@@ -1374,6 +1373,8 @@ static void reset(struct sim *sm)
     sm->nsnapshots = 0;
     sm->failed = 0;
     sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
+    for (int k = 0; k < SVC_HOSTS; k++)
+        sm->svc_host[k] = -1;
     sm->nanoms = 0;
     sm->next_luid = 0;
     sm->master_delay = 0;

@@ -13,6 +13,8 @@
 
 struct sim;
 struct action;
+
+enum { SH_SCHEDULE, SH_USERMANAGER, SH_TABLET, SH_DCOMLAUNCH, SH_NETSVCS, SVC_HOSTS };
 typedef void (*sim_action_fn)(struct sim *sm, const struct action *a);
 
 struct action {
@@ -97,6 +99,7 @@ struct sim {
     size_t nsnapshots;
     int credential_guard, win11_child_line;
     long system, master, wininit, services, lsass, termsvcs;
+    long svc_host[SVC_HOSTS]; /* the svchost of each service the benign noise starts from */
     int failed;
     struct err *err;
 
