@@ -27,6 +27,8 @@ enum { STREAM_TIME = 1, STREAM_PID = 2, STREAM_MISC = 3, STREAM_SVC = 4, STREAM_
 
 #define SYS32 "C:\\Windows\\System32\\"
 #define SYSTEM_USER "NT AUTHORITY\\SYSTEM"
+/* A vendor's native boot program (options.vendor_bootexecute). */
+#define VENDOR_BOOT "PvsVmBoot"
 
 const struct pspec sim_system_user = {
     .user = SYSTEM_USER, .sid = "S-1-5-18", .integrity = "System", .logon_id = 0x3e7};
@@ -339,7 +341,7 @@ static void init_registry(struct sim *sm)
     if (sm->sc->opt.vendor_bootexecute) {
         /* A vendor's native boot program (Citrix Provisioning's PvsVmBoot,
          * which Elastic's rule lists as a normal smss child). */
-        const char *data[] = {"autocheck autochk *", "PvsVmBoot"};
+        const char *data[] = {"autocheck autochk *", VENDOR_BOOT};
         sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, 0, 0);
     }
 }
@@ -558,6 +560,8 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
         if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17))
             anomaly = sm->reg_anomaly[idx];
         long pi = sim_create(sm, a->t, sm->master, &p, anomaly);
+        if (pi >= 0 && !anomaly && sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT))
+            sm->noise[pi] = "third-party-bootexecute";
         int64_t end = a->t + sim_rand_ms(sm, 600, 1800);
         sim_schedule_exit(sm, end, pi);
         next = end + sim_rand_ms(sm, 5, 40);

@@ -554,6 +554,14 @@ static void fidelity__benign_noise__present_labelled_and_switchable(void **state
     sim_free(sm);
     scn_release(&sc);
 
+    /* a vendor's BootExecute program, when the scenario has one, is benign too */
+    sm = run_file("scenarios/hard-negative-vendor-bootexecute.yaml", &sc);
+    assert_true(noise_named(sm, "PvsVmBoot.exe", NULL, "smss.exe", "NT AUTHORITY\\SYSTEM"));
+    assert_string_equal(sim_proc_noise(sm, (size_t)find_idx(sm, "PvsVmBoot.exe", -2)),
+                        "third-party-bootexecute");
+    sim_free(sm);
+    scn_release(&sc);
+
     struct err e = {""};
     sm = run_text("os: win10\nhost: {name: A, domain: CORP}\n"
                   "sessions: [{id: 1, kind: console, user: CORP\\alice, logon: 30s}]\n"
