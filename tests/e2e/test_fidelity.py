@@ -123,7 +123,8 @@ def test_registry_events_as_attacks_write_them(ctx):
     # CreateKey before its 13, by the same process; the writer is not always
     # reg.exe as SYSTEM.
     out, recs, manifest = _corpus(ctx, "creg", 40, "1",
-                                  ("--anomalies", "sticky-keys,appcertdlls,runasppl-off"))
+                                  ("--anomalies", "sticky-keys,appcertdlls,runasppl-off",
+                                   "--formats", "sysmon,ecs,evtx"))
     regs = [(eid, rid, d) for eid, rid, _, d in recs if eid in (12, 13) and "TargetObject" in d]
     assert regs
     assert not any(d["TargetObject"].startswith("HKLM\\SYSTEM\\") for _, _, d in regs)
@@ -150,6 +151,17 @@ def test_registry_events_as_attacks_write_them(ctx):
     ecs = [json.loads(x) for x in (out / "ecs" / "part-00000.ndjson").read_text().splitlines()]
     assert any(x["event"]["code"] == "12" and x["registry"]["path"].endswith("\\sethc.exe")
                for x in ecs)
+    # the .evtx holds the same Sysmon 12 records, as libevtx reads them
+    if shutil.which("evtxexport"):
+        p = subprocess.run(["evtxexport", "-f", "xml", str(out / "evtx" / "part-00000.evtx")],
+                           capture_output=True, timeout=120)
+        assert p.returncode == 0 and p.stderr == b""
+        back = ctx.tmp / "creg.xml"
+        back.write_bytes(p.stdout)
+        got = [(rid, d["TargetObject"], d["ProcessGuid"].upper()) for eid, rid, _, d in _records(back)
+               if eid == 12 and "TargetObject" in d]
+        assert got == [(rid, d["TargetObject"], d["ProcessGuid"]) for eid, rid, d in regs
+                       if eid == 12]
 
 
 def test_fqdn_computer_for_a_dns_domain(ctx):
