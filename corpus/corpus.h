@@ -88,6 +88,8 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
 
 /* What the sample was made from (for the writers outside sample.c). */
 const struct scn *corpus_sample_scn(const struct corpus_sample *cs);
+/* The Computer its records name: the host, or host.dns_domain on a domain member. */
+const char *corpus_sample_computer(const struct corpus_sample *cs);
 const struct sim *corpus_sample_sim(const struct corpus_sample *cs);
 uint64_t corpus_sample_index(const struct corpus_sample *cs);
 /* Leave the registry records (Sysmon 13) out of every format written after

@@ -23,7 +23,7 @@
 #include "../core/wtime.h"
 #include "../sim/anomaly.h"
 
-enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15 };
+enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15, ST_DNS = 16 };
 
 static const char *const host_prefix[] = {"WS",  "DESKTOP", "LAPTOP", "PC",  "FIN",   "HR",
                                           "DEV", "OPS",     "SALES",  "ENG", "KIOSK", "LAB"};
@@ -354,6 +354,18 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
         sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
     sc->host = xprintf("%s-%04u", prefix, host_no);
     sc->domain = xstrdup(PICK(&rm, domains));
+    /* Half the domain members log their FQDN as Computer (PC01.example.corp,
+     * WORKSTATION5.theshire.local in ../shared/real): their own stream, so
+     * the rest of the sample stays as it was. */
+    struct prng rdn;
+    prng_child(&rdn, seed, ST_DNS);
+    free(sc->dns_domain);
+    sc->dns_domain = NULL;
+    if (strcmp(sc->domain, "WORKGROUP") && prng_chance(&rdn, 1, 2)) {
+        sc->dns_domain = xprintf("%s.local", sc->domain);
+        for (char *c = sc->dns_domain; *c; c++)
+            *c = ascii_lower(*c);
+    }
     /* Boots spread over 2023-2025, at any microsecond. */
     int64_t base = wt_days_from_civil(2023, 1, 1) * WT_DAY;
     sc->boot_time = base + prng_range(&rm, 0, 3 * 365 * WT_DAY - 1);

@@ -32,16 +32,29 @@
 #include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
-enum { ST_SYSMON = 200, ST_BOOTREC = 201 };
+enum { ST_SYSMON = 200, ST_BOOTREC = 201, ST_FIDELITY = 202 };
+
+/* Sysmon 12 (a registry key created) shares its number with the System
+ * log's Kernel-General boot record: the plan tells them apart by this code. */
+#define EID_REGKEY 112
 
 struct rec {
-    int eid;   /* Sysmon 1, 5 or 13; 12 is the System log's Kernel-General boot record */
+    int eid;   /* Sysmon 1, 5, 13 or EID_REGKEY (Sysmon 12); 12 is Kernel-General's boot record */
     long proc; /* index into sim procs (1, 5) */
-    long reg;  /* index into lab.regs (13) */
+    long reg;  /* index into lab.regs (12, 13) */
     int64_t utc, created;
     uint64_t rid;
     long event;          /* native event seq (1, 5), else -1 */
-    uint32_t writer_pid; /* EID 13: the process that set the value */
+    uint32_t writer_pid; /* EID 12, 13: the process that set the value */
+};
+
+/* The attacker's process that planted the registry values (Sysmon 12/13):
+ * real attacks write with their own tool, not always reg.exe as SYSTEM
+ * (EventVwrBypass in ../shared/real: powershell.exe as the user). */
+struct writer {
+    const char *image, *user;
+    int64_t start;
+    uint32_t pid;
 };
 
 struct corpus_sample {
@@ -53,8 +66,19 @@ struct corpus_sample {
     struct rec *recs;
     size_t nrecs, cap_recs;
     uint32_t machine, sysmon_pid, sysmon_tid;
-    struct snap boot; /* the snapshot at boot time: labels and the planted registry */
-    struct snap s;    /* scratch for CSV snapshots */
+    uint32_t boot_no;     /* the boot counter in Sysmon's ProcessGuid (docs/fidelity.md, 1) */
+    int64_t kernel_time;  /* System's ProcessGuid time: its first child's (the master smss) */
+    uint8_t *placeholder; /* per proc: EID 1 written with ParentImage '?' (fidelity 13) */
+    size_t cap_placeholder;
+    struct {
+        uint64_t id;
+        int64_t t;
+    } * logons; /* LogonGuid time of each logon id */
+    size_t nlogons, cap_logons;
+    struct writer writer;
+    char computer[2 * 256 + 2]; /* the Computer the records name: NAME or NAME.dns_domain */
+    struct snap boot;           /* the snapshot at boot time: labels and the planted registry */
+    struct snap s;              /* scratch for CSV snapshots */
     struct strbuf tmp;
     struct evtx_state *evtx; /* templates and values, made on first use */
 };
@@ -75,11 +99,18 @@ void corpus_sample_free(struct corpus_sample *cs)
         return;
     free(cs->parent);
     free(cs->recs);
+    free(cs->placeholder);
+    free(cs->logons);
     snap_release(&cs->boot);
     snap_release(&cs->s);
     sb_release(&cs->tmp);
     evtx_state_free(cs->evtx);
     free(cs);
+}
+
+const char *corpus_sample_computer(const struct corpus_sample *cs)
+{
+    return cs->computer;
 }
 
 const struct scn *corpus_sample_scn(const struct corpus_sample *cs)
@@ -102,6 +133,107 @@ uint64_t corpus_sample_index(const struct corpus_sample *cs)
 static int by_pid_time(const struct snap_proc *a, uint32_t pid, int64_t t)
 {
     return a->pid == pid && a->create_time == t;
+}
+
+/* LogonGuid times (docs/fidelity.md, point 1): a logon session's GUID holds
+ * the time Sysmon first saw it -- SYSTEM's that of wininit (MSEDGEWIN10 and
+ * OTRF in ../shared/real), every other one's its first process's. System's
+ * own ProcessGuid carries its first child's time (OTRF: System and the
+ * master smss share 5f51e7bc). */
+static void prepare_guids(struct corpus_sample *cs, struct prng *rf)
+{
+    const struct sim *sm = cs->sm;
+    cs->boot_no = (uint32_t)prng_range(rf, 2, 40);
+    cs->kernel_time = sim_boot_time(sm);
+    cs->nlogons = 0;
+    int64_t sys_logon = WT_NONE;
+    for (size_t i = 0; i < sim_nprocs(sm); i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        long pi = cs->parent[i];
+        if (cs->kernel_time == sim_boot_time(sm) && p->image && pi >= 0 &&
+            sim_proc(sm, (size_t)pi)->pid == 4)
+            cs->kernel_time = p->create_time;
+        if (sys_logon == WT_NONE && p->name && !strcmp(p->name, "wininit.exe"))
+            sys_logon = p->create_time;
+        size_t k = 0;
+        while (k < cs->nlogons && cs->logons[k].id != p->logon_id)
+            k++;
+        if (k == cs->nlogons) {
+            XGROW(cs->logons, cs->cap_logons, cs->nlogons + 1);
+            cs->logons[cs->nlogons].id = p->logon_id;
+            cs->logons[cs->nlogons++].t = p->create_time;
+        }
+    }
+    for (size_t k = 0; k < cs->nlogons && sys_logon != WT_NONE; k++)
+        if (cs->logons[k].id == 0x3e7)
+            cs->logons[k].t = sys_logon;
+}
+
+/* Sysmon writes ParentImage '?' (and a zero ParentProcessGuid) when it does
+ * not know the parent: 2 of the 325 process records of ../shared/real (a
+ * svchost and a LogonUI), 2 of MSEDGEWIN10's 87. A seeded one in 40 of the
+ * benign svchost, LogonUI and WmiPrvSE records gets it, about 1.5 % of all
+ * process records; the manifest lists them as benign (docs/fidelity.md, 13). */
+static void prepare_placeholders(struct corpus_sample *cs, struct prng *rf)
+{
+    size_t np = sim_nprocs(cs->sm);
+    XGROW(cs->placeholder, cs->cap_placeholder, np + 1);
+    memset(cs->placeholder, 0, np + 1);
+    for (size_t i = 0; i < np; i++) {
+        const struct snap_proc *p = sim_proc(cs->sm, i);
+        if (p->anomaly || cs->parent[i] < 0 || !p->name)
+            continue;
+        if (strcmp(p->name, "svchost.exe") && strcmp(p->name, "LogonUI.exe") &&
+            strcmp(p->name, "WmiPrvSE.exe"))
+            continue;
+        const struct snap_proc *q = sim_proc(cs->sm, (size_t)cs->parent[i]);
+        if (q->anomaly)
+            continue;
+        cs->placeholder[i] = (uint8_t)prng_chance(rf, 1, 40);
+    }
+}
+
+static void prepare_writer(struct corpus_sample *cs, struct prng *rf)
+{
+    static const char *const own[] = {"C:\\Users\\Public\\update.exe",
+                                      "C:\\ProgramData\\svcupd.exe",
+                                      "C:\\Users\\Public\\Downloads\\setup.exe"};
+    const struct scn *sc = cs->sc;
+    const char *user = NULL;
+    for (size_t i = 0; i < sc->nsessions && !user; i++)
+        user = sc->sessions[i].user;
+    struct writer *w = &cs->writer;
+    w->user = "NT AUTHORITY\\SYSTEM";
+    w->pid = 4 * (uint32_t)prng_range(rf, 1000, 3000);
+    switch (user ? prng_below(rf, 4) : 0) {
+    case 0: w->image = "C:\\Windows\\system32\\reg.exe"; return;
+    case 1: w->image = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"; break;
+    case 2: w->image = "C:\\Windows\\regedit.exe"; break;
+    default: w->image = own[prng_below(rf, ARRAY_SIZE(own))]; break;
+    }
+    w->user = user;
+}
+
+/* Keys every Windows has: a value planted in any other key (an IFEO or
+ * SilentProcessExit subkey, AppCertDlls) first creates it. */
+static int key_created(const struct corpus_sample *cs, size_t reg)
+{
+    static const char *const stock[] = {
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa",
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest",
+        "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Windows",
+        "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon",
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager",
+    };
+    const char *key = cs->boot.regs[reg].key;
+    for (size_t i = 0; i < ARRAY_SIZE(stock); i++)
+        if (!ascii_casecmp(key, stock[i]))
+            return 0;
+    for (size_t i = 0; i < cs->boot.nregs; i++)
+        if (i != reg && !ascii_casecmp(cs->boot.regs[i].key, key) &&
+            (!cs->boot.regs[i].anomaly || i < reg))
+            return 0; /* a stock value or an earlier planted one holds the key */
+    return 1;
 }
 
 void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
@@ -127,6 +259,11 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
     }
     int64_t boot = sim_boot_time(sm);
     sim_snapshot(sm, boot, &cs->boot);
+    if (sc->dns_domain && *sc->dns_domain)
+        snprintf(cs->computer, sizeof(cs->computer), "%s.%s", sc->host ? sc->host : "",
+                 sc->dns_domain);
+    else
+        snprintf(cs->computer, sizeof(cs->computer), "%s", sc->host ? sc->host : "");
 
     struct prng r;
     prng_child(&r, sc->seed, ST_SYSMON);
@@ -135,25 +272,36 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
     cs->sysmon_tid = 4 * (uint32_t)prng_range(&r, 300, 1500);
     uint64_t rid = (uint64_t)prng_range(&r, 1000, 5000000);
     cs->nrecs = 0;
+    struct prng rf;
+    prng_child(&rf, sc->seed, ST_FIDELITY);
+    prepare_guids(cs, &rf);
+    prepare_placeholders(cs, &rf);
+    prepare_writer(cs, &rf);
 
-    /* EID 13: the planted values, set minutes to days before this boot. */
+    /* EID 12/13: the planted values, set by the attacker's process (one per
+     * sample) minutes to days before this boot -- half of them in the hour
+     * before it, as an attacker who reboots to trigger them. A key the value
+     * needs and Windows does not have is created first (Sysmon 12). */
     int64_t t = boot - prng_range(&r, 10 * WT_MIN, 3 * WT_DAY);
+    if (prng_chance(&rf, 1, 2))
+        t = boot - prng_range(&rf, 2 * WT_MIN, 50 * WT_MIN);
+    cs->writer.start = t - prng_range(&rf, 2 * WT_SEC, 60 * WT_SEC);
     for (size_t i = 0; i < cs->boot.nregs; i++) {
         if (!cs->boot.regs[i].anomaly)
             continue;
-        XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
-        struct rec *x = &cs->recs[cs->nrecs++];
         t += prng_range(&r, WT_SEC, 90 * WT_SEC);
         if (t >= boot)
             t = boot - WT_SEC;
-        *x = (struct rec){13,
-                          -1,
-                          (long)i,
-                          t,
-                          t + prng_range(&r, 100, 3000),
-                          rid++,
-                          -1,
-                          4 * (uint32_t)prng_range(&r, 1000, 3000)};
+        if (key_created(cs, i)) {
+            int64_t tk = t - prng_range(&rf, 5 * WT_MSEC, 40 * WT_MSEC);
+            XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+            cs->recs[cs->nrecs++] =
+                (struct rec){EID_REGKEY, -1, (long)i,       tk, tk + prng_range(&rf, 100, 3000),
+                             rid++,      -1, cs->writer.pid};
+        }
+        XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+        cs->recs[cs->nrecs++] = (struct rec){
+            13, -1, (long)i, t, t + prng_range(&r, 100, 3000), rid++, -1, cs->writer.pid};
     }
     /* The System log's boot record: the kernel writes it within a second of
      * its StartTime (0.34 s and 0.62 s in the two renderings cited at
@@ -206,25 +354,19 @@ void corpus_sample_drop_registry(struct corpus_sample *cs)
 
 static const char *const hexu = "0123456789ABCDEF";
 
-static void hex32_le(struct strbuf *sb, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        unsigned b = (v >> (8 * i)) & 0xff;
-        sb_addc(sb, hexu[b >> 4]);
-        sb_addc(sb, hexu[b & 15]);
-    }
-}
-
 static void hex4(struct strbuf *sb, uint32_t v)
 {
     for (int i = 3; i >= 0; i--)
         sb_addc(sb, hexu[(v >> (4 * i)) & 15]);
 }
 
-/* {machine-TTTT-TTTT-0000-0010SSSSSSSS}: the layout of the real records
- * (B764-5EA4 = 0x5EA4B764, the creation time in Unix seconds, low half
- * first). S is a per-process sequence, little-endian like the original. */
-static void guid(struct strbuf *sb, uint32_t machine, int64_t t, const char *kind, uint32_t seq)
+/* The GUID layout of Sysmon 11 and later, which writes the field set used
+ * here (ParentUser): {MMMMMMMM-TTTT-TTTT-XXXX-XXXXXXXXXXXX} -- the machine
+ * part, the creation time in Unix seconds (low half first), then eight
+ * bytes `tail`, little-endian. OTRF's WORKSTATION5 in ../shared/real:
+ * smss {3ddc5665-e7bc-5f51-0300-000000000500}, LogonGuid
+ * {3ddc5665-e7cb-5f51-e703-000000000000} for LogonId 0x3e7. */
+static void guid(struct strbuf *sb, uint32_t machine, int64_t t, uint64_t tail)
 {
     uint32_t secs = (uint32_t)(t / WT_SEC);
     sb_addc(sb, '{');
@@ -234,22 +376,43 @@ static void guid(struct strbuf *sb, uint32_t machine, int64_t t, const char *kin
     hex4(sb, secs & 0xffff);
     sb_addc(sb, '-');
     hex4(sb, secs >> 16);
-    sb_adds(sb, "-0000-");
-    sb_adds(sb, kind);
-    hex32_le(sb, seq);
+    for (int i = 0; i < 8; i++) {
+        if (i == 0 || i == 2)
+            sb_addc(sb, '-');
+        unsigned b = (unsigned)(tail >> (8 * i)) & 0xff;
+        sb_addc(sb, hexu[b >> 4]);
+        sb_addc(sb, hexu[b & 15]);
+    }
     sb_addc(sb, '}');
 }
 
+/* ProcessGuid tail: the process's sequence number this boot (System 1, the
+ * master smss 3 on Windows 10, as in OTRF), two zero bytes, then the boot
+ * counter (4, then 5 after OTRF's reboot). Kernel processes carry their
+ * first child's time. */
 static void proc_guid(const struct corpus_sample *cs, struct strbuf *sb, long idx)
 {
     const struct snap_proc *p = sim_proc(cs->sm, (size_t)idx);
-    guid(sb, cs->machine, p->create_time, "0010", 0x1000u + (uint32_t)idx * 0x97u);
+    guid(sb, cs->machine, p->image ? p->create_time : cs->kernel_time,
+         (uint64_t)idx | (uint64_t)cs->boot_no << 48);
 }
 
-/* LogonGuid: "0020" then the LogonId, little-endian (real: 0020E7030000 for 0x3e7). */
+/* LogonGuid tail: the LogonId (0x2c9e7 -> E7C9-020000000000 in winlogbeat's
+ * golden Sysmon record). */
 static void logon_guid(const struct corpus_sample *cs, struct strbuf *sb, uint64_t logon_id)
 {
-    guid(sb, cs->machine, sim_boot_time(cs->sm), "0020", (uint32_t)logon_id);
+    int64_t t = sim_boot_time(cs->sm);
+    for (size_t k = 0; k < cs->nlogons; k++)
+        if (cs->logons[k].id == logon_id)
+            t = cs->logons[k].t;
+    guid(sb, cs->machine, t, logon_id);
+}
+
+/* The registry writer's ProcessGuid: a process of the boot before this one. */
+static void writer_guid(const struct corpus_sample *cs, struct strbuf *sb)
+{
+    guid(sb, cs->machine, cs->writer.start,
+         (uint64_t)(0x300u + cs->writer.pid / 4) | (uint64_t)(cs->boot_no - 1) << 48);
 }
 
 /* Fake but stable hashes: the same image path on the same OS always has
@@ -275,33 +438,51 @@ static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char
     }
 }
 
-/* Version resources of the Windows binaries the simulator runs. Descriptions
- * of smss.exe and winlogon.exe are from the real records; the others are the
- * descriptions Windows shows for these files; OriginalFileName is the file's
- * name except where Sigma rules quote it (EXPLORER.EXE, Cmd.Exe, RUNDLL32.EXE). */
+/* Version resources of the Windows binaries the simulator runs, as Sysmon
+ * records them (docs/fidelity.md, point 9). OriginalFileName is the PE's
+ * own where a real record shows it (MSEDGEWIN10 and OTRF in ../shared/real:
+ * AutoChk.Exe, CSRSS.Exe, WinInit.exe, WINLOGON.EXE, logonui.exe,
+ * USERINIT.EXE, EXPLORER.EXE; Sigma rules quote Cmd.Exe, RUNDLL32.EXE, PowerShell.EXE),
+ * else the file's name. `qfe`: the file's revision on Windows 10 1809
+ * (10.0.17763.QFE, MSEDGEWIN10's records); `rtm`: Windows 7 ships it at
+ * 6.1.7600.16385 rather than the SP1 build (PC01 and IEWIN7). */
 struct vinfo {
     const char *name, *description, *original;
+    unsigned qfe;
+    int rtm;
 };
 static const struct vinfo vinfos[] = {
-    {"smss.exe", "Windows Session Manager", "smss.exe"},
-    {"csrss.exe", "Client Server Runtime Process", "csrss.exe"},
-    {"wininit.exe", "Windows Start-Up Application", "wininit.exe"},
-    {"winlogon.exe", "Windows Logon Application", "winlogon.exe"},
-    {"services.exe", "Services and Controller app", "services.exe"},
-    {"lsass.exe", "Local Security Authority Process", "lsass.exe"},
-    {"svchost.exe", "Host Process for Windows Services", "svchost.exe"},
-    {"autochk.exe", "Auto Check Utility", "autochk.exe"},
-    {"LogonUI.exe", "Windows Logon User Interface Host", "LogonUI.exe"},
-    {"dwm.exe", "Desktop Window Manager", "dwm.exe"},
-    {"fontdrvhost.exe", "Usermode Font Driver Host", "fontdrvhost.exe"},
-    {"userinit.exe", "Userinit Logon Application", "userinit.exe"},
-    {"explorer.exe", "Windows Explorer", "EXPLORER.EXE"},
-    {"cmd.exe", "Windows Command Processor", "Cmd.Exe"},
-    {"rundll32.exe", "Windows host process (Rundll32)", "RUNDLL32.EXE"},
-    {"spoolsv.exe", "Spooler SubSystem App", "spoolsv.exe"},
-    {"rdpclip.exe", "RDP Clipboard Monitor", "rdpclip.exe"},
-    {"lsm.exe", "Local Session Manager Service", "lsm.exe"},
-    {"LsaIso.exe", "Credential Guard & Key Guard", "LsaIso.exe"},
+    {"smss.exe", "Windows Session Manager", "smss.exe", 1131, 1},
+    {"csrss.exe", "Client Server Runtime Process", "CSRSS.Exe", 1, 1},
+    {"wininit.exe", "Windows Start-Up Application", "WinInit.exe", 1, 0},
+    {"winlogon.exe", "Windows Logon Application", "WINLOGON.EXE", 1075, 0},
+    {"services.exe", "Services and Controller app", "services.exe", 1075, 0},
+    {"lsass.exe", "Local Security Authority Process", "lsass.exe", 1, 0},
+    {"svchost.exe", "Host Process for Windows Services", "svchost.exe", 1, 0},
+    {"autochk.exe", "Auto Check Utility", "AutoChk.Exe", 1, 0},
+    {"LogonUI.exe", "Windows Logon User Interface Host", "logonui.exe", 1, 0},
+    {"dwm.exe", "Desktop Window Manager", "dwm.exe", 831, 0},
+    {"fontdrvhost.exe", "Usermode Font Driver Host", "fontdrvhost.exe", 1, 0},
+    {"userinit.exe", "Userinit Logon Application", "USERINIT.EXE", 1, 0},
+    {"explorer.exe", "Windows Explorer", "EXPLORER.EXE", 1131, 0},
+    {"cmd.exe", "Windows Command Processor", "Cmd.Exe", 592, 0},
+    {"rundll32.exe", "Windows host process (Rundll32)", "RUNDLL32.EXE", 1, 0},
+    {"spoolsv.exe", "Spooler SubSystem App", "spoolsv.exe", 1, 0},
+    {"rdpclip.exe", "RDP Clipboard Monitor", "rdpclip.exe", 1, 0},
+    {"lsm.exe", "Local Session Manager Service", "lsm.exe", 1, 0},
+    {"LsaIso.exe", "Credential Guard & Key Guard", "LsaIso.exe", 1, 0},
+    {"AtBroker.exe", "Transitions Accessible technologies between desktops", "AtBroker.exe", 1, 1},
+    {"taskhost.exe", "Host Process for Windows Tasks", "taskhost.exe", 1, 1},
+    {"taskhostw.exe", "Host Process for Windows Tasks", "taskhostw.exe", 1, 0},
+    {"sihost.exe", "Shell Infrastructure Host", "sihost.exe", 1075, 0},
+    {"ctfmon.exe", "CTF Loader", "ctfmon.exe", 1, 0},
+    {"RuntimeBroker.exe", "Runtime Broker", "RuntimeBroker.exe", 1, 0},
+    {"usoclient.exe", "UsoClient", "usoclient.exe", 1, 0},
+    {"wuauclt.exe", "Windows Update", "wuauclt.exe", 1, 0},
+    {"reg.exe", "Registry Console Tool", "reg.exe", 1, 0},
+    {"regedit.exe", "Registry Editor", "REGEDIT.EXE", 168, 0},
+    {"powershell.exe", "Windows PowerShell", "PowerShell.EXE", 1, 1},
+    {"WerFault.exe", "Windows Problem Reporting", "WerFault.exe", 1, 0},
 };
 
 static const struct vinfo *vinfo_of(const char *image)
@@ -316,15 +497,18 @@ static const struct vinfo *vinfo_of(const char *image)
     return NULL;
 }
 
-/* Win7 and Win10 strings are from the real records; Win11 22H2 is build
- * 22621 and Server 2022 build 20348. */
-static const char *file_version(enum scn_os os)
+/* FileVersion of one binary. Windows 7 and 10 are from the real records;
+ * Windows 11 22H2 (build 22621) and Server 2022 (20348) have no public boot
+ * log here and keep one string per OS. */
+static const char *file_version(enum scn_os os, const struct vinfo *vi, char buf[64])
 {
     switch (os) {
-    case SCN_OS_WIN7: return "6.1.7601.17514 (win7sp1_rtm.101119-1850)";
+    case SCN_OS_WIN7:
+        return vi->rtm ? "6.1.7600.16385 (win7_rtm.090713-1255)"
+                       : "6.1.7601.17514 (win7sp1_rtm.101119-1850)";
     case SCN_OS_WIN11: return "10.0.22621.1 (WinBuild.160101.0800)";
     case SCN_OS_SERVER2022: return "10.0.20348.1 (WinBuild.160101.0800)";
-    default: return "10.0.17763.1131 (WinBuild.160101.0800)";
+    default: snprintf(buf, 64, "10.0.17763.%u (WinBuild.160101.0800)", vi->qfe); return buf;
     }
 }
 
@@ -381,6 +565,11 @@ static const uint8_t sysmon_guid[16] = {0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0
 static const uint8_t kgeneral_guid[16] = {0xb7, 0xa8, 0x8c, 0xa6, 0x4f, 0x00, 0xb6, 0xd7,
                                           0xa6, 0x98, 0x07, 0xe2, 0xde, 0x0f, 0x1f, 0x5d};
 
+static int sysmon_eid(const struct rec *x)
+{
+    return x->eid == EID_REGKEY ? 12 : x->eid;
+}
+
 static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct sys_hdr *h)
 {
     if (x->eid == 12) {
@@ -404,15 +593,16 @@ static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct 
                               8};
         return;
     }
-    static const uint8_t version[] = {[1] = 5, [5] = 3, [13] = 2};
+    static const uint8_t version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2};
+    int eid = sysmon_eid(x);
     *h = (struct sys_hdr){"Microsoft-Windows-Sysmon",
                           "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
                           "Microsoft-Windows-Sysmon/Operational",
                           "S-1-5-18",
                           sysmon_guid,
-                          (uint16_t)x->eid,
-                          (uint16_t)x->eid,
-                          version[x->eid],
+                          (uint16_t)eid,
+                          (uint16_t)eid,
+                          version[eid],
                           4,
                           0,
                           0x8000000000000000ULL,
@@ -451,7 +641,7 @@ static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const s
     sb_adds(sb, "\"/><Channel>");
     sb_adds(sb, h.channel);
     sb_adds(sb, "</Channel><Computer>");
-    corpus_xml_escape(sb, cs->sc->host);
+    corpus_xml_escape(sb, cs->computer);
     if (h.user_sid) {
         sb_adds(sb, "</Computer><Security UserID=\"");
         sb_adds(sb, h.user_sid);
@@ -461,12 +651,39 @@ static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const s
     }
 }
 
-/* TargetObject: Sysmon shortens HKEY_LOCAL_MACHINE to HKLM, as our keys are. */
+/* A key as Sysmon names it: HKEY_LOCAL_MACHINE shortened to HKLM as our
+ * keys are, and the SYSTEM hive as HKLM\System (Sysmon never writes
+ * HKLM\SYSTEM: panache_sysmon_vs_EDRTestingScript and OTRF in
+ * ../shared/real; docs/fidelity.md, point 11). */
+static void reg_key(struct strbuf *sb, const char *key)
+{
+    if (!strncmp(key, "HKLM\\SYSTEM\\", 12)) {
+        sb_adds(sb, "HKLM\\System\\");
+        key += 12;
+    }
+    sb_adds(sb, key);
+}
+
+/* TargetObject of a value. */
 static void reg_target(struct strbuf *sb, const struct snap_reg *g)
 {
-    sb_adds(sb, g->key);
+    reg_key(sb, g->key);
     sb_addc(sb, '\\');
     sb_adds(sb, g->name);
+}
+
+/* Sysmon doubles every '%' of a string it logs (csrss's
+ * %%SystemRoot%%\system32\csrss.exe, EID 13 Details %%SystemRoot%%\... in
+ * ../shared/real; docs/fidelity.md, point 3). */
+static void add_pct(struct strbuf *sb, const char *v)
+{
+    for (const char *p; v && (p = strchr(v, '%'));) {
+        sb_add(sb, v, (size_t)(p - v) + 1);
+        sb_addc(sb, '%');
+        v = p + 1;
+    }
+    if (v)
+        sb_adds(sb, v);
 }
 
 static void reg_details(struct strbuf *sb, const struct snap_reg *g)
@@ -478,7 +695,7 @@ static void reg_details(struct strbuf *sb, const struct snap_reg *g)
     for (uint32_t i = 0; i < g->ndata; i++) {
         if (i)
             sb_addc(sb, ' ');
-        sb_adds(sb, g->data[i]);
+        add_pct(sb, g->data[i]);
     }
 }
 
@@ -548,7 +765,20 @@ static void kg12_fields(struct corpus_sample *cs, const struct rec *x, struct si
     fnum(s, "StartTime", FK_TIME, (uint64_t)x->utc);
 }
 
-/* Every EventData field of record x, in the order of the Sysmon manifest. */
+/* A string that may hold '%', doubled as Sysmon logs it. */
+static void fpct(struct sink *s, const char *name, const char *v, struct strbuf *t)
+{
+    if (!v || !strchr(v, '%')) {
+        fstr(s, name, v);
+        return;
+    }
+    add_pct(t, v);
+    fbuf(s, name, FK_STR, t);
+}
+
+/* Every EventData field of record x, in the order of the Sysmon manifest.
+ * RuleName is '-' when no rule name matched, as Sysmon 13+ writes it (OTRF;
+ * docs/fidelity.md, point 2). */
 static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sink *s)
 {
     struct strbuf *t = &cs->tmp;
@@ -557,21 +787,26 @@ static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sin
         kg12_fields(cs, x, s);
         return;
     }
-    fstr(s, "RuleName", NULL);
-    if (x->eid == 13) {
+    fstr(s, "RuleName", "-");
+    if (x->eid == 13 || x->eid == EID_REGKEY) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
-        fstr(s, "EventType", "SetValue");
+        fstr(s, "EventType", x->eid == 13 ? "SetValue" : "CreateKey");
         utc_time(t, x->utc);
         fbuf(s, "UtcTime", FK_STR, t);
-        guid(t, cs->machine, x->utc, "0010", 0x80000u + (uint32_t)x->reg);
+        writer_guid(cs, t);
         fbuf(s, "ProcessGuid", FK_GUID, t);
         fnum(s, "ProcessId", FK_U32, x->writer_pid);
-        fstr(s, "Image", "C:\\Windows\\system32\\reg.exe");
-        reg_target(t, g);
-        fbuf(s, "TargetObject", FK_STR, t);
-        reg_details(t, g);
-        fbuf(s, "Details", FK_STR, t);
-        fstr(s, "User", "NT AUTHORITY\\SYSTEM");
+        fstr(s, "Image", cs->writer.image);
+        if (x->eid == 13) {
+            reg_target(t, g);
+            fbuf(s, "TargetObject", FK_STR, t);
+            reg_details(t, g);
+            fbuf(s, "Details", FK_STR, t);
+        } else {
+            reg_key(t, g->key);
+            fbuf(s, "TargetObject", FK_STR, t);
+        }
+        fstr(s, "User", cs->writer.user);
         return;
     }
     const struct snap_proc *p = sim_proc(cs->sm, (size_t)x->proc);
@@ -586,12 +821,13 @@ static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sin
         return;
     }
     const struct vinfo *vi = vinfo_of(p->image);
-    fstr(s, "FileVersion", vi ? file_version(cs->sc->os) : "-");
+    char ver[64];
+    fstr(s, "FileVersion", vi ? file_version(cs->sc->os, vi, ver) : "-");
     fstr(s, "Description", vi ? vi->description : "-");
     fstr(s, "Product", vi ? "Microsoft\xc2\xae Windows\xc2\xae Operating System" : "-");
     fstr(s, "Company", vi ? "Microsoft Corporation" : "-");
     fstr(s, "OriginalFileName", vi ? vi->original : "-");
-    fstr(s, "CommandLine", p->command_line);
+    fpct(s, "CommandLine", p->command_line, t);
     fstr(s, "CurrentDirectory", p->cwd ? p->cwd : "C:\\Windows\\system32\\");
     fstr(s, "User", p->user);
     logon_guid(cs, t, p->logon_id);
@@ -602,16 +838,19 @@ static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sin
     hashes(cs, t, p->image, 1, ",");
     fbuf(s, "Hashes", FK_STR, t);
     long pi = cs->parent[x->proc];
-    if (pi >= 0) {
+    if (pi >= 0 && !cs->placeholder[x->proc]) {
         const struct snap_proc *q = sim_proc(cs->sm, (size_t)pi);
         proc_guid(cs, t, pi);
         fbuf(s, "ParentProcessGuid", FK_GUID, t);
         fnum(s, "ParentProcessId", FK_U32, q->pid);
-        /* Kernel processes have no image: Sysmon writes the name and '?'. */
+        /* Kernel processes have no image: Sysmon writes the name and '-'
+         * (OTRF: smss's ParentImage System, ParentCommandLine '-'). */
         fstr(s, "ParentImage", q->image ? q->image : q->name);
-        fstr(s, "ParentCommandLine", q->image ? q->command_line : "?");
+        fpct(s, "ParentCommandLine", q->image ? q->command_line : "-", t);
         fstr(s, "ParentUser", q->user);
     } else {
+        /* Sysmon does not know the parent (it exited before Sysmon saw it,
+         * or a seeded placeholder record): a zero GUID, the pid, '?'. */
         static const char zero[] = "{00000000-0000-0000-0000-000000000000}";
         s->field(s, "ParentProcessGuid", FK_GUID, zero, sizeof(zero) - 1, 0);
         fnum(s, "ParentProcessId", FK_U32, p->ppid);
@@ -688,10 +927,10 @@ size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb)
 
 struct evtx_state {
     struct evtxw_tpl *sys;     /* this sample's System template (its host) */
-    struct evtxw_tpl *data[4]; /* EventData of Sysmon 1, 5, 13 and Kernel-General 12 */
-    const char *names[4][EVTX_MAX_FIELDS];
-    uint8_t kinds[4][EVTX_MAX_FIELDS];
-    unsigned nfields[4];
+    struct evtxw_tpl *data[5]; /* EventData of Sysmon 1, 5, 13, Kernel-General 12, Sysmon 12 */
+    const char *names[5][EVTX_MAX_FIELDS];
+    uint8_t kinds[5][EVTX_MAX_FIELDS];
+    unsigned nfields[5];
     struct evtxw_vals *outer, *inner;
 };
 
@@ -700,7 +939,7 @@ static void evtx_state_free(struct evtx_state *es)
     if (!es)
         return;
     evtxw_tpl_free(es->sys);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         evtxw_tpl_free(es->data[i]);
     evtxw_vals_free(es->outer);
     evtxw_vals_free(es->inner);
@@ -762,7 +1001,7 @@ void corpus_evtx_system_tpl(struct evtxw_tpl *t, const char *host)
 struct evtx_sink {
     struct sink s;
     struct evtx_state *es;
-    int k;        /* 0, 1, 2, 3 for EID 1, 5, 13, 12 */
+    int k;        /* 0..4 for EID 1, 5, 13, Kernel-General 12, Sysmon 12 */
     int building; /* the template is being built from this record */
     unsigned n;
     int bad;
@@ -815,7 +1054,7 @@ static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struc
                           uint64_t *number, struct err *e)
 {
     struct evtx_state *es = cs->evtx;
-    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : x->eid == 13 ? 2 : 3;
+    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : x->eid == 13 ? 2 : x->eid == 12 ? 3 : 4;
     struct evtx_sink xs = {{evtx_field}, es, k, !es->data[k], 0, 0};
     if (xs.building) {
         es->data[k] = evtxw_tpl_new();
@@ -835,7 +1074,7 @@ static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struc
         }
     }
     if (xs.bad || xs.n != es->nfields[k]) {
-        err_set(e, "evtx: EID %d record %llu does not fit its EventData template", x->eid,
+        err_set(e, "evtx: EID %d record %llu does not fit its EventData template", sysmon_eid(x),
                 (unsigned long long)x->rid);
         return -1;
     }
@@ -872,7 +1111,7 @@ int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_l
         cs->evtx->outer = evtxw_vals_new();
         cs->evtx->inner = evtxw_vals_new();
     }
-    corpus_evtx_system_tpl(cs->evtx->sys, cs->sc->host);
+    corpus_evtx_system_tpl(cs->evtx->sys, cs->computer);
     if (evtxw_tpl_done(cs->evtx->sys, e) < 0)
         return -1;
     loc->lines = 0;
@@ -937,22 +1176,25 @@ static void winlog_common(const struct corpus_sample *cs, struct strbuf *sb, con
 {
     static const char *const task[] = {[1] = "Process Create (rule: ProcessCreate)",
                                        [5] = "Process terminated (rule: ProcessTerminate)",
+                                       [12] =
+                                           "Registry object added or deleted (rule: RegistryEvent)",
                                        [13] = "Registry value set (rule: RegistryEvent)"};
-    static const int version[] = {[1] = 5, [5] = 3, [13] = 2};
+    static const int version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2};
+    int eid = sysmon_eid(x);
     sb_adds(sb, "\"channel\":\"Microsoft-Windows-Sysmon/Operational\"");
-    jw_kstr(sb, "computer_name", cs->sc->host);
+    jw_kstr(sb, "computer_name", cs->computer);
     sb_addf(sb,
             ",\"event_id\":\"%d\",\"opcode\":\"Info\",\"process\":{\"pid\":%u,"
             "\"thread\":{\"id\":%u}},\"provider_guid\":"
             "\"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}\","
             "\"provider_name\":\"Microsoft-Windows-Sysmon\",\"record_id\":\"",
-            x->eid, cs->sysmon_pid, cs->sysmon_tid);
+            eid, cs->sysmon_pid, cs->sysmon_tid);
     sb_addu64(sb, x->rid);
     sb_addf(sb,
             "\",\"task\":\"%s\",\"user\":{\"domain\":\"NT AUTHORITY\","
             "\"identifier\":\"S-1-5-18\",\"name\":\"SYSTEM\",\"type\":\"Well Known Group\"},"
             "\"version\":%d",
-            task[x->eid], version[x->eid]);
+            task[eid], version[eid]);
 }
 
 static void user_obj(struct strbuf *sb, const char *user)
@@ -985,10 +1227,10 @@ static void write_kg12_ecs(struct corpus_sample *cs, struct strbuf *sb, const st
                 "\"dataset\":\"system.system\",\"kind\":\"event\",\"module\":\"system\","
                 "\"provider\":\"Microsoft-Windows-Kernel-General\"},\"host\":{");
     jw_key(sb, "name");
-    jw_str(sb, cs->sc->host);
+    jw_str(sb, cs->computer);
     sb_adds(sb, "},\"log\":{\"level\":\"information\"},\"winlog\":{\"api\":\"wineventlog\","
                 "\"channel\":\"System\"");
-    jw_kstr(sb, "computer_name", cs->sc->host);
+    jw_kstr(sb, "computer_name", cs->computer);
     sb_addf(sb,
             ",\"event_data\":{\"BootMode\":\"0\",\"BuildVersion\":\"%u\","
             "\"MajorVersion\":\"%u\",\"MinorVersion\":\"%u\",\"QfeVersion\":\"%u\","
@@ -1022,47 +1264,63 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         sb_adds(sb, "\"action\":\"Process terminated\",\"category\":[\"process\"],\"code\":\"5\","
                     "\"kind\":\"event\",\"module\":\"sysmon\","
                     "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"end\"]}");
-    else
+    else if (x->eid == 13)
         sb_adds(sb, "\"action\":\"Registry value set\",\"category\":[\"configuration\","
                     "\"registry\"],\"code\":\"13\",\"kind\":\"event\",\"module\":\"sysmon\","
                     "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"change\"]}");
+    else
+        sb_adds(sb, "\"action\":\"Registry object added or deleted\",\"category\":["
+                    "\"configuration\",\"registry\"],\"code\":\"12\",\"kind\":\"event\","
+                    "\"module\":\"sysmon\",\"provider\":\"Microsoft-Windows-Sysmon\","
+                    "\"type\":[\"change\"]}");
     sb_adds(sb, ",\"host\":{");
     jw_key(sb, "name");
-    jw_str(sb, cs->sc->host);
+    jw_str(sb, cs->computer);
     sb_adds(sb, "},\"log\":{\"level\":\"information\"}");
-    if (x->eid == 13) {
+    if (x->eid == 13 || x->eid == EID_REGKEY) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
         sb_reset(t);
-        guid(t, cs->machine, x->utc, "0010", 0x80000u + (uint32_t)x->reg);
+        writer_guid(cs, t);
         sb_adds(sb, ",\"process\":{\"entity_id\":");
         jw_strn(sb, t->buf, t->len);
-        sb_adds(sb, ",\"executable\":\"C:\\\\Windows\\\\system32\\\\reg.exe\",\"name\":\"reg.exe\","
-                    "\"pid\":");
+        jw_kstr(sb, "executable", cs->writer.image);
+        jw_kstr(sb, "name", strrchr(cs->writer.image, '\\') + 1);
+        sb_adds(sb, ",\"pid\":");
         sb_addu64(sb, x->writer_pid);
-        sb_adds(sb, "},\"registry\":{\"data\":{\"strings\":[");
-        if (g->type == SNAP_REG_DWORD) {
-            /* winlogbeat's Sysmon pipeline turns "DWORD (0x00000001)" into
-             * strings ["1"] of type SZ_DWORD. */
-            sb_addf(sb, "\"%u\"],\"type\":\"SZ_DWORD\"", g->dword);
-        } else {
-            for (uint32_t i = 0; i < g->ndata; i++) {
-                if (i)
-                    sb_addc(sb, ',');
-                jw_str(sb, g->data[i]);
+        sb_adds(sb, "},\"registry\":{");
+        if (x->eid == 13) {
+            sb_adds(sb, "\"data\":{\"strings\":[");
+            if (g->type == SNAP_REG_DWORD) {
+                /* winlogbeat's Sysmon pipeline turns "DWORD (0x00000001)" into
+                 * strings ["1"] of type SZ_DWORD. */
+                sb_addf(sb, "\"%u\"],\"type\":\"SZ_DWORD\"", g->dword);
+            } else {
+                for (uint32_t i = 0; i < g->ndata; i++) {
+                    if (i)
+                        sb_addc(sb, ',');
+                    sb_reset(t);
+                    add_pct(t, g->data[i]);
+                    jw_strn(sb, t->buf, t->len);
+                }
+                sb_addc(sb, ']');
             }
-            sb_addc(sb, ']');
+            sb_adds(sb, "},");
         }
-        sb_adds(sb, "},\"hive\":\"HKLM\"");
-        const char *k = g->key && !strncmp(g->key, "HKLM\\", 5) ? g->key + 5 : g->key;
-        jw_kstr(sb, "key", k);
+        sb_adds(sb, "\"hive\":\"HKLM\"");
         sb_reset(t);
-        reg_target(t, g);
+        reg_key(t, g->key);
+        jw_kstr(sb, "key", t->buf + 5);
+        if (x->eid == 13) {
+            sb_reset(t);
+            reg_target(t, g);
+        }
         sb_addc(sb, ',');
         jw_key(sb, "path");
         jw_strn(sb, t->buf, t->len);
-        jw_kstr(sb, "value", g->name);
+        if (x->eid == 13)
+            jw_kstr(sb, "value", g->name);
         sb_addc(sb, '}');
-        user_obj(sb, "NT AUTHORITY\\SYSTEM");
+        user_obj(sb, cs->writer.user);
         sb_adds(sb, ",\"winlog\":{");
         winlog_common(cs, sb, x);
         sb_adds(sb, "}}\n");
@@ -1071,8 +1329,12 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
     const struct snap_proc *p = sim_proc(cs->sm, (size_t)x->proc);
     sb_adds(sb, ",\"process\":{");
     if (x->eid == 1) {
-        args(sb, p->command_line);
-        jw_kstr(sb, "command_line", p->command_line);
+        sb_reset(t);
+        add_pct(t, p->command_line);
+        args(sb, t->buf);
+        sb_addc(sb, ',');
+        jw_key(sb, "command_line");
+        jw_strn(sb, t->buf, t->len);
         sb_addc(sb, ',');
     }
     sb_reset(t);
@@ -1083,10 +1345,14 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
     if (x->eid == 1) {
         sb_reset(t);
         hashes(cs, t, p->image, 0, ",");
+        /* the parent's fields below reuse t: keep the hashes apart */
+        struct strbuf hb = STRBUF_INIT;
+        sb_add(&hb, t->buf, t->len);
+        sb_addc(&hb, '\0');
         /* t: "sha1:..,md5:..,sha256:..,imphash:.." -> the four values */
         const char *h[4];
         size_t hl[4];
-        const char *c = t->buf;
+        const char *c = hb.buf;
         for (int k = 0; k < 4; k++) {
             c = strchr(c, ':') + 1;
             h[k] = c;
@@ -1102,12 +1368,22 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         sb_addc(sb, '}');
         jw_kstr(sb, "name", basename_of(p));
         long pi = cs->parent[x->proc];
-        if (pi >= 0) {
+        if (pi >= 0 && cs->placeholder[x->proc]) {
+            /* the XML's ParentImage '?' as winlogbeat maps it */
+            sb_adds(sb, ",\"parent\":{\"args\":[\"?\"],\"args_count\":1,\"command_line\":\"?\","
+                        "\"entity_id\":\"{00000000-0000-0000-0000-000000000000}\","
+                        "\"executable\":\"?\",\"name\":\"?\"");
+            jw_ku64(sb, "pid", p->ppid);
+            sb_addc(sb, '}');
+        } else if (pi >= 0) {
             const struct snap_proc *q = sim_proc(cs->sm, (size_t)pi);
             sb_adds(sb, ",\"parent\":{");
-            const char *qcmd = q->image ? q->command_line : "?";
-            args(sb, qcmd);
-            jw_kstr(sb, "command_line", qcmd);
+            sb_reset(t);
+            add_pct(t, q->image ? q->command_line : "-");
+            args(sb, t->buf);
+            sb_addc(sb, ',');
+            jw_key(sb, "command_line");
+            jw_strn(sb, t->buf, t->len);
             sb_reset(t);
             proc_guid(cs, t, pi);
             sb_addc(sb, ',');
@@ -1122,7 +1398,8 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         if (vi) {
             sb_adds(sb, ",\"pe\":{\"company\":\"Microsoft Corporation\"");
             jw_kstr(sb, "description", vi->description);
-            jw_kstr(sb, "file_version", file_version(cs->sc->os));
+            char ver[64];
+            jw_kstr(sb, "file_version", file_version(cs->sc->os, vi, ver));
             sb_adds(sb, ",\"imphash\":");
             jw_strn(sb, h[3], hl[3]);
             jw_kstr(sb, "original_file_name", vi->original);
@@ -1143,6 +1420,7 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         split_user(p->user, &dom, &dl, &name);
         jw_str(sb, name);
         sb_adds(sb, "]}");
+        sb_release(&hb);
     } else {
         jw_kstr(sb, "name", basename_of(p));
         jw_ku64(sb, "pid", p->pid);
@@ -1157,7 +1435,8 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         jw_key(sb, "Company");
         jw_str(sb, vi ? "Microsoft Corporation" : "-");
         jw_kstr(sb, "Description", vi ? vi->description : "-");
-        jw_kstr(sb, "FileVersion", vi ? file_version(cs->sc->os) : "-");
+        char ver[64];
+        jw_kstr(sb, "FileVersion", vi ? file_version(cs->sc->os, vi, ver) : "-");
         jw_kstr(sb, "IntegrityLevel", p->integrity ? p->integrity : "System");
         sb_reset(t);
         logon_guid(cs, t, p->logon_id);
@@ -1306,6 +1585,21 @@ static const struct rec *rec_of(const struct corpus_sample *cs, int eid, long pr
     return NULL;
 }
 
+/* ,"record_ids":[create, exit] of process i: the Sysmon 1 and 5 records. */
+static void write_record_ids(const struct corpus_sample *cs, struct strbuf *sb, long i)
+{
+    const struct rec *c = rec_of(cs, 1, i, -1), *e = rec_of(cs, 5, i, -1);
+    sb_adds(sb, ",\"record_ids\":[");
+    if (c)
+        sb_addu64(sb, c->rid);
+    if (e) {
+        if (c)
+            sb_addc(sb, ',');
+        sb_addu64(sb, e->rid);
+    }
+    sb_addc(sb, ']');
+}
+
 static void write_params(struct corpus_sample *cs, struct strbuf *sb)
 {
     const struct scn *sc = cs->sc;
@@ -1396,16 +1690,7 @@ static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li, 
         sb_addu64(sb, p->pid);
         jw_ktime(sb, "create_time", p->create_time);
         jw_kstr(sb, "name", p->name);
-        const struct rec *c = rec_of(cs, 1, (long)i, -1), *e = rec_of(cs, 5, (long)i, -1);
-        sb_adds(sb, ",\"record_ids\":[");
-        if (c)
-            sb_addu64(sb, c->rid);
-        if (e) {
-            if (c)
-                sb_addc(sb, ',');
-            sb_addu64(sb, e->rid);
-        }
-        sb_adds(sb, "]");
+        write_record_ids(cs, sb, (long)i);
         uint64_t sid[2];
         int ns = formats & (CORPUS_SECXML | CORPUS_SECEVTX)
                      ? corpus_security_record_ids(cs, (long)i, sid)
@@ -1434,8 +1719,13 @@ static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li, 
         jw_key(sb, "key");
         jw_str(sb, g->key);
         jw_kstr(sb, "name", g->name);
-        const struct rec *x = rec_of(cs, 13, -1, (long)i);
+        const struct rec *k = rec_of(cs, EID_REGKEY, -1, (long)i), *x = rec_of(cs, 13, -1, (long)i);
         sb_adds(sb, ",\"record_ids\":[");
+        if (k) {
+            sb_addu64(sb, k->rid);
+            if (x)
+                sb_addc(sb, ',');
+        }
         if (x)
             sb_addu64(sb, x->rid);
         sb_adds(sb, "]}");
@@ -1453,6 +1743,33 @@ static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li, 
     sb_adds(sb, "]}");
 }
 
+/* The benign look-alikes of the sample (docs/fidelity.md, points 13 and 15):
+ * processes every real host runs that naive rules flag, and the records
+ * Sysmon writes with ParentImage '?'. A detector that fires on them makes a
+ * known false positive. */
+static void write_benign(struct corpus_sample *cs, struct strbuf *sb)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sim_nprocs(cs->sm); i++) {
+        const struct snap_proc *p = sim_proc(cs->sm, i);
+        const char *why = sim_proc_noise(cs->sm, i);
+        const char *kinds[2] = {why, cs->placeholder[i] ? "sysmon-parent-unknown" : NULL};
+        for (int k = 0; k < 2; k++) {
+            if (!kinds[k])
+                continue;
+            if (n++)
+                sb_addc(sb, ',');
+            sb_adds(sb, "{\"kind\":");
+            jw_str(sb, kinds[k]);
+            jw_ku64(sb, "pid", p->pid);
+            jw_ktime(sb, "create_time", p->create_time);
+            jw_kstr(sb, "name", p->name);
+            write_record_ids(cs, sb, (long)i);
+            sb_addc(sb, '}');
+        }
+    }
+}
+
 void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned formats,
                            const struct corpus_loc loc[CORPUS_NFORMATS])
 {
@@ -1463,6 +1780,7 @@ void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned
     jw_kstr(sb, "os", scn_os_name(sc->os));
     jw_kstr(sb, "host", sc->host);
     jw_kstr(sb, "domain", sc->domain);
+    jw_kstr(sb, "dns_domain", sc->dns_domain);
     jw_ktime(sb, "boot_time", sim_boot_time(cs->sm));
     jw_ktime(sb, "end_time", sim_end_time(cs->sm));
     write_params(cs, sb);
@@ -1472,6 +1790,8 @@ void corpus_write_manifest(struct corpus_sample *cs, struct strbuf *sb, unsigned
             sb_addc(sb, ',');
         write_label(cs, sb, i, formats);
     }
+    sb_adds(sb, "],\"benign\":[");
+    write_benign(cs, sb);
     sb_adds(sb, "],\"files\":{");
     int first = 1;
     for (unsigned f = 0; f < CORPUS_NFORMATS; f++) {

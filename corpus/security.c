@@ -299,7 +299,7 @@ void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, stru
                 "</EventRecordID><Correlation/><Execution ProcessID=\"4\" ThreadID=\"%u\"/>"
                 "<Channel>Security</Channel><Computer>",
                 x->tid);
-        corpus_xml_escape(sb, sc->host);
+        corpus_xml_escape(sb, corpus_sample_computer(cs));
         sb_adds(sb, "</Computer><Security/></System><EventData>");
         fields(cs, x, &xs.s, &t1, &t2);
         sb_adds(sb, "</EventData></Event>\n");
@@ -370,7 +370,7 @@ int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct
     struct evtxw_vals *outer = evtxw_vals_new(), *inner = evtxw_vals_new();
     struct strbuf t1 = STRBUF_INIT, t2 = STRBUF_INIT;
     int rc = 0;
-    corpus_evtx_system_tpl(sys, sc->host);
+    corpus_evtx_system_tpl(sys, corpus_sample_computer(cs));
     if (evtxw_tpl_done(sys, e) < 0)
         rc = -1;
     loc->lines = 0;

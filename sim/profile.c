@@ -10,12 +10,19 @@
 
 #include <string.h>
 
+/* Windows 8 and later, as the Windows 10 boots of ../shared/real record
+ * them (MSEDGEWIN10, WORKSTATION5); Windows 7's from PC01 and IEWIN7. */
+#define WIN8_FORMS .core_cwd = "C:\\Windows\\system32\\", .logonui_state = 1, .user_shell_hosts = 1
+
 static const struct os_profile profiles[SCN_OS_COUNT] = {
     [SCN_OS_WIN7] = {.os = SCN_OS_WIN7,
                      .name = "win7",
                      .has_lsm_proc = 1,
                      .console_logon_default = 1,
-                     .svchosts = 14},
+                     .svchosts = 14,
+                     .core_cwd = "C:\\Windows\\system32",
+                     .child_args_zero = 1,
+                     .logonui_from_child0 = 1},
     [SCN_OS_WIN10] = {.os = SCN_OS_WIN10,
                       .name = "win10",
                       .has_registry_proc = 1,
@@ -23,7 +30,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                       .has_fontdrvhost = 1,
                       .dwm_under_winlogon = 1,
                       .console_logon_default = 1,
-                      .svchosts = 40},
+                      .svchosts = 40,
+                      WIN8_FORMS},
     [SCN_OS_WIN11] = {.os = SCN_OS_WIN11,
                       .name = "win11",
                       .has_registry_proc = 1,
@@ -32,7 +40,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                       .dwm_under_winlogon = 1,
                       .win11_child_line = 1,
                       .console_logon_default = 1,
-                      .svchosts = 60},
+                      .svchosts = 60,
+                      WIN8_FORMS},
     [SCN_OS_SERVER2022] = {.os = SCN_OS_SERVER2022,
                            .name = "server2022",
                            .has_registry_proc = 1,
@@ -40,7 +49,8 @@ static const struct os_profile profiles[SCN_OS_COUNT] = {
                            .has_fontdrvhost = 1,
                            .dwm_under_winlogon = 1,
                            .console_logon_default = 0,
-                           .svchosts = 45},
+                           .svchosts = 45,
+                           WIN8_FORMS},
 };
 
 const struct os_profile *profile_get(enum scn_os os)

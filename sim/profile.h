@@ -21,6 +21,12 @@ struct os_profile {
     int win11_child_line;      /* default */
     int console_logon_default; /* does the default scenario log a user on at the console */
     int svchosts;              /* typical svchost.exe count at boot */
+    /* Per-OS forms of the records (docs/fidelity.md, points 4-6, 14, 15). */
+    const char *core_cwd;    /* CurrentDirectory of csrss, wininit, winlogon */
+    int logonui_state;       /* LogonUI carries /state0 and /state1 (Windows 8+) */
+    int child_args_zero;     /* session children: "00000000 0000003c " (Windows 7) */
+    int logonui_from_child0; /* LogonUI 2.2-3.5 s after the session-0 child (Windows 7) */
+    int user_shell_hosts;    /* sihost, taskhostw, ctfmon, RuntimeBroker, per-user services */
 };
 
 const struct os_profile *profile_get(enum scn_os os);

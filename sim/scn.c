@@ -26,6 +26,7 @@ void scn_init(struct scn *sc)
     sc->opt.win11_child_line = -1;
     sc->opt.pid_reuse = 1;
     sc->opt.svchosts = -1;
+    sc->opt.noise = -1;
 
     /* Session 1 (the console) exists at every boot; nobody logs on unless asked. */
     sc->sessions = xcalloc(1, sizeof(*sc->sessions));
@@ -69,6 +70,7 @@ void scn_release(struct scn *sc)
     free(sc->description);
     free(sc->host);
     free(sc->domain);
+    free(sc->dns_domain);
     free(sc->opt.shared_section);
     for (size_t i = 0; i < sc->nsessions; i++)
         free(sc->sessions[i].user);

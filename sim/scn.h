@@ -88,6 +88,11 @@ struct scn_options {
     int per_user_services;   /* per-user service hosts (-k UnistackSvcGroup) at each logon */
     int lsass_crash_report;  /* lsass starts WerFault.exe -u -p PID -s N (no dump asked) */
     int vendor_bootexecute;  /* a third-party BootExecute program (Citrix PvsVmBoot) */
+    /* The benign processes every real host has (docs/fidelity.md, point 15):
+     * AtBroker and per-user services at logon, sihost/taskhostw/ctfmon/
+     * RuntimeBroker, Windows 7 taskhost, Windows Update, Defender, a
+     * third-party service. -1 = on (the default), 0 = off. */
+    int noise;
 };
 
 struct scn {
@@ -96,6 +101,7 @@ struct scn {
     uint64_t seed;
     enum scn_os os;
     char *host, *domain;
+    char *dns_domain;  /* NULL, or the DNS domain: records name the host NAME.dns_domain */
     int64_t boot_time; /* absolute, us since epoch */
     int64_t duration;  /* simulation end offset; WT_NONE = derived */
     struct scn_options opt;

@@ -595,6 +595,7 @@ static int h_boot_time(struct ctx *c, const yaml_event_t *ev, const struct field
 static const struct field host_fields[] = {
     {"name", h_str, offsetof(struct scn, host), SCN_MAX_NAME},
     {"domain", h_str, offsetof(struct scn, domain), SCN_MAX_NAME},
+    {"dns_domain", h_str, offsetof(struct scn, dns_domain), SCN_MAX_NAME},
 };
 
 static int h_host(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
@@ -648,6 +649,7 @@ static const struct field option_fields[] = {
     {"per_user_services", h_bool, offsetof(struct scn_options, per_user_services), 0},
     {"lsass_crash_report", h_bool, offsetof(struct scn_options, lsass_crash_report), 0},
     {"vendor_bootexecute", h_bool, offsetof(struct scn_options, vendor_bootexecute), 0},
+    {"noise", h_bool, offsetof(struct scn_options, noise), 0},
 };
 
 static int h_options(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)

@@ -27,6 +27,8 @@ enum { STREAM_TIME = 1, STREAM_PID = 2, STREAM_MISC = 3, STREAM_SVC = 4, STREAM_
 
 #define SYS32 "C:\\Windows\\System32\\"
 #define SYSTEM_USER "NT AUTHORITY\\SYSTEM"
+/* A vendor's native boot program (options.vendor_bootexecute). */
+#define VENDOR_BOOT "PvsVmBoot"
 
 const struct pspec sim_system_user = {
     .user = SYSTEM_USER, .sid = "S-1-5-18", .integrity = "System", .logon_id = 0x3e7};
@@ -155,6 +157,8 @@ long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, 
         return -1;
     }
     XGROW(sm->procs, sm->cap_procs, sm->nprocs + 1);
+    XGROW(sm->noise, sm->cap_noise, sm->nprocs + 1);
+    sm->noise[sm->nprocs] = NULL;
     long idx = (long)sm->nprocs++;
     struct snap_proc *p = &sm->procs[idx];
     memset(p, 0, sizeof(*p));
@@ -337,7 +341,7 @@ static void init_registry(struct sim *sm)
     if (sm->sc->opt.vendor_bootexecute) {
         /* A vendor's native boot program (Citrix Provisioning's PvsVmBoot,
          * which Elastic's rule lists as a normal smss child). */
-        const char *data[] = {"autocheck autochk *", "PvsVmBoot"};
+        const char *data[] = {"autocheck autochk *", VENDOR_BOOT};
         sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, 0, 0);
     }
 }
@@ -370,6 +374,35 @@ static uint64_t new_logon_id(struct sim *sm)
 {
     /* Interactive logon ids are LUIDs well above the well-known 0x3e4..0x3e7. */
     return (uint64_t)prng_range(&sm->r_misc, 0x10000, 0x7fffff);
+}
+
+/* The logon sessions Windows creates for UMFD-n and DWM-n while it boots
+ * get small LUIDs in creation order (OTRF: UMFD-0 0x827b, UMFD-1 0x833a,
+ * DWM-1 0xde62; MSEDGEWIN10: DWM-1 0xbff6); later sessions' are ordinary. */
+static uint64_t window_logon_id(struct sim *sm, const struct sess *s)
+{
+    if (!s->is_boot)
+        return new_logon_id(sm);
+    if (!sm->next_luid)
+        sm->next_luid = (uint64_t)prng_range(&sm->r_misc, 0x7000, 0x9000);
+    sm->next_luid += (uint64_t)prng_range(&sm->r_misc, 0x80, 0x3000);
+    return sm->next_luid;
+}
+
+/* A benign look-alike every real host has: created like any process, and
+ * named in the corpus manifest so detectors can be scored against it. */
+static long noise_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps,
+                         const char *why)
+{
+    long i = sim_create(sm, t, parent, ps, 0);
+    if (i >= 0)
+        sm->noise[i] = why;
+    return i;
+}
+
+static int noise_on(const struct sim *sm)
+{
+    return sm->sc->opt.noise != 0;
 }
 
 /* ---- the boot ---------------------------------------------------------------------- */
@@ -425,8 +458,10 @@ static void act_master_smss(struct sim *sm, const struct action *a)
     const char *cmd = sm->sc->opt.special_session
                           ? "\\SystemRoot\\System32\\smss.exe -SpecialSession"
                           : "\\SystemRoot\\System32\\smss.exe";
+    /* CurrentDirectory: the master's has no trailing backslash, its
+     * children's has (MSEDGEWIN10, OTRF; docs/fidelity.md, point 6). */
     struct pspec p =
-        as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11, "C:\\Windows\\");
+        as_system("smss.exe", SYS32 "smss.exe", cmd, SNAP_NO_SESSION, 11, "C:\\Windows");
     sm->master = sim_create(sm, a->t, sm->system, &p, a->anomaly);
     int64_t t = a->t + sim_rand_ms(sm, 2, 15);
     sim_add_event(sm, t, SIM_EV_SMSS_STEP, sm->master, -1, -1, smss_steps[0], NULL, 0);
@@ -461,11 +496,17 @@ static void boot_exec_entry(struct sim *sm, const char *entry, const char **name
     size_t bn = n - (size_t)(base - p);
     int has_exe = bn >= 4 && !ascii_ncasecmp(base + bn - 4, ".exe", 4);
     *name = sim_printf(sm, "%.*s%s", (int)bn, base, has_exe ? "" : ".exe");
-    if (base != p) /* a full path: smss runs what it names */
+    const char *path; /* as smss names it on the command line */
+    if (base != p) {  /* a full path: smss runs what it names */
         *image = sim_printf(sm, "%.*s%s", (int)n, p, has_exe ? "" : ".exe");
-    else
+        path = *image;
+    } else {
+        /* the image is System32, the command line system32 (real autochk:
+         * \??\C:\Windows\system32\autochk.exe *) */
         *image = sim_printf(sm, SYS32 "%s", *name);
-    *cmd = sim_printf(sm, "\\??\\%s%s%s", *image, *args ? " " : "", args);
+        path = sim_printf(sm, "C:\\Windows\\system32\\%s", *name);
+    }
+    *cmd = sim_printf(sm, "\\??\\%s%s%s", path, *args ? " " : "", args);
 }
 
 /* PendingFileRenameOperations: pairs (from, to); an empty target deletes, a
@@ -513,12 +554,14 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
     if (*entry) {
         const char *name, *image, *cmd;
         boot_exec_entry(sm, entry, &name, &image, &cmd);
-        struct pspec p = as_system(name, image, cmd, SNAP_NO_SESSION, 8, "C:\\Windows\\");
+        struct pspec p = as_system(name, image, cmd, SNAP_NO_SESSION, 8, "C:\\Windows\\system32\\");
         /* An entry an anomaly added carries its label. */
         int anomaly = 0;
         if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17))
             anomaly = sm->reg_anomaly[idx];
         long pi = sim_create(sm, a->t, sm->master, &p, anomaly);
+        if (pi >= 0 && !anomaly && sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT))
+            sm->noise[pi] = "third-party-bootexecute";
         int64_t end = a->t + sim_rand_ms(sm, 600, 1800);
         sim_schedule_exit(sm, end, pi);
         next = end + sim_rand_ms(sm, 5, 40);
@@ -532,6 +575,8 @@ static void act_csrss(struct sim *sm, const struct action *a);
 static void act_required_subsystems(struct sim *sm, const struct action *a);
 static void act_session_main(struct sim *sm, const struct action *a);
 static void act_logon(struct sim *sm, const struct action *a);
+static void act_shell_hosts(struct sim *sm, const struct action *a);
+#define SHELL_HOSTS 4
 
 /* a->session: the session to create. Session 0 then chains session 1. */
 static void act_session_child(struct sim *sm, const struct action *a)
@@ -550,6 +595,10 @@ static void act_session_child(struct sim *sm, const struct action *a)
                          h1, h2, (unsigned)(g1 >> 32), (unsigned)(g1 >> 16) & 0xffff,
                          (unsigned)g1 & 0xffff, (unsigned)(g2 >> 48),
                          (unsigned long long)(g2 & 0xffffffffffffULL));
+    } else if (sm->prof->child_args_zero) {
+        /* Windows 7: "00000000 0000003c " on both of PC01's RDP sessions */
+        cmd = sim_printf(sm, "\\SystemRoot\\System32\\smss.exe 00000000 %08x ",
+                         0x3c + (h2 - 0x60) / 4);
     } else {
         cmd = sim_printf(sm, "\\SystemRoot\\System32\\smss.exe %08x %08x ", h1, h2);
     }
@@ -570,8 +619,11 @@ static void act_session_child(struct sim *sm, const struct action *a)
     if (!s->hang_label)
         sim_schedule_exit(sm, child_exit, s->child);
     sim_schedule(sm, csrss_at + sim_rand_ms(sm, 1, 5), act_required_subsystems, 0, 0, s->id, 0);
+    /* The master starts session 1's child as session 0's starts wininit
+     * (2 ms before it in MSEDGEWIN10 and OTRF, 0 and 10 ms before on PC01), so
+     * winlogon, 50-400 ms into its session, always follows wininit. */
     if (s->id == 0 && sim_sess(sm, 1))
-        sim_schedule(sm, a->t + sim_rand_ms(sm, 400, 620), act_session_child, 0, 0, 1, 0);
+        sim_schedule(sm, main_at - sim_rand_ms(sm, 0, 10), act_session_child, 0, 0, 1, 0);
 }
 
 /* Subsystems in SubSystems\Required other than Debug and Windows: smss
@@ -621,13 +673,35 @@ static void act_csrss(struct sim *sm, const struct action *a)
     struct sess *s = sim_sess(sm, a->session);
     const char *cmd =
         reg_first(sm, KEY_SM "\\SubSystems", "Windows", a->t, "%SystemRoot%\\system32\\csrss.exe");
-    struct pspec p =
-        as_system("csrss.exe", SYS32 "csrss.exe", cmd, s->id, 13, "C:\\Windows\\system32\\");
+    struct pspec p = as_system("csrss.exe", SYS32 "csrss.exe", cmd, s->id, 13, sm->prof->core_cwd);
     s->csrss = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
 }
 
 static void act_services(struct sim *sm, const struct action *a);
 static void act_svchost(struct sim *sm, const struct action *a);
+static void act_boot_noise(struct sim *sm, const struct action *a);
+/* The service hosts the benign noise starts from, found by the service
+ * their command line names; act_svchost fills sm->svc_host. */
+static const char *const svc_host_marks[SVC_HOSTS] = {
+    [SH_SCHEDULE] = "-s Schedule",         [SH_USERMANAGER] = "-s UserManager",
+    [SH_TABLET] = "-s TabletInputService", [SH_DCOMLAUNCH] = "-k DcomLaunch",
+    [SH_NETSVCS] = "-k netsvcs",
+};
+
+static long find_svchost(const struct sim *sm, int which)
+{
+    long i = sm->svc_host[which];
+    return i >= 0 && sm->procs[i].exit_time == WT_NONE ? i : -1;
+}
+enum {
+    NZ_DEFENDER,
+    NZ_HEALTH,
+    NZ_VENDOR,
+    NZ_TASKHOST_SYSTEM,
+    NZ_TASKHOST_LOCAL,
+    NZ_COUNT,
+    NZ_UPDATE
+};
 static void act_wininit_child(struct sim *sm, const struct action *a);
 static void act_winlogon_child(struct sim *sm, const struct action *a);
 
@@ -638,8 +712,8 @@ static void act_session_main(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
     if (s->id == 0) {
-        struct pspec p = as_system("wininit.exe", SYS32 "wininit.exe", "wininit.exe", 0, 13,
-                                   "C:\\Windows\\system32\\");
+        struct pspec p =
+            as_system("wininit.exe", SYS32 "wininit.exe", "wininit.exe", 0, 13, sm->prof->core_cwd);
         s->main = sm->wininit = sim_create(sm, a->t, s->child, &p, 0);
         int64_t svc = a->t + sim_rand_ms(sm, 60, 300);
         int64_t lsass = svc + sim_rand_ms(sm, 30, 150);
@@ -658,12 +732,20 @@ static void act_session_main(struct sim *sm, const struct action *a)
         return;
     }
     struct pspec p = as_system("winlogon.exe", SYS32 "winlogon.exe", "winlogon.exe", s->id, 13,
-                               "C:\\Windows\\system32\\");
+                               sm->prof->core_cwd);
     s->main = sim_create(sm, a->t, recorded_parent(sm, s), &p, 0);
     if (sm->prof->has_fontdrvhost)
         sim_schedule(sm, a->t + sim_rand_ms(sm, 480, 620), act_winlogon_child, WL_FONTDRV, 0, s->id,
                      0);
-    int64_t ui = a->t + (s->is_boot ? sim_rand_ms(sm, 500, 1500) : sim_rand_ms(sm, 100, 300));
+    /* winlogon -> LogonUI: 0.54 s (MSEDGEWIN10), 0.95 s (OTRF) at boot;
+     * Windows 7 times it from the session-0 child, 2.24 s and 3.48 s on
+     * PC01; an RDP session's comes 0.12-0.31 s after its winlogon. */
+    int64_t ui = a->t + (s->is_boot ? sim_rand_ms(sm, 300, 950) : sim_rand_ms(sm, 100, 300));
+    struct sess *s0 = sim_sess(sm, 0);
+    if (s->is_boot && sm->prof->logonui_from_child0 && s0 && s0->child >= 0) {
+        int64_t at = sm->procs[s0->child].create_time + sim_rand_ms(sm, 2200, 3500);
+        ui = at > a->t + 100 * WT_MSEC ? at : a->t + sim_rand_ms(sm, 100, 300);
+    }
     sim_schedule(sm, ui, act_winlogon_child, WL_LOGONUI, 0, s->id, 0);
     if (sm->prof->dwm_under_winlogon)
         sim_schedule(sm, ui + sim_rand_ms(sm, 1, 40), act_winlogon_child, WL_DWM, 0, s->id, 0);
@@ -703,10 +785,10 @@ static void act_wininit_child(struct sim *sm, const struct action *a)
                            .cmd = "\"fontdrvhost.exe\"",
                            .user = "Font Driver Host\\UMFD-0",
                            .sid = "S-1-5-96-0-0",
-                           .integrity = "Low",
+                           .integrity = "AppContainer", /* OTRF's fontdrvhost records */
                            .session = 0,
                            .prio = 8,
-                           .logon_id = new_logon_id(sm),
+                           .logon_id = window_logon_id(sm, sim_sess(sm, 0)),
                            .cwd = "C:\\Windows\\system32\\"};
         sim_create(sm, a->t, sm->wininit, &p, 0);
         return;
@@ -731,19 +813,25 @@ static void act_winlogon_child(struct sim *sm, const struct action *a)
                            .cmd = "\"fontdrvhost.exe\"",
                            .user = sim_printf(sm, "Font Driver Host\\UMFD-%d", s->id),
                            .sid = sim_printf(sm, "S-1-5-96-0-%d", s->id),
-                           .integrity = "Low",
+                           .integrity = "AppContainer",
                            .session = s->id,
                            .prio = 8,
-                           .logon_id = new_logon_id(sm),
+                           .logon_id = window_logon_id(sm, s),
                            .cwd = "C:\\Windows\\system32\\"};
         s->fontdrv = sim_create(sm, a->t, s->main, &p, 0);
         return;
     case WL_LOGONUI: {
-        uint32_t s0 = (uint32_t)prng_next(&sm->r_misc), s1 = (uint32_t)prng_next(&sm->r_misc);
-        p = as_system(
-            "LogonUI.exe", SYS32 "LogonUI.exe",
-            sim_printf(sm, "\"LogonUI.exe\" /flags:0x0 /state0:0x%08x /state1:0x%08x", s0, s1),
-            s->id, 13, "C:\\Windows\\system32\\");
+        /* Windows 10 at the logon screen: /flags:0x2, /state0:0xa3....55 and
+         * the constant /state1:0x41c64e6d (MSEDGEWIN10: 0xa3b08855, 0xa38bd055;
+         * domain.md: 0xa39b3855); Windows 7: /flags:0x0 alone (PC01). */
+        uint32_t mid = (uint32_t)prng_below(&sm->r_misc, 0x10000);
+        const char *cmd =
+            sm->prof->logonui_state
+                ? sim_printf(sm, "\"LogonUI.exe\" /flags:0x2 /state0:0xa3%04x55 /state1:0x41c64e6d",
+                             mid)
+                : "\"LogonUI.exe\" /flags:0x0";
+        p = as_system("LogonUI.exe", SYS32 "LogonUI.exe", cmd, s->id, 13,
+                      "C:\\Windows\\system32\\");
         s->logonui = sim_create(sm, a->t, s->main, &p, 0);
         return;
     }
@@ -756,7 +844,7 @@ static void act_winlogon_child(struct sim *sm, const struct action *a)
                            .integrity = "System",
                            .session = s->id,
                            .prio = 13,
-                           .logon_id = new_logon_id(sm),
+                           .logon_id = window_logon_id(sm, s),
                            .cwd = "C:\\Windows\\system32\\"};
         s->dwm = sim_create(sm, a->t, s->main, &p, 0);
         return;
@@ -805,7 +893,7 @@ static const struct {
     {"-k NetworkService -p -s NlaSvc", "NETWORK SERVICE"},
     {"-k LocalServiceNetworkRestricted -p -s AudioEndpointBuilder", "SYSTEM"},
     {"-k LocalServiceNetworkRestricted -p -s Audiosrv", "LOCAL SERVICE"},
-    {"-k netsvcs -p -s Winmgmt", "SYSTEM"},
+    {"-k LocalSystemNetworkRestricted -p -s TabletInputService", "SYSTEM"},
     {"-k wsappx -p -s AppXSvc", "SYSTEM"},
     {"-k netsvcs -p -s wuauserv", "SYSTEM"},
     {"-k LocalSystemNetworkRestricted -p -s WdiSystemHost", "SYSTEM"},
@@ -861,6 +949,82 @@ static void act_services(struct sim *sm, const struct action *a)
     }
     /* The print spooler comes with the first wave of auto-start services. */
     sim_schedule(sm, a->t + sim_rand_ms(sm, 800, 2500), act_svchost, -1, 0, 0, 0);
+    if (noise_on(sm)) {
+        for (int i = 0; i < NZ_COUNT; i++)
+            sim_schedule(sm, a->t + sim_rand_ms(sm, 1000, 4000), act_boot_noise, i, 0, 0, 0);
+        /* Windows Update checks a few minutes in (if the run lasts). */
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 120000, 400000), act_boot_noise, NZ_UPDATE, 0, 0,
+                     0);
+    }
+}
+
+/* Benign services every real host runs besides svchost (docs/fidelity.md,
+ * point 15): Defender and its health service, a third-party service
+ * (VirtualBox's guest service, as PC01's boot in ../shared/real has), the
+ * Windows 7 task hosts of SYSTEM and LOCAL SERVICE (DE_sysmon-3-rdp-tun:
+ * services -> "taskhost.exe $(Arg0)" as LOCAL SERVICE), and Windows Update's
+ * scan (Windows 10: usoclient from the Task Scheduler; Windows 7: wuauclt). */
+static void act_boot_noise(struct sim *sm, const struct action *a)
+{
+    if (sm->services < 0 || sm->procs[sm->services].exit_time != WT_NONE)
+        return;
+    int win7 = sm->prof->has_lsm_proc;
+    struct pspec p = sim_system_user;
+    p.session = 0;
+    p.prio = 8;
+    p.cwd = "C:\\Windows\\system32\\";
+    long parent = sm->services;
+    const char *why = "service";
+    static const struct {
+        const char *name, *image, *cmd, *why;
+        int win7;
+    } svcs[] = {
+        [NZ_DEFENDER] = {"MsMpEng.exe", "C:\\Program Files\\Windows Defender\\MsMpEng.exe",
+                         "\"C:\\Program Files\\Windows Defender\\MsMpEng.exe\"", "defender", 1},
+        [NZ_HEALTH] = {"SecurityHealthService.exe", SYS32 "SecurityHealthService.exe",
+                       "C:\\Windows\\system32\\SecurityHealthService.exe", "defender", 0},
+        [NZ_VENDOR] = {"VBoxService.exe", SYS32 "VBoxService.exe",
+                       "C:\\Windows\\System32\\VBoxService.exe", "third-party-service", 1},
+    };
+    switch (a->a) {
+    case NZ_DEFENDER:
+    case NZ_HEALTH:
+    case NZ_VENDOR:
+        if (win7 && !svcs[a->a].win7)
+            return;
+        p.name = svcs[a->a].name;
+        p.image = svcs[a->a].image;
+        p.cmd = svcs[a->a].cmd;
+        why = svcs[a->a].why;
+        break;
+    case NZ_TASKHOST_SYSTEM:
+    case NZ_TASKHOST_LOCAL:
+        if (!win7)
+            return;
+        if (a->a == NZ_TASKHOST_LOCAL) {
+            p.user = "NT AUTHORITY\\LOCAL SERVICE";
+            p.sid = "S-1-5-19";
+            p.logon_id = 0x3e5;
+        }
+        p.name = "taskhost.exe";
+        p.image = SYS32 "taskhost.exe";
+        p.cmd = a->a == NZ_TASKHOST_LOCAL ? "taskhost.exe $(Arg0)" : "taskhost.exe SYSTEM";
+        why = "win7-taskhost";
+        break;
+    case NZ_UPDATE:
+        parent = find_svchost(sm, win7 ? SH_NETSVCS : SH_SCHEDULE);
+        if (parent < 0)
+            return;
+        p.name = win7 ? "wuauclt.exe" : "usoclient.exe";
+        p.image = sim_printf(sm, SYS32 "%s", p.name);
+        p.cmd = win7 ? "C:\\Windows\\system32\\wuauclt.exe"
+                     : "C:\\Windows\\system32\\usoclient.exe StartScan";
+        why = "windows-update";
+        long i = noise_create(sm, a->t, parent, &p, why);
+        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 2000, 30000), i);
+        return;
+    }
+    noise_create(sm, a->t, parent, &p, why);
 }
 
 static void act_svchost(struct sim *sm, const struct action *a)
@@ -889,6 +1053,9 @@ static void act_svchost(struct sim *sm, const struct action *a)
     long idx = sim_create(sm, a->t, sm->services, &p, 0);
     if (strstr(args, "termsvcs") && sm->termsvcs < 0)
         sm->termsvcs = idx;
+    for (int k = 0; k < SVC_HOSTS; k++)
+        if (sm->svc_host[k] < 0 && strstr(args, svc_host_marks[k]))
+            sm->svc_host[k] = idx;
 }
 
 /* ---- logon, RDP, logoff -------------------------------------------------------------- */
@@ -918,6 +1085,78 @@ static const char *list_entry(struct sim *sm, const char *e, size_t n)
     return sim_printf(sm, "%.*s", (int)n, e);
 }
 
+/* Per-user services run in the user's session as the user, started by
+ * services.exe (MSEDGEWIN10: svchost -k UnistackSvcGroup -s CDPUserSvc,
+ * WpnUserService; the clipboard's since 1809). */
+static const char *const user_svcs[] = {"UnistackSvcGroup -s CDPUserSvc",
+                                        "UnistackSvcGroup -s WpnUserService",
+                                        "ClipboardSvcGroup -p -s cbdhsvc"};
+enum { LN_ATBROKER, LN_SERVICE, LN_TASKHOST };
+
+/* What every logon brings besides the shell (docs/fidelity.md, point 15). */
+static void act_logon_noise(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+        return;
+    struct pspec p = as_user(s);
+    long parent = sm->services;
+    const char *why;
+    switch (a->a) {
+    case LN_ATBROKER:
+        /* The accessibility broker, as the user, for a moment (real logons on
+         * PC01 and IEWIN7: winlogon -> atbroker.exe, High integrity). */
+        p.name = "AtBroker.exe";
+        p.image = SYS32 "AtBroker.exe";
+        p.cmd = "atbroker.exe";
+        p.integrity = "High";
+        long pi = noise_create(sm, a->t, s->main, &p, "atbroker");
+        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 300, 2500), pi);
+        return;
+    case LN_SERVICE:
+        p.name = "svchost.exe";
+        p.image = SYS32 "svchost.exe";
+        p.cmd = sim_printf(sm, "C:\\Windows\\system32\\svchost.exe -k %s", user_svcs[a->b]);
+        why = "per-user-service";
+        break;
+    default:
+        /* Windows 7: the user's task host, from services (Hunt Evil). */
+        p.name = "taskhost.exe";
+        p.image = SYS32 "taskhost.exe";
+        p.cmd = "taskhost.exe";
+        why = "win7-taskhost";
+        break;
+    }
+    if (parent >= 0 && sm->procs[parent].exit_time == WT_NONE)
+        noise_create(sm, a->t, parent, &p, why);
+}
+
+static const struct {
+    int host;
+    const char *name, *cmd;
+} shell_hosts[] = {
+    {SH_USERMANAGER, "sihost.exe", "sihost.exe"},
+    {SH_SCHEDULE, "taskhostw.exe", "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}"},
+    {SH_TABLET, "ctfmon.exe", "\"ctfmon.exe\""},
+    {SH_DCOMLAUNCH, "RuntimeBroker.exe", "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding"},
+};
+_Static_assert(ARRAY_SIZE(shell_hosts) == SHELL_HOSTS, "SHELL_HOSTS counts shell_hosts");
+
+static void act_shell_hosts(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE || sm->services < 0)
+        return;
+    long parent = find_svchost(sm, shell_hosts[a->a].host);
+    if (parent < 0)
+        return;
+    struct pspec p = as_user(s);
+    p.name = shell_hosts[a->a].name;
+    p.image = sim_printf(sm, SYS32 "%s", p.name);
+    p.cmd = shell_hosts[a->a].cmd;
+    noise_create(sm, a->t, parent, &p, "user-shell-host");
+}
+
 static void act_logon(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
@@ -936,7 +1175,12 @@ static void act_logon(struct sim *sm, const struct action *a)
         const char *path = list_entry(sm, e, n);
         if (*path) {
             struct pspec p = as_user(s);
-            p.image = path;
+            /* Sysmon names the image as the file system spells it
+             * (C:\Windows\System32\userinit.exe), whatever the case of the
+             * Userinit value (system32) that is the command line. */
+            p.image = ascii_ncasecmp(path, SYS32, strlen(SYS32))
+                          ? path
+                          : sim_printf(sm, SYS32 "%s", path + strlen(SYS32));
             p.cmd = path;
             const char *base = strrchr(path, '\\');
             p.name = base ? base + 1 : path;
@@ -955,31 +1199,24 @@ static void act_logon(struct sim *sm, const struct action *a)
     }
     if (s->userinit < 0)
         return; /* Userinit names no userinit.exe: no shell starts */
-    if (sm->sc->opt.atbroker) {
-        /* The accessibility broker, as the user, for a moment (real Windows 10
-         * logons: winlogon -> atbroker.exe, High integrity). */
-        struct pspec ab = as_user(s);
-        ab.name = "AtBroker.exe";
-        ab.image = SYS32 "AtBroker.exe";
-        ab.cmd = "atbroker.exe";
-        ab.integrity = "High";
-        int64_t at = a->t + sim_rand_ms(sm, 200, 900);
-        long pi = sim_create(sm, at, s->main, &ab, 0);
-        sim_schedule_exit(sm, at + sim_rand_ms(sm, 300, 2500), pi);
+    if (sm->sc->opt.atbroker || noise_on(sm))
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 200, 900), act_logon_noise, LN_ATBROKER, 0, s->id,
+                     0);
+    int hosts = sm->prof->user_shell_hosts && noise_on(sm);
+    if (sm->sc->opt.per_user_services || hosts) {
+        size_t nsvcs = hosts ? ARRAY_SIZE(user_svcs) : 2;
+        for (size_t i = 0; i < nsvcs; i++)
+            sim_schedule(sm, a->t + sim_rand_ms(sm, 1000, 4000), act_logon_noise, LN_SERVICE,
+                         (long)i, s->id, 0);
     }
-    if (sm->sc->opt.per_user_services && sm->services >= 0) {
-        /* Per-user services run in the user's session as the user, started by
-         * services.exe (real: svchost -k UnistackSvcGroup -s CDPUserSvc_...). */
-        static const char *const svcs[] = {"CDPUserSvc", "WpnUserService"};
-        for (size_t i = 0; i < ARRAY_SIZE(svcs); i++) {
-            struct pspec sv = as_user(s);
-            sv.name = "svchost.exe";
-            sv.image = SYS32 "svchost.exe";
-            sv.cmd = sim_printf(sm, "C:\\Windows\\system32\\svchost.exe -k UnistackSvcGroup -s %s",
-                                svcs[i]);
-            sim_create(sm, a->t + sim_rand_ms(sm, 1000, 4000), sm->services, &sv, 0);
-        }
+    int64_t th = a->t + sim_rand_ms(sm, 100, 600);
+    for (long i = 0; hosts && i < SHELL_HOSTS; i++) {
+        sim_schedule(sm, th, act_shell_hosts, i, 0, s->id, 0);
+        th += sim_rand_ms(sm, 50, 1500);
     }
+    if (!hosts && sm->prof->has_lsm_proc && noise_on(sm))
+        sim_schedule(sm, a->t + sim_rand_ms(sm, 500, 3000), act_logon_noise, LN_TASKHOST, 0, s->id,
+                     0);
     int64_t ex = a->t + sim_rand_ms(sm, 30, 250);
     sim_schedule(sm, ex, act_user_proc, UP_EXPLORER, 0, s->id, 0);
     sim_schedule_exit(sm, ex + sim_rand_ms(sm, 500, 4000), s->userinit);
@@ -1140,7 +1377,10 @@ static void reset(struct sim *sm)
     sm->nsnapshots = 0;
     sm->failed = 0;
     sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
+    for (int k = 0; k < SVC_HOSTS; k++)
+        sm->svc_host[k] = -1;
     sm->nanoms = 0;
+    sm->next_luid = 0;
     sm->master_delay = 0;
     sm->master_label = 0;
     sm->replaced_image = NULL;
@@ -1159,6 +1399,7 @@ void sim_free(struct sim *sm)
     if (!sm)
         return;
     free(sm->procs);
+    free(sm->noise);
     free(sm->events);
     free(sm->event_seq);
     free(sm->regs);
@@ -1299,6 +1540,10 @@ size_t sim_nprocs(const struct sim *sm)
 const struct snap_proc *sim_proc(const struct sim *sm, size_t i)
 {
     return &sm->procs[i];
+}
+const char *sim_proc_noise(const struct sim *sm, size_t i)
+{
+    return sm->noise[i];
 }
 size_t sim_nevents(const struct sim *sm)
 {

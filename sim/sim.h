@@ -54,6 +54,9 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e);
 /* Results, valid until the next sim_run or sim_free. */
 size_t sim_nprocs(const struct sim *sm);
 const struct snap_proc *sim_proc(const struct sim *sm, size_t i);
+/* Why process i runs if it is benign noise every real host has (AtBroker,
+ * per-user services, Defender, ...: docs/fidelity.md), else NULL. */
+const char *sim_proc_noise(const struct sim *sm, size_t i);
 size_t sim_nevents(const struct sim *sm);
 const struct sim_event *sim_event(const struct sim *sm, size_t i);
 int64_t sim_boot_time(const struct sim *sm);

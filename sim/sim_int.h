@@ -13,6 +13,8 @@
 
 struct sim;
 struct action;
+
+enum { SH_SCHEDULE, SH_USERMANAGER, SH_TABLET, SH_DCOMLAUNCH, SH_NETSVCS, SVC_HOSTS };
 typedef void (*sim_action_fn)(struct sim *sm, const struct action *a);
 
 struct action {
@@ -63,6 +65,9 @@ struct sim {
 
     struct snap_proc *procs;
     size_t nprocs, cap_procs;
+    const char **noise; /* parallel to procs: why a benign look-alike runs, or NULL */
+    size_t cap_noise;
+    uint64_t next_luid; /* boot-time logon ids of DWM/UMFD: small and rising */
     struct sim_event *events;
     size_t nevents, cap_events;
     uint64_t *event_seq;   /* parallel to events: tie-break for sorting */
@@ -94,6 +99,7 @@ struct sim {
     size_t nsnapshots;
     int credential_guard, win11_child_line;
     long system, master, wininit, services, lsass, termsvcs;
+    long svc_host[SVC_HOSTS]; /* the svchost of each service the benign noise starts from */
     int failed;
     struct err *err;
 

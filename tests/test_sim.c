@@ -391,6 +391,192 @@ static void sim__os_profiles__start_their_own_processes(void **state)
     scn_release(&sc);
 }
 
+/* ---- fidelity: values and order as Windows writes them (docs/fidelity.md) ---- */
+
+/* The first process named `name` in `session` (-2: any) with its index. */
+static long find_idx(const struct sim *sm, const char *name, int32_t session)
+{
+    for (size_t i = 0; i < sim_nprocs(sm); i++)
+        if (is(sim_proc(sm, i), name) && (session == -2 || sim_proc(sm, i)->session == session))
+            return (long)i;
+    return -1;
+}
+
+static const struct snap_proc *proc_named(const struct sim *sm, const char *name, int32_t session)
+{
+    long i = find_idx(sm, name, session);
+    if (i < 0)
+        fail_msg("no %s in session %d", name, (int)session);
+    return sim_proc(sm, (size_t)i);
+}
+
+/* Point 14: winlogon never starts before wininit; winlogon -> LogonUI takes
+ * 0.30-0.95 s (MSEDGEWIN10 0.54 s, OTRF 0.95 s); on Windows 7 LogonUI comes
+ * 2.2-3.5 s after the session-0 child (PC01: 2.24 s, 3.48 s). Over 300 seeds
+ * each, which the old timing failed (winlogon first in 15.6 % of boots). */
+static void fidelity__boot_order_and_logonui_timing__as_real_boots(void **state)
+{
+    (void)state;
+    const char *files[] = {"scenarios/default.yaml", "scenarios/normal-win7.yaml"};
+    for (size_t f = 0; f < 2; f++) {
+        struct scn sc;
+        struct err e = {""};
+        assert_int_equal(scn_load_file(&sc, files[f], &e), 0);
+        struct sim *sm = sim_new();
+        for (uint64_t seed = 1; seed <= 300; seed++) {
+            sc.seed = seed;
+            assert_int_equal(sim_run(sm, &sc, &e), 0);
+            const struct snap_proc *wi = proc_named(sm, "wininit.exe", 0);
+            const struct snap_proc *wl = proc_named(sm, "winlogon.exe", 1);
+            const struct snap_proc *ui = proc_named(sm, "LogonUI.exe", 1);
+            const struct snap_proc *c0 = proc_named(sm, "smss.exe", 0); /* session 0's child */
+            assert_true(wl->create_time > wi->create_time);
+            if (f == 0) {
+                assert_in_range(ui->create_time - wl->create_time, 300 * WT_MSEC, 950 * WT_MSEC);
+            } else {
+                assert_in_range(ui->create_time - c0->create_time, 2200 * WT_MSEC, 3500 * WT_MSEC);
+            }
+        }
+        sim_free(sm);
+        scn_release(&sc);
+    }
+}
+
+/* Points 4-8 and 10: LogonUI's arguments per OS, Windows 7's session
+ * children, CurrentDirectory values, userinit's Image case, fontdrvhost's
+ * integrity, the small boot-time logon ids of DWM and UMFD. */
+static void fidelity__process_values__per_os_as_real_records(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/default.yaml", &sc);
+    const char *ui = proc_named(sm, "LogonUI.exe", 1)->command_line;
+    unsigned mid;
+    char tail[64];
+    assert_int_equal(
+        sscanf(ui, "\"LogonUI.exe\" /flags:0x2 /state0:0xa3%4x55 /state1:%63s", &mid, tail), 2);
+    assert_string_equal(tail, "0x41c64e6d");
+    long master = find_idx(sm, "smss.exe", SNAP_NO_SESSION);
+    assert_string_equal(sim_proc(sm, (size_t)master)->cwd, "C:\\Windows");
+    const struct snap_proc *ac = proc_named(sm, "autochk.exe", -2);
+    assert_string_equal(ac->cwd, "C:\\Windows\\system32\\");
+    assert_string_equal(ac->command_line, "\\??\\C:\\Windows\\system32\\autochk.exe *");
+    assert_string_equal(ac->image, "C:\\Windows\\System32\\autochk.exe");
+    assert_string_equal(proc_named(sm, "csrss.exe", 0)->cwd, "C:\\Windows\\system32\\");
+    const struct snap_proc *ui2 = proc_named(sm, "userinit.exe", 1);
+    assert_string_equal(ui2->image, "C:\\Windows\\System32\\userinit.exe");
+    assert_string_equal(ui2->command_line, "C:\\Windows\\system32\\userinit.exe");
+    /* UMFD-0, UMFD-1, DWM-1: small logon ids that rise in creation order */
+    uint64_t last = 0;
+    int seen = 0;
+    for (size_t i = 0; i < sim_nprocs(sm); i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        if (!is(p, "fontdrvhost.exe") && !is(p, "dwm.exe"))
+            continue;
+        if (is(p, "fontdrvhost.exe"))
+            assert_string_equal(p->integrity, "AppContainer");
+        assert_in_range(p->logon_id, 0x7000, 0xffff);
+        assert_true(p->logon_id > last);
+        last = p->logon_id;
+        seen++;
+    }
+    assert_int_equal(seen, 3);
+    sim_free(sm);
+    scn_release(&sc);
+
+    sm = run_file("scenarios/normal-win7.yaml", &sc);
+    assert_string_equal(proc_named(sm, "LogonUI.exe", 1)->command_line,
+                        "\"LogonUI.exe\" /flags:0x0");
+    const char *c1 = proc_named(sm, "smss.exe", 1)->command_line;
+    unsigned second;
+    char end;
+    assert_int_equal(sscanf(c1, "\\SystemRoot\\System32\\smss.exe 00000000 %8x%c", &second, &end),
+                     2);
+    assert_int_equal(end, ' ');
+    assert_int_equal(c1[strlen(c1) - 1], ' ');
+    const char *core[] = {"csrss.exe", "wininit.exe", "winlogon.exe"};
+    for (size_t k = 0; k < 3; k++)
+        assert_string_equal(proc_named(sm, core[k], -2)->cwd, "C:\\Windows\\system32");
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+static int noise_named(const struct sim *sm, const char *name, const char *cmd_part,
+                       const char *parent, const char *user_prefix)
+{
+    for (size_t i = 0; i < sim_nprocs(sm); i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        if (!is(p, name) || !sim_proc_noise(sm, i) ||
+            (cmd_part && !strstr(p->command_line, cmd_part)) ||
+            (user_prefix && strncmp(p->user, user_prefix, strlen(user_prefix))))
+            continue;
+        for (size_t k = 0; k < i; k++)
+            if (sim_proc(sm, k)->pid == p->ppid &&
+                sim_proc(sm, k)->create_time == p->parent_create_time &&
+                is(sim_proc(sm, k), parent))
+                return 1;
+    }
+    return 0;
+}
+
+/* Point 15: the benign processes every real host has are there, labelled
+ * (sim_proc_noise), with their real parents and users; `noise: false`
+ * removes every one of them. */
+static void fidelity__benign_noise__present_labelled_and_switchable(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/default.yaml", &sc);
+    assert_true(noise_named(sm, "AtBroker.exe", NULL, "winlogon.exe", "CORP\\"));
+    assert_true(noise_named(sm, "svchost.exe", "-k UnistackSvcGroup", "services.exe", "CORP\\"));
+    assert_true(noise_named(sm, "svchost.exe", "-k ClipboardSvcGroup", "services.exe", "CORP\\"));
+    const char *hosts[] = {"sihost.exe", "taskhostw.exe", "ctfmon.exe", "RuntimeBroker.exe"};
+    for (size_t k = 0; k < 4; k++)
+        assert_true(noise_named(sm, hosts[k], NULL, "svchost.exe", "CORP\\"));
+    assert_true(noise_named(sm, "MsMpEng.exe", NULL, "services.exe", "NT AUTHORITY\\SYSTEM"));
+    assert_true(noise_named(sm, "VBoxService.exe", NULL, "services.exe", "NT AUTHORITY\\SYSTEM"));
+    assert_true(noise_named(sm, "usoclient.exe", "StartScan", "svchost.exe", "NT AUTHORITY\\"));
+    assert_false(noise_named(sm, "taskhost.exe", NULL, "services.exe", NULL));
+    /* nothing the boot itself needs is labelled noise */
+    for (size_t i = 0; i < sim_nprocs(sm); i++)
+        if (is(sim_proc(sm, i), "userinit.exe") || is(sim_proc(sm, i), "explorer.exe") ||
+            is(sim_proc(sm, i), "LogonUI.exe"))
+            assert_null(sim_proc_noise(sm, i));
+    sim_free(sm);
+    scn_release(&sc);
+
+    sm = run_file("scenarios/normal-win7.yaml", &sc);
+    assert_true(noise_named(sm, "taskhost.exe", "SYSTEM", "services.exe", "NT AUTHORITY\\SYSTEM"));
+    assert_true(
+        noise_named(sm, "taskhost.exe", "$(Arg0)", "services.exe", "NT AUTHORITY\\LOCAL SERVICE"));
+    assert_true(noise_named(sm, "taskhost.exe", NULL, "services.exe", "EXAMPLE\\"));
+    assert_true(noise_named(sm, "AtBroker.exe", NULL, "winlogon.exe", "EXAMPLE\\"));
+    assert_false(noise_named(sm, "sihost.exe", NULL, "svchost.exe", NULL));
+    sim_free(sm);
+    scn_release(&sc);
+
+    /* a vendor's BootExecute program, when the scenario has one, is benign too */
+    sm = run_file("scenarios/hard-negative-vendor-bootexecute.yaml", &sc);
+    assert_true(noise_named(sm, "PvsVmBoot.exe", NULL, "smss.exe", "NT AUTHORITY\\SYSTEM"));
+    assert_string_equal(sim_proc_noise(sm, (size_t)find_idx(sm, "PvsVmBoot.exe", -2)),
+                        "third-party-bootexecute");
+    sim_free(sm);
+    scn_release(&sc);
+
+    struct err e = {""};
+    sm = run_text("os: win10\nhost: {name: A, domain: CORP}\n"
+                  "sessions: [{id: 1, kind: console, user: CORP\\alice, logon: 30s}]\n"
+                  "options: {noise: false}\n",
+                  &sc, &e);
+    assert_non_null(sm);
+    for (size_t i = 0; i < sim_nprocs(sm); i++)
+        assert_null(sim_proc_noise(sm, i));
+    assert_int_equal(find_idx(sm, "AtBroker.exe", -2), -1);
+    assert_int_equal(find_idx(sm, "sihost.exe", -2), -1);
+    sim_free(sm);
+    scn_release(&sc);
+}
+
 static const struct snap_proc *labelled(struct snap *s, const char *name)
 {
     for (size_t i = 0; i < s->nprocs; i++)
@@ -721,6 +907,9 @@ int main(void)
         cmocka_unit_test(sim__anomaly_scenarios__labels_name_real_targets),
         cmocka_unit_test(sim__catalogue__every_type_has_a_scenario),
         cmocka_unit_test(sim__bad_anomalies__get_located_errors),
+        cmocka_unit_test(fidelity__boot_order_and_logonui_timing__as_real_boots),
+        cmocka_unit_test(fidelity__process_values__per_os_as_real_records),
+        cmocka_unit_test(fidelity__benign_noise__present_labelled_and_switchable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

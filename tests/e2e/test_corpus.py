@@ -132,7 +132,9 @@ def test_formats_and_manifest_agree(ctx):
             d = xml.dom.minidom.parseString(x)
             rid = d.getElementsByTagName("EventRecordID")[0].firstChild.data
             assert json.loads(j)["winlog"]["record_id"] == rid
-            assert d.getElementsByTagName("Computer")[0].firstChild.data == m["host"]
+            # the FQDN when the sample's host has a DNS domain (docs/fidelity.md, point 12)
+            computer = m["host"] + ("." + m["dns_domain"] if m["dns_domain"] else "")
+            assert d.getElementsByTagName("Computer")[0].firstChild.data == computer
             rids.append(int(rid))
         assert rids == sorted(rids), "EventRecordID increases"
         labelled = {r for a in m["anomalies"] for p in a["processes"] + a["registry"]
