@@ -231,9 +231,9 @@ static bool get_bool(value v, uint8_t *out)
 static bool key_of(ondemand::field &fl, std::string_view *k)
 {
     const char *p = fl.key().raw(), *q = p;
-    while (*q != '"' && *q != '\\')
+    while (*q != '"' && *q != '\\' && *q)
         q++;
-    if (*q == '"') {
+    if (*q != '\\') { /* a raw NUL ends it too, as in cJSON's C string */
         *k = std::string_view(p, (size_t)(q - p));
         return true;
     }
@@ -571,7 +571,7 @@ static bool header_key(std::string_view k, value x, snap *h, bool *ok)
             std::string_view s;
             if (!string_of(e, kind(e, &s), &s))
                 return false;
-            size_t n = s.size();
+            size_t n = strnlen(s.data(), s.size()); /* cJSON compares C strings */
             for (unsigned i = 0; i < ARRAY_SIZE(snap_field_names); i++)
                 if (strlen(snap_field_names[i]) == n && !memcmp(s.data(), snap_field_names[i], n))
                     f |= 1u << i;
@@ -819,9 +819,9 @@ extern "C" enum sjson_line sjson_line_kind(struct sjson *j, const char *buf, siz
             const char *raw = fl.key().raw(), *q = raw;
             unsigned bit = raw_key_bit(raw);
             if (!bit) {
-                while (*q != '"' && *q != '\\')
+                while (*q != '"' && *q != '\\' && *q)
                     q++;
-                if (*q == '\\') {
+                if (*q != '"') {
                     if (!key_of(fl, &k))
                         return SJSON_LINE_OTHER;
                     bit = key_bit(k);

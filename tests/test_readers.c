@@ -514,13 +514,20 @@ static void nxlog__fast_path__same_as_cjson_and_skips_unused(void **st)
              "\"EventTime\":\"2024-05-01 08:00:09\",\"RecordNumber\":99}\n"
              "{\"@timestamp\":\"2024-05-01T08:00:10Z\",\"event\":{\"code\":\"1\",\"module\":"
              "\"sysmon\"},\"process\":{\"pid\":77,\"executable\":\"C:\\\\x.exe\"}}\n");
+    /* raw NUL bytes (invalid JSON that cJSON takes) end a key or a string */
+    static const char raw[] = "{\"EventID\":1,\"SourceName\":\"Microsoft-Windows-Sysmon\","
+                              "\"ProcessId\":9,\"Image\0x\":\"C:\\\\b\0c.exe\"}\n";
+    FILE *w = fopen(tmp, "ab");
+    assert_non_null(w);
+    assert_int_equal(fwrite(raw, 1, sizeof(raw) - 1, w), sizeof(raw) - 1);
+    fclose(w);
     size_t read, skipped;
     same_both_ways(tmp, &read, &skipped);
     assert_true(read >= 3);
     assert_int_equal(skipped, 2); /* the fixture's EventID 4 and the 7 above */
     append_lines(tmp, "{\"EventID\":1,\"Channel\":\"x\",\"a\":[1,}\n");
     same_both_ways(tmp, &read, &skipped);
-    expect_error(tmp, NULL, ":11:35: invalid JSON"); /* at "}" */
+    expect_error(tmp, NULL, ":12:35: invalid JSON"); /* at "}" */
     unlink(tmp);
 }
 
