@@ -125,6 +125,7 @@ for d in "$SEEDS"/h/hive/part-*/sample-*; do
     cp "$d/SYSTEM" "$SEEDS/readers_hive/$(basename "$d")-SYSTEM"
     cp "$d/SOFTWARE" "$SEEDS/readers_hive/$(basename "$d")-SOFTWARE"
 done
+cp "$SEEDS"/readers_hive/sample-000000000-* "$SEEDS/readers_auto/" # detection by regf
 rm -rf "$SEEDS/h"
 for t in $ALL; do
     [ -d tests/fuzz/regress/$t ] && cp tests/fuzz/regress/$t/* "$SEEDS/$t/" 2>/dev/null || true
