@@ -281,7 +281,6 @@ void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, stru
     struct sec_plan pl = {0};
     struct strbuf t1 = STRBUF_INIT, t2 = STRBUF_INIT, tmp = STRBUF_INIT;
     plan(cs, &pl);
-    const struct scn *sc = corpus_sample_scn(cs);
     struct xsink xs = {{xml_field}, sb, &tmp};
     for (size_t i = 0; i < pl.n; i++) {
         const struct srec *x = &pl.v[i];
@@ -365,7 +364,6 @@ int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct
 {
     struct sec_plan pl = {0};
     plan(cs, &pl);
-    const struct scn *sc = corpus_sample_scn(cs);
     struct evtxw_tpl *sys = evtxw_tpl_new(), *data[T_N] = {NULL};
     struct evtxw_vals *outer = evtxw_vals_new(), *inner = evtxw_vals_new();
     struct strbuf t1 = STRBUF_INIT, t2 = STRBUF_INIT;
