@@ -442,8 +442,8 @@ static void hashes(const struct corpus_sample *cs, struct strbuf *sb, const char
  * records them (docs/fidelity.md, point 9). OriginalFileName is the PE's
  * own where a real record shows it (MSEDGEWIN10 and OTRF in ../shared/real:
  * AutoChk.Exe, CSRSS.Exe, WinInit.exe, WINLOGON.EXE, logonui.exe,
- * USERINIT.EXE, EXPLORER.EXE; Sigma rules quote Cmd.Exe, RUNDLL32.EXE, PowerShell.EXE),
- * else the file's name. `qfe`: the file's revision on Windows 10 1809
+ * USERINIT.EXE, EXPLORER.EXE, Wmiprvse.exe; Sigma rules quote Cmd.Exe, RUNDLL32.EXE,
+ * PowerShell.EXE), else the file's name. `qfe`: the file's revision on Windows 10 1809
  * (10.0.17763.QFE, MSEDGEWIN10's records); `rtm`: Windows 7 ships it at
  * 6.1.7600.16385 rather than the SP1 build (PC01 and IEWIN7). */
 struct vinfo {
@@ -483,6 +483,7 @@ static const struct vinfo vinfos[] = {
     {"regedit.exe", "Registry Editor", "REGEDIT.EXE", 168, 0},
     {"powershell.exe", "Windows PowerShell", "PowerShell.EXE", 1, 1},
     {"WerFault.exe", "Windows Problem Reporting", "WerFault.exe", 1, 0},
+    {"WmiPrvSE.exe", "WMI Provider Host", "Wmiprvse.exe", 1, 0},
 };
 
 static const struct vinfo *vinfo_of(const char *image)

@@ -699,6 +699,7 @@ enum {
     NZ_VENDOR,
     NZ_TASKHOST_SYSTEM,
     NZ_TASKHOST_LOCAL,
+    NZ_WMI,
     NZ_COUNT,
     NZ_UPDATE
 };
@@ -1010,6 +1011,20 @@ static void act_boot_noise(struct sim *sm, const struct action *a)
         p.image = SYS32 "taskhost.exe";
         p.cmd = a->a == NZ_TASKHOST_LOCAL ? "taskhost.exe $(Arg0)" : "taskhost.exe SYSTEM";
         why = "win7-taskhost";
+        break;
+    case NZ_WMI:
+        /* WMI's provider host from DcomLaunch's svchost, as NETWORK SERVICE
+         * (OTRF: "wmiprvse.exe -secured -Embedding"). */
+        parent = find_svchost(sm, SH_DCOMLAUNCH);
+        if (parent < 0)
+            return;
+        p.user = "NT AUTHORITY\\NETWORK SERVICE";
+        p.sid = "S-1-5-20";
+        p.logon_id = 0x3e4;
+        p.name = "WmiPrvSE.exe";
+        p.image = SYS32 "wbem\\WmiPrvSE.exe";
+        p.cmd = "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding";
+        why = "wmi-provider-host";
         break;
     case NZ_UPDATE:
         parent = find_svchost(sm, win7 ? SH_NETSVCS : SH_SCHEDULE);

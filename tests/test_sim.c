@@ -536,6 +536,8 @@ static void fidelity__benign_noise__present_labelled_and_switchable(void **state
     assert_true(noise_named(sm, "MsMpEng.exe", NULL, "services.exe", "NT AUTHORITY\\SYSTEM"));
     assert_true(noise_named(sm, "VBoxService.exe", NULL, "services.exe", "NT AUTHORITY\\SYSTEM"));
     assert_true(noise_named(sm, "usoclient.exe", "StartScan", "svchost.exe", "NT AUTHORITY\\"));
+    assert_true(noise_named(sm, "WmiPrvSE.exe", "-secured -Embedding", "svchost.exe",
+                            "NT AUTHORITY\\NETWORK SERVICE"));
     assert_false(noise_named(sm, "taskhost.exe", NULL, "services.exe", NULL));
     /* nothing the boot itself needs is labelled noise */
     for (size_t i = 0; i < sim_nprocs(sm); i++)

@@ -188,7 +188,7 @@ def test_benign_noise_is_labelled_and_the_checker_stays_clean(ctx):
     out, recs, manifest = _corpus(ctx, "cnormal", 60, "0")
     kinds = {b["kind"] for m in manifest for b in m["benign"]}
     assert {"atbroker", "per-user-service", "user-shell-host", "defender",
-            "third-party-service", "sysmon-parent-unknown"} <= kinds
+            "third-party-service", "wmi-provider-host", "sysmon-parent-unknown"} <= kinds
     if any(m["os"] == "win7" for m in manifest):
         assert "win7-taskhost" in kinds
     rids = {r for m in manifest for b in m["benign"] for r in b["record_ids"]}
