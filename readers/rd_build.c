@@ -199,6 +199,19 @@ static const char *dup_s(struct rd_set *set, const char *s)
     return arena_strndup(&set->arena, s, n);
 }
 
+const char *rd_sysmon_unpercent(struct strbuf *sb, const char *v)
+{
+    if (!v || !strstr(v, "%%"))
+        return v;
+    sb_reset(sb);
+    for (const char *p = v; *p; p++) {
+        sb_addc(sb, *p);
+        if (p[0] == '%' && p[1] == '%')
+            p++;
+    }
+    return sb->buf;
+}
+
 int rd_max_bytes(uint64_t *out, struct err *e)
 {
     const char *v = getenv(RD_MAX_BYTES_ENV);

@@ -119,6 +119,11 @@ struct rd_rec {
  * records are ignored (returns 0). Returns -1 with e set on a bound error.
  * `where` prefixes messages ("file:line"). */
 int rd_winevent(struct rd_set *set, const struct rd_rec *r, struct err *e);
+/* Sysmon doubles every '%' of the strings it logs (csrss's
+ * %%SystemRoot%%\system32\csrss.exe, EID 13 Details %%SystemRoot%%\...):
+ * the value Windows holds has one. Returns v itself when it holds no "%%",
+ * else its undoubled copy in sb (valid until sb changes). */
+const char *rd_sysmon_unpercent(struct strbuf *sb, const char *v);
 /* Is this event ID one rd_winevent uses? Lets EVTX skip XML for the rest. */
 int rd_winevent_wanted(uint32_t event_id);
 

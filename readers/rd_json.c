@@ -249,6 +249,11 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
     ev.pcmd = js(o, "process.parent.command_line", &c);
     ev.puser = js(o, "winlog.event_data.ParentUser", &c);
     ev.cmd = js(o, "process.command_line", &c);
+    struct strbuf cmd = STRBUF_INIT, pcmd = STRBUF_INIT;
+    if (src == RD_SRC_SYSMON) { /* the event data as Sysmon logged it */
+        ev.cmd = rd_sysmon_unpercent(&cmd, ev.cmd);
+        ev.pcmd = rd_sysmon_unpercent(&pcmd, ev.pcmd);
+    }
     ev.cwd = js(o, "process.working_directory", &c);
     ev.fields = SNAP_F_IMAGE;
     if (ev.cmd)
@@ -280,7 +285,10 @@ static int ecs_object(struct rd_set *set, const cJSON *o, struct err *e)
         ev.is_boot =
             ev.image && ascii_ends_with_case(ev.image, "\\smss.exe") && ev.has_ppid && ev.ppid == 4;
     }
-    return rd_set_add(set, &ev, e);
+    int rc = rd_set_add(set, &ev, e);
+    sb_release(&cmd);
+    sb_release(&pcmd);
+    return rc;
 }
 
 /* ECS Sysmon 12/13/14: the original fields sit in winlog.event_data, or,

@@ -215,14 +215,15 @@ static int sysmon_create(struct rd_set *set, const struct rd_rec *r, struct err 
     ev.t = rec_time(r, val(r, "UtcTime"));
     ev.host = r->computer;
     ev.image = val(r, "Image");
-    ev.cmd = val(r, "CommandLine");
+    struct strbuf cmd = STRBUF_INIT, pcmd = STRBUF_INIT;
+    ev.cmd = rd_sysmon_unpercent(&cmd, val(r, "CommandLine"));
     ev.cwd = val(r, "CurrentDirectory");
     ev.user = val(r, "User");
     ev.integ = val(r, "IntegrityLevel");
     ev.guid = guid_val(r, "ProcessGuid");
     ev.pguid = guid_val(r, "ParentProcessGuid");
     ev.pimage = val(r, "ParentImage");
-    ev.pcmd = val(r, "ParentCommandLine"); /* Sysmon 4.81+ and 13.30+ fields */
+    ev.pcmd = rd_sysmon_unpercent(&pcmd, val(r, "ParentCommandLine")); /* Sysmon 4.81+, 13.30+ */
     ev.puser = val(r, "ParentUser");
     ev.rec = r->rec;
     if (!rd_parse_num(val(r, "LogonId"), UINT64_MAX, &v))
@@ -232,7 +233,10 @@ static int sysmon_create(struct rd_set *set, const struct rd_rec *r, struct err 
     ev.fields = SNAP_F_IMAGE | SNAP_F_CMDLINE | SNAP_F_USER | SNAP_F_SESSION | SNAP_F_INTEGRITY;
     ev.is_boot =
         ev.image && !ascii_casecmp(base(ev.image), "smss.exe") && ev.has_ppid && ev.ppid == 4;
-    return rd_set_add(set, &ev, e);
+    int rc = rd_set_add(set, &ev, e);
+    sb_release(&cmd);
+    sb_release(&pcmd);
+    return rc;
 }
 
 static int sysmon_exit(struct rd_set *set, const struct rd_rec *r, struct err *e)
@@ -415,9 +419,13 @@ static int sysmon_reg(struct rd_set *set, const struct rd_rec *r, struct err *e)
         return 0;
     int64_t t = rec_time(r, val(r, "UtcTime"));
     const char *writer = val(r, "Image");
-    if (r->event_id == 13 || (type && !ascii_casecmp(type, "SetValue")))
-        return reg_event(set, r, RD_SRC_SYSMON, t, target, NULL, r->get(r, "Details"), 0, writer,
-                         e);
+    if (r->event_id == 13 || (type && !ascii_casecmp(type, "SetValue"))) {
+        struct strbuf d = STRBUF_INIT;
+        int rc = reg_event(set, r, RD_SRC_SYSMON, t, target, NULL,
+                           rd_sysmon_unpercent(&d, r->get(r, "Details")), 0, writer, e);
+        sb_release(&d);
+        return rc;
+    }
     if (type && !ascii_casecmp(type, "DeleteValue"))
         return reg_event(set, r, RD_SRC_SYSMON, t, target, NULL, NULL, 1, writer, e);
     if (type && !ascii_casecmp(type, "DeleteKey"))

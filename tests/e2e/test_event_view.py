@@ -309,3 +309,17 @@ def test_other_tools_hits_scored_by_event(ctx):
     assert (o["detected"], o["true_alerts"], o["false_alerts"]) == (1, 1, 2), o
     assert o["unknown_sample_alerts"] == 1, o
 
+
+
+def test_sysmon_doubled_percent_read_as_windows_holds_it(ctx):
+    # Sysmon logs every '%' twice (%%SystemRoot%%, EID 13 Details %%USERPROFILE%%\...);
+    # the readers give the rules the value Windows holds, so a Path planted with
+    # %USERPROFILE% is found in every event form.
+    out = ctx.tmp / "c"
+    ctx.run("corpus", "-n", "6", "--seed", "3", "-o", out, "--anomaly-rate", "1",
+            "--anomalies", "sm-environment-path", "--formats", "sysmon,ecs,evtx", "-q", rc=0)
+    xml = (out / "sysmon" / "part-00000.xml").read_text()
+    assert "%%SystemRoot%%" in xml and "Environment\\Path" in xml
+    for fmts in (("sysmon",), ("ecs",), ("evtx",)):
+        o = _score(ctx, out, fmts)["overall"]
+        assert o["labels"] >= 6 and o["recall"] == 1.0 and o["precision"] == 1.0, (fmts, o)
