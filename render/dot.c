@@ -1066,13 +1066,14 @@ static size_t cap_points(const struct ctx *c)
     return px < 0 ? 0 : (size_t)px * 72 / 96;
 }
 
-/* Rows in session order, each as wide as fits the cap (at least one box). */
+/* Rows in session order, each as wide as fits nine tenths of the cap (the
+ * estimate's margin; at least one box a row). */
 static size_t plan_rows(const struct ctx *c, struct cluster *cl, size_t ncl, size_t *widest)
 {
     size_t cap = cap_points(c), row = 0, used = 0;
     *widest = 0;
     for (size_t k = 0; k < ncl; k++) {
-        if (cap && used > 0 && used + ROW_GAP_PT + cl[k].width > cap) {
+        if (cap && used > 0 && used + ROW_GAP_PT + cl[k].width > cap * 9 / 10) {
             row++;
             used = 0;
         }
@@ -1211,6 +1212,14 @@ static void put_edges(struct strbuf *sb, const struct ctx *c)
                 sb_addf(sb, "%sminlen=%zu", sep, ml);
                 sep = ", ";
             }
+        }
+        /* An edge into a session box from outside it (the master smss to
+         * each session's smss child, the Terminal Services svchost to an RDP
+         * session's rdpclip) may span rows: weightless, it does not pull the
+         * box sideways, out from under the rows above. */
+        if (cap_points(c) && !outside(c, i) && !same_box(c, i, q)) {
+            sb_addf(sb, "%sweight=0", sep);
+            sep = ", ";
         }
         sb_adds(sb, sep[1] == ' ' ? "];\n" : ";\n");
     }

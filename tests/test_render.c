@@ -847,6 +847,12 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     assert_non_null(strstr(d, "ordering=out"));
     assert_non_null(strstr(d, "laid out for 1920 px"));
     assert_non_null(strstr(d, "size=\"20.00,1000\""));
+    /* Edges into a box from outside do not pull it sideways; inside they do. */
+    assert_non_null(
+        strstr(d, "\"p300_1714550402000000\" -> \"p2100_1714550999000000\" [weight=0];"));
+    assert_non_null(
+        strstr(d, "\"p2100_1714550999000000\" -> \"p2104_1714550999005000\" [style=dotted, "
+                  "color=grey45];"));
     /* A narrow cap: more rows, every session in a later row than the one before. */
     struct dot_opts narrow = {.max_width_px = 400};
     char *n = render_opts(&s, NULL, &narrow);
@@ -861,6 +867,7 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     char *w = render_opts(&s, NULL, &none);
     assert_null(strstr(w, ", size=\""));
     assert_null(strstr(w, "\"row1\""));
+    assert_null(strstr(w, "weight=0"));
     assert_non_null(strstr(w, "\"row0\" -> \"p2300_"));
     free(w);
     free(n);
