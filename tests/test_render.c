@@ -369,7 +369,7 @@ static void golden__anomaly__matches(void **state)
     golden("anomaly.dot", d);
     assert_non_null(strstr(d, "! SMSS-PARENT, SMSS-PATH\", tooltip="));
     assert_non_null(strstr(d, "shape=note, color=red"));
-    assert_non_null(strstr(d, "Optional = Posix\\n! SMSS-SUBSYSTEMS"));
+    assert_non_null(strstr(d, "Optional = Posix\\l! SMSS-SUBSYSTEMS\\l"));
     assert_non_null(strstr(d, "! LSASS-COUNT: 2 lsass.exe processes are running"));
     assert_non_null(strstr(d, "label=\"reads\""));
     free(d);
@@ -800,6 +800,46 @@ static void show__fields__each_one_and_wrapped(void **state)
     snap_release(&s);
 }
 
+/* A flagged value's note wraps a long value (SubSystems Windows is ~300
+ * characters) instead of one line as wide as the picture, and keeps its end. */
+static void regnote__long_value__wrapped(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    struct chk_findings f = {0};
+    anomaly(&s, &f);
+    static const char *const win[] = {
+        "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows "
+        "SharedSection=1024,20480,768 Windows=On SubSystemType=Windows ServerDll=basesrv,1 "
+        "ServerDll=winsrv:UserServerDllInitialization,3 ServerDll=sxssrv,4 ProfileControl=Off "
+        "MaxRequestThreads=16 ServerDll=C:\\Users\\Public\\evil.dll"};
+    s.regs[1].name = "Windows";
+    s.regs[1].type = SNAP_REG_EXPAND_SZ;
+    s.regs[1].data = win;
+    char *d = render(&s, &f, 0, NULL);
+    const char *note = strstr(d, "\"r1\" [shape=note");
+    assert_non_null(note);
+    const char *end = strstr(note, "\"];");
+    assert_non_null(strstr(note, "evil.dll"));
+    assert_true(strstr(note, "evil.dll") < end);
+    /* No line of the label is longer than the wrap width plus escapes. */
+    size_t run = 0, longest = 0;
+    for (const char *p = strstr(note, "label=\"") + 7; p < end; p++) {
+        if (p[0] == '\\' && (p[1] == 'l' || p[1] == 'n')) {
+            longest = run > longest ? run : longest;
+            run = 0;
+            p++;
+        } else {
+            run++;
+        }
+    }
+    assert_true(longest <= 56 + 16);
+    free(d);
+    release_findings(&f);
+    snap_release(&s);
+}
+
 static void registry__panel__every_value_finding_in_red(void **state)
 {
     (void)state;
@@ -1012,6 +1052,7 @@ int main(void)
         cmocka_unit_test(collapse__exited_siblings__range_of_exits),
         cmocka_unit_test(show__fields__each_one_and_wrapped),
         cmocka_unit_test(registry__panel__every_value_finding_in_red),
+        cmocka_unit_test(regnote__long_value__wrapped),
         cmocka_unit_test(rows__sessions_in_order_and_width_cap),
         cmocka_unit_test(focus__parent_cycle__terminates),
         cmocka_unit_test(ids__duplicate_records__distinct),
