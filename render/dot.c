@@ -21,6 +21,13 @@
 #define LBL_TITLE 160
 #define LBL_REG 240
 
+/* The registry panel and the notes of flagged values. */
+#define PANEL_COLS 3       /* key boxes side by side */
+#define PANEL_LINES 12     /* value lines per key box before "... N more" */
+#define PANEL_WRAP 56      /* characters of a value line */
+#define PANEL_VAL_LINES 3  /* lines of one value */
+#define PANEL_FLAG_LINES 8 /* of a flagged one: what is wrong may be at its end */
+
 /* ---- escaping ------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid:
@@ -247,6 +254,7 @@ struct ctx {
     size_t nfolded; /* processes not drawn because a box stands for them */
     size_t nboxes;  /* boxes that stand for several */
     unsigned show;
+    int light_edges; /* edges into a box from outside have weight 0 */
 };
 
 static int name_is(const struct snap_proc *p, const char *name)
@@ -904,6 +912,7 @@ static void put_session_label(struct strbuf *sb, const struct snap *s, int32_t i
 #define NODESEP_PT 18 /* nodesep=0.25 in */
 #define CLUSTER_PAD_PT 16
 #define ROW_GAP_PT 24
+#define LIGHT_EDGES_MAX 8 /* sessions: see put_edges */
 
 /* The widest line of escaped label text, in characters: "\n", "\l" and
  * "\r" end lines, any other backslash pair is one character, and UTF-8
@@ -1066,13 +1075,14 @@ static size_t cap_points(const struct ctx *c)
     return px < 0 ? 0 : (size_t)px * 72 / 96;
 }
 
-/* Rows in session order, each as wide as fits the cap (at least one box). */
+/* Rows in session order, each as wide as fits nine tenths of the cap (the
+ * estimate's margin; at least one box a row). */
 static size_t plan_rows(const struct ctx *c, struct cluster *cl, size_t ncl, size_t *widest)
 {
     size_t cap = cap_points(c), row = 0, used = 0;
     *widest = 0;
     for (size_t k = 0; k < ncl; k++) {
-        if (cap && used > 0 && used + ROW_GAP_PT + cl[k].width > cap) {
+        if (cap && used > 0 && used + ROW_GAP_PT + cl[k].width > cap * 9 / 10) {
             row++;
             used = 0;
         }
@@ -1212,6 +1222,16 @@ static void put_edges(struct strbuf *sb, const struct ctx *c)
                 sep = ", ";
             }
         }
+        /* An edge into a session box from outside it (the master smss to
+         * each session's smss child, the Terminal Services svchost to an RDP
+         * session's rdpclip) may span rows: weightless, it does not pull the
+         * box sideways, out from under the rows above. Only on a classroom
+         * host (LIGHT_EDGES_MAX sessions): with 60 sessions dot needs 44 s
+         * for what takes it 0.5 s with weighted edges. */
+        if (c->light_edges && !outside(c, i) && !same_box(c, i, q)) {
+            sb_addf(sb, "%sweight=0", sep);
+            sep = ", ";
+        }
         sb_adds(sb, sep[1] == ' ' ? "];\n" : ";\n");
     }
     free(seen);
@@ -1250,29 +1270,9 @@ static long reg_reader(const struct ctx *c, const struct snap_reg *r)
     return -1;
 }
 
-static void put_reg_value(struct strbuf *sb, const struct snap_reg *r)
-{
-    if (r->type == SNAP_REG_DWORD) {
-        sb_addf(sb, "0x%lx", (unsigned long)r->dword);
-        return;
-    }
-    /* The whole value shares one budget, so a long list cannot blow the label. */
-    size_t budget = LBL_REG;
-    for (uint32_t k = 0; k < r->ndata && r->data; k++) {
-        const char *d = r->data[k] ? r->data[k] : "";
-        if (k > 0)
-            sb_adds(sb, " | ");
-        if (budget == 0) {
-            sb_adds(sb, "...");
-            break;
-        }
-        size_t len = strnlen(d, budget + 1);
-        dot_escape(sb, d, budget);
-        budget -= len < budget ? len : budget;
-    }
-    if (r->ndata == 0)
-        sb_adds(sb, "(empty)");
-}
+static void put_short_key(struct strbuf *sb, const char *key);
+static void put_panel_value(struct strbuf *sb, const struct snap_reg *r, const char *mark,
+                            int lines);
 
 static void put_regs(struct strbuf *sb, const struct ctx *c)
 {
@@ -1292,7 +1292,6 @@ static void put_regs(struct strbuf *sb, const struct ctx *c)
             t = from[b];
             from[b] = from[b - 1], from[b - 1] = t;
         }
-    static const char prefix[] = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\";
     for (size_t k = 0; k < n; k++) {
         const struct snap_reg *r = &s->regs[idx[k]];
         long reader = reg_reader(c, r);
@@ -1302,19 +1301,16 @@ static void put_regs(struct strbuf *sb, const struct ctx *c)
         size_t to = c->rtags[from[k]].idx, end = from[k];
         while (end < c->nrtags && c->rtags[end].idx == to)
             end++;
-        const char *key = r->key ? r->key : "";
         sb_addf(sb, "    \"r%zu\" [shape=note, color=red, fontcolor=red, label=\"", k + 1);
-        if (!ascii_ncasecmp(key, prefix, sizeof(prefix) - 1)) {
-            sb_adds(sb, "HKLM\\\\...\\\\");
-            key += sizeof(prefix) - 1;
-        }
-        dot_escape(sb, key, LBL_REG);
-        sb_adds(sb, "\\n");
-        dot_escape(sb, r->name && *r->name ? r->name : "(default)", LBL_NAME);
-        sb_adds(sb, " = ");
-        put_reg_value(sb, r);
-        put_rules(sb, c->rtags, from[k], end);
-        sb_adds(sb, "\"];\n");
+        /* Key, value wrapped (a SubSystems Windows line is 300 characters), rules. */
+        put_short_key(sb, r->key ? r->key : "");
+        sb_adds(sb, "\\l");
+        put_panel_value(sb, r, "", PANEL_FLAG_LINES);
+        struct strbuf rules = STRBUF_INIT;
+        put_rules(&rules, c->rtags, from[k], end);
+        sb_add(sb, rules.buf + 2, rules.len - 2); /* without its leading line break */
+        sb_adds(sb, "\\l\"];\n");
+        sb_release(&rules);
         if (reader >= 0 && c->draw[reader]) {
             sb_adds(sb, "    ");
             put_node_id(sb, c, (size_t)reader);
@@ -1330,11 +1326,6 @@ static void put_regs(struct strbuf *sb, const struct ctx *c)
 
 /* ---- the registry panel (--registry) --------------------------------------- */
 
-#define PANEL_COLS 3      /* key boxes side by side */
-#define PANEL_LINES 12    /* value lines per key box before "... N more" */
-#define PANEL_WRAP 56     /* characters of a value line */
-#define PANEL_VAL_LINES 3 /* lines of one value */
-
 static const char reg_prefix[] = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\";
 
 static void put_short_key(struct strbuf *sb, const char *key)
@@ -1346,8 +1337,9 @@ static void put_short_key(struct strbuf *sb, const char *key)
     dot_escape(sb, key, LBL_REG);
 }
 
-/* One value as "name = data", over at most PANEL_VAL_LINES left-aligned lines. */
-static void put_panel_value(struct strbuf *sb, const struct snap_reg *r, const char *mark)
+/* One value as "name = data", over at most `lines` left-aligned lines. */
+static void put_panel_value(struct strbuf *sb, const struct snap_reg *r, const char *mark,
+                            int lines)
 {
     struct strbuf v = STRBUF_INIT;
     sb_adds(&v, mark);
@@ -1363,7 +1355,7 @@ static void put_panel_value(struct strbuf *sb, const struct snap_reg *r, const c
         if (r->ndata == 0)
             sb_adds(&v, "(empty)");
     }
-    put_wrapped_as(sb, v.buf, PANEL_WRAP, PANEL_VAL_LINES, 1);
+    put_wrapped_as(sb, v.buf, PANEL_WRAP, lines, 1);
     sb_release(&v);
 }
 
@@ -1421,7 +1413,7 @@ static void put_registry_panel(struct strbuf *sb, const struct ctx *c, size_t ro
                 continue;
             }
             if (flag) {
-                put_panel_value(sb, &s->regs[i], "! ");
+                put_panel_value(sb, &s->regs[i], "! ", PANEL_FLAG_LINES);
                 struct strbuf rules = STRBUF_INIT;
                 put_rules(&rules, c->rtags, tag_at[i], tag_at[i + 1]);
                 /* put_rules starts a new line with "! "; here it follows the value. */
@@ -1430,7 +1422,7 @@ static void put_registry_panel(struct strbuf *sb, const struct ctx *c, size_t ro
                 sb_adds(sb, "\\l");
                 sb_release(&rules);
             } else {
-                put_panel_value(sb, &s->regs[i], "");
+                put_panel_value(sb, &s->regs[i], "", PANEL_VAL_LINES);
             }
             shown++;
         }
@@ -1613,6 +1605,7 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
             cl[k].id = ids[k];
         estimate_widths(&c, cl, ncl);
         size_t nrows = plan_rows(&c, cl, ncl, &widest);
+        c.light_edges = cap_points(&c) && ncl <= LIGHT_EDGES_MAX;
         int panel = o && o->registry;
         put_header(sb, &c, nrows, widest);
         for (size_t k = 0; k < n; k++) {

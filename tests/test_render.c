@@ -369,7 +369,7 @@ static void golden__anomaly__matches(void **state)
     golden("anomaly.dot", d);
     assert_non_null(strstr(d, "! SMSS-PARENT, SMSS-PATH\", tooltip="));
     assert_non_null(strstr(d, "shape=note, color=red"));
-    assert_non_null(strstr(d, "Optional = Posix\\n! SMSS-SUBSYSTEMS"));
+    assert_non_null(strstr(d, "Optional = Posix\\l! SMSS-SUBSYSTEMS\\l"));
     assert_non_null(strstr(d, "! LSASS-COUNT: 2 lsass.exe processes are running"));
     assert_non_null(strstr(d, "label=\"reads\""));
     free(d);
@@ -800,6 +800,46 @@ static void show__fields__each_one_and_wrapped(void **state)
     snap_release(&s);
 }
 
+/* A flagged value's note wraps a long value (SubSystems Windows is ~300
+ * characters) instead of one line as wide as the picture, and keeps its end. */
+static void regnote__long_value__wrapped(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    struct chk_findings f = {0};
+    anomaly(&s, &f);
+    static const char *const win[] = {
+        "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows "
+        "SharedSection=1024,20480,768 Windows=On SubSystemType=Windows ServerDll=basesrv,1 "
+        "ServerDll=winsrv:UserServerDllInitialization,3 ServerDll=sxssrv,4 ProfileControl=Off "
+        "MaxRequestThreads=16 ServerDll=C:\\Users\\Public\\evil.dll"};
+    s.regs[1].name = "Windows";
+    s.regs[1].type = SNAP_REG_EXPAND_SZ;
+    s.regs[1].data = win;
+    char *d = render(&s, &f, 0, NULL);
+    const char *note = strstr(d, "\"r1\" [shape=note");
+    assert_non_null(note);
+    const char *end = strstr(note, "\"];");
+    assert_non_null(strstr(note, "evil.dll"));
+    assert_true(strstr(note, "evil.dll") < end);
+    /* No line of the label is longer than the wrap width plus escapes. */
+    size_t run = 0, longest = 0;
+    for (const char *p = strstr(note, "label=\"") + 7; p < end; p++) {
+        if (p[0] == '\\' && (p[1] == 'l' || p[1] == 'n')) {
+            longest = run > longest ? run : longest;
+            run = 0;
+            p++;
+        } else {
+            run++;
+        }
+    }
+    assert_true(longest <= 56 + 16);
+    free(d);
+    release_findings(&f);
+    snap_release(&s);
+}
+
 static void registry__panel__every_value_finding_in_red(void **state)
 {
     (void)state;
@@ -832,6 +872,29 @@ static void registry__panel__every_value_finding_in_red(void **state)
     snap_release(&s);
 }
 
+/* Past 8 sessions the edges into boxes keep their weight: weightless long
+ * edges over many rows made dot take 44 s for 60 sessions instead of 0.5 s. */
+static void rows__many_sessions__weighted_edges(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    normal_boot(&s);
+    char *d = render(&s, NULL, 0, NULL);
+    assert_non_null(strstr(d, "weight=0"));
+    free(d);
+    for (int32_t k = 2; k <= 9; k++) {
+        add_session(&s, k, "rdp", NULL, -1, -1);
+        add(&s, (uint32_t)(9000 + 8 * k), 300, 60000 + k, 60010 + k, k, "smss.exe", "smss.exe",
+            SYSTEM);
+    }
+    d = render(&s, NULL, 0, NULL);
+    assert_null(strstr(d, "weight=0"));
+    assert_non_null(strstr(d, "cluster_s9"));
+    free(d);
+    snap_release(&s);
+}
+
 /* The row node's edges, in order, name the session roots left to right. */
 static void rows__sessions_in_order_and_width_cap(void **state)
 {
@@ -847,6 +910,12 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     assert_non_null(strstr(d, "ordering=out"));
     assert_non_null(strstr(d, "laid out for 1920 px"));
     assert_non_null(strstr(d, "size=\"20.00,1000\""));
+    /* Edges into a box from outside do not pull it sideways; inside they do. */
+    assert_non_null(
+        strstr(d, "\"p300_1714550402000000\" -> \"p2100_1714550999000000\" [weight=0];"));
+    assert_non_null(
+        strstr(d, "\"p2100_1714550999000000\" -> \"p2104_1714550999005000\" [style=dotted, "
+                  "color=grey45];"));
     /* A narrow cap: more rows, every session in a later row than the one before. */
     struct dot_opts narrow = {.max_width_px = 400};
     char *n = render_opts(&s, NULL, &narrow);
@@ -861,6 +930,7 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     char *w = render_opts(&s, NULL, &none);
     assert_null(strstr(w, ", size=\""));
     assert_null(strstr(w, "\"row1\""));
+    assert_null(strstr(w, "weight=0"));
     assert_non_null(strstr(w, "\"row0\" -> \"p2300_"));
     free(w);
     free(n);
@@ -1005,7 +1075,9 @@ int main(void)
         cmocka_unit_test(collapse__exited_siblings__range_of_exits),
         cmocka_unit_test(show__fields__each_one_and_wrapped),
         cmocka_unit_test(registry__panel__every_value_finding_in_red),
+        cmocka_unit_test(regnote__long_value__wrapped),
         cmocka_unit_test(rows__sessions_in_order_and_width_cap),
+        cmocka_unit_test(rows__many_sessions__weighted_edges),
         cmocka_unit_test(focus__parent_cycle__terminates),
         cmocka_unit_test(ids__duplicate_records__distinct),
         cmocka_unit_test(run__missing_program__error),
