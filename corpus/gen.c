@@ -22,6 +22,7 @@
 #include "../core/prng.h"
 #include "../core/wtime.h"
 #include "../sim/anomaly.h"
+#include "../sim/profile.h"
 
 enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15, ST_DNS = 16 };
 
@@ -96,7 +97,7 @@ static void gen_sessions(struct scn *sc, struct prng *r, int64_t shift)
         if (prng_chance(r, 8, 100))
             c->logoff = c->logon + prng_range(r, 10 * WT_MIN, 90 * WT_MIN);
     }
-    int server = sc->os == SCN_OS_SERVER2022;
+    int server = profile_get(sc->os)->server;
     uint64_t extra = prng_below(r, server ? 5 : 3);
     int32_t id = 2;
     for (uint64_t i = 0; i < extra; i++) {
@@ -340,18 +341,22 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
     sc->file = xprintf("<sample %llu>", (unsigned long long)index);
     sc->name = xprintf("corpus-sample-%llu", (unsigned long long)index);
 
-    /* Machine: OS weights 10% Windows 7, 50% 10, 25% 11, 15% Server 2022. */
+    /* Machine: the OS by the rows' weights (kb/oses.def; they add up to 100). */
     uint64_t w = prng_below(&rm, 100);
-    sc->os = w < 10   ? SCN_OS_WIN7
-             : w < 60 ? SCN_OS_WIN10
-             : w < 85 ? SCN_OS_WIN11
-                      : SCN_OS_SERVER2022;
+    sc->os = SCN_OS_WIN10;
+    for (uint64_t i = 0, cum = 0; i < KB_OS_COUNT; i++) {
+        cum += (uint64_t)kb_oses[i].corpus_weight;
+        if (w < cum) {
+            sc->os = (enum scn_os)i;
+            break;
+        }
+    }
+    const struct kb_os *os = profile_get(sc->os);
     free(sc->host);
     free(sc->domain);
     /* One draw per statement, in gcc's order (see knowndlls-changed). */
     unsigned host_no = (unsigned)prng_below(&rm, 10000);
-    const char *prefix =
-        sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
+    const char *prefix = os->server ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
     sc->host = xprintf("%s-%04u", prefix, host_no);
     sc->domain = xstrdup(PICK(&rm, domains));
     /* Half the domain members log their FQDN as Computer (PC01.example.corp,
@@ -404,12 +409,12 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
         has_rdp |= sc->sessions[i].kind == SCN_SESS_RDP;
     sc->opt.rdp_termsvcs_parent = has_rdp && prng_chance(&ro, 30, 100);
     sc->opt.special_session = prng_chance(&ro, 10, 100);
-    if (sc->os == SCN_OS_WIN11)
+    if (os->win11_child_line)
         sc->opt.win11_child_line = prng_chance(&ro, 80, 100);
     sc->opt.pid_reuse = prng_chance(&ro, 90, 100);
     if (prng_chance(&ro, 15, 100))
         sc->opt.shared_section = xstrdup(PICK(&ro, shared_sections));
-    if (sc->os != SCN_OS_WIN7 && prng_chance(&ro, 15, 100))
+    if (os->can_credential_guard && prng_chance(&ro, 15, 100))
         sc->opt.credential_guard = 1;
 
     /* Snapshots: before boot (the registry smss will read: a pending rename

@@ -571,11 +571,15 @@ static int h_duration(struct ctx *c, const yaml_event_t *ev, const struct field 
 static int h_os(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
 {
     struct scn *sc = obj;
-    if (!is_scalar(ev) || is_null(ev))
-        return type_fail(c, ev, f->key, "one of win7, win10, win11, server2022");
+    char names[256], want[280];
+    kb_os_names(names, sizeof(names));
+    if (!is_scalar(ev) || is_null(ev)) {
+        snprintf(want, sizeof(want), "one of %s", names);
+        return type_fail(c, ev, f->key, want);
+    }
     if (scn_os_parse(sval(ev), &sc->os))
-        return fail(c, loc_of(&ev->start_mark),
-                    "unknown 'os' '%s': use one of win7, win10, win11, server2022", qv(c, 0, ev));
+        return fail(c, loc_of(&ev->start_mark), "unknown 'os' '%s': use one of %s", qv(c, 0, ev),
+                    names);
     return 0;
 }
 

@@ -760,19 +760,75 @@ static void sim__environment_path__planted_folder_first(void **state)
     scn_release(&sc);
 }
 
-/* One knowledge base: every OS the simulator knows has its row in kb/, and
- * a normal boot of it starts with exactly the values kb_default_registry
+/* scenarios/normal-OS*.yaml: every OS row has a normal boot (which the
+ * round trip checks clean), found by name so a new row needs one. */
+static int normal_scenario(const char *os, char *path, size_t size)
+{
+    DIR *d = opendir("scenarios");
+    assert_non_null(d);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "normal-%s", os);
+    size_t n = strlen(prefix);
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));)
+        if (!strncmp(e->d_name, prefix, n) && (e->d_name[n] == '.' || e->d_name[n] == '-')) {
+            snprintf(path, size, "scenarios/%s", e->d_name);
+            found = 1;
+        }
+    closedir(d);
+    return found;
+}
+
+/* A row of kb/oses.def with a field left out fails here: the simulator,
+ * the corpus and the writers read every one of them. */
+static void kb__os_rows__are_complete(void **state)
+{
+    (void)state;
+    int weights = 0;
+    for (size_t i = 0; i < KB_OS_COUNT; i++) {
+        const struct kb_os *o = &kb_oses[i];
+        assert_non_null(o->name);
+        assert_non_null(o->title);
+        assert_ptr_equal(kb_os_find(o->name), o);
+        assert_string_equal(scn_os_name((enum scn_os)i), o->name);
+        enum scn_os e = SCN_OS_COUNT;
+        assert_int_equal(scn_os_parse(o->name, &e), 0);
+        assert_int_equal(e, (int)i);
+        assert_non_null(o->csrss_fmt);
+        assert_non_null(strstr(o->csrss_fmt, "{SS}"));
+        assert_non_null(o->core_cwd);
+        assert_true(o->svchosts > 0);
+        assert_non_null(o->file_version);
+        /* The kernel's numbers and the files' version are one build. */
+        assert_true(o->kernel_version[0] > 0 && o->kernel_version[2] > 0);
+        char build[32], buf[64];
+        snprintf(build, sizeof(build), "%u.%u.%u.", o->kernel_version[0], o->kernel_version[1],
+                 o->kernel_version[2]);
+        const char *fv = kb_os_file_version(o, 42, 0, buf);
+        assert_non_null(strstr(fv, build));
+        assert_null(strchr(fv, '{'));
+        assert_true(o->corpus_weight > 0);
+        weights += o->corpus_weight;
+        char path[512];
+        if (!normal_scenario(o->name, path, sizeof(path)))
+            fail_msg("%s: no scenarios/normal-%s*.yaml", o->name, o->name);
+    }
+    assert_int_equal(weights, 100);
+    char names[256];
+    assert_string_equal(kb_os_names(names, sizeof(names)), "win7, win10, win11, server2022");
+}
+
+/* Every OS's normal boot starts from the registry values kb/kb_reg.c
  * says Windows ships (the checker compares hosts with the same rows). */
 static void sim__default_registry__is_the_kb_s(void **state)
 {
     (void)state;
-    static const char *const files[] = {"scenarios/normal-win7.yaml", "scenarios/default.yaml",
-                                        "scenarios/normal-win11-credential-guard.yaml",
-                                        "scenarios/normal-server2022-rdp.yaml"};
-    for (int os = 0; os < SCN_OS_COUNT; os++)
-        assert_non_null(kb_os_find(scn_os_name((enum scn_os)os)));
     assert_null(kb_os_find("win95"));
-    for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+    for (size_t o = 0; o < KB_OS_COUNT; o++) {
+        char file[512];
+        assert_true(normal_scenario(kb_oses[o].name, file, sizeof(file)));
+        const char *files[] = {file};
+        size_t f = 0;
         struct scn sc;
         struct snap s, kb;
         snap_init(&s);
@@ -896,6 +952,7 @@ int main(void)
         cmocka_unit_test(sim__events__are_in_time_order_and_cover_every_process),
         cmocka_unit_test(sim__rdp_logoff__ends_the_session),
         cmocka_unit_test(sim__os_profiles__start_their_own_processes),
+        cmocka_unit_test(kb__os_rows__are_complete),
         cmocka_unit_test(sim__bootexecute_extra__runs_as_master_child_before_sessions),
         cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
         cmocka_unit_test(sim__winlogon_hijacks__start_extra_programs_at_logon),
