@@ -294,8 +294,9 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
     } else if (!strcmp(t, "netsh-helper")) {
         param(a, "dll", xstrdup(PICK(r, netsh_dlls)));
     }
-    if (anom_accepts(ty, "session")) {
-        if (sess < 0 && !strcmp(t, "core-late-start"))
+    const struct anom_pdef *sdef = anom_pdef(ty, "session");
+    if (sdef) {
+        if (sess < 0 && sdef->fresh)
             sess = unused_session(sc, r);
         else if (sess < 0)
             sess = sc->sessions[prng_below(r, sc->nsessions)].id;

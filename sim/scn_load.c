@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "../core/wtime.h"
+#include "anomaly.h"
 #include "profile.h"
 
 /* scenarios/default.yaml, compiled in by the Makefile (scripts/embed.sh). */
@@ -931,7 +932,8 @@ static int h_registry(struct ctx *c, const yaml_event_t *ev, const struct field 
     }
 }
 
-/* ---- anomalies: generic on purpose; the simulator knows the catalogue ---- */
+/* ---- anomalies: read generically here; check_whole checks them against the
+ * catalogue's parameter tables (anom_check, sim/anomalies.def) ---- */
 
 static int anomaly_entry(struct ctx *c, const yaml_event_t *k, const yaml_event_t *v,
                          struct scn_anomaly *a)
@@ -1059,8 +1061,7 @@ static const struct scn_param *find_param(const struct scn_anomaly *a, const cha
 }
 
 /* An anomaly placed in a session after it logged off would silently do
- * nothing: no process of that session is left to act on or in. (The
- * simulator checks the rest of the parameters; bad values are its to say.) */
+ * nothing: no process of that session is left to act on or in. */
 static int check_anomaly_sessions(struct ctx *c)
 {
     const struct scn *sc = c->sc;
@@ -1124,6 +1125,10 @@ static int check_whole(struct ctx *c)
                 return fail(c, a->loc, "duplicate anomaly id '%s' (first at %d:%d)",
                             qs(c, 0, a->id), sc->anomalies[j].loc.line, sc->anomalies[j].loc.col);
     }
+    /* Each anomaly's type and parameters against the catalogue's table. */
+    for (size_t i = 0; i < sc->nanomalies; i++)
+        if (anom_check(&sc->anomalies[i], c->file, c->e) < 0)
+            return -1;
     return 0;
 }
 

@@ -760,6 +760,44 @@ static void sim__environment_path__planted_folder_first(void **state)
     scn_release(&sc);
 }
 
+/* Every anomaly row's parameter table is well formed, and its text is what
+ * `anomalies`, `explain` and docs/anomalies.md print. */
+static void anomaly__param_tables__are_well_formed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < anom_count(); i++) {
+        const struct anom_type *t = anom_get(i);
+        assert_non_null(t->params);
+        for (const struct anom_pdef *d = t->params; d->key; d++) {
+            assert_ptr_equal(anom_pdef(t, d->key), d); /* keys are unique */
+            if (d->kind == AP_CHOICE) {
+                assert_non_null(d->choices);
+                assert_non_null(d->choices[0]);
+            } else {
+                assert_null(d->choices);
+            }
+            if (d->kind == AP_SESSION)
+                assert_true(d->dflt >= d->min);
+        }
+    }
+    struct strbuf sb = STRBUF_INIT;
+    anom_params_text(anom_find("core-wrong-parent"), "|", &sb);
+    assert_string_equal(sb.buf, "process=lsass.exe|csrss.exe|wininit.exe|services.exe "
+                                "parent=cmd.exe|powershell.exe at=DURATION");
+    sb_reset(&sb);
+    anom_params_text(anom_find("pending-rename-system32"), " or ", &sb);
+    assert_string_equal(sb.buf, "source=PATH target=PATH");
+    sb_reset(&sb);
+    anom_params_text(anom_find("runasppl-off"), "|", &sb);
+    assert_int_equal(sb.len, 0);
+    sb_release(&sb);
+    /* The behaviour rows carry: core-late-start's session is a new one (3),
+     * core-wrong-session's is a desktop (1 or more). */
+    const struct anom_pdef *late = anom_pdef(anom_find("core-late-start"), "session");
+    assert_true(late->fresh && late->dflt == 3);
+    assert_int_equal(anom_pdef(anom_find("core-wrong-session"), "session")->min, 1);
+}
+
 /* scenarios/normal-OS*.yaml: every OS row has a normal boot (which the
  * round trip checks clean), found by name so a new row needs one. */
 static int normal_scenario(const char *os, char *path, size_t size)
@@ -953,6 +991,7 @@ int main(void)
         cmocka_unit_test(sim__rdp_logoff__ends_the_session),
         cmocka_unit_test(sim__os_profiles__start_their_own_processes),
         cmocka_unit_test(kb__os_rows__are_complete),
+        cmocka_unit_test(anomaly__param_tables__are_well_formed),
         cmocka_unit_test(sim__bootexecute_extra__runs_as_master_child_before_sessions),
         cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
         cmocka_unit_test(sim__winlogon_hijacks__start_extra_programs_at_logon),
