@@ -722,6 +722,14 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
 #define P_PATH(k) P_KIND(k, AP_PATH, .dflt = 0)
 #define P_NAME(k) P_KIND(k, AP_NAME, .dflt = 0)
 #define P_TEXT(k) P_KIND(k, AP_TEXT, .dflt = 0)
+#define SEEN(...)                 \
+    .seen = (const char *const[]) \
+    {                             \
+        __VA_ARGS__, NULL         \
+    }
+#define P_PATH_SEEN(k, ...) P_KIND(k, AP_PATH, SEEN(__VA_ARGS__))
+#define P_NAME_SEEN(k, ...) P_KIND(k, AP_NAME, SEEN(__VA_ARGS__))
+#define P_TEXT_SEEN(k, ...) P_KIND(k, AP_TEXT, SEEN(__VA_ARGS__))
 #define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_},
 

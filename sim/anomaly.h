@@ -35,6 +35,8 @@ struct anom_pdef {
     int dflt;                   /* AP_SESSION: the default session */
     int min;                    /* AP_SESSION: the lowest session it may act in */
     int fresh; /* AP_SESSION: a session nothing else starts (the corpus draws an unused id) */
+    const char *const *seen; /* values real attacks used (NULL-terminated), drawn by the
+                                corpus; NULL = the corpus composes one or leaves it out */
 };
 
 struct anom_type {
