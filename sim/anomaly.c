@@ -153,7 +153,7 @@ static int param_dur(const struct sim *sm, const struct scn_anomaly *an, const c
         return 0;
     }
     if (wt_parse_duration(p->value, SCN_MAX_TIME, out) < 0)
-        return check_value(sm->sc->file, &(struct anom_pdef){key, AP_DURATION, NULL, 0, 0, 0}, p,
+        return check_value(sm->sc->file, &(struct anom_pdef){.key = key, .kind = AP_DURATION}, p,
                            e);
     return 0;
 }
@@ -168,7 +168,7 @@ static int param_session(const struct sim *sm, const struct scn_anomaly *an, int
     }
     uint64_t v;
     if (parse_u64(p->value, SCN_SESSION_ID_MAX, &v) < 0)
-        return check_value(sm->sc->file, &(struct anom_pdef){"session", AP_SESSION, NULL, 0, 0, 0},
+        return check_value(sm->sc->file, &(struct anom_pdef){.key = "session", .kind = AP_SESSION},
                            p, e);
     *out = (int32_t)v;
     return 0;

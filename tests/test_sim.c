@@ -17,6 +17,7 @@
 #include "../kb/kb.h"
 #include "../sim/anomaly.h"
 #include "../sim/sim.h"
+#include "../corpus/corpus.h"
 
 #define KEY_SM_TEST "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
 
@@ -856,6 +857,90 @@ static void kb__os_rows__are_complete(void **state)
     assert_string_equal(kb_os_names(names, sizeof(names)), "win7, win10, win11, server2022");
 }
 
+/* What the OS rows put into the records, per row: the golden
+ * tests/golden/os-rows.txt was written before the rows moved to kb/oses.def
+ * and must not change when a row is refactored (a new row adds its own
+ * lines; SMSSLAB_UPDATE_GOLDEN=1 rewrites it after a deliberate change). */
+static void os_line(struct strbuf *sb, struct snap *s, const char *name, int32_t session)
+{
+    const struct snap_proc *p = find(s, name, session, -1);
+    if (!p) {
+        sb_addf(sb, "  %s s%d: none\n", name, (int)session);
+        return;
+    }
+    const struct snap_proc *pp = NULL;
+    for (size_t i = 0; i < s->nprocs && p->ppid; i++)
+        if (s->procs[i].pid == p->ppid)
+            pp = &s->procs[i];
+    sb_addf(sb, "  %s s%d: parent=%s prio=%d cwd=%s cmd=%s\n", name, (int)session,
+            pp ? pp->name : "-", (int)p->base_priority, p->cwd ? p->cwd : "-",
+            p->command_line ? p->command_line : "-");
+}
+
+static void kb__os_rows__golden(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t o = 0; o < KB_OS_COUNT; o++) {
+        const struct kb_os *os = &kb_oses[o];
+        char buf[64], file[512];
+        sb_addf(&sb, "%s: %s\n", os->name, os->title);
+        sb_addf(&sb, "  FileVersion: %s\n", kb_os_file_version(os, 42, 0, buf));
+        sb_addf(&sb, "  FileVersion (RTM binary): %s\n", kb_os_file_version(os, 42, 1, buf));
+        sb_addf(&sb, "  kernel: %u.%u.%u.%u sp%u\n", os->kernel_version[0], os->kernel_version[1],
+                os->kernel_version[2], os->kernel_version[3], os->kernel_version[4]);
+        assert_true(normal_scenario(os->name, file, sizeof(file)));
+        struct scn sc;
+        struct snap s;
+        snap_init(&s);
+        struct sim *sm = run_file(file, &sc);
+        sim_snapshot(sm, sim_end_time(sm), &s);
+        static const char *const names[] = {
+            "Registry",     "MemCompression", "smss.exe",   "csrss.exe",    "wininit.exe",
+            "winlogon.exe", "LogonUI.exe",    "dwm.exe",    "lsm.exe",      "fontdrvhost.exe",
+            "services.exe", "lsass.exe",      "sihost.exe", "taskhostw.exe"};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+            for (int32_t sess = -1; sess <= 1; sess++)
+                if (find(&s, names[i], sess, -1) || sess == 1)
+                    os_line(&sb, &s, names[i], sess);
+        sb_addf(&sb, "  svchost.exe: %zu\n", count(&s, "svchost.exe", -2, -1));
+        sim_free(sm);
+        scn_release(&sc);
+        snap_release(&s);
+    }
+    /* Which OS the corpus draws for its first samples (the rows' weights). */
+    sb_adds(&sb, "corpus seed 7, samples 0-99:");
+    for (uint64_t i = 0; i < 100; i++) {
+        struct scn sc;
+        corpus_gen_scenario(&sc, 7, i, 0, NULL, 0);
+        sb_addf(&sb, " %s", scn_os_name(sc.os));
+        scn_release(&sc);
+    }
+    sb_addc(&sb, '\n');
+    const char *path = "tests/golden/os-rows.txt";
+    const char *upd = getenv("SMSSLAB_UPDATE_GOLDEN");
+    if (upd && *upd == '1') {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fwrite(sb.buf, 1, sb.len, f);
+        fclose(f);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("%s is missing (SMSSLAB_UPDATE_GOLDEN=1 writes it)", path);
+    char *want = xcalloc(1, 1 << 20);
+    size_t n = fread(want, 1, (1 << 20) - 1, f);
+    fclose(f);
+    if (n != sb.len || memcmp(want, sb.buf, n)) {
+        size_t k = 0;
+        while (k < n && k < sb.len && want[k] == sb.buf[k])
+            k++;
+        fail_msg("%s differs at byte %zu: got ...%.80s", path, k, sb.buf + (k > 20 ? k - 20 : 0));
+    }
+    free(want);
+    sb_release(&sb);
+}
+
 /* Every OS's normal boot starts from the registry values kb/kb_reg.c
  * says Windows ships (the checker compares hosts with the same rows). */
 static void sim__default_registry__is_the_kb_s(void **state)
@@ -991,6 +1076,7 @@ int main(void)
         cmocka_unit_test(sim__rdp_logoff__ends_the_session),
         cmocka_unit_test(sim__os_profiles__start_their_own_processes),
         cmocka_unit_test(kb__os_rows__are_complete),
+        cmocka_unit_test(kb__os_rows__golden),
         cmocka_unit_test(anomaly__param_tables__are_well_formed),
         cmocka_unit_test(sim__bootexecute_extra__runs_as_master_child_before_sessions),
         cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
