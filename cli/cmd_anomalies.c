@@ -31,8 +31,11 @@ static void text(struct strbuf *sb)
     for (size_t i = 0; i < anom_count(); i++) {
         const struct anom_type *t = anom_get(i);
         sb_addf(sb, "%-28s %-10s %s\n", t->id, t->technique, t->title);
-        if (*t->params) /* what a scenario may set: the first choice is the default */
-            sb_addf(sb, "%-28s %-10s params: %s\n", "", "", t->params);
+        struct strbuf p = STRBUF_INIT;
+        anom_params_text(t, "|", &p);
+        if (p.len) /* what a scenario may set: the first choice is the default */
+            sb_addf(sb, "%-28s %-10s params: %s\n", "", "", p.buf);
+        sb_release(&p);
     }
 }
 
@@ -53,7 +56,10 @@ static void json(struct strbuf *sb)
             c += n + (c[n] == ',');
         }
         sb_addc(sb, ']');
-        jw_kstr(sb, "params", t->params);
+        struct strbuf p = STRBUF_INIT;
+        anom_params_text(t, "|", &p);
+        jw_kstr(sb, "params", p.len ? p.buf : "");
+        sb_release(&p);
         jw_kstr(sb, "lesson", t->lesson);
         sb_add(sb, "}\n", 2);
     }
@@ -91,13 +97,9 @@ static void markdown(struct strbuf *sb)
         }
         sb_adds(sb, " | ");
         /* '|' separates choices but would end a table cell: write it as "or". */
-        for (const char *c = t->params; *c; c++) {
-            if (*c == '|')
-                sb_adds(sb, " or ");
-            else
-                sb_addc(sb, *c);
-        }
-        if (!*t->params)
+        size_t at = sb->len;
+        anom_params_text(t, " or ", sb);
+        if (sb->len == at)
             sb_adds(sb, "none");
         sb_addf(sb, " | **%s.** %s |\n", t->title, t->lesson);
     }

@@ -191,9 +191,14 @@ int cmd_explain(int argc, char **argv)
         sb_release(&tech);
     } else if (anom_find(what)) {
         const struct anom_type *a = anom_find(what);
+        struct strbuf params = STRBUF_INIT;
+        anom_params_text(a, "|", &params);
         sb_addf(&sb, "%s: %s\n  lesson: %s\n  ATT&CK: %s\n  params: %s%s\n\ncaught by:\n\n", a->id,
-                a->title, a->lesson, a->technique, *a->params ? a->params : "none",
-                strchr(a->params, '|') ? " (choices split by '|'; the first is the default)" : "");
+                a->title, a->lesson, a->technique, params.len ? params.buf : "none",
+                params.len && strchr(params.buf, '|')
+                    ? " (choices split by '|'; the first is the default)"
+                    : "");
+        sb_release(&params);
         /* The expected rules, each explained from its row; a {P}/{Q} rule
          * depends on the process the scenario names. */
         int placeholders = 0;

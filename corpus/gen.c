@@ -22,6 +22,7 @@
 #include "../core/prng.h"
 #include "../core/wtime.h"
 #include "../sim/anomaly.h"
+#include "../sim/profile.h"
 
 enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15, ST_DNS = 16 };
 
@@ -96,7 +97,7 @@ static void gen_sessions(struct scn *sc, struct prng *r, int64_t shift)
         if (prng_chance(r, 8, 100))
             c->logoff = c->logon + prng_range(r, 10 * WT_MIN, 90 * WT_MIN);
     }
-    int server = sc->os == SCN_OS_SERVER2022;
+    int server = profile_get(sc->os)->server;
     uint64_t extra = prng_below(r, server ? 5 : 3);
     int32_t id = 2;
     for (uint64_t i = 0; i < extra; i++) {
@@ -171,39 +172,11 @@ static void param(struct scn_anomaly *a, const char *key, char *value /* owned *
 
 static const char *const bad_dirs[] = {"C:\\Windows\\Temp\\", "C:\\Users\\Public\\",
                                        "C:\\ProgramData\\", "C:\\Windows\\System32\\spool\\"};
-static const char *const lookalikes[] = {"smmss.exe", "snss.exe", "smsss.exe", "smms.exe",
-                                         "\xd1\x95mss.exe" /* Cyrillic dze */};
-static const char *const boot_programs[] = {"BootExecuteNative.exe -q", "native_persist.exe",
-                                            "bootsvc /init", "ntcheck.exe -s"};
-static const char *const setup_programs[] = {"native_loader.exe", "setupsvc.exe /boot",
-                                             "ntupd.exe"};
-static const char *const dll_paths[] = {"C:\\Users\\Public\\certhook.dll",
-                                        "C:\\ProgramData\\appcert.dll",
-                                        "C:\\Windows\\Temp\\acdll.dll"};
+
 /* KnownDLLs value names spelled the same in the Windows 7 and 10 lists (sim/profile.c). */
 static const char *const known_entries[] = {"kernel32", "advapi32", "gdi32",   "MSVCRT",
                                             "NSI",      "WS2_32",   "SHELL32", "SHLWAPI"};
 static const char *const rename_targets[] = {"spoolsv.exe", "sethc.exe", "utilman.exe", "osk.exe"};
-static const char *const subsystems[] = {"C:\\Windows\\System32\\psxss.exe",
-                                         "C:\\Windows\\System32\\os2ss.exe",
-                                         "C:\\ProgramData\\ssrv.exe"};
-static const char *const server_dlls[] = {"ServerDll=winsrvx,5", "ServerDll=csrext,6",
-                                          "ServerDll=basesrv2,7"};
-static const char *const kmode_drivers[] = {"\\SystemRoot\\System32\\win32kx.sys",
-                                            "\\SystemRoot\\System32\\drivers\\kmsvc.sys"};
-static const char *const shell_programs[] = {"C:\\Users\\Public\\shellhost.exe",
-                                             "C:\\ProgramData\\svc\\hostw.exe"};
-static const char *const userinit_programs[] = {"C:\\Users\\Public\\updater.exe",
-                                                "C:\\Windows\\Temp\\init.exe"};
-/* Folders users can write, put first in the system Path. */
-static const char *const path_dirs[] = {"C:\\Users\\Public\\bin", "%USERPROFILE%\\tools",
-                                        "C:\\Windows\\Temp", "."};
-/* PrintDemon ports: a DLL a service loads, or a program in System32. */
-static const char *const printer_ports[] = {"C:\\Windows\\System32\\ualapi.dll",
-                                            "C:\\Windows\\System32\\spool\\drivers\\x.dll",
-                                            "C:\\ProgramData\\phoneinfo.dll"};
-static const char *const netsh_dlls[] = {"C:\\ProgramData\\nshelper.dll", "AllTheThings.dll",
-                                         "C:\\Windows\\Temp\\netshhlp.dll"};
 
 static int64_t after_boot_at(struct prng *r, int64_t shift)
 {
@@ -250,20 +223,22 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         param(a, "process", process);
     if (parent)
         param(a, "parent", parent);
+    /* A parameter with values seen in real attacks (the row's P_*_SEEN):
+     * one of them. */
+    for (const struct anom_pdef *d = ty->params; d->key; d++)
+        if (d->seen) {
+            size_t n = 0;
+            while (d->seen[n])
+                n++;
+            param(a, d->key, xstrdup(pick(r, d->seen, n)));
+        }
+    /* The rest compose a value from more than one draw. */
     if (!strcmp(t, "smss-wrong-path")) {
         param(a, "path", xprintf("%ssmss.exe", PICK(r, bad_dirs)));
     } else if (!strcmp(t, "core-wrong-path")) {
         param(a, "path", xprintf("%s%s", PICK(r, bad_dirs), process ? process : "lsass.exe"));
-    } else if (!strcmp(t, "smss-lookalike")) {
-        param(a, "name", xstrdup(PICK(r, lookalikes)));
     } else if (!strcmp(t, "smss-late-master")) {
         param(a, "delay", dur(shift));
-    } else if (!strcmp(t, "bootexecute-extra")) {
-        param(a, "program", xstrdup(PICK(r, boot_programs)));
-    } else if (!strcmp(t, "setupexecute-entry")) {
-        param(a, "program", xstrdup(PICK(r, setup_programs)));
-    } else if (!strcmp(t, "appcertdlls")) {
-        param(a, "dll", xstrdup(PICK(r, dll_paths)));
     } else if (!strcmp(t, "knowndlls-changed")) {
         param(a, "entry", xstrdup(PICK(r, known_entries)));
         /* One draw per statement: C leaves the order of a call's arguments
@@ -276,25 +251,10 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
         const char *b = PICK(r, rename_targets);
         param(a, "source", xprintf("%s%s", PICK(r, bad_dirs), b));
         param(a, "target", xprintf("C:\\Windows\\System32\\%s", b));
-    } else if (!strcmp(t, "subsystems-extra")) {
-        param(a, "program", xstrdup(PICK(r, subsystems)));
-    } else if (!strcmp(t, "subsystems-windows-changed")) {
-        param(a, "serverdll", xstrdup(PICK(r, server_dlls)));
-    } else if (!strcmp(t, "subsystems-kmode-changed")) {
-        param(a, "driver", xstrdup(PICK(r, kmode_drivers)));
-    } else if (!strcmp(t, "winlogon-shell")) {
-        param(a, "program", xstrdup(PICK(r, shell_programs)));
-    } else if (!strcmp(t, "winlogon-userinit")) {
-        param(a, "program", xstrdup(PICK(r, userinit_programs)));
-    } else if (!strcmp(t, "sm-environment-path")) {
-        param(a, "dir", xstrdup(PICK(r, path_dirs)));
-    } else if (!strcmp(t, "printer-port-dll")) {
-        param(a, "port", xstrdup(PICK(r, printer_ports)));
-    } else if (!strcmp(t, "netsh-helper")) {
-        param(a, "dll", xstrdup(PICK(r, netsh_dlls)));
     }
-    if (anom_accepts(ty, "session")) {
-        if (sess < 0 && !strcmp(t, "core-late-start"))
+    const struct anom_pdef *sdef = anom_pdef(ty, "session");
+    if (sdef) {
+        if (sess < 0 && sdef->fresh)
             sess = unused_session(sc, r);
         else if (sess < 0)
             sess = sc->sessions[prng_below(r, sc->nsessions)].id;
@@ -340,18 +300,22 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
     sc->file = xprintf("<sample %llu>", (unsigned long long)index);
     sc->name = xprintf("corpus-sample-%llu", (unsigned long long)index);
 
-    /* Machine: OS weights 10% Windows 7, 50% 10, 25% 11, 15% Server 2022. */
+    /* Machine: the OS by the rows' weights (kb/oses.def; they add up to 100). */
     uint64_t w = prng_below(&rm, 100);
-    sc->os = w < 10   ? SCN_OS_WIN7
-             : w < 60 ? SCN_OS_WIN10
-             : w < 85 ? SCN_OS_WIN11
-                      : SCN_OS_SERVER2022;
+    sc->os = SCN_OS_WIN10;
+    for (uint64_t i = 0, cum = 0; i < KB_OS_COUNT; i++) {
+        cum += (uint64_t)kb_oses[i].corpus_weight;
+        if (w < cum) {
+            sc->os = (enum scn_os)i;
+            break;
+        }
+    }
+    const struct kb_os *os = profile_get(sc->os);
     free(sc->host);
     free(sc->domain);
     /* One draw per statement, in gcc's order (see knowndlls-changed). */
     unsigned host_no = (unsigned)prng_below(&rm, 10000);
-    const char *prefix =
-        sc->os == SCN_OS_SERVER2022 ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
+    const char *prefix = os->server ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
     sc->host = xprintf("%s-%04u", prefix, host_no);
     sc->domain = xstrdup(PICK(&rm, domains));
     /* Half the domain members log their FQDN as Computer (PC01.example.corp,
@@ -404,12 +368,12 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
         has_rdp |= sc->sessions[i].kind == SCN_SESS_RDP;
     sc->opt.rdp_termsvcs_parent = has_rdp && prng_chance(&ro, 30, 100);
     sc->opt.special_session = prng_chance(&ro, 10, 100);
-    if (sc->os == SCN_OS_WIN11)
+    if (os->win11_child_line)
         sc->opt.win11_child_line = prng_chance(&ro, 80, 100);
     sc->opt.pid_reuse = prng_chance(&ro, 90, 100);
     if (prng_chance(&ro, 15, 100))
         sc->opt.shared_section = xstrdup(PICK(&ro, shared_sections));
-    if (sc->os != SCN_OS_WIN7 && prng_chance(&ro, 15, 100))
+    if (os->can_credential_guard && prng_chance(&ro, 15, 100))
         sc->opt.credential_guard = 1;
 
     /* Snapshots: before boot (the registry smss will read: a pending rename

@@ -31,6 +31,7 @@
 #include "../core/wtime.h"
 #include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
+#include "../sim/profile.h"
 
 enum { ST_SYSMON = 200, ST_BOOTREC = 201, ST_FIDELITY = 202 };
 
@@ -498,19 +499,10 @@ static const struct vinfo *vinfo_of(const char *image)
     return NULL;
 }
 
-/* FileVersion of one binary. Windows 7 and 10 are from the real records;
- * Windows 11 22H2 (build 22621) and Server 2022 (20348) have no public boot
- * log here and keep one string per OS. */
+/* FileVersion of one binary: its OS row's (kb/oses.def). */
 static const char *file_version(enum scn_os os, const struct vinfo *vi, char buf[64])
 {
-    switch (os) {
-    case SCN_OS_WIN7:
-        return vi->rtm ? "6.1.7600.16385 (win7_rtm.090713-1255)"
-                       : "6.1.7601.17514 (win7sp1_rtm.101119-1850)";
-    case SCN_OS_WIN11: return "10.0.22621.1 (WinBuild.160101.0800)";
-    case SCN_OS_SERVER2022: return "10.0.20348.1 (WinBuild.160101.0800)";
-    default: snprintf(buf, 64, "10.0.17763.%u (WinBuild.160101.0800)", vi->qfe); return buf;
-    }
+    return kb_os_file_version(profile_get(os), vi->qfe, vi->rtm, buf);
 }
 
 static const char *basename_of(const struct snap_proc *p)
@@ -578,7 +570,7 @@ static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct 
          * pid 4, thread 8; Windows 7 files it under task 0 with no
          * keyword bits, Windows 8 and later under task 1 (SystemStart)
          * with the BootPerformance keyword 0x80. */
-        int old = cs->sc->os == SCN_OS_WIN7;
+        int old = profile_get(cs->sc->os)->win7;
         *h = (struct sys_hdr){"Microsoft-Windows-Kernel-General",
                               "{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}",
                               "System",
@@ -739,12 +731,8 @@ static void fnum(struct sink *s, const char *name, enum fkind k, uint64_t v)
 /* The OS version the kernel reports: the builds of file_version. */
 static void os_numbers(enum scn_os os, uint32_t v[5])
 {
-    static const uint32_t nums[][5] = {{6, 1, 7601, 23807, 1},
-                                       {10, 0, 17763, 1131, 0},
-                                       {10, 0, 22621, 1, 0},
-                                       {10, 0, 20348, 1, 0}};
-    int k = os == SCN_OS_WIN7 ? 0 : os == SCN_OS_WIN11 ? 2 : os == SCN_OS_SERVER2022 ? 3 : 1;
-    memcpy(v, nums[k], sizeof(nums[k]));
+    for (int i = 0; i < 5; i++)
+        v[i] = profile_get(os)->kernel_version[i];
 }
 
 /* Kernel-General 12, "The operating system started at system time

@@ -19,16 +19,71 @@ struct snap;
 #define KEY_SM "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
 #define KEY_WINLOGON "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 
-/* A Windows version as far as its shipped registry goes. */
+/* A Windows version: one row of kb/oses.def, which the scenario loader, the
+ * simulator, the checker and the corpus writers all read. */
 struct kb_os {
-    const char *name;      /* "win10": the scenario's and the snapshot's os */
-    const char *title;     /* "Windows 10 (1809+)" */
+    const char *name;  /* "win10": the scenario's and the snapshot's os */
+    const char *title; /* "Windows 10 (1809+)" */
+    int server;        /* Windows Server: server host names, more RDP sessions (corpus) */
+    /* The registry it ships (kb_reg.c). */
     const char *csrss_fmt; /* SubSystems\Windows, {SS} = SharedSection */
-    int win7;              /* Windows 7's KnownDLLs, csrss line and environment */
+    int win7; /* Windows 7's KnownDLLs, environment (no DriverData) and svchost groups */
+    /* The processes it starts (the simulator). */
+    int can_credential_guard; /* Credential Guard exists (Windows 10+): the corpus may turn it on */
+    int has_registry_proc;    /* Registry minimal process: Windows 10 1803+ */
+    int has_memcompression;   /* MemCompression: Windows 10 1607+ */
+    int has_fontdrvhost;      /* User-mode font driver host: Windows 10 1607+ */
+    int has_lsm_proc;         /* Windows 7: lsm.exe under wininit */
+    int dwm_under_winlogon;   /* Windows 8+: winlogon starts dwm.exe (Win7: a service does) */
+    int credential_guard;     /* on by default */
+    int win11_child_line;     /* session smss children carry winlogon's line by default */
+    int console_logon_default; /* does the default scenario log a user on at the console */
+    int svchosts;              /* typical svchost.exe count at boot */
+    /* The forms of its records (docs/fidelity.md, points 4-6, 14, 15). */
+    const char *core_cwd;    /* CurrentDirectory of csrss, wininit, winlogon */
+    int logonui_state;       /* LogonUI carries /state0 and /state1 (Windows 8+) */
+    int child_args_zero;     /* session children: "00000000 0000003c " (Windows 7) */
+    int logonui_from_child0; /* LogonUI 2.2-3.5 s after the session-0 child (Windows 7) */
+    int user_shell_hosts;    /* sihost, taskhostw, ctfmon, RuntimeBroker, per-user services */
+    /* The versions its records carry (corpus/sample.c). */
+    const char *file_version;     /* Sysmon FileVersion; {QFE} = the binary's own revision */
+    const char *file_version_rtm; /* of the binaries a service pack left at RTM, or NULL */
+    unsigned kernel_version[5];   /* Kernel-General 12: major, minor, build, QFE, service pack */
+    int corpus_weight;            /* percent of corpus samples (the rows add up to 100) */
 };
+
+/* The csrss command lines and the record forms the rows share. */
+#define KB_CSRSS_WIN8                                                                            \
+    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
+    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
+    "ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16"
+#define KB_CSRSS_WIN7                                                                            \
+    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
+    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
+    "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off "       \
+    "MaxRequestThreads=16"
+/* Windows 8 and later, as the Windows 10 boots of ../shared/real record
+ * them (MSEDGEWIN10, WORKSTATION5); Windows 7's from PC01 and IEWIN7. */
+#define KB_WIN8_FORMS \
+    .core_cwd = "C:\\Windows\\system32\\", .logonui_state = 1, .user_shell_hosts = 1
+
+/* The rows, in the order of kb/oses.def (and of enum scn_os). */
+enum kb_os_id {
+#define KB_OS(id, ...) KB_OS_##id,
+#include "oses.def"
+#undef KB_OS
+    KB_OS_COUNT
+};
+extern const struct kb_os kb_oses[KB_OS_COUNT];
 
 /* The OS row by name ("win7", "win10", "win11", "server2022"), or NULL. */
 const struct kb_os *kb_os_find(const char *name);
+/* "win7, win10, win11, server2022" into buf, for messages; returns buf. */
+const char *kb_os_names(char *buf, size_t size);
+/* The FileVersion of a binary on os: its Windows revision qfe, rtm if the
+ * service pack left it at RTM. Written into buf (64 bytes) when it needs
+ * formatting. */
+const char *kb_os_file_version(const struct kb_os *os, unsigned qfe, int rtm, char buf[64]);
 /* Add the registry values os ships to s (win10's for an unknown os); a
  * NULL shared_section is Windows's default 1024,20480,768. */
 void kb_default_registry(const char *os, const char *shared_section, struct snap *s);

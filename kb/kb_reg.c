@@ -13,35 +13,53 @@
  */
 #include "kb.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../snap/snap.h"
 
-#define CSRSS_WIN8                                                                               \
-    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
-    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
-    "ServerDll=sxssrv,4 ProfileControl=Off MaxRequestThreads=16"
-#define CSRSS_WIN7                                                                               \
-    "%SystemRoot%\\system32\\csrss.exe ObjectDirectory=\\Windows SharedSection={SS} Windows=On " \
-    "SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 "  \
-    "ServerDll=winsrv:ConServerDllInitialization,2 ServerDll=sxssrv,4 ProfileControl=Off "       \
-    "MaxRequestThreads=16"
-
-/* One row per Windows version the project models: adding an OS is a row
- * here, its process profile in sim/profile.c, and its tests (docs/kb.md). */
-static const struct kb_os oses[] = {
-    {"win7", "Windows 7 SP1", CSRSS_WIN7, 1},
-    {"win10", "Windows 10 (1809+)", CSRSS_WIN8, 0},
-    {"win11", "Windows 11 (22H2+)", CSRSS_WIN8, 0},
-    {"server2022", "Windows Server 2022", CSRSS_WIN8, 0},
+/* The rows of kb/oses.def (kb.h says what each field is). */
+const struct kb_os kb_oses[KB_OS_COUNT] = {
+#define KB_OS(id, ...) [KB_OS_##id] = {__VA_ARGS__},
+#include "oses.def"
+#undef KB_OS
 };
 
 const struct kb_os *kb_os_find(const char *name)
 {
-    for (size_t i = 0; name && i < ARRAY_SIZE(oses); i++)
-        if (!strcmp(name, oses[i].name))
-            return &oses[i];
+    for (size_t i = 0; name && i < KB_OS_COUNT; i++)
+        if (!strcmp(name, kb_oses[i].name))
+            return &kb_oses[i];
     return NULL;
+}
+
+const char *kb_os_names(char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < KB_OS_COUNT && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", kb_oses[i].name);
+    return buf;
+}
+
+/* fmt with {KEY} replaced by val. */
+static const char *subst(struct snap *s, const char *fmt, const char *key, const char *val)
+{
+    const char *mark = strstr(fmt, key);
+    if (!mark)
+        return fmt;
+    return arena_printf(&s->arena, "%.*s%s%s", (int)(mark - fmt), fmt, val, mark + strlen(key));
+}
+
+const char *kb_os_file_version(const struct kb_os *os, unsigned qfe, int rtm, char buf[64])
+{
+    if (rtm && os->file_version_rtm)
+        return os->file_version_rtm;
+    const char *mark = strstr(os->file_version, "{QFE}");
+    if (!mark)
+        return os->file_version;
+    snprintf(buf, 64, "%.*s%u%s", (int)(mark - os->file_version), os->file_version, qfe, mark + 5);
+    return buf;
 }
 
 /* KnownDLLs value name -> DLL (Windows 10/11/Server 2022 x64). */
@@ -142,13 +160,6 @@ static void add_pairs(struct snap *s, const char *key, const char *const (*pairs
         add1(s, key, pairs[i][0], type, pairs[i][1]);
 }
 
-/* The OS's csrss line with {SS} replaced by the SharedSection value. */
-static const char *csrss_cmdline(struct snap *s, const char *fmt, const char *ss)
-{
-    const char *mark = strstr(fmt, "{SS}");
-    return arena_printf(&s->arena, "%.*s%s%s", (int)(mark - fmt), fmt, ss, mark + 4);
-}
-
 void kb_default_registry(const char *os, const char *shared_section, struct snap *s)
 {
     static const char *const bootexec[] = {"autocheck autochk *"};
@@ -171,7 +182,7 @@ void kb_default_registry(const char *os, const char *shared_section, struct snap
     add(s, KEY_SM "\\SubSystems", "Optional", SNAP_REG_MULTI_SZ, NULL, 0);
     add(s, KEY_SM "\\SubSystems", "Required", SNAP_REG_MULTI_SZ, required, 2);
     add1(s, KEY_SM "\\SubSystems", "Windows", SNAP_REG_EXPAND_SZ,
-         csrss_cmdline(s, p->csrss_fmt, shared_section ? shared_section : "1024,20480,768"));
+         subst(s, p->csrss_fmt, "{SS}", shared_section ? shared_section : "1024,20480,768"));
     add_pairs(s, KEY_SM "\\DOS Devices", dos_devices, ARRAY_SIZE(dos_devices), SNAP_REG_SZ);
     for (size_t i = 0; i < ARRAY_SIZE(environment); i++)
         if (!win7 || strcmp(environment[i][0], ENV_SINCE_1803))

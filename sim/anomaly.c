@@ -38,40 +38,102 @@ static const struct scn_param *param(const struct scn_anomaly *an, const char *k
     return NULL;
 }
 
+static int vbad(const char *file, struct scn_loc loc, struct err *e, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vbad(const char *file, struct scn_loc loc, struct err *e, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    err_set(e, "%s:%d:%d: %s", file, loc.line, loc.col, msg);
+    return -1;
+}
+
+static int bad_in(const char *file, struct scn_loc loc, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bad_in(const char *file, struct scn_loc loc, struct err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vbad(file, loc, e, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 static int bad(const struct sim *sm, struct scn_loc loc, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int bad(const struct sim *sm, struct scn_loc loc, struct err *e, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vbad(sm->sc->file, loc, e, fmt, ap);
     va_end(ap);
-    err_set(e, "%s:%d:%d: %s", sm->sc->file, loc.line, loc.col, msg);
     return -1;
 }
 
-/* The choices for `key` come from the type's own params text
- * ("process=csrss.exe|wininit.exe ..."), the first being the default, so the
- * catalogue row is the one place that says what a type accepts. */
+/* The index of value among d's choices (ASCII case-insensitive), or -1. */
+static long choice_index(const struct anom_pdef *d, const char *value)
+{
+    for (long k = 0; d->choices && d->choices[k]; k++)
+        if (!ascii_casecmp(value, d->choices[k]))
+            return k;
+    return -1;
+}
+
+/* One value against its parameter's kind: the messages the loader gives. */
+static int check_value(const char *file, const struct anom_pdef *d, const struct scn_param *p,
+                       struct err *e)
+{
+    int64_t dur;
+    uint64_t id;
+    switch (d->kind) {
+    case AP_CHOICE:
+        if (choice_index(d, p->value) < 0) {
+            struct strbuf sb = STRBUF_INIT;
+            for (size_t k = 0; d->choices[k]; k++)
+                sb_addf(&sb, "%s%s", k ? "|" : "", d->choices[k]);
+            bad_in(file, p->loc, e, "'%s' is not a valid value here (expected one of: %s)",
+                   p->value, sb.buf);
+            sb_release(&sb);
+            return -1;
+        }
+        return 0;
+    case AP_DURATION:
+        if (wt_parse_duration(p->value, SCN_MAX_TIME, &dur) < 0)
+            return bad_in(file, p->loc, e,
+                          "'%s' is not a duration like 90s, 5m or 1h30m (at most 366d)", p->value);
+        return 0;
+    case AP_SESSION:
+        if (parse_u64(p->value, SCN_SESSION_ID_MAX, &id) < 0)
+            return bad_in(file, p->loc, e, "'%s' is not a session id (0..65535)", p->value);
+        return 0;
+    case AP_FULLPATH:
+        /* A printable path: at most 260 characters (MAX_PATH), with a folder. */
+        if (strlen(p->value) > 260 || !strchr(p->value, '\\'))
+            return bad_in(file, p->loc, e,
+                          "'%.200s' is not a Windows path like C:\\Windows\\Temp\\x.exe", p->value);
+        return 0;
+    case AP_PATH:
+    case AP_NAME:
+    case AP_TEXT: return 0;
+    }
+    return 0;
+}
+
+/* The choice for `key` as the row spells it (the default, the first, when the
+ * scenario sets none). anom_check has checked the value already. */
 static int param_choice(struct sim *sm, const struct scn_anomaly *an, const struct anom_type *t,
                         const char *key, const char **out, struct err *e)
 {
     *out = NULL;
-    struct anom_param spec;
-    if (!anom_param(t, key, &spec))
+    const struct anom_pdef *d = anom_pdef(t, key);
+    if (!d || d->kind != AP_CHOICE)
         return 0;
     const struct scn_param *p = param(an, key);
-    for (size_t k = 0; k < spec.nchoices; k++) {
-        size_t n;
-        const char *c = anom_param_choice(&spec, k, &n);
-        if (!p || (strlen(p->value) == n && !ascii_ncasecmp(p->value, c, n))) {
-            *out = arena_strndup(&sm->arena, c, n);
-            return 0;
-        }
-    }
-    return bad(sm, p->loc, e, "'%s' is not a valid value here (expected one of: %.*s)", p->value,
-               (int)spec.nvalue, spec.value);
+    long k = p ? choice_index(d, p->value) : 0;
+    if (k < 0)
+        return check_value(sm->sc->file, d, p, e);
+    *out = d->choices[k];
+    return 0;
 }
 
 static int param_str(const struct scn_anomaly *an, const char *key, const char *dflt,
@@ -91,8 +153,8 @@ static int param_dur(const struct sim *sm, const struct scn_anomaly *an, const c
         return 0;
     }
     if (wt_parse_duration(p->value, SCN_MAX_TIME, out) < 0)
-        return bad(sm, p->loc, e, "'%s' is not a duration like 90s, 5m or 1h30m (at most 366d)",
-                   p->value);
+        return check_value(sm->sc->file, &(struct anom_pdef){.key = key, .kind = AP_DURATION}, p,
+                           e);
     return 0;
 }
 
@@ -106,21 +168,9 @@ static int param_session(const struct sim *sm, const struct scn_anomaly *an, int
     }
     uint64_t v;
     if (parse_u64(p->value, SCN_SESSION_ID_MAX, &v) < 0)
-        return bad(sm, p->loc, e, "'%s' is not a session id (0..65535)", p->value);
+        return check_value(sm->sc->file, &(struct anom_pdef){.key = "session", .kind = AP_SESSION},
+                           p, e);
     *out = (int32_t)v;
-    return 0;
-}
-
-/* A printable path: no control characters, at most 260 characters (MAX_PATH). */
-static int check_path(const struct sim *sm, const struct scn_anomaly *an, const char *key,
-                      struct err *e)
-{
-    const struct scn_param *p = param(an, key);
-    if (!p)
-        return 0;
-    if (strlen(p->value) > 260 || !strchr(p->value, '\\'))
-        return bad(sm, p->loc, e, "'%.200s' is not a Windows path like C:\\Windows\\Temp\\x.exe",
-                   p->value);
     return 0;
 }
 
@@ -587,8 +637,10 @@ static void do_explorer_hollowed(struct sim *sm, const struct anom_state *st, in
  * type with `act` also runs at st->at. */
 static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                         struct err *e);
-static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
-                          struct err *e);
+static int prep_late_master(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                            struct err *e);
+static int prep_child_hang(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                           struct err *e);
 static int prep_registry(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                          struct err *e);
 
@@ -645,8 +697,39 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
 /* A process anomaly that also planted a registry value before the boot. */
 #define PROC_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, fn_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_generic, fn_, plant_},
-#define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_) \
-    {id_, title_, tech_, rules_, params_, lesson_, prep_boot_hook, NULL, NULL},
+/* A change to the boot itself: prep_ does it (a row without one does not compile). */
+#define BOOT_ANOM(id_, title_, tech_, rules_, params_, lesson_, prep_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_, NULL, NULL},
+/* The parameter tables (anomalies.def says what each takes). */
+#define PARAMS(...) ((const struct anom_pdef[]){__VA_ARGS__, {0}})
+#define NO_PARAMS ((const struct anom_pdef[]){{0}})
+#define P_CHOICE(k, ...)                                              \
+    {                                                                 \
+        .key = k, .kind = AP_CHOICE, .choices = (const char *const[]) \
+        {                                                             \
+            __VA_ARGS__, NULL                                         \
+        }                                                             \
+    }
+#define P_KIND(k, kind_, ...)                \
+    {                                        \
+        .key = k, .kind = kind_, __VA_ARGS__ \
+    }
+#define P_DUR(k) P_KIND(k, AP_DURATION, .dflt = 0)
+#define P_SESSION(k) P_KIND(k, AP_SESSION, .dflt = 1)
+#define P_DESKTOP_SESSION(k) P_KIND(k, AP_SESSION, .dflt = 1, .min = 1)
+#define P_NEW_SESSION(k) P_KIND(k, AP_SESSION, .dflt = 3, .fresh = 1)
+#define P_FULLPATH(k) P_KIND(k, AP_FULLPATH, .dflt = 0)
+#define P_PATH(k) P_KIND(k, AP_PATH, .dflt = 0)
+#define P_NAME(k) P_KIND(k, AP_NAME, .dflt = 0)
+#define P_TEXT(k) P_KIND(k, AP_TEXT, .dflt = 0)
+#define SEEN(...)                 \
+    .seen = (const char *const[]) \
+    {                             \
+        __VA_ARGS__, NULL         \
+    }
+#define P_PATH_SEEN(k, ...) P_KIND(k, AP_PATH, SEEN(__VA_ARGS__))
+#define P_NAME_SEEN(k, ...) P_KIND(k, AP_NAME, SEEN(__VA_ARGS__))
+#define P_TEXT_SEEN(k, ...) P_KIND(k, AP_TEXT, SEEN(__VA_ARGS__))
 #define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_},
 
@@ -672,41 +755,82 @@ const struct anom_type *anom_find(const char *id)
     return NULL;
 }
 
+const struct anom_pdef *anom_pdef(const struct anom_type *t, const char *key)
+{
+    for (const struct anom_pdef *d = t->params; d->key; d++)
+        if (!strcmp(d->key, key))
+            return d;
+    return NULL;
+}
+
 int anom_param(const struct anom_type *t, const char *key, struct anom_param *out)
 {
-    size_t n = strlen(key);
-    for (const char *p = t->params; (p = strstr(p, key)) != NULL; p++) {
-        if ((p != t->params && p[-1] != ' ') || p[n] != '=')
-            continue;
-        const char *v = p + n + 1;
-        size_t len = strcspn(v, " ");
-        /* A KIND is upper case (DURATION, PATH); choices are names. */
-        int kind = len > 0;
-        for (size_t i = 0; i < len; i++)
-            if (!(v[i] >= 'A' && v[i] <= 'Z'))
-                kind = 0;
-        size_t nchoices = kind ? 0 : 1;
-        for (size_t i = 0; i < len && !kind; i++)
-            nchoices += v[i] == '|';
-        if (out)
-            *out = (struct anom_param){v, len, nchoices};
-        return 1;
+    const struct anom_pdef *d = anom_pdef(t, key);
+    if (!d)
+        return 0;
+    if (out) {
+        *out = (struct anom_param){d, 0};
+        while (d->choices && d->choices[out->nchoices])
+            out->nchoices++;
     }
-    return 0;
+    return 1;
 }
 
 const char *anom_param_choice(const struct anom_param *p, size_t k, size_t *n)
 {
-    const char *c = p->value, *end = p->value + p->nvalue;
-    while (k-- && c < end)
-        c += strcspn(c, "| ") + 1;
-    *n = c < end ? strcspn(c, "| ") : 0;
+    const char *c = k < p->nchoices ? p->def->choices[k] : "";
+    *n = strlen(c);
     return c;
 }
 
 int anom_accepts(const struct anom_type *t, const char *key)
 {
-    return anom_param(t, key, NULL);
+    return anom_pdef(t, key) != NULL;
+}
+
+void anom_params_text(const struct anom_type *t, const char *choice_sep, struct strbuf *sb)
+{
+    static const char *const kinds[] = {
+        [AP_DURATION] = "DURATION", [AP_SESSION] = "N", [AP_FULLPATH] = "PATH",
+        [AP_PATH] = "PATH",         [AP_NAME] = "NAME", [AP_TEXT] = "TEXT"};
+    for (const struct anom_pdef *d = t->params; d->key; d++) {
+        sb_addf(sb, "%s%s=", d == t->params ? "" : " ", d->key);
+        if (d->kind != AP_CHOICE) {
+            sb_adds(sb, kinds[d->kind]);
+            continue;
+        }
+        for (size_t k = 0; d->choices[k]; k++)
+            sb_addf(sb, "%s%s", k ? choice_sep : "", d->choices[k]);
+    }
+}
+
+int anom_check(const struct scn_anomaly *an, const char *file, struct err *e)
+{
+    const struct anom_type *t = anom_find(an->type);
+    if (!t) {
+        struct strbuf list = STRBUF_INIT;
+        for (size_t k = 0; k < anom_count(); k++)
+            sb_addf(&list, "%s%s", k ? ", " : "", catalogue[k].id);
+        err_set(e, "%s:%d:%d: unknown anomaly type '%.100s' (known: %.2000s)", file,
+                an->type_loc.line, an->type_loc.col, an->type, list.buf);
+        sb_release(&list);
+        return -1;
+    }
+    for (size_t k = 0; k < an->nparams; k++) {
+        const struct scn_param *p = &an->params[k];
+        const struct anom_pdef *d = anom_pdef(t, p->key);
+        if (!d) {
+            struct strbuf takes = STRBUF_INIT;
+            anom_params_text(t, "|", &takes);
+            err_set(e, "%s:%d:%d: anomaly '%s' has no parameter '%.100s' (it takes: %s)", file,
+                    p->loc.line, p->loc.col, t->id, p->key, takes.len ? takes.buf : "none");
+            sb_release(&takes);
+            return -1;
+        }
+        if (check_value(file, d, p, e) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
@@ -718,14 +842,15 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     if (s1 && s1->logon != WT_NONE && s1->logon + WT_MIN > dflt)
         dflt = s1->logon + WT_MIN;
     st->type = anom_find(an->type);
+    const struct anom_pdef *sdef = anom_pdef(st->type, "session");
     if (param_dur(sm, an, "at", dflt, &at, e) < 0 ||
-        param_session(sm, an, !strcmp(an->type, "core-late-start") ? 3 : 1, &st->session, e) < 0 ||
+        param_session(sm, an, sdef ? sdef->dflt : 1, &st->session, e) < 0 ||
         param_choice(sm, an, st->type, "process", &st->process, e) < 0 ||
-        param_choice(sm, an, st->type, "parent", &st->parent, e) < 0 ||
-        check_path(sm, an, "path", e) < 0)
+        param_choice(sm, an, st->type, "parent", &st->parent, e) < 0)
         return -1;
     param_str(an, "path", "C:\\Windows\\Temp\\smss.exe", &st->path);
-    if (!strcmp(an->type, "core-wrong-path") && !param(an, "path"))
+    /* Without a path, a process type's copy runs from Temp under its own name. */
+    if (anom_pdef(st->type, "path") && anom_pdef(st->type, "process") && !param(an, "path"))
         st->path = sim_printf(sm, "C:\\Windows\\Temp\\%s", st->process);
     param_str(an, "name", "smmss.exe", &st->name);
     /* Without an explicit 'at', a seeded moment in the minute after the
@@ -742,7 +867,7 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
                    "anomaly '%s' acts after the boot: 'at' must be 2m or later", an->type);
     if (st->type->desktop && need_user(sm, an, st->session, at, e) < 0)
         return -1;
-    if (!strcmp(an->type, "core-wrong-session") && st->session == 0)
+    if (sdef && st->session < sdef->min)
         return bad(sm, an->loc, e, "anomaly '%s' needs a desktop session (1 or more)", an->type);
     /* The run lasts until the anomaly has played out (the row says how long). */
     int64_t span = st->type->span ? st->type->span : 2 * WT_MIN;
@@ -752,30 +877,27 @@ static int prep_generic(struct sim *sm, const struct scn_anomaly *an, struct ano
     return 0;
 }
 
-static int prep_boot_hook(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
-                          struct err *e)
+/* smss-late-master: the kernel hands over to the master smss late. */
+static int prep_late_master(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                            struct err *e)
 {
-    if (!strcmp(an->type, "smss-late-master")) {
-        int64_t delay;
-        if (param_dur(sm, an, "delay", 3 * WT_MIN, &delay, e) < 0)
-            return -1;
-        if (delay < 90 * WT_SEC)
-            return bad(sm, param(an, "delay")->loc, e,
-                       "'delay' must be at least 90s to be late (%s given)",
-                       param(an, "delay")->value);
-        sm->master_delay = delay;
-        sm->master_label = st->label;
-        if (sm->boot + delay + 10 * WT_MIN > sm->end)
-            sm->end = sm->boot + delay + 10 * WT_MIN;
-        return 0;
-    }
-    /* Each boot type is named: a new BOOT_ANOM row without its branch here
-     * is an error, never another type's behaviour. */
-    if (strcmp(an->type, "smss-child-not-exited")) {
-        err_set(e, "%s:%d:%d: anomaly type '%s' has no boot behaviour (sim/anomaly.c)",
-                sm->sc->file, an->loc.line, an->loc.col, an->type);
+    int64_t delay;
+    if (param_dur(sm, an, "delay", 3 * WT_MIN, &delay, e) < 0)
         return -1;
-    }
+    if (delay < 90 * WT_SEC)
+        return bad(sm, param(an, "delay")->loc, e,
+                   "'delay' must be at least 90s to be late (%s given)", param(an, "delay")->value);
+    sm->master_delay = delay;
+    sm->master_label = st->label;
+    if (sm->boot + delay + 10 * WT_MIN > sm->end)
+        sm->end = sm->boot + delay + 10 * WT_MIN;
+    return 0;
+}
+
+/* smss-child-not-exited: a session's smss child hangs instead of exiting. */
+static int prep_child_hang(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
+                           struct err *e)
+{
     if (param_session(sm, an, 1, &st->session, e) < 0)
         return -1;
     struct sess *s = sim_sess(sm, st->session);
@@ -1133,24 +1255,9 @@ int anom_apply_all(struct sim *sm, struct err *e)
     const struct scn *sc = sm->sc;
     for (size_t i = 0; i < sc->nanomalies; i++) {
         const struct scn_anomaly *an = &sc->anomalies[i];
-        const struct anom_type *t = anom_find(an->type);
-        if (!t) {
-            char list[2048] = "";
-            for (size_t k = 0; k < anom_count(); k++) {
-                size_t n = strlen(list);
-                snprintf(list + n, sizeof(list) - n, "%s%s", k ? ", " : "", catalogue[k].id);
-            }
-            err_set(e, "%s:%d:%d: unknown anomaly type '%.100s' (known: %s)", sc->file,
-                    an->type_loc.line, an->type_loc.col, an->type, list);
+        if (anom_check(an, sc->file, e) < 0)
             return -1;
-        }
-        for (size_t k = 0; k < an->nparams; k++)
-            if (!anom_accepts(t, an->params[k].key)) {
-                err_set(e, "%s:%d:%d: anomaly '%s' has no parameter '%.100s' (it takes: %s)",
-                        sc->file, an->params[k].loc.line, an->params[k].loc.col, t->id,
-                        an->params[k].key, *t->params ? t->params : "none");
-                return -1;
-            }
+        const struct anom_type *t = anom_find(an->type);
         XGROW(sm->labels, sm->cap_labels, sm->nlabels + 1);
         struct snap_label *l = &sm->labels[sm->nlabels++];
         memset(l, 0, sizeof(*l));

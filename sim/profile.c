@@ -1,7 +1,8 @@
 /*
- * profile: OS profiles (which processes each Windows version starts) and
- * the registry names a scenario may set. The values Windows ships are
- * knowledge the checker needs too: they live in kb/kb_reg.c.
+ * profile: the registry names a scenario may set, and the scenario's view of
+ * the OS rows. What each Windows version starts and the values it ships are
+ * knowledge the checker and the corpus need too: they live in kb/ (kb/oses.def,
+ * kb/kb_reg.c).
  *
  * Sources: ../shared/domain.md sections 1 and 3 (real Sysmon boots of
  * Windows 7 and 10, ReactOS base/system/smss, SANS Hunt Evil).
@@ -10,52 +11,11 @@
 
 #include <string.h>
 
-/* Windows 8 and later, as the Windows 10 boots of ../shared/real record
- * them (MSEDGEWIN10, WORKSTATION5); Windows 7's from PC01 and IEWIN7. */
-#define WIN8_FORMS .core_cwd = "C:\\Windows\\system32\\", .logonui_state = 1, .user_shell_hosts = 1
+_Static_assert((int)SCN_OS_COUNT == (int)KB_OS_COUNT, "enum scn_os is kb/oses.def's rows");
 
-static const struct os_profile profiles[SCN_OS_COUNT] = {
-    [SCN_OS_WIN7] = {.os = SCN_OS_WIN7,
-                     .name = "win7",
-                     .has_lsm_proc = 1,
-                     .console_logon_default = 1,
-                     .svchosts = 14,
-                     .core_cwd = "C:\\Windows\\system32",
-                     .child_args_zero = 1,
-                     .logonui_from_child0 = 1},
-    [SCN_OS_WIN10] = {.os = SCN_OS_WIN10,
-                      .name = "win10",
-                      .has_registry_proc = 1,
-                      .has_memcompression = 1,
-                      .has_fontdrvhost = 1,
-                      .dwm_under_winlogon = 1,
-                      .console_logon_default = 1,
-                      .svchosts = 40,
-                      WIN8_FORMS},
-    [SCN_OS_WIN11] = {.os = SCN_OS_WIN11,
-                      .name = "win11",
-                      .has_registry_proc = 1,
-                      .has_memcompression = 1,
-                      .has_fontdrvhost = 1,
-                      .dwm_under_winlogon = 1,
-                      .win11_child_line = 1,
-                      .console_logon_default = 1,
-                      .svchosts = 60,
-                      WIN8_FORMS},
-    [SCN_OS_SERVER2022] = {.os = SCN_OS_SERVER2022,
-                           .name = "server2022",
-                           .has_registry_proc = 1,
-                           .has_memcompression = 1,
-                           .has_fontdrvhost = 1,
-                           .dwm_under_winlogon = 1,
-                           .console_logon_default = 0,
-                           .svchosts = 45,
-                           WIN8_FORMS},
-};
-
-const struct os_profile *profile_get(enum scn_os os)
+const struct kb_os *profile_get(enum scn_os os)
 {
-    return &profiles[os < SCN_OS_COUNT ? os : SCN_OS_WIN10];
+    return &kb_oses[os < SCN_OS_COUNT ? os : SCN_OS_WIN10];
 }
 
 const char *scn_os_name(enum scn_os os)
@@ -65,12 +25,11 @@ const char *scn_os_name(enum scn_os os)
 
 int scn_os_parse(const char *s, enum scn_os *out)
 {
-    for (int i = 0; i < SCN_OS_COUNT; i++)
-        if (!strcmp(s, profiles[i].name)) {
-            *out = (enum scn_os)i;
-            return 0;
-        }
-    return -1;
+    const struct kb_os *o = kb_os_find(s);
+    if (!o)
+        return -1;
+    *out = (enum scn_os)(o - kb_oses);
+    return 0;
 }
 
 #define SM KEY_SM

@@ -32,7 +32,14 @@
 /* snapshot offset meaning "at the end of the simulation" */
 #define SCN_AT_END INT64_MAX
 
-enum scn_os { SCN_OS_WIN7, SCN_OS_WIN10, SCN_OS_WIN11, SCN_OS_SERVER2022, SCN_OS_COUNT };
+/* The Windows versions: the rows of kb/oses.def, in their order (SCN_OS_x is
+ * kb_oses[x]'s index). */
+enum scn_os {
+#define KB_OS(id, ...) SCN_OS_##id,
+#include "../kb/oses.def"
+#undef KB_OS
+    SCN_OS_COUNT
+};
 
 enum scn_session_kind { SCN_SESS_CONSOLE, SCN_SESS_RDP };
 

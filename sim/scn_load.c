@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "../core/wtime.h"
+#include "anomaly.h"
 #include "profile.h"
 
 /* scenarios/default.yaml, compiled in by the Makefile (scripts/embed.sh). */
@@ -571,11 +572,15 @@ static int h_duration(struct ctx *c, const yaml_event_t *ev, const struct field 
 static int h_os(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
 {
     struct scn *sc = obj;
-    if (!is_scalar(ev) || is_null(ev))
-        return type_fail(c, ev, f->key, "one of win7, win10, win11, server2022");
+    char names[256], want[280];
+    kb_os_names(names, sizeof(names));
+    if (!is_scalar(ev) || is_null(ev)) {
+        snprintf(want, sizeof(want), "one of %s", names);
+        return type_fail(c, ev, f->key, want);
+    }
     if (scn_os_parse(sval(ev), &sc->os))
-        return fail(c, loc_of(&ev->start_mark),
-                    "unknown 'os' '%s': use one of win7, win10, win11, server2022", qv(c, 0, ev));
+        return fail(c, loc_of(&ev->start_mark), "unknown 'os' '%s': use one of %s", qv(c, 0, ev),
+                    names);
     return 0;
 }
 
@@ -927,7 +932,8 @@ static int h_registry(struct ctx *c, const yaml_event_t *ev, const struct field 
     }
 }
 
-/* ---- anomalies: generic on purpose; the simulator knows the catalogue ---- */
+/* ---- anomalies: read generically here; check_whole checks them against the
+ * catalogue's parameter tables (anom_check, sim/anomalies.def) ---- */
 
 static int anomaly_entry(struct ctx *c, const yaml_event_t *k, const yaml_event_t *v,
                          struct scn_anomaly *a)
@@ -1055,8 +1061,7 @@ static const struct scn_param *find_param(const struct scn_anomaly *a, const cha
 }
 
 /* An anomaly placed in a session after it logged off would silently do
- * nothing: no process of that session is left to act on or in. (The
- * simulator checks the rest of the parameters; bad values are its to say.) */
+ * nothing: no process of that session is left to act on or in. */
 static int check_anomaly_sessions(struct ctx *c)
 {
     const struct scn *sc = c->sc;
@@ -1120,6 +1125,10 @@ static int check_whole(struct ctx *c)
                 return fail(c, a->loc, "duplicate anomaly id '%s' (first at %d:%d)",
                             qs(c, 0, a->id), sc->anomalies[j].loc.line, sc->anomalies[j].loc.col);
     }
+    /* Each anomaly's type and parameters against the catalogue's table. */
+    for (size_t i = 0; i < sc->nanomalies; i++)
+        if (anom_check(&sc->anomalies[i], c->file, c->e) < 0)
+            return -1;
     return 0;
 }
 

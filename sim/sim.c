@@ -1053,7 +1053,7 @@ static void act_svchost(struct sim *sm, const struct action *a)
         sim_create(sm, a->t, sm->services, &p, 0);
         return;
     }
-    int win7 = sm->sc->os == SCN_OS_WIN7;
+    int win7 = sm->prof->win7;
     size_t ngroups = win7 ? ARRAY_SIZE(svc_groups_win7) : ARRAY_SIZE(svc_groups);
     size_t g = (size_t)a->a < ngroups ? (size_t)a->a : (size_t)prng_below(&sm->r_svc, ngroups);
     const char *args = win7 ? svc_groups_win7[g].args : svc_groups[g].args;

@@ -58,7 +58,7 @@ struct anom_state {
 
 struct sim {
     const struct scn *sc;
-    const struct os_profile *prof;
+    const struct kb_os *prof;
     uint64_t seed;
     struct prng r_time, r_pid, r_misc, r_svc, r_anom;
     struct arena arena;

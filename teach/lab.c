@@ -110,14 +110,12 @@ void teach_lab_type_topics(const char *type, struct teach_topics *t)
     char id[96];
     if (first > 3 && a->rules[0] == '{' && a->rules[2] == '}') {
         /* {P}/{Q}: the rule of every process the parameter allows. */
-        const char *key = a->rules[1] == 'P' ? "process=" : "parent=";
-        const char *v = strstr(a->params, key);
-        for (v = v ? v + strlen(key) : ""; *v && *v != ' ';) {
-            size_t m = strcspn(v, "| "), p = strcspn(v, ".");
-            snprintf(id, sizeof(id), "%.*s%.*s", (int)(p < m ? p : m), v, (int)(first - 3),
+        const struct anom_pdef *d = anom_pdef(a, a->rules[1] == 'P' ? "process" : "parent");
+        for (size_t k = 0; d && d->choices && d->choices[k]; k++) {
+            const char *v = d->choices[k];
+            snprintf(id, sizeof(id), "%.*s%.*s", (int)strcspn(v, "."), v, (int)(first - 3),
                      a->rules + 3);
             rule_topic(t, id);
-            v += m + (v[m] == '|');
         }
     } else {
         snprintf(id, sizeof(id), "%.*s", (int)first, a->rules);

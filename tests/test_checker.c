@@ -1785,6 +1785,51 @@ static void json__finding_lines__parse_and_are_stable(void **state)
     snap_release(&s);
 }
 
+/* The process cards (kb/kb.c, what explain teaches) and the checker's core
+ * rows (chk_cores) state the same facts twice: they must agree. Every
+ * parent a card names is one the checker allows (the checker allows more:
+ * Elastic's exceptions), the card's base priority is the one the checker
+ * enforces, and a core the checker keeps in System32 has its card's image
+ * there. */
+static int mentions(const char *hay, const char *needle, size_t n)
+{
+    for (; *hay; hay++)
+        if (!ascii_ncasecmp(hay, needle, n))
+            return 1;
+    return 0;
+}
+
+static void cards__agree_with__core_rows(void **state)
+{
+    (void)state;
+    size_t carded = 0;
+    for (size_t i = 0; i < chk_ncores; i++) {
+        const struct chk_core *c = &chk_cores[i];
+        const struct kb_proc *p = kb_proc_find(c->name);
+        if (!p)
+            continue;
+        carded++;
+        if (c->priority) {
+            char want[16];
+            snprintf(want, sizeof(want), "%d", (int)c->priority);
+            if (strncmp(p->priority, want, strlen(want)))
+                fail_msg("%s: card priority %s, checker %s", c->name, p->priority, want);
+        }
+        if (c->dirs && strstr(c->dirs, "\\windows\\system32") && !mentions(p->image, "System32", 8))
+            fail_msg("%s: card image %s, checker System32", c->name, p->image);
+        for (const char *t = c->parents ? p->parent : ""; (t = strstr(t, ".exe")) != NULL; t += 4) {
+            const char *s = t;
+            while (s > p->parent && s[-1] != ' ' && s[-1] != '(' && s[-1] != ',')
+                s--;
+            size_t n = (size_t)(t + 4 - s);
+            if (!mentions(c->parents, s, n))
+                fail_msg("%s: the card names parent %.*s, the checker allows %s", c->name, (int)n,
+                         s, c->parents);
+        }
+    }
+    assert_true(carded >= 10);
+}
+
 static void table__rows__are_complete(void **state)
 {
     (void)state;
@@ -1851,6 +1896,7 @@ int main(void)
         cmocka_unit_test(path_norm__variants__agree),
         cmocka_unit_test(json__finding_lines__parse_and_are_stable),
         cmocka_unit_test(table__rows__are_complete),
+        cmocka_unit_test(cards__agree_with__core_rows),
         cmocka_unit_test(scale__hundred_thousand_processes__checked_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

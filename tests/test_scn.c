@@ -161,7 +161,7 @@ static const char every_key[] = "name: every-key\n"
                                 "  - type: smss-wrong-parent\n"
                                 "    parent: explorer.exe\n"
                                 "    at: 40s\n"
-                                "  - {type: x, id: mine, n: 3}\n";
+                                "  - {type: smss-wrong-user, id: mine, session: 3}\n";
 
 static void every_key__loads__each_value(void **state)
 {
@@ -558,6 +558,20 @@ static const struct bad bad_cases[] = {
         "t.yaml:1:32: duplicate anomaly id 'a2' (first at 1:13)"),
     BAD(anomaly_scalar, "anomalies: [x]\n",
         "t.yaml:1:13: 'anomalies' must be a list of mappings with a 'type', not a plain value"),
+    /* anomaly parameters, against the catalogue's tables (sim/anomalies.def) */
+    BAD(anomaly_param_choice, "anomalies: [{type: core-wrong-parent, process: notepad.exe}]\n",
+        "t.yaml:1:48: 'notepad.exe' is not a valid value here (expected one of: "
+        "lsass.exe|csrss.exe|wininit.exe|services.exe)"),
+    BAD(anomaly_param_duration, "anomalies: [{type: lsass-children, at: soon}]\n",
+        "t.yaml:1:40: 'soon' is not a duration like 90s, 5m or 1h30m (at most 366d)"),
+    BAD(anomaly_param_session, "anomalies: [{type: smss-wrong-user, session: 70000}]\n",
+        "t.yaml:1:46: '70000' is not a session id (0..65535)"),
+    BAD(anomaly_param_path, "anomalies: [{type: smss-wrong-path, path: smss.exe}]\n",
+        "t.yaml:1:43: 'smss.exe' is not a Windows path like C:\\Windows\\Temp\\x.exe"),
+    BAD(anomaly_param_unknown, "anomalies: [{type: runasppl-off, dll: x.dll}]\n",
+        "t.yaml:1:39: anomaly 'runasppl-off' has no parameter 'dll' (it takes: none)"),
+    BAD(anomaly_type_unknown, "anomalies: [{type: smss-wrong-parnet}]\n",
+        "t.yaml:1:20: unknown anomaly type 'smss-wrong-parnet' (known: smss-wrong-parent, "),
     /* deep nesting where a scalar belongs, in a small input */
     BAD(nest_in_param, "anomalies: [{type: x, p: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}]\n",
         "t.yaml:1:26: anomaly parameter 'p' must be a single value, not a list"),

@@ -17,6 +17,7 @@
 #include "../kb/kb.h"
 #include "../sim/anomaly.h"
 #include "../sim/sim.h"
+#include "../corpus/corpus.h"
 
 #define KEY_SM_TEST "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
 
@@ -762,19 +763,197 @@ static void sim__environment_path__planted_folder_first(void **state)
     scn_release(&sc);
 }
 
-/* One knowledge base: every OS the simulator knows has its row in kb/, and
- * a normal boot of it starts with exactly the values kb_default_registry
+/* Every anomaly row's parameter table is well formed, and its text is what
+ * `anomalies`, `explain` and docs/anomalies.md print. */
+static void anomaly__param_tables__are_well_formed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < anom_count(); i++) {
+        const struct anom_type *t = anom_get(i);
+        assert_non_null(t->params);
+        for (const struct anom_pdef *d = t->params; d->key; d++) {
+            assert_ptr_equal(anom_pdef(t, d->key), d); /* keys are unique */
+            if (d->kind == AP_CHOICE) {
+                assert_non_null(d->choices);
+                assert_non_null(d->choices[0]);
+            } else {
+                assert_null(d->choices);
+            }
+            if (d->kind == AP_SESSION)
+                assert_true(d->dflt >= d->min);
+        }
+    }
+    struct strbuf sb = STRBUF_INIT;
+    anom_params_text(anom_find("core-wrong-parent"), "|", &sb);
+    assert_string_equal(sb.buf, "process=lsass.exe|csrss.exe|wininit.exe|services.exe "
+                                "parent=cmd.exe|powershell.exe at=DURATION");
+    sb_reset(&sb);
+    anom_params_text(anom_find("pending-rename-system32"), " or ", &sb);
+    assert_string_equal(sb.buf, "source=PATH target=PATH");
+    sb_reset(&sb);
+    anom_params_text(anom_find("runasppl-off"), "|", &sb);
+    assert_int_equal(sb.len, 0);
+    sb_release(&sb);
+    /* The behaviour rows carry: core-late-start's session is a new one (3),
+     * core-wrong-session's is a desktop (1 or more). */
+    const struct anom_pdef *late = anom_pdef(anom_find("core-late-start"), "session");
+    assert_true(late->fresh && late->dflt == 3);
+    assert_int_equal(anom_pdef(anom_find("core-wrong-session"), "session")->min, 1);
+}
+
+/* scenarios/normal-OS*.yaml: every OS row has a normal boot (which the
+ * round trip checks clean), found by name so a new row needs one. */
+static int normal_scenario(const char *os, char *path, size_t size)
+{
+    DIR *d = opendir("scenarios");
+    assert_non_null(d);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "normal-%s", os);
+    size_t n = strlen(prefix);
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));)
+        if (!strncmp(e->d_name, prefix, n) && (e->d_name[n] == '.' || e->d_name[n] == '-')) {
+            snprintf(path, size, "scenarios/%s", e->d_name);
+            found = 1;
+        }
+    closedir(d);
+    return found;
+}
+
+/* A row of kb/oses.def with a field left out fails here: the simulator,
+ * the corpus and the writers read every one of them. */
+static void kb__os_rows__are_complete(void **state)
+{
+    (void)state;
+    int weights = 0;
+    for (size_t i = 0; i < KB_OS_COUNT; i++) {
+        const struct kb_os *o = &kb_oses[i];
+        assert_non_null(o->name);
+        assert_non_null(o->title);
+        assert_ptr_equal(kb_os_find(o->name), o);
+        assert_string_equal(scn_os_name((enum scn_os)i), o->name);
+        enum scn_os e = SCN_OS_COUNT;
+        assert_int_equal(scn_os_parse(o->name, &e), 0);
+        assert_int_equal(e, (int)i);
+        assert_non_null(o->csrss_fmt);
+        assert_non_null(strstr(o->csrss_fmt, "{SS}"));
+        assert_non_null(o->core_cwd);
+        assert_true(o->svchosts > 0);
+        assert_non_null(o->file_version);
+        /* The kernel's numbers and the files' version are one build. */
+        assert_true(o->kernel_version[0] > 0 && o->kernel_version[2] > 0);
+        char build[32], buf[64];
+        snprintf(build, sizeof(build), "%u.%u.%u.", o->kernel_version[0], o->kernel_version[1],
+                 o->kernel_version[2]);
+        const char *fv = kb_os_file_version(o, 42, 0, buf);
+        assert_non_null(strstr(fv, build));
+        assert_null(strchr(fv, '{'));
+        assert_true(o->corpus_weight > 0);
+        weights += o->corpus_weight;
+        char path[512];
+        if (!normal_scenario(o->name, path, sizeof(path)))
+            fail_msg("%s: no scenarios/normal-%s*.yaml", o->name, o->name);
+    }
+    assert_int_equal(weights, 100);
+    char names[256];
+    assert_string_equal(kb_os_names(names, sizeof(names)), "win7, win10, win11, server2022");
+}
+
+/* What the OS rows put into the records, per row: the golden
+ * tests/golden/os-rows.txt was written before the rows moved to kb/oses.def
+ * and must not change when a row is refactored (a new row adds its own
+ * lines; SMSSLAB_UPDATE_GOLDEN=1 rewrites it after a deliberate change). */
+static void os_line(struct strbuf *sb, struct snap *s, const char *name, int32_t session)
+{
+    const struct snap_proc *p = find(s, name, session, -1);
+    if (!p) {
+        sb_addf(sb, "  %s s%d: none\n", name, (int)session);
+        return;
+    }
+    const struct snap_proc *pp = NULL;
+    for (size_t i = 0; i < s->nprocs && p->ppid; i++)
+        if (s->procs[i].pid == p->ppid)
+            pp = &s->procs[i];
+    sb_addf(sb, "  %s s%d: parent=%s prio=%d cwd=%s cmd=%s\n", name, (int)session,
+            pp ? pp->name : "-", (int)p->base_priority, p->cwd ? p->cwd : "-",
+            p->command_line ? p->command_line : "-");
+}
+
+static void kb__os_rows__golden(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t o = 0; o < KB_OS_COUNT; o++) {
+        const struct kb_os *os = &kb_oses[o];
+        char buf[64], file[512];
+        sb_addf(&sb, "%s: %s\n", os->name, os->title);
+        sb_addf(&sb, "  FileVersion: %s\n", kb_os_file_version(os, 42, 0, buf));
+        sb_addf(&sb, "  FileVersion (RTM binary): %s\n", kb_os_file_version(os, 42, 1, buf));
+        sb_addf(&sb, "  kernel: %u.%u.%u.%u sp%u\n", os->kernel_version[0], os->kernel_version[1],
+                os->kernel_version[2], os->kernel_version[3], os->kernel_version[4]);
+        assert_true(normal_scenario(os->name, file, sizeof(file)));
+        struct scn sc;
+        struct snap s;
+        snap_init(&s);
+        struct sim *sm = run_file(file, &sc);
+        sim_snapshot(sm, sim_end_time(sm), &s);
+        static const char *const names[] = {
+            "Registry",     "MemCompression", "smss.exe",   "csrss.exe",    "wininit.exe",
+            "winlogon.exe", "LogonUI.exe",    "dwm.exe",    "lsm.exe",      "fontdrvhost.exe",
+            "services.exe", "lsass.exe",      "sihost.exe", "taskhostw.exe"};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+            for (int32_t sess = -1; sess <= 1; sess++)
+                if (find(&s, names[i], sess, -1) || sess == 1)
+                    os_line(&sb, &s, names[i], sess);
+        sb_addf(&sb, "  svchost.exe: %zu\n", count(&s, "svchost.exe", -2, -1));
+        sim_free(sm);
+        scn_release(&sc);
+        snap_release(&s);
+    }
+    /* Which OS the corpus draws for its first samples (the rows' weights). */
+    sb_adds(&sb, "corpus seed 7, samples 0-99:");
+    for (uint64_t i = 0; i < 100; i++) {
+        struct scn sc;
+        corpus_gen_scenario(&sc, 7, i, 0, NULL, 0);
+        sb_addf(&sb, " %s", scn_os_name(sc.os));
+        scn_release(&sc);
+    }
+    sb_addc(&sb, '\n');
+    const char *path = "tests/golden/os-rows.txt";
+    const char *upd = getenv("SMSSLAB_UPDATE_GOLDEN");
+    if (upd && *upd == '1') {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fwrite(sb.buf, 1, sb.len, f);
+        fclose(f);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("%s is missing (SMSSLAB_UPDATE_GOLDEN=1 writes it)", path);
+    char *want = xcalloc(1, 1 << 20);
+    size_t n = fread(want, 1, (1 << 20) - 1, f);
+    fclose(f);
+    if (n != sb.len || memcmp(want, sb.buf, n)) {
+        size_t k = 0;
+        while (k < n && k < sb.len && want[k] == sb.buf[k])
+            k++;
+        fail_msg("%s differs at byte %zu: got ...%.80s", path, k, sb.buf + (k > 20 ? k - 20 : 0));
+    }
+    free(want);
+    sb_release(&sb);
+}
+
+/* Every OS's normal boot starts from the registry values kb/kb_reg.c
  * says Windows ships (the checker compares hosts with the same rows). */
 static void sim__default_registry__is_the_kb_s(void **state)
 {
     (void)state;
-    static const char *const files[] = {"scenarios/normal-win7.yaml", "scenarios/default.yaml",
-                                        "scenarios/normal-win11-credential-guard.yaml",
-                                        "scenarios/normal-server2022-rdp.yaml"};
-    for (int os = 0; os < SCN_OS_COUNT; os++)
-        assert_non_null(kb_os_find(scn_os_name((enum scn_os)os)));
     assert_null(kb_os_find("win95"));
-    for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+    for (size_t o = 0; o < KB_OS_COUNT; o++) {
+        char file[512];
+        assert_true(normal_scenario(kb_oses[o].name, file, sizeof(file)));
+        const char *files[] = {file};
+        size_t f = 0;
         struct scn sc;
         struct snap s, kb;
         snap_init(&s);
@@ -898,6 +1077,9 @@ int main(void)
         cmocka_unit_test(sim__events__are_in_time_order_and_cover_every_process),
         cmocka_unit_test(sim__rdp_logoff__ends_the_session),
         cmocka_unit_test(sim__os_profiles__start_their_own_processes),
+        cmocka_unit_test(kb__os_rows__are_complete),
+        cmocka_unit_test(kb__os_rows__golden),
+        cmocka_unit_test(anomaly__param_tables__are_well_formed),
         cmocka_unit_test(sim__bootexecute_extra__runs_as_master_child_before_sessions),
         cmocka_unit_test(sim__pending_rename__applied_and_deleted_by_smss),
         cmocka_unit_test(sim__winlogon_hijacks__start_extra_programs_at_logon),
