@@ -261,6 +261,13 @@ int cmd_lab(int argc, char **argv)
                 dot_prog);
         return EXIT_USAGE;
     }
+    /* "-o lab/" names the folder lab: its temporary sibling is lab.tmp-PID,
+     * not a file inside a folder that does not exist yet. */
+    char outbuf[4096];
+    snprintf(outbuf, sizeof(outbuf), "%s", out);
+    for (size_t l = strlen(outbuf); l > 1 && outbuf[l - 1] == '/'; l--)
+        outbuf[l - 1] = '\0';
+    out = outbuf;
     if (dir_usable(out)) {
         free(dot);
         return EXIT_USAGE;

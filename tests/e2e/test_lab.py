@@ -291,7 +291,8 @@ def test_readme_teaching_walkthrough_is_real(ctx):
     readme = (ctx.root / "README.md").read_text()
     sec = readme.split("## Teaching\n", 1)[1].split("\n## ", 1)[0]
     lab = ctx.tmp / "lab"
-    out = ctx.run("lab", "-n", 10, "--seed", 7, "--hard-negatives", 2, "-o", lab, rc=0)
+    # As the README types it: a trailing slash names the same folder.
+    out = ctx.run("lab", "-n", 10, "--seed", 7, "--hard-negatives", 2, "-o", f"{lab}/", rc=0)
     assert "wrote 10 exercises (2 normal) to " in out.stdout.decode()
     assert "$ smsslab lab -n 10 --seed 7 --hard-negatives 2 -o lab/" in sec
     answers = re.search(r"\$ cat answers/sam\.yaml\n(.*?)\$ smsslab grade", sec, re.S).group(1)
