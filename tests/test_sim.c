@@ -871,8 +871,11 @@ static void os_line(struct strbuf *sb, struct snap *s, const char *name, int32_t
         return;
     }
     const struct snap_proc *pp = NULL;
+    /* The parent's pid may be reused later (by usoclient, say): the parent is
+     * the process with that pid that started before the child. */
     for (size_t i = 0; i < s->nprocs && p->ppid; i++)
-        if (s->procs[i].pid == p->ppid)
+        if (s->procs[i].pid == p->ppid && s->procs[i].create_time <= p->create_time &&
+            (!pp || s->procs[i].create_time > pp->create_time))
             pp = &s->procs[i];
     sb_addf(sb, "  %s s%d: parent=%s prio=%d cwd=%s cmd=%s\n", name, (int)session,
             pp ? pp->name : "-", (int)p->base_priority, p->cwd ? p->cwd : "-",
