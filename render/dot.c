@@ -255,6 +255,7 @@ struct ctx {
     size_t nboxes;  /* boxes that stand for several */
     unsigned show;
     int light_edges; /* edges into a box from outside have weight 0 */
+    size_t *minlen;  /* ranks below the parent, or a root below its row */
 };
 
 static int name_is(const struct snap_proc *p, const char *name)
@@ -953,6 +954,7 @@ static int sess_key_cmp(const void *a, const void *b)
 struct cluster {
     int32_t id;
     size_t width; /* estimated, points */
+    size_t depth; /* ranks from the box's top to below its last */
     size_t row;
 };
 
@@ -997,58 +999,147 @@ static int same_box(const struct ctx *c, size_t i, long q)
            c->s->procs[q].session == c->s->procs[i].session;
 }
 
+static size_t cap_points(const struct ctx *c)
+{
+    long px = c->o ? c->o->max_width_px : 0;
+    if (px == 0)
+        px = DOT_DEFAULT_WIDTH_PX;
+    return px < 0 ? 0 : (size_t)px * 72 / 96;
+}
+
 /* Levels of a box deeper than this share the last one's estimate. */
 #define MAX_LEVELS 64
 
-/* Each box's width: Graphviz puts a tree's processes on ranks, so a box is
- * about as wide as its fullest rank (leaves staggered as put_edges does),
- * with a margin for the room dot leaves between subtrees; or its title. */
-static void estimate_widths(const struct ctx *c, struct cluster *cl, size_t ncl)
+/* Does the edge q -> i stay inside one tree: both in the same box, or both
+ * outside the boxes? An edge between boxes (a session-0 svchost starting a
+ * user's sihost) is no part of either box's layout. */
+static int tree_edge(const struct ctx *c, size_t i, long q)
+{
+    if (q < 0 || !c->draw[q])
+        return 0;
+    return outside(c, i) ? outside(c, (size_t)q) : same_box(c, i, q);
+}
+
+/* Each process's rank in its box (0 = the box's top): its parent's plus the
+ * ranks between them, the chain walked up once (memo in state: 1 on the
+ * walk, 2 known); a root, or a parent met again on the walk, is rank 0. */
+static void box_depths(const struct ctx *c, size_t *depth)
+{
+    size_t n = c->n;
+    unsigned char *state = xcalloc(n + 1, 1);
+    size_t *stack = xmalloc((n + 1) * sizeof(*stack));
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i, len = 0;
+        while (c->draw[j] && !outside(c, j) && state[j] == 0) {
+            state[j] = 1;
+            stack[len++] = j;
+            if (!tree_edge(c, j, c->par[j]))
+                break;
+            j = (size_t)c->par[j];
+        }
+        while (len) {
+            size_t x = stack[--len];
+            long q = c->par[x];
+            depth[x] = tree_edge(c, x, q) && state[q] == 2 ? depth[q] + c->minlen[x] : 0;
+            state[x] = 2;
+        }
+    }
+    free(stack);
+    free(state);
+}
+
+/* The ranks each process is drawn below its parent in its own tree, or, for
+ * a box's root, below the box's top: c->minlen. Leaves under one parent are
+ * staggered over rows (as Graphviz's unflatten -l does) when many or wider
+ * than half a box; a box's roots that start nothing in it (the sihost,
+ * taskhostw, ctfmon, rdpclip ... that session-0 services start in a user's
+ * session) fill the box's ranks where they still fit, not all its top one.
+ * Each box's width: about its fullest rank, with a margin for the room dot
+ * leaves between subtrees; or its title. And its depth in ranks. */
+static void estimate_widths(struct ctx *c, struct cluster *cl, size_t ncl)
 {
     size_t n = c->n;
     size_t *w = xcalloc(n + 1, sizeof(*w)), *depth = xcalloc(n + 1, sizeof(*depth));
     size_t *nkids = xcalloc(n + 1, sizeof(*nkids)), *nleaf = xcalloc(n + 1, sizeof(*nleaf));
-    size_t *seen = xcalloc(n + 1, sizeof(*seen));
+    size_t *seen = xcalloc(n + 1, sizeof(*seen)), *leafw = xcalloc(n + 1, sizeof(*leafw));
     size_t *level = xcalloc(MAX_LEVELS * (ncl + 1), sizeof(*level));
     size_t *count = xcalloc(MAX_LEVELS * (ncl + 1), sizeof(*count));
+    size_t *deepest = xcalloc(ncl + 1, sizeof(*deepest));
+    size_t *loose = xmalloc((n + 1) * sizeof(*loose)), nloose = 0;
     struct strbuf lbl = STRBUF_INIT;
-    for (size_t i = 0; i < n; i++)
-        if (c->draw[i] && same_box(c, i, c->par[i]))
-            nkids[c->par[i]]++;
-    for (size_t i = 0; i < n; i++)
-        if (c->draw[i] && same_box(c, i, c->par[i]) && nkids[i] == 0)
-            nleaf[c->par[i]]++;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = c->order[k].idx;
-        if (!c->draw[i] || outside(c, i))
+    for (size_t i = 0; i < n; i++) {
+        if (!c->draw[i])
             continue;
+        if (tree_edge(c, i, c->par[i]))
+            nkids[c->par[i]]++;
         sb_reset(&lbl);
         put_proc_label(&lbl, c, i);
         w[i] = widest_line(lbl.buf, lbl.len) * CHAR_PT + NODE_PAD_PT;
         w[i] = w[i] < NODE_MIN_PT ? NODE_MIN_PT : w[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        if (c->draw[i] && tree_edge(c, i, c->par[i]) && nkids[i] == 0) {
+            nleaf[c->par[i]]++;
+            leafw[c->par[i]] += w[i] + NODESEP_PT;
+        }
+    /* What a box may fill: a row of its own, less the margins. */
+    size_t cap = cap_points(c);
+    size_t budget = cap ? (cap * 9 / 10 - CLUSTER_PAD_PT) * 4 / 5 : SIZE_MAX;
+    size_t half = budget / 2;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = c->order[k].idx;
+        if (!c->draw[i])
+            continue;
         long q = c->par[i];
-        if (same_box(c, i, q)) {
-            size_t step = 1;
-            if (nkids[i] == 0 && nleaf[q] > STAGGER_MIN) {
-                size_t rows = (nleaf[q] + STAGGER_ROW - 1) / STAGGER_ROW;
-                rows = rows > STAGGER_MAX_ROWS ? STAGGER_MAX_ROWS : rows;
-                step = 1 + seen[q]++ % rows;
-            }
-            /* A parent drawn later than its child (odd times) counts as a root. */
-            depth[i] = depth[q] + step;
+        c->minlen[i] = 1;
+        if (tree_edge(c, i, q) && nkids[i] == 0) {
+            size_t rows = nleaf[q] > STAGGER_MIN ? (nleaf[q] + STAGGER_ROW - 1) / STAGGER_ROW : 1;
+            if (cap && leafw[q] > half && leafw[q] / half + 1 > rows)
+                rows = leafw[q] / half + 1;
+            rows = rows > STAGGER_MAX_ROWS ? STAGGER_MAX_ROWS : rows;
+            c->minlen[i] = 1 + seen[q]++ % rows;
+        } else if (!outside(c, i) && !tree_edge(c, i, q) && nkids[i] == 0) {
+            loose[nloose++] = i; /* placed below, once the trees are */
         }
+    }
+    box_depths(c, depth);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = c->order[k].idx;
+        long b = c->draw[i] && !outside(c, i) ? cluster_of(cl, ncl, c->s->procs[i].session) : -1;
+        if (b < 0 || (!tree_edge(c, i, c->par[i]) && nkids[i] == 0))
+            continue;
         size_t d = depth[i] < MAX_LEVELS ? depth[i] : MAX_LEVELS - 1;
+        size_t x = (size_t)b * MAX_LEVELS + d;
+        level[x] += w[i] + (count[x]++ ? NODESEP_PT : 0);
+        deepest[b] = d > deepest[b] ? d : deepest[b];
+        cl[b].depth = depth[i] + 1 > cl[b].depth ? depth[i] + 1 : cl[b].depth;
+    }
+    for (size_t k = 0; k < nloose; k++) {
+        size_t i = loose[k];
         long b = cluster_of(cl, ncl, c->s->procs[i].session);
-        if (b >= 0) {
-            level[(size_t)b * MAX_LEVELS + d] += w[i];
-            count[(size_t)b * MAX_LEVELS + d]++;
+        if (b < 0)
+            continue;
+        size_t *lv = level + (size_t)b * MAX_LEVELS, *ct = count + (size_t)b * MAX_LEVELS;
+        size_t target = budget, last = deepest[b] + STAGGER_MAX_ROWS / 2, best = 0;
+        last = last < MAX_LEVELS ? last : MAX_LEVELS - 1;
+        for (size_t d = 0; d <= deepest[b]; d++)
+            target = lv[d] > target ? lv[d] : target;
+        for (size_t d = 0; d <= last; d++) {
+            if (lv[d] + (ct[d] ? NODESEP_PT : 0) + w[i] <= target) {
+                best = d;
+                break;
+            }
+            best = lv[d] < lv[best] ? d : best;
         }
+        lv[best] += w[i] + (ct[best]++ ? NODESEP_PT : 0);
+        deepest[b] = best > deepest[b] ? best : deepest[b];
+        cl[b].depth = best + 1 > cl[b].depth ? best + 1 : cl[b].depth;
+        c->minlen[i] = best + 1;
     }
     for (size_t b = 0; b < ncl; b++) {
         size_t widest = 0;
         for (size_t d = 0; d < MAX_LEVELS; d++) {
-            size_t x = b * MAX_LEVELS + d;
-            size_t lw = level[x] + (count[x] ? (count[x] - 1) * NODESEP_PT : 0);
+            size_t lw = level[b * MAX_LEVELS + d];
             widest = lw > widest ? lw : widest;
         }
         widest += widest / 4;
@@ -1058,6 +1149,9 @@ static void estimate_widths(const struct ctx *c, struct cluster *cl, size_t ncl)
         cl[b].width = (widest > title ? widest : title) + CLUSTER_PAD_PT;
     }
     sb_release(&lbl);
+    free(loose);
+    free(deepest);
+    free(leafw);
     free(count);
     free(level);
     free(seen);
@@ -1065,14 +1159,6 @@ static void estimate_widths(const struct ctx *c, struct cluster *cl, size_t ncl)
     free(nkids);
     free(depth);
     free(w);
-}
-
-static size_t cap_points(const struct ctx *c)
-{
-    long px = c->o ? c->o->max_width_px : 0;
-    if (px == 0)
-        px = DOT_DEFAULT_WIDTH_PX;
-    return px < 0 ? 0 : (size_t)px * 72 / 96;
 }
 
 /* Rows in session order, each as wide as fits nine tenths of the cap (the
@@ -1100,8 +1186,9 @@ static void put_anchor(struct strbuf *sb, const char *indent, const char *id)
 }
 
 /* One box per session, in rows: an invisible node per row heads, in
- * session order (ordering=out), an invisible anchor at the top of each box
- * of the row; every process of a row comes before the next row's node. */
+ * session order (ordering=out), the invisible top of each box of the row;
+ * the box's invisible bottom, as many ranks below its top as its plan has,
+ * comes before the next row's node. */
 static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster *cl, size_t ncl,
                          size_t nrows, int panel)
 {
@@ -1147,6 +1234,27 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster 
             sb_adds(sb, "        style=rounded; color=grey40;\n");
         for (size_t m = 0; m < nm; m++)
             put_proc_node(sb, c, members[m], "        ");
+        /* The box's top: its roots hang from it inside the box, on the
+         * levels planned for them (dot ranks a box on its own, so ranks
+         * asked of edges from outside would move the whole box down). */
+        char top[32];
+        snprintf(top, sizeof(top), "s%ld_top", (long)id);
+        char bot[32];
+        snprintf(bot, sizeof(bot), "s%ld_bottom", (long)id);
+        if (nm > 0) {
+            put_anchor(sb, "        ", top);
+            put_anchor(sb, "        ", bot);
+            sb_addf(sb, "        \"%s\" -> \"%s\" [style=invis, minlen=%zu];\n", top, bot,
+                    cl[k].depth);
+        }
+        for (size_t m = 0; m < nm; m++) {
+            size_t i = members[m];
+            if (same_box(c, i, c->par[i]))
+                continue;
+            sb_addf(sb, "        \"%s\" -> ", top);
+            put_node_id(sb, c, i);
+            sb_addf(sb, " [style=invis, minlen=%zu];\n", c->minlen[i] - 1);
+        }
         if (nm == 0)
             sb_addf(sb,
                     "        \"s%ld_empty\" [label=\"(no processes)\", shape=plaintext, "
@@ -1155,19 +1263,12 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster 
         sb_adds(sb, "    }\n");
         /* The row's node above the box's roots, in session order; the box's
          * processes above the next row's node. */
-        for (size_t m = 0; m < nm; m++) {
-            size_t i = members[m];
-            if (!same_box(c, i, c->par[i])) {
-                sb_addf(sb, "    \"row%zu\" -> ", cl[k].row);
-                put_node_id(sb, c, i);
-                sb_adds(sb, " [style=invis];\n");
-            }
-            if (cl[k].row + 1 < last) {
-                sb_adds(sb, "    ");
-                put_node_id(sb, c, i);
-                sb_addf(sb, " -> \"row%zu\" [style=invis];\n", cl[k].row + 1);
-            }
-        }
+        /* Weightless: a box does not pull its row's node, nor the next
+         * row's, sideways; the rows stay to the left. */
+        if (nm > 0)
+            sb_addf(sb, "    \"row%zu\" -> \"%s\" [style=invis, weight=0];\n", cl[k].row, top);
+        if (nm > 0 && cl[k].row + 1 < last)
+            sb_addf(sb, "    \"%s\" -> \"row%zu\" [style=invis, weight=0];\n", bot, cl[k].row + 1);
         if (nm == 0)
             sb_addf(sb, "    \"row%zu\" -> \"s%ld_empty\" [style=invis];\n", cl[k].row, (long)id);
         if (nm == 0 && cl[k].row + 1 < last)
@@ -1180,15 +1281,6 @@ static void put_clusters(struct strbuf *sb, const struct ctx *c, struct cluster 
 
 static void put_edges(struct strbuf *sb, const struct ctx *c)
 {
-    size_t *nkids = xcalloc(c->n + 1, sizeof(*nkids));
-    size_t *nleaf = xcalloc(c->n + 1, sizeof(*nleaf));
-    size_t *seen = xcalloc(c->n + 1, sizeof(*seen));
-    for (size_t i = 0; i < c->n; i++)
-        if (c->draw[i] && c->par[i] >= 0 && c->draw[c->par[i]])
-            nkids[c->par[i]]++;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->draw[i] && c->par[i] >= 0 && c->draw[c->par[i]] && nkids[i] == 0)
-            nleaf[c->par[i]]++;
     for (size_t k = 0; k < c->n; k++) {
         size_t i = c->order[k].idx;
         const struct snap_proc *p = &c->s->procs[i];
@@ -1213,30 +1305,25 @@ static void put_edges(struct strbuf *sb, const struct ctx *c)
             sb_adds(sb, " [style=dotted, color=grey45");
             sep = ", ";
         }
-        if (q >= 0 && nkids[i] == 0 && nleaf[q] > STAGGER_MIN) {
-            size_t rows = (nleaf[q] + STAGGER_ROW - 1) / STAGGER_ROW;
-            rows = rows > STAGGER_MAX_ROWS ? STAGGER_MAX_ROWS : rows;
-            size_t ml = 1 + seen[q]++ % rows;
-            if (ml > 1) {
-                sb_addf(sb, "%sminlen=%zu", sep, ml);
-                sep = ", ";
-            }
+        if (tree_edge(c, i, q) && c->minlen[i] > 1) {
+            sb_addf(sb, "%sminlen=%zu", sep, c->minlen[i]);
+            sep = ", ";
         }
         /* An edge into a session box from outside it (the master smss to
          * each session's smss child, the Terminal Services svchost to an RDP
          * session's rdpclip) may span rows: weightless, it does not pull the
-         * box sideways, out from under the rows above. Only on a classroom
-         * host (LIGHT_EDGES_MAX sessions): with 60 sessions dot needs 44 s
-         * for what takes it 0.5 s with weighted edges. */
+         * box sideways, out from under the rows above; unconstrained, it
+         * does not rank the box either: the box's plan does (a user's sihost
+         * on the box's second rank). Only on a classroom host
+         * (LIGHT_EDGES_MAX sessions): with 60 sessions weight=0 made dot take
+         * 44 s for what takes it 0.5 s with weighted edges, and with 200
+         * constraint=false 100 s for 4 s. */
         if (c->light_edges && !outside(c, i) && !same_box(c, i, q)) {
-            sb_addf(sb, "%sweight=0", sep);
+            sb_addf(sb, "%sweight=0, constraint=false", sep);
             sep = ", ";
         }
         sb_adds(sb, sep[1] == ' ' ? "];\n" : ";\n");
     }
-    free(seen);
-    free(nleaf);
-    free(nkids);
 }
 
 static int reg_cmp(const struct snap *s, size_t a, size_t b)
@@ -1565,6 +1652,10 @@ static void put_header(struct strbuf *sb, const struct ctx *c, size_t nrows, siz
                         "(--focus or --collapse keeps text larger)");
     }
     sb_adds(sb, "\"");
+    /* The edges from session 0's services into the users' boxes share their
+     * way down the side: one by one they made the picture 600 points wider. */
+    if (c->light_edges)
+        sb_adds(sb, ", concentrate=true");
     if (cap)
         /* Graphviz scales the drawing down, never up, to this many inches. */
         sb_addf(sb, ", size=\"%zu.%02zu,1000\"", cap / 72, cap % 72 * 100 / 72);
@@ -1582,6 +1673,7 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
     c.par = xmalloc((n + 1) * sizeof(*c.par));
     c.dup = xcalloc(n + 1, sizeof(*c.dup));
     c.draw = xcalloc(n + 1, 1);
+    c.minlen = xcalloc(n + 1, sizeof(*c.minlen));
     for (size_t i = 0; i < n; i++) {
         c.order[i] = (struct key){s->procs[i].create_time, s->procs[i].pid, i};
         const struct snap_proc *q = snap_parent(s, &s->procs[i]);
@@ -1633,6 +1725,7 @@ int dot_write(struct strbuf *sb, struct snap *s, const struct chk_findings *find
     free(c.rtags);
     free(c.ptags);
     free(c.ptag_at);
+    free(c.minlen);
     free(c.draw);
     free(c.dup);
     free(c.par);

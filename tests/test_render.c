@@ -872,8 +872,9 @@ static void registry__panel__every_value_finding_in_red(void **state)
     snap_release(&s);
 }
 
-/* Past 8 sessions the edges into boxes keep their weight: weightless long
- * edges over many rows made dot take 44 s for 60 sessions instead of 0.5 s. */
+/* Past 8 sessions the edges into boxes keep their weight and rank the
+ * boxes: weightless long edges over many rows made dot take 44 s for 60
+ * sessions instead of 0.5 s, unconstrained ones 100 s for 200 instead of 4. */
 static void rows__many_sessions__weighted_edges(void **state)
 {
     (void)state;
@@ -881,7 +882,8 @@ static void rows__many_sessions__weighted_edges(void **state)
     snap_init(&s);
     normal_boot(&s);
     char *d = render(&s, NULL, 0, NULL);
-    assert_non_null(strstr(d, "weight=0"));
+    assert_non_null(strstr(d, "weight=0, constraint=false"));
+    assert_non_null(strstr(d, "concentrate=true"));
     free(d);
     for (int32_t k = 2; k <= 9; k++) {
         add_session(&s, k, "rdp", NULL, -1, -1);
@@ -889,13 +891,15 @@ static void rows__many_sessions__weighted_edges(void **state)
             SYSTEM);
     }
     d = render(&s, NULL, 0, NULL);
-    assert_null(strstr(d, "weight=0"));
+    assert_null(strstr(d, "constraint=false"));
+    assert_null(strstr(d, "concentrate"));
     assert_non_null(strstr(d, "cluster_s9"));
     free(d);
     snap_release(&s);
 }
 
-/* The row node's edges, in order, name the session roots left to right. */
+/* The row node's edges, in order, name the session boxes left to right; each
+ * box's roots hang from the box's top. */
 static void rows__sessions_in_order_and_width_cap(void **state)
 {
     (void)state;
@@ -903,16 +907,19 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     snap_init(&s);
     rdp_host(&s);
     char *d = render(&s, NULL, 0, NULL);
-    const char *a = strstr(d, "\"row0\" -> \"p396_"); /* session 0's smss child */
-    const char *b = strstr(d, "\"row0\" -> \"p488_"); /* session 1's */
+    const char *a = strstr(d, "\"row0\" -> \"s0_top\"");
+    const char *b = strstr(d, "\"row0\" -> \"s1_top\"");
     assert_non_null(a);
     assert_true(!b || a < b);
+    assert_non_null(strstr(d, "\"s0_top\" -> \"p396_"));
     assert_non_null(strstr(d, "ordering=out"));
     assert_non_null(strstr(d, "laid out for 1920 px"));
     assert_non_null(strstr(d, "size=\"20.00,1000\""));
-    /* Edges into a box from outside do not pull it sideways; inside they do. */
-    assert_non_null(
-        strstr(d, "\"p300_1714550402000000\" -> \"p2100_1714550999000000\" [weight=0];"));
+    /* Edges into a box from outside do not pull it sideways nor rank it;
+     * inside they do. */
+    assert_non_null(strstr(
+        d,
+        "\"p300_1714550402000000\" -> \"p2100_1714550999000000\" [weight=0, constraint=false];"));
     assert_non_null(
         strstr(d, "\"p2100_1714550999000000\" -> \"p2104_1714550999005000\" [style=dotted, "
                   "color=grey45];"));
@@ -920,20 +927,49 @@ static void rows__sessions_in_order_and_width_cap(void **state)
     struct dot_opts narrow = {.max_width_px = 400};
     char *n = render_opts(&s, NULL, &narrow);
     assert_non_null(strstr(n, "laid out for 400 px: sessions in 4 rows"));
-    assert_non_null(strstr(n, "\"row0\" -> \"p396_"));
-    assert_non_null(strstr(n, "\"row1\" -> \"p488_"));
-    assert_non_null(strstr(n, "\"row2\" -> \"p2100_"));
-    assert_non_null(strstr(n, "\"row3\" -> \"p2300_"));
+    assert_non_null(strstr(n, "\"row0\" -> \"s0_top\""));
+    assert_non_null(strstr(n, "\"row1\" -> \"s1_top\""));
+    assert_non_null(strstr(n, "\"row2\" -> \"s2_top\""));
+    assert_non_null(strstr(n, "\"row3\" -> \"s3_top\""));
+    assert_non_null(strstr(n, "\"s2_bottom\" -> \"row3\""));
     assert_non_null(strstr(n, "size=\"4.16,1000\""));
     /* No cap: one row, no size. */
     struct dot_opts none = {.max_width_px = -1};
     char *w = render_opts(&s, NULL, &none);
     assert_null(strstr(w, ", size=\""));
     assert_null(strstr(w, "\"row1\""));
-    assert_null(strstr(w, "weight=0"));
-    assert_non_null(strstr(w, "\"row0\" -> \"p2300_"));
+    assert_null(strstr(w, "constraint=false"));
+    assert_non_null(strstr(w, "\"row0\" -> \"s3_top\""));
     free(w);
     free(n);
+    free(d);
+    snap_release(&s);
+}
+
+/* A user's box whose roots start nothing in it (what session-0 services
+ * start in every session) spreads them over its ranks rather than drawing
+ * them side by side: twelve wide ones would be a box 2,700 points wide. */
+static void rows__loose_roots__staggered_over_ranks(void **state)
+{
+    (void)state;
+    struct snap s;
+    snap_init(&s);
+    rdp_host(&s);
+    /* Each its own name: alike siblings would fold into one box. */
+    char names[12][48];
+    for (uint32_t k = 0; k < 12; k++) {
+        snprintf(names[k], sizeof(names[k]), "AVeryLongNameForABrokerProcess%02u.exe", k);
+        add(&s, 2500 + 4 * k, 620, 610000 + k, -1, 2, names[k], names[k], "CORP\\alice");
+    }
+    char *d = render(&s, NULL, 0, NULL);
+    assert_int_equal(count(d, "\"s2_top\" -> \"p25"), 12);
+    size_t on_first = 0;
+    for (const char *p = d; (p = strstr(p, "\"s2_top\" -> \"p25")) != NULL; p++)
+        on_first += strncmp(strchr(p, '['), "[style=invis, minlen=0]", 23) == 0;
+    assert_true(on_first > 0 && on_first < 12);
+    /* Their edges from session 0 neither rank nor pull the box. */
+    assert_non_null(strstr(d, "-> \"p2500_1714551010000000\" [weight=0, constraint=false]"));
+    assert_null(strstr(d, "a session is wider"));
     free(d);
     snap_release(&s);
 }
@@ -1077,6 +1113,7 @@ int main(void)
         cmocka_unit_test(registry__panel__every_value_finding_in_red),
         cmocka_unit_test(regnote__long_value__wrapped),
         cmocka_unit_test(rows__sessions_in_order_and_width_cap),
+        cmocka_unit_test(rows__loose_roots__staggered_over_ranks),
         cmocka_unit_test(rows__many_sessions__weighted_edges),
         cmocka_unit_test(focus__parent_cycle__terminates),
         cmocka_unit_test(ids__duplicate_records__distinct),
