@@ -122,7 +122,16 @@ int main(int argc, char **argv)
         return 2;
     }
     bool run = !strcmp(argv[1], "run");
-    int repeat = argc > 3 ? atoi(argv[3]) : 3;
+    int repeat = 3;
+    if (argc > 3) {
+        char *end;
+        long r = strtol(argv[3], &end, 10);
+        if (*end || r < 1 || r > 1000) {
+            fprintf(stderr, "bench_json: REPEAT must be 1 to 1000, not '%s'\n", argv[3]);
+            return 2;
+        }
+        repeat = (int)r;
+    }
     padded_string text;
     if (padded_string::load(argv[2]).get(text)) {
         fprintf(stderr, "bench_json: cannot read %s\n", argv[2]);
