@@ -11,13 +11,11 @@ Writing twice gives the same bytes, and a small golden file pins them.
 """
 import datetime
 import json
-import logging
 import re
-import shutil
-import subprocess
 import sys
-import warnings
 import xml.etree.ElementTree as ET
+
+import evtxread
 
 Skip = getattr(sys.modules["__main__"], "Skip", None)
 if Skip is None:
@@ -86,84 +84,53 @@ def _iso7(filetime):
 
 
 def _evtxexport(path):
-    p = subprocess.run(["evtxexport", "-f", "xml", str(path)], capture_output=True, timeout=300)
-    assert p.returncode == 0, p.stderr.decode(errors="replace")[:2000]
-    assert p.stderr == b"", "evtxexport complained: " + p.stderr.decode(errors="replace")[:2000]
-    text = p.stdout.decode("utf-8")
-    blocks = re.findall(r"<Event xmlns=.*?</Event>", text, flags=re.S)
-    return [_event(ET.fromstring(b)) for b in blocks]
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.records = []
-
-    def emit(self, record):
-        if record.levelno >= logging.WARNING:
-            self.records.append(record.getMessage())
+    return [_event(e) for e in evtxread.evtxexport_elements(path)]
 
 
 def _python_evtx(path):
     import Evtx.Evtx as E
 
-    coll = _Collect()
-    logging.getLogger().addHandler(coll)
     events, numbers = [], []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            with E.Evtx(str(path)) as log:
-                fh = log.get_file_header()
-                assert fh.verify(), "file header: magic, version 3.1, block size or CRC32"
-                assert not fh.is_dirty() and not fh.is_full()
-                chunks = list(fh.chunks())
-                assert fh.chunk_count() == len(chunks)
-                assert fh.current_chunk_number() == len(chunks) - 1
-                for ch in chunks:
-                    assert ch.verify(), f"chunk at {ch.offset():#x}: magic or CRC32"
-                    templates = ch.templates()
-                    ch.strings()
-                    nums = []
-                    for rec in ch.records():
-                        assert rec.verify(), f"record {rec.record_num()}: size copy"
-                        assert rec.size() % 8 == 0
-                        inst = rec.root().template_instance()
-                        assert inst.template_offset() in templates, "template not in the table"
-                        nums.append(rec.record_num())
-                        ev = _event(ET.fromstring(rec.xml()))
-                        # python-evtx renders FILETIMEs through a float (off by
-                        # a microsecond): compare the stored value instead, and
-                        # the record's written time with it.
-                        ft = [x for x in rec.root().substitutions()
-                              if type(x).__name__ == "FiletimeTypeNode"]
-                        assert len(ft) == 1
-                        raw = ft[0].unpack_qword(0)
-                        assert rec.unpack_qword(0x10) == raw
-                        assert abs((ft[0].filetime() - _dt(raw)).total_seconds()) < 3e-6
-                        events.append((ev[0], ev[1], _iso7(raw), ev[3], ev[4]))
-                    assert nums and ch.log_first_record_number() == nums[0]
-                    assert ch.log_last_record_number() == nums[-1]
-                    assert ch.file_first_record_number() == nums[0]
-                    numbers += nums
-                assert fh.next_record_number() == len(numbers) + 1
-                # Lookup by number goes through the chunk headers' ranges.
-                for k in {1, len(numbers) // 2, len(numbers)}:
-                    assert log.get_record(k).record_num() == k
-    finally:
-        logging.getLogger().removeHandler(coll)
-    assert not coll.records, f"python-evtx warned: {coll.records[:5]}"
+    with evtxread.python_evtx_strict():
+        with E.Evtx(str(path)) as log:
+            fh = log.get_file_header()
+            assert fh.verify(), "file header: magic, version 3.1, block size or CRC32"
+            assert not fh.is_dirty() and not fh.is_full()
+            chunks = list(fh.chunks())
+            assert fh.chunk_count() == len(chunks)
+            assert fh.current_chunk_number() == len(chunks) - 1
+            for ch in chunks:
+                assert ch.verify(), f"chunk at {ch.offset():#x}: magic or CRC32"
+                templates = ch.templates()
+                ch.strings()
+                nums = []
+                for rec in ch.records():
+                    assert rec.verify(), f"record {rec.record_num()}: size copy"
+                    assert rec.size() % 8 == 0
+                    inst = rec.root().template_instance()
+                    assert inst.template_offset() in templates, "template not in the table"
+                    nums.append(rec.record_num())
+                    ev = _event(ET.fromstring(rec.xml()))
+                    # python-evtx renders FILETIMEs through a float (off by
+                    # a microsecond): compare the stored value instead, and
+                    # the record's written time with it.
+                    ft = [x for x in rec.root().substitutions()
+                          if type(x).__name__ == "FiletimeTypeNode"]
+                    assert len(ft) == 1
+                    raw = ft[0].unpack_qword(0)
+                    assert rec.unpack_qword(0x10) == raw
+                    assert abs((ft[0].filetime() - _dt(raw)).total_seconds()) < 3e-6
+                    events.append((ev[0], ev[1], _iso7(raw), ev[3], ev[4]))
+                assert nums and ch.log_first_record_number() == nums[0]
+                assert ch.log_last_record_number() == nums[-1]
+                assert ch.file_first_record_number() == nums[0]
+                numbers += nums
+            assert fh.next_record_number() == len(numbers) + 1
+            # Lookup by number goes through the chunk headers' ranges.
+            for k in {1, len(numbers) // 2, len(numbers)}:
+                assert log.get_record(k).record_num() == k
     assert numbers == list(range(1, len(numbers) + 1)), "record numbers are not 1..N"
     return events
-
-
-def _need_readers():
-    if not shutil.which("evtxexport"):
-        raise Skip("evtxexport (libevtx-utils) is not installed")
-    try:
-        import Evtx.Evtx  # noqa: F401
-    except ImportError:
-        raise Skip("python3-evtx is not installed")
 
 
 def _same_events(xml_ev, other, reader):
@@ -176,7 +143,7 @@ def _same_events(xml_ev, other, reader):
 
 
 def test_evtx_reads_back_as_the_sysmon_xml(ctx):
-    _need_readers()
+    evtxread.need_readers()
     out = ctx.tmp / "c"
     ctx.run("corpus", "-n", "40", "--seed", "3", "--per-file", "15", "--anomaly-rate", "0.6",
             "--formats", "sysmon,evtx", "-q", "-o", out, rc=0)
@@ -214,22 +181,9 @@ def test_check_finds_the_same_in_evtx_and_xml(ctx):
     a = ctx.run("check", "--format", "json", out / "sysmon" / "part-00000.xml")
     b = ctx.run("check", "--format", "json", out / "evtx" / "part-00000.evtx")
     assert a.returncode == b.returncode == 1, (a.returncode, b.stderr[:500])
-    fa, fb = _findings(a.stdout), _findings(b.stdout)
+    fa, fb = evtxread.findings(a.stdout), evtxread.findings(b.stdout)
     assert len(fa) >= 6
     assert fa == fb
-
-
-def _findings(out):
-    """Findings without where they were read (file, line): the records they
-    cite are kept by EventRecordID, which both inputs share."""
-    found = []
-    for line in out.decode().splitlines():
-        f = json.loads(line)
-        ev = f.pop("evidence", None)
-        if ev is not None:
-            f["records"] = [r.get("id") for r in ev.get("records", [])]
-        found.append(json.dumps(f, sort_keys=True))
-    return sorted(found)
 
 
 def test_evtx_is_deterministic(ctx):
@@ -247,7 +201,7 @@ def test_golden_evtx_reads_back_in_both_readers(ctx):
     # compares it byte for byte); both readers must see its three records,
     # hostile strings included (markup and a line break kept, a control
     # character and an invalid byte as U+FFFD, a character outside the BMP).
-    _need_readers()
+    evtxread.need_readers()
     golden = ctx.root / "tests" / "golden" / "evtxw-3.evtx"
     cmd = ["\\SystemRoot\\System32\\smss.exe",
            "cmd.exe /c \"echo <a&b>\"\nline2 \ufffd bad\ufffd end",

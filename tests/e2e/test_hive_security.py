@@ -14,13 +14,13 @@ a hive given with the .evtx of its host makes one snapshot holding both the
 processes and the registry; damaged hives are refused, naming the file.
 """
 import json
-import logging
 import re
 import shutil
 import subprocess
 import sys
-import warnings
 import xml.etree.ElementTree as ET
+
+import evtxread
 
 Skip = getattr(sys.modules["__main__"], "Skip", None)
 if Skip is None:
@@ -49,43 +49,23 @@ def _xml_events(path):
 
 
 def _evtxexport(path):
-    p = subprocess.run(["evtxexport", "-f", "xml", str(path)], capture_output=True, timeout=300)
-    assert p.returncode == 0 and p.stderr == b"", p.stderr.decode(errors="replace")[:2000]
-    blocks = re.findall(r"<Event xmlns=.*?</Event>", p.stdout.decode("utf-8"), flags=re.S)
-    return [_event(ET.fromstring(b)) for b in blocks]
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.records = []
-
-    def emit(self, record):
-        if record.levelno >= logging.WARNING:
-            self.records.append(record.getMessage())
+    return [_event(e) for e in evtxread.evtxexport_elements(path)]
 
 
 def _python_evtx(path):
     import Evtx.Evtx as E
 
-    coll = _Collect()
-    logging.getLogger().addHandler(coll)
     events = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            with E.Evtx(str(path)) as log:
-                fh = log.get_file_header()
-                assert fh.verify() and not fh.is_dirty()
-                for ch in fh.chunks():
-                    assert ch.verify(), f"chunk at {ch.offset():#x}: magic or CRC32"
-                    for rec in ch.records():
-                        assert rec.verify()
-                        ev = _event(ET.fromstring(rec.xml()))
-                        events.append(ev[:3] + (None,) + ev[4:])  # float-rendered time
-    finally:
-        logging.getLogger().removeHandler(coll)
-    assert not coll.records, f"python-evtx warned: {coll.records[:5]}"
+    with evtxread.python_evtx_strict():
+        with E.Evtx(str(path)) as log:
+            fh = log.get_file_header()
+            assert fh.verify() and not fh.is_dirty()
+            for ch in fh.chunks():
+                assert ch.verify(), f"chunk at {ch.offset():#x}: magic or CRC32"
+                for rec in ch.records():
+                    assert rec.verify()
+                    ev = _event(ET.fromstring(rec.xml()))
+                    events.append(ev[:3] + (None,) + ev[4:])  # float-rendered time
     return events
 
 
@@ -104,15 +84,6 @@ def _first_4688_types(path):
     return None
 
 
-def _need_evtx_readers():
-    if not shutil.which("evtxexport"):
-        raise Skip("evtxexport (libevtx-utils) is not installed")
-    try:
-        import Evtx.Evtx  # noqa: F401
-    except ImportError:
-        raise Skip("python3-evtx is not installed")
-
-
 def _real_names(ctx, name):
     f = ctx.root.parent / "shared" / "real" / "formats" / name
     if not f.exists():
@@ -122,7 +93,7 @@ def _real_names(ctx, name):
 
 
 def test_security_evtx_reads_back_as_its_xml(ctx):
-    _need_evtx_readers()
+    evtxread.need_readers()
     out = ctx.tmp / "c"
     ctx.run("corpus", "-n", "16", "--seed", "8", "--per-file", "8", "--anomaly-rate", "0.5",
             "--formats", "security-xml,security-evtx", "-q", "-o", out, rc=0)
@@ -176,17 +147,6 @@ def test_security_evtx_reads_back_as_its_xml(ctx):
                            p["pid"] for e in got)
 
 
-def _findings(out):
-    found = []
-    for line in out.decode().splitlines():
-        f = json.loads(line)
-        ev = f.pop("evidence", None)
-        if ev is not None:
-            f["records"] = [r.get("id") for r in ev.get("records", [])]
-        found.append(json.dumps(f, sort_keys=True))
-    return sorted(found)
-
-
 def test_security_xml_and_evtx_read_to_the_same_tree(ctx):
     out = ctx.tmp / "c"
     ctx.run("corpus", "-n", "1", "--seed", "30", "--anomaly-rate", "1", "--anomalies",
@@ -196,7 +156,7 @@ def test_security_xml_and_evtx_read_to_the_same_tree(ctx):
     b = ctx.run("check", "--format", "json", v)
     assert a.returncode == b.returncode == 1, (a.stderr[:300], b.stderr[:300])
     assert "SERVICES-SHELL" in a.stdout.decode()
-    assert _findings(a.stdout) == _findings(b.stdout)
+    assert evtxread.findings(a.stdout) == evtxread.findings(b.stdout)
     ta = ctx.run("render", "--no-check", x, rc=0).stdout.decode()
     tb = ctx.run("render", "--no-check", v, rc=0).stdout.decode()
     # Only the source's name differs ("source security-xml").
