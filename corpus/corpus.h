@@ -130,6 +130,7 @@ int corpus_write_evtx(struct corpus_sample *cs, struct evtxw *w, struct corpus_l
  * substitutions numbered as in real records) and EventData as a BinXml
  * value: the template for host, and its substitution indexes. */
 struct evtxw_tpl;
+struct evtxw_vals;
 void corpus_evtx_system_tpl(struct evtxw_tpl *t, const char *host);
 enum corpus_sys_value {
     SV_LEVEL,
@@ -152,6 +153,23 @@ enum corpus_sys_value {
     SV_EVENTDATA,
     SV_COUNT
 };
+
+/* The System block of a record (provider, event, time, ids, channel), one
+ * description for the XML and the .evtx forms and for every channel. */
+struct corpus_sys {
+    const char *provider, *guid_str, *channel, *user_sid; /* user_sid NULL: <Security/> */
+    const uint8_t *guid;
+    uint16_t eid, task;
+    uint8_t version, level, opcode;
+    uint64_t keywords;
+    uint32_t pid, tid;
+};
+/* The XML form from <Event ...> to <EventData>: t with its 100 ns digit. */
+void corpus_xml_system(struct strbuf *sb, const struct corpus_sys *h, int64_t t, unsigned ns100,
+                       uint64_t rid, const char *computer);
+/* The values of corpus_evtx_system_tpl's slots; the caller sets SV_EVENTDATA. */
+void corpus_evtx_system_vals(struct evtxw_vals *v, const struct corpus_sys *h, uint64_t filetime,
+                             uint64_t rid);
 
 /* ---- Security 4688/4689 (security.c) ---------------------------------------------- */
 

@@ -543,15 +543,6 @@ static void utc_time(struct strbuf *sb, int64_t t)
 }
 
 /* The System block of a record: who wrote it, in which channel. */
-struct sys_hdr {
-    const char *provider, *guid_str, *channel, *user_sid; /* user_sid NULL: <Security/> */
-    const uint8_t *guid;
-    uint16_t eid, task;
-    uint8_t version, level, opcode;
-    uint64_t keywords;
-    uint32_t pid, tid;
-};
-
 static const uint8_t sysmon_guid[16] = {0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43,
                                         0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9};
 /* {A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D} (libyal/winevt-kb, the provider's page). */
@@ -563,7 +554,7 @@ static int sysmon_eid(const struct rec *x)
     return x->eid == EID_REGKEY ? 12 : x->eid;
 }
 
-static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct sys_hdr *h)
+static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct corpus_sys *h)
 {
     if (x->eid == 12) {
         /* As the kernel writes it (the renderings cited at kg12_fields):
@@ -571,77 +562,93 @@ static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct 
          * keyword bits, Windows 8 and later under task 1 (SystemStart)
          * with the BootPerformance keyword 0x80. */
         int old = profile_get(cs->sc->os)->win7;
-        *h = (struct sys_hdr){"Microsoft-Windows-Kernel-General",
-                              "{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}",
-                              "System",
-                              "S-1-5-18",
-                              kgeneral_guid,
-                              12,
-                              (uint16_t)(old ? 0 : 1),
-                              0,
-                              4,
-                              0,
-                              old ? 0x8000000000000000ULL : 0x8000000000000080ULL,
-                              4,
-                              8};
+        *h = (struct corpus_sys){"Microsoft-Windows-Kernel-General",
+                                 "{A68CA8B7-004F-D7B6-A698-07E2DE0F1F5D}",
+                                 "System",
+                                 "S-1-5-18",
+                                 kgeneral_guid,
+                                 12,
+                                 (uint16_t)(old ? 0 : 1),
+                                 0,
+                                 4,
+                                 0,
+                                 old ? 0x8000000000000000ULL : 0x8000000000000080ULL,
+                                 4,
+                                 8};
         return;
     }
     static const uint8_t version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2};
     int eid = sysmon_eid(x);
-    *h = (struct sys_hdr){"Microsoft-Windows-Sysmon",
-                          "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
-                          "Microsoft-Windows-Sysmon/Operational",
-                          "S-1-5-18",
-                          sysmon_guid,
-                          (uint16_t)eid,
-                          (uint16_t)eid,
-                          version[eid],
-                          4,
-                          0,
-                          0x8000000000000000ULL,
-                          cs->sysmon_pid,
-                          cs->sysmon_tid};
+    *h = (struct corpus_sys){"Microsoft-Windows-Sysmon",
+                             "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
+                             "Microsoft-Windows-Sysmon/Operational",
+                             "S-1-5-18",
+                             sysmon_guid,
+                             (uint16_t)eid,
+                             (uint16_t)eid,
+                             version[eid],
+                             4,
+                             0,
+                             0x8000000000000000ULL,
+                             cs->sysmon_pid,
+                             cs->sysmon_tid};
+}
+
+void corpus_xml_system(struct strbuf *sb, const struct corpus_sys *h, int64_t t, unsigned ns100,
+                       uint64_t rid, const char *computer)
+{
+    char iso[WT_ISO_LEN];
+    size_t n = wt_format_iso(t, iso);
+    sb_adds(sb, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
+                "<Provider Name=\"");
+    sb_adds(sb, h->provider);
+    sb_adds(sb, "\" Guid=\"");
+    sb_adds(sb, h->guid_str);
+    sb_addf(sb,
+            "\"/><EventID>%u</EventID><Version>%u</Version><Level>%u</Level><Task>%u</Task>"
+            "<Opcode>%u</Opcode><Keywords>0x%llx</Keywords><TimeCreated SystemTime=\"",
+            (unsigned)h->eid, (unsigned)h->version, (unsigned)h->level, (unsigned)h->task,
+            (unsigned)h->opcode, (unsigned long long)h->keywords);
+    sb_add(sb, iso, n - 1); /* without the Z */
+    sb_addf(sb, "%u00Z\"/><EventRecordID>", ns100);
+    sb_addu64(sb, rid);
+    sb_addf(sb,
+            "</EventRecordID><Correlation/><Execution ProcessID=\"%u\" ThreadID=\"%u\"/>"
+            "<Channel>%s</Channel><Computer>",
+            (unsigned)h->pid, (unsigned)h->tid, h->channel);
+    corpus_xml_escape(sb, computer);
+    if (h->user_sid)
+        sb_addf(sb, "</Computer><Security UserID=\"%s\"/></System><EventData>", h->user_sid);
+    else
+        sb_adds(sb, "</Computer><Security/></System><EventData>");
+}
+
+void corpus_evtx_system_vals(struct evtxw_vals *v, const struct corpus_sys *h, uint64_t filetime,
+                             uint64_t rid)
+{
+    evtxw_vals_reset(v, SV_COUNT);
+    evtxw_val_u8(v, SV_LEVEL, h->level);
+    evtxw_val_u8(v, SV_OPCODE, h->opcode);
+    evtxw_val_u16(v, SV_TASK, h->task);
+    evtxw_val_u16(v, SV_EVENTID, h->eid);
+    evtxw_val_hex64(v, SV_KEYWORDS, h->keywords);
+    evtxw_val_filetime(v, SV_TIME, filetime);
+    evtxw_val_u32(v, SV_PID, h->pid);
+    evtxw_val_u32(v, SV_TID, h->tid);
+    evtxw_val_u64(v, SV_RECORDID, rid);
+    evtxw_val_u8(v, SV_VERSION, h->version);
+    if (h->user_sid)
+        evtxw_val_sid(v, SV_USERID, h->user_sid);
+    evtxw_val_str(v, SV_PROVIDER, h->provider, strlen(h->provider));
+    evtxw_val_guid(v, SV_GUID, h->guid);
+    evtxw_val_str(v, SV_CHANNEL, h->channel, strlen(h->channel));
 }
 
 static void sys_block(const struct corpus_sample *cs, struct strbuf *sb, const struct rec *x)
 {
-    struct sys_hdr h;
+    struct corpus_sys h;
     rec_hdr(cs, x, &h);
-    sb_adds(sb, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>"
-                "<Provider Name=\"");
-    sb_adds(sb, h.provider);
-    sb_adds(sb, "\" Guid=\"");
-    sb_adds(sb, h.guid_str);
-    sb_adds(sb, "\"/><EventID>");
-    sb_addu64(sb, h.eid);
-    sb_adds(sb, "</EventID><Version>");
-    sb_addu64(sb, h.version);
-    sb_adds(sb, "</Version><Level>");
-    sb_addu64(sb, h.level);
-    sb_adds(sb, "</Level><Task>");
-    sb_addu64(sb, h.task);
-    sb_adds(sb, "</Task><Opcode>");
-    sb_addu64(sb, h.opcode);
-    sb_addf(sb, "</Opcode><Keywords>0x%llx</Keywords><TimeCreated SystemTime=\"",
-            (unsigned long long)h.keywords);
-    system_time(sb, x->created);
-    sb_adds(sb, "\"/><EventRecordID>");
-    sb_addu64(sb, x->rid);
-    sb_adds(sb, "</EventRecordID><Correlation/><Execution ProcessID=\"");
-    sb_addu64(sb, h.pid);
-    sb_adds(sb, "\" ThreadID=\"");
-    sb_addu64(sb, h.tid);
-    sb_adds(sb, "\"/><Channel>");
-    sb_adds(sb, h.channel);
-    sb_adds(sb, "</Channel><Computer>");
-    corpus_xml_escape(sb, cs->computer);
-    if (h.user_sid) {
-        sb_adds(sb, "</Computer><Security UserID=\"");
-        sb_adds(sb, h.user_sid);
-        sb_adds(sb, "\"/></System><EventData>");
-    } else {
-        sb_adds(sb, "</Computer><Security/></System><EventData>");
-    }
+    corpus_xml_system(sb, &h, x->created, hundred_ns(x->created), x->rid, cs->computer);
 }
 
 /* A key as Sysmon names it: HKEY_LOCAL_MACHINE shortened to HKLM as our
@@ -1067,25 +1074,10 @@ static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struc
                 (unsigned long long)x->rid);
         return -1;
     }
-    struct sys_hdr h;
+    struct corpus_sys h;
     rec_hdr(cs, x, &h);
     struct evtxw_vals *v = es->outer;
-    evtxw_vals_reset(v, SV_COUNT);
-    evtxw_val_u8(v, SV_LEVEL, h.level);
-    evtxw_val_u8(v, SV_OPCODE, h.opcode);
-    evtxw_val_u16(v, SV_TASK, h.task);
-    evtxw_val_u16(v, SV_EVENTID, h.eid);
-    evtxw_val_hex64(v, SV_KEYWORDS, h.keywords);
-    evtxw_val_filetime(v, SV_TIME, filetime(x->created));
-    evtxw_val_u32(v, SV_PID, h.pid);
-    evtxw_val_u32(v, SV_TID, h.tid);
-    evtxw_val_u64(v, SV_RECORDID, x->rid);
-    evtxw_val_u8(v, SV_VERSION, h.version);
-    if (h.user_sid)
-        evtxw_val_sid(v, SV_USERID, h.user_sid);
-    evtxw_val_str(v, SV_PROVIDER, h.provider, strlen(h.provider));
-    evtxw_val_guid(v, SV_GUID, h.guid);
-    evtxw_val_str(v, SV_CHANNEL, h.channel, strlen(h.channel));
+    corpus_evtx_system_vals(v, &h, filetime(x->created), x->rid);
     evtxw_val_binxml(v, SV_EVENTDATA, es->data[k], es->inner);
     /* Windows stamps the record when the service writes it: TimeCreated. */
     return evtxw_record(w, filetime(x->created), es->sys, v, number, e);

@@ -44,15 +44,6 @@ static uint64_t sec_filetime(int64_t t)
     return (uint64_t)(t + 11644473600LL * WT_SEC) * 10u + sec_100ns(t);
 }
 
-static void sec_time(struct strbuf *sb, int64_t t)
-{
-    char iso[WT_ISO_LEN];
-    size_t n = wt_format_iso(t, iso);
-    sb_add(sb, iso, n - 1);
-    sb_addc(sb, (char)('0' + sec_100ns(t)));
-    sb_adds(sb, "00Z");
-}
-
 /* ---- the record plan -------------------------------------------------------------- */
 
 struct srec {
@@ -276,6 +267,29 @@ static void xml_field(struct ssink *s, const char *name, enum skind k, const cha
     sb_adds(x->sb, "</Data>");
 }
 
+static const uint8_t sec_guid[16] = {0x25, 0x96, 0x84, 0x54, 0x78, 0x54, 0x94, 0x49,
+                                     0xa5, 0xba, 0x3e, 0x3b, 0x03, 0x28, 0xc3, 0x0d};
+
+/* Security-Auditing's System block: the kernel logs it (pid 4), under the
+ * Process Creation (13312) or Process Termination (13313) task, with the
+ * Audit Success keyword. */
+static void sys_of(const struct corpus_sample *cs, const struct srec *x, struct corpus_sys *h)
+{
+    *h = (struct corpus_sys){"Microsoft-Windows-Security-Auditing",
+                             "{54849625-5478-4994-A5BA-3E3B0328C30D}",
+                             "Security",
+                             NULL,
+                             sec_guid,
+                             (uint16_t)x->eid,
+                             x->eid == 4688 ? 13312 : 13313,
+                             (uint8_t)rec_version(cs, x),
+                             0,
+                             0,
+                             0x8020000000000000ULL,
+                             4,
+                             x->tid};
+}
+
 void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, struct corpus_loc *loc)
 {
     struct sec_plan pl = {0};
@@ -284,22 +298,9 @@ void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, stru
     struct xsink xs = {{xml_field}, sb, &tmp};
     for (size_t i = 0; i < pl.n; i++) {
         const struct srec *x = &pl.v[i];
-        sb_adds(sb, "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">"
-                    "<System><Provider Name=\"Microsoft-Windows-Security-Auditing\" "
-                    "Guid=\"{54849625-5478-4994-A5BA-3E3B0328C30D}\"/><EventID>");
-        sb_addf(sb, "%d</EventID><Version>%d</Version><Level>0</Level><Task>%d</Task>", x->eid,
-                rec_version(cs, x), x->eid == 4688 ? 13312 : 13313);
-        sb_adds(sb, "<Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords>"
-                    "<TimeCreated SystemTime=\"");
-        sec_time(sb, x->t);
-        sb_adds(sb, "\"/><EventRecordID>");
-        sb_addu64(sb, x->rid);
-        sb_addf(sb,
-                "</EventRecordID><Correlation/><Execution ProcessID=\"4\" ThreadID=\"%u\"/>"
-                "<Channel>Security</Channel><Computer>",
-                x->tid);
-        corpus_xml_escape(sb, corpus_sample_computer(cs));
-        sb_adds(sb, "</Computer><Security/></System><EventData>");
+        struct corpus_sys h;
+        sys_of(cs, x, &h);
+        corpus_xml_system(sb, &h, x->t, sec_100ns(x->t), x->rid, corpus_sample_computer(cs));
         fields(cs, x, &xs.s, &t1, &t2);
         sb_adds(sb, "</EventData></Event>\n");
     }
@@ -313,9 +314,6 @@ void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, stru
 }
 
 /* ---- EVTX ----------------------------------------------------------------------------- */
-
-static const uint8_t sec_guid[16] = {0x25, 0x96, 0x84, 0x54, 0x78, 0x54, 0x94, 0x49,
-                                     0xa5, 0xba, 0x3e, 0x3b, 0x03, 0x28, 0xc3, 0x0d};
 
 #define SEC_MAX_FIELDS 16
 /* EventData templates: 4688 v2, 4688 v0, 4689. */
@@ -372,7 +370,6 @@ int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct
     if (evtxw_tpl_done(sys, e) < 0)
         rc = -1;
     loc->lines = 0;
-    static const char prov[] = "Microsoft-Windows-Security-Auditing", chan[] = "Security";
     for (size_t i = 0; i < pl.n && !rc; i++) {
         const struct srec *x = &pl.v[i];
         int ver = rec_version(cs, x);
@@ -398,20 +395,9 @@ int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct
             rc = -1;
             break;
         }
-        evtxw_vals_reset(outer, SV_COUNT);
-        evtxw_val_u8(outer, SV_LEVEL, 0);
-        evtxw_val_u8(outer, SV_OPCODE, 0);
-        evtxw_val_u16(outer, SV_TASK, x->eid == 4688 ? 13312 : 13313);
-        evtxw_val_u16(outer, SV_EVENTID, (uint16_t)x->eid);
-        evtxw_val_hex64(outer, SV_KEYWORDS, 0x8020000000000000ULL);
-        evtxw_val_filetime(outer, SV_TIME, sec_filetime(x->t));
-        evtxw_val_u32(outer, SV_PID, 4);
-        evtxw_val_u32(outer, SV_TID, x->tid);
-        evtxw_val_u64(outer, SV_RECORDID, x->rid);
-        evtxw_val_u8(outer, SV_VERSION, (uint8_t)ver);
-        evtxw_val_str(outer, SV_PROVIDER, prov, sizeof(prov) - 1);
-        evtxw_val_guid(outer, SV_GUID, sec_guid);
-        evtxw_val_str(outer, SV_CHANNEL, chan, sizeof(chan) - 1);
+        struct corpus_sys h;
+        sys_of(cs, x, &h);
+        corpus_evtx_system_vals(outer, &h, sec_filetime(x->t), x->rid);
         evtxw_val_binxml(outer, SV_EVENTDATA, data[k], inner);
         uint64_t num;
         if (evtxw_record(w, sec_filetime(x->t), sys, outer, &num, e) < 0) {
