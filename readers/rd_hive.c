@@ -128,9 +128,7 @@ static int read_value(struct walk *w, hive_value_h v, struct err *e)
         }
     } else {
         char *str = hivex_value_string(w->h, v);
-        if (!str) {
-            /* As for REG_MULTI_SZ: not text, skipped. */
-        } else {
+        if (str) { /* as for REG_MULTI_SZ: what is not text is skipped */
             const char *one = str;
             rc = rd_set_add_state(w->set, w->key.buf, name, st, &one, 1, 0, e);
             free(str);
