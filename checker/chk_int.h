@@ -66,8 +66,28 @@ struct chk_ctx {
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */
     const char **reg_ifeo, **reg_spe;
+    uint8_t *reg_fam;                /* per registry value: its key family (chk_reg_family) */
     int k_system, k_smss, k_svchost; /* kinds looked up once */
 };
+
+/* The registry keys the rules read, by tail (rules_registry.c). */
+enum {
+    CHK_RF_NONE,
+    CHK_RF_SM, /* \Control\Session Manager */
+    CHK_RF_SM_APPCERT,
+    CHK_RF_SM_KNOWNDLLS,
+    CHK_RF_SM_SUBSYS,
+    CHK_RF_SM_ENV,
+    CHK_RF_WINLOGON,
+    CHK_RF_LSA,
+    CHK_RF_WDIGEST,
+    CHK_RF_WINDOWS,
+    CHK_RF_SAFEBOOT,
+    CHK_RF_NETSH,
+    CHK_RF_COUNT
+};
+/* The family of a registry key, CHK_RF_NONE for none of them. */
+uint8_t chk_reg_family(const char *key);
 
 /* Emit a finding for the current rule. */
 void chk_report_proc(struct chk_ctx *c, size_t proc, const char *fmt, ...)

@@ -45,20 +45,50 @@ void chk_rule_netsh_helper(struct chk_ctx *c);
 #define WINDOWS_TAIL "\\Windows NT\\CurrentVersion\\Windows"
 #define SAFEBOOT_TAIL "\\Control\\SafeBoot"
 
-/* Is key "<anything>\Control\Session Manager<sub>"? */
-static int key_is(const char *key, const char *tail, const char *sub)
+/* The keys the rules below read, each by its tail so ControlSet001 and
+ * CurrentControlSet both count. No tail is the end of another, so a key is
+ * in at most one family; chk_reg_family names it once per value and
+ * snapshot (a rule pass used to compare every value's key with every
+ * rule's tail: a tenth of check's time). */
+static const struct {
+    const char *tail, *sub;
+} families[CHK_RF_COUNT] = {
+    [CHK_RF_SM] = {SM_TAIL, ""},
+    [CHK_RF_SM_APPCERT] = {SM_TAIL, "\\AppCertDlls"},
+    [CHK_RF_SM_KNOWNDLLS] = {SM_TAIL, "\\KnownDLLs"},
+    [CHK_RF_SM_SUBSYS] = {SM_TAIL, "\\SubSystems"},
+    [CHK_RF_SM_ENV] = {SM_TAIL, "\\Environment"},
+    [CHK_RF_WINLOGON] = {WL_TAIL, ""},
+    [CHK_RF_LSA] = {LSA_TAIL, ""},
+    [CHK_RF_WDIGEST] = {WDIGEST_TAIL, ""},
+    [CHK_RF_WINDOWS] = {WINDOWS_TAIL, ""},
+    [CHK_RF_SAFEBOOT] = {SAFEBOOT_TAIL, ""},
+    [CHK_RF_NETSH] = {"\\Microsoft\\NetSh", ""},
+};
+
+uint8_t chk_reg_family(const char *key)
 {
     if (!key)
-        return 0;
-    size_t kl = strlen(key), sl = strlen(sub), tl = strlen(tail);
-    if (kl < sl + tl)
-        return 0;
-    return !ascii_casecmp(key + kl - sl, sub) && !ascii_ncasecmp(key + kl - sl - tl, tail, tl);
+        return CHK_RF_NONE;
+    size_t kl = strlen(key);
+    for (uint8_t f = CHK_RF_NONE + 1; f < CHK_RF_COUNT; f++) {
+        size_t sl = strlen(families[f].sub), tl = strlen(families[f].tail);
+        if (kl >= sl + tl && !ascii_casecmp(key + kl - sl, families[f].sub) &&
+            !ascii_ncasecmp(key + kl - sl - tl, families[f].tail, tl))
+            return f;
+    }
+    return CHK_RF_NONE;
 }
 
-static int val_is(const struct snap_reg *r, const char *tail, const char *sub, const char *name)
+/* Is r, a value of the checked snapshot, in key family f? */
+static int key_is(const struct chk_ctx *c, const struct snap_reg *r, uint8_t f)
 {
-    return key_is(r->key, tail, sub) && r->name && !ascii_casecmp(r->name, name);
+    return c->reg_fam[r - c->s->regs] == f;
+}
+
+static int val_is(const struct chk_ctx *c, const struct snap_reg *r, uint8_t f, const char *name)
+{
+    return key_is(c, r, f) && r->name && !ascii_casecmp(r->name, name);
 }
 
 /* Trimmed, single-spaced, lower-case copy for comparing command strings. */
@@ -115,7 +145,7 @@ void chk_rule_sm_bootexecute(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!val_is(r, SM_TAIL, "", "BootExecute") || r->type == SNAP_REG_DWORD)
+        if (!val_is(c, r, CHK_RF_SM, "BootExecute") || r->type == SNAP_REG_DWORD)
             continue;
         char extra[400] = "", sq[512];
         for (uint32_t k = 0; k < r->ndata; k++) {
@@ -155,7 +185,7 @@ void chk_rule_sm_execute(struct chk_ctx *c)
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
         for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
-            if (!val_is(r, SM_TAIL, "", names[n]) || r->type == SNAP_REG_DWORD)
+            if (!val_is(c, r, CHK_RF_SM, names[n]) || r->type == SNAP_REG_DWORD)
                 continue;
             char set[400] = "";
             for (uint32_t k = 0; k < r->ndata; k++) {
@@ -177,7 +207,7 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (key_is(r->key, SM_TAIL, "\\AppCertDlls") && !chk_str_blank(reg_str(r)))
+        if (key_is(c, r, CHK_RF_SM_APPCERT) && !chk_str_blank(reg_str(r)))
             chk_report_reg(c, r,
                            "AppCertDlls value '%s' loads '%s' into every process that "
                            "creates processes",
@@ -185,16 +215,20 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
     }
 }
 
-/* The shipped registry per Windows family, built once from kb/kb_reg.c. */
-static const struct snap *defaults(int win7)
+/* The shipped registry per Windows family, built once from kb/kb_reg.c,
+ * with each value's key family (*fam). */
+static const struct snap *defaults(int win7, const uint8_t **fam)
 {
     static struct snap d[2];
-    static int built[2];
-    if (!built[win7]) {
+    static uint8_t *f[2];
+    if (!f[win7]) {
         snap_init(&d[win7]);
         kb_default_registry(win7 ? "win7" : "win10", NULL, &d[win7]);
-        built[win7] = 1;
+        f[win7] = xmalloc(d[win7].nregs + 1);
+        for (size_t i = 0; i < d[win7].nregs; i++)
+            f[win7][i] = chk_reg_family(d[win7].regs[i].key);
     }
+    *fam = f[win7];
     return &d[win7];
 }
 
@@ -207,13 +241,13 @@ static int os_family(const struct snap *s)
 
 /* Is r's (name, data) in the default registry of that family? 1 same, 0
  * changed, -1 absent there. */
-static int default_match(int win7, const struct snap_reg *r, const char *sub)
+static int default_match(int win7, const struct snap_reg *r, uint8_t family)
 {
-    const struct snap *d = defaults(win7);
+    const uint8_t *fam;
+    const struct snap *d = defaults(win7, &fam);
     for (size_t i = 0; i < d->nregs; i++) {
         const struct snap_reg *x = &d->regs[i];
-        /* Names are short and differ early; keys share a long prefix: names first. */
-        if (!ascii_casecmp(x->name, r->name) && key_is(x->key, SM_TAIL, sub))
+        if (fam[i] == family && !ascii_casecmp(x->name, r->name))
             return !ascii_casecmp(reg_str(x), reg_str(r));
     }
     return -1;
@@ -226,11 +260,10 @@ void chk_rule_sm_knowndlls(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!key_is(r->key, SM_TAIL, "\\KnownDLLs") || !r->name)
+        if (!key_is(c, r, CHK_RF_SM_KNOWNDLLS) || !r->name)
             continue;
-        int m =
-            fam >= 0 ? default_match(fam, r, "\\KnownDLLs") : default_match(0, r, "\\KnownDLLs");
-        if (fam < 0 && m != 1 && default_match(1, r, "\\KnownDLLs") == 1)
+        int m = default_match(fam >= 0 ? fam : 0, r, CHK_RF_SM_KNOWNDLLS);
+        if (fam < 0 && m != 1 && default_match(1, r, CHK_RF_SM_KNOWNDLLS) == 1)
             m = 1;
         if (m == 1)
             continue;
@@ -280,7 +313,7 @@ void chk_rule_sm_pending(struct chk_ctx *c)
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
         /* REG_MULTI_SZ; from an event, one string (multi_sz_joined). */
-        if (r->type == SNAP_REG_DWORD || !key_is(r->key, SM_TAIL, "") || !r->name ||
+        if (r->type == SNAP_REG_DWORD || !key_is(c, r, CHK_RF_SM) || !r->name ||
             ascii_ncasecmp(r->name, "PendingFileRenameOperations", 27))
             continue;
         /* Pairs of (source, target); an empty target deletes the source. */
@@ -315,7 +348,7 @@ void chk_rule_sm_subsys_extra(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!key_is(r->key, SM_TAIL, "\\SubSystems") || !r->name || !*r->name)
+        if (!key_is(c, r, CHK_RF_SM_SUBSYS) || !r->name || !*r->name)
             continue;
         if (!chk_in_list("Debug|Kmode|Optional|Required|Windows|Os2|Posix", r->name))
             chk_report_reg(c, r, "SubSystems has an extra value '%s' = '%s'", r->name, reg_str(r));
@@ -328,7 +361,7 @@ void chk_rule_sm_subsys_required(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!val_is(r, SM_TAIL, "\\SubSystems", "Required") || r->type == SNAP_REG_DWORD)
+        if (!val_is(c, r, CHK_RF_SM_SUBSYS, "Required") || r->type == SNAP_REG_DWORD)
             continue;
         char extra[400] = "";
         int windows = 0;
@@ -396,13 +429,14 @@ void chk_rule_sm_subsys_windows(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!val_is(r, SM_TAIL, "\\SubSystems", "Windows"))
+        if (!val_is(c, r, CHK_RF_SM_SUBSYS, "Windows"))
             continue;
         int ok = 0;
         for (int f = 0; f < 2 && !ok; f++) {
             if (fam >= 0 && f != fam)
                 continue;
-            const struct snap *d = defaults(f);
+            const uint8_t *df;
+            const struct snap *d = defaults(f, &df);
             const struct snap_reg *x = snap_reg_find(d, KEY_SM "\\SubSystems", "Windows");
             ok = x && csrss_line_same(reg_str(r), reg_str(x));
         }
@@ -417,7 +451,7 @@ void chk_rule_sm_subsys_kmode(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (!val_is(r, SM_TAIL, "\\SubSystems", "Kmode"))
+        if (!val_is(c, r, CHK_RF_SM_SUBSYS, "Kmode"))
             continue;
         char norm[1024];
         if (chk_path_norm(reg_str(r), norm, sizeof(norm)) < 0 ||
@@ -458,7 +492,7 @@ void chk_rule_winlogon_shell(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (val_is(r, WL_TAIL, "", "Shell") &&
+        if (val_is(c, r, CHK_RF_WINLOGON, "Shell") &&
             !only_program(reg_str(r), "explorer.exe", "\\windows\\explorer.exe"))
             chk_report_reg(c, r, "Shell is '%s'", reg_str(r));
     }
@@ -470,7 +504,7 @@ void chk_rule_winlogon_userinit(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted)
             continue; /* a deletion event: the value is gone */
-        if (val_is(r, WL_TAIL, "", "Userinit") &&
+        if (val_is(c, r, CHK_RF_WINLOGON, "Userinit") &&
             !only_program(reg_str(r), "userinit.exe", "\\windows\\system32\\userinit.exe"))
             chk_report_reg(c, r, "Userinit is '%s'", reg_str(r));
     }
@@ -605,7 +639,7 @@ void chk_rule_lsa_packages(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
-        if (r->deleted || r->type == SNAP_REG_DWORD || !key_is(r->key, LSA_TAIL, "") || !r->name)
+        if (r->deleted || r->type == SNAP_REG_DWORD || !key_is(c, r, CHK_RF_LSA) || !r->name)
             continue;
         for (size_t k = 0; k < ARRAY_SIZE(lsa_lists); k++) {
             if (ascii_casecmp(r->name, lsa_lists[k].name))
@@ -633,7 +667,7 @@ void chk_rule_lsa_protection_off(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (r->deleted || !key_is(r->key, LSA_TAIL, "") || !r->name || chk_reg_u32(r, &v) || v)
+        if (r->deleted || !key_is(c, r, CHK_RF_LSA) || !r->name || chk_reg_u32(r, &v) || v)
             continue;
         /* 0 is what an older install has anyway: only turning it off is news. */
         if (!ascii_casecmp(r->name, "RunAsPPL") && from_event(r))
@@ -652,7 +686,7 @@ void chk_rule_wdigest(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, WDIGEST_TAIL, "", "UseLogonCredential") &&
+        if (!r->deleted && val_is(c, r, CHK_RF_WDIGEST, "UseLogonCredential") &&
             !chk_reg_u32(r, &v) && v)
             chk_report_reg(c, r,
                            "UseLogonCredential is %u: lsass keeps WDigest passwords in clear "
@@ -666,7 +700,8 @@ void chk_rule_appinit(struct chk_ctx *c)
     const struct snap *s = c->s;
     for (size_t i = 0; i < s->nregs; i++) {
         const struct snap_reg *r = &s->regs[i];
-        if (r->deleted || !val_is(r, WINDOWS_TAIL, "", "AppInit_DLLs") || chk_str_blank(reg_str(r)))
+        if (r->deleted || !val_is(c, r, CHK_RF_WINDOWS, "AppInit_DLLs") ||
+            chk_str_blank(reg_str(r)))
             continue;
         /* Loaded only when LoadAppInit_DLLs is 1 (Windows 7 and later); unknown
          * when the source does not show it. */
@@ -690,7 +725,8 @@ void chk_rule_safe_dll_search(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         uint32_t v;
-        if (!r->deleted && val_is(r, SM_TAIL, "", "SafeDllSearchMode") && !chk_reg_u32(r, &v) && !v)
+        if (!r->deleted && val_is(c, r, CHK_RF_SM, "SafeDllSearchMode") && !chk_reg_u32(r, &v) &&
+            !v)
             chk_report_reg(c, r,
                            "SafeDllSearchMode is 0: the current folder is searched for "
                            "DLLs before System32");
@@ -737,7 +773,7 @@ void chk_rule_sm_env_path(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
-        if (r->deleted || !val_is(r, SM_TAIL, "\\Environment", "Path"))
+        if (r->deleted || !val_is(c, r, CHK_RF_SM_ENV, "Path"))
             continue;
         const char *v = reg_str(r);
         for (unsigned k = 1; *v; k++) {
@@ -774,7 +810,7 @@ void chk_rule_winlogon_notify(struct chk_ctx *c)
         const struct snap_reg *r = &c->s->regs[i];
         if (r->deleted || !r->name || chk_str_blank(reg_str(r)))
             continue;
-        if (val_is(r, WL_TAIL, "", "Taskman") || val_is(r, WL_TAIL, "", "AppSetup"))
+        if (val_is(c, r, CHK_RF_WINLOGON, "Taskman") || val_is(c, r, CHK_RF_WINLOGON, "AppSetup"))
             chk_report_reg(c, r, "Winlogon %s = '%s' runs at every logon", r->name, reg_str(r));
         else if (!ascii_casecmp(r->name, "DLLName") && r->key) {
             /* Winlogon\Notify\<name>\DLLName: a notification package */
@@ -791,7 +827,7 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         char norm[512];
-        if (r->deleted || !val_is(r, SAFEBOOT_TAIL, "", "AlternateShell"))
+        if (r->deleted || !val_is(c, r, CHK_RF_SAFEBOOT, "AlternateShell"))
             continue;
         if (chk_path_norm(reg_str(r), norm, sizeof(norm)) < 0 ||
             (strcmp(norm, "cmd.exe") && strcmp(norm, "\\windows\\system32\\cmd.exe")))
@@ -851,7 +887,7 @@ void chk_rule_netsh_helper(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
-        if (r->deleted || !r->name || !*r->name || !key_is(r->key, "\\Microsoft\\NetSh", "") ||
+        if (r->deleted || !r->name || !*r->name || !key_is(c, r, CHK_RF_NETSH) ||
             chk_str_blank(reg_str(r)))
             continue;
         const char *v = reg_str(r), *b = strrchr(v, '\\');

@@ -304,29 +304,6 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
-char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-}
-
-int ascii_ncasecmp(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ca = (unsigned char)ascii_lower(a[i]);
-        unsigned char cb = (unsigned char)ascii_lower(b[i]);
-        if (ca != cb)
-            return ca < cb ? -1 : 1;
-        if (!ca)
-            return 0;
-    }
-    return 0;
-}
-
-int ascii_casecmp(const char *a, const char *b)
-{
-    return ascii_ncasecmp(a, b, SIZE_MAX);
-}
-
 int ascii_ends_with_case(const char *s, const char *suffix)
 {
     size_t ls = strlen(s), lx = strlen(suffix);

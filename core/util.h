@@ -101,11 +101,32 @@ enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 int parse_u64(const char *s, uint64_t max, uint64_t *out);
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 
-/* ASCII-only case-insensitive helpers (never locale dependent). */
-int ascii_casecmp(const char *a, const char *b);
-int ascii_ncasecmp(const char *a, const char *b, size_t n);
+/* ASCII-only case-insensitive helpers (never locale dependent). Inline:
+ * the checker calls them for every byte of every command line and path. */
+static inline char ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+static inline int ascii_ncasecmp(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ca = (unsigned char)ascii_lower(a[i]);
+        unsigned char cb = (unsigned char)ascii_lower(b[i]);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        if (!ca)
+            return 0;
+    }
+    return 0;
+}
+
+static inline int ascii_casecmp(const char *a, const char *b)
+{
+    return ascii_ncasecmp(a, b, SIZE_MAX);
+}
+
 int ascii_ends_with_case(const char *s, const char *suffix);
-char ascii_lower(char c);
 
 /* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, ...) is
  * undefined behaviour, and UBSan says so. */
