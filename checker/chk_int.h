@@ -66,7 +66,13 @@ struct chk_ctx {
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */
     const char **reg_ifeo, **reg_spe;
-    uint8_t *reg_fam;                /* per registry value: its key family (chk_reg_family) */
+    uint8_t *reg_fam; /* per registry value: its key family (chk_reg_family) */
+    /* Per process, normalised once (chk_path_norm): the image path and its
+     * folder; NULL when the image is missing, "?", a bare name (no '\\') or
+     * does not normalise (img_bad set). */
+    const char **img_norm, **img_dir;
+    uint8_t *img_bad;
+    char *img_buf;
     int k_system, k_smss, k_svchost; /* kinds looked up once */
 };
 

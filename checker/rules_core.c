@@ -92,24 +92,19 @@ void chk_rule_parent(struct chk_ctx *c)
     }
 }
 
-/* Does the image lie in one of the folders? -1 when the image is unknown. */
-static int in_dirs(const char *image, const char *dirs, char *norm, size_t n)
+/* Does process i's image lie in one of the folders? -1 when the image is
+ * unknown or a bare name (it says nothing about the folder). */
+static int in_dirs(const struct chk_ctx *c, size_t i, const char *dirs)
 {
-    if (!image || !*image || !strchr(image, '\\') || !strcmp(image, "?"))
-        return -1; /* a bare name says nothing about the folder */
-    if (chk_path_norm(image, norm, n) < 0)
+    if (c->img_bad[i])
         return 0;
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s", norm);
-    chk_path_dir(dir);
-    return chk_in_list(dirs, dir);
+    return c->img_dir[i] ? chk_in_list(dirs, c->img_dir[i]) : -1;
 }
 
 static void check_path(struct chk_ctx *c, size_t i, const struct chk_core *core)
 {
-    char norm[1024];
     const struct snap_proc *p = &c->s->procs[i];
-    if (!core->dirs || in_dirs(p->image, core->dirs, norm, sizeof(norm)) != 0)
+    if (!core->dirs || in_dirs(c, i, core->dirs) != 0)
         return;
     chk_report_proc(c, i, "image '%s' is not in the expected folder (%s)", p->image,
                     !strcmp(core->name, "explorer.exe") ? "C:\\Windows" : "C:\\Windows\\System32");
@@ -511,10 +506,9 @@ void chk_rule_system_exe_path(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nprocs; i++) {
         const struct snap_proc *p = &c->s->procs[i];
         const char *name = chk_name(p);
-        char norm[1024];
-        if (c->kind[i] || !chk_in_list(SYSTEM_EXES, name) || !p->image || !strchr(p->image, '\\'))
+        if (c->kind[i] || !p->image || !strchr(p->image, '\\') || !chk_in_list(SYSTEM_EXES, name))
             continue;
-        if (chk_path_norm(p->image, norm, sizeof(norm)) < 0 || system_exe_ok(name, norm))
+        if (!c->img_norm[i] || system_exe_ok(name, c->img_norm[i]))
             continue;
         chk_report_proc(c, i,
                         "%s runs from '%s'; Windows keeps it in System32 (or SysWOW64, "

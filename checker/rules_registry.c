@@ -71,7 +71,11 @@ uint8_t chk_reg_family(const char *key)
     if (!key)
         return CHK_RF_NONE;
     size_t kl = strlen(key);
+    char last = kl ? ascii_lower(key[kl - 1]) : 0;
     for (uint8_t f = CHK_RF_NONE + 1; f < CHK_RF_COUNT; f++) {
+        const char *end = *families[f].sub ? families[f].sub : families[f].tail;
+        if (ascii_lower(end[strlen(end) - 1]) != last)
+            continue; /* most keys end otherwise: one byte tells */
         size_t sl = strlen(families[f].sub), tl = strlen(families[f].tail);
         if (kl >= sl + tl && !ascii_casecmp(key + kl - sl, families[f].sub) &&
             !ascii_ncasecmp(key + kl - sl - tl, families[f].tail, tl))
@@ -390,6 +394,19 @@ void chk_rule_sm_subsys_required(struct chk_ctx *c)
     }
 }
 
+/* The shipped SubSystems Windows value (csrss's command line) of a family. */
+static const char *default_csrss(int win7)
+{
+    static const char *v[2];
+    if (!v[win7]) {
+        const uint8_t *fam;
+        const struct snap_reg *x =
+            snap_reg_find(defaults(win7, &fam), KEY_SM "\\SubSystems", "Windows");
+        v[win7] = x ? reg_str(x) : "";
+    }
+    return v[win7];
+}
+
 /* Compare two csrss command lines token by token, any SharedSection allowed. */
 static int csrss_line_same(const char *a, const char *b)
 {
@@ -435,10 +452,7 @@ void chk_rule_sm_subsys_windows(struct chk_ctx *c)
         for (int f = 0; f < 2 && !ok; f++) {
             if (fam >= 0 && f != fam)
                 continue;
-            const uint8_t *df;
-            const struct snap *d = defaults(f, &df);
-            const struct snap_reg *x = snap_reg_find(d, KEY_SM "\\SubSystems", "Windows");
-            ok = x && csrss_line_same(reg_str(r), reg_str(x));
+            ok = csrss_line_same(reg_str(r), default_csrss(f));
         }
         if (!ok)
             chk_report_reg(c, r, "the csrss command line is '%s'", reg_str(r));
@@ -512,13 +526,12 @@ void chk_rule_winlogon_userinit(struct chk_ctx *c)
 
 const char *chk_key_program(const char *key, const char *tail)
 {
-    if (!key)
-        return NULL;
+    /* "<anything><tail>\\<program>": the program is the last part. */
+    const char *s = key ? strrchr(key, '\\') : NULL;
     size_t tl = strlen(tail);
-    for (const char *p = key; (p = chk_ci_find(p, tail)) != NULL; p++)
-        if (p[tl] == '\\' && p[tl + 1] && !strchr(p + tl + 1, '\\'))
-            return p + tl + 1;
-    return NULL;
+    if (!s || !s[1] || (size_t)(s - key) < tl || ascii_ncasecmp(s - tl, tail, tl))
+        return NULL;
+    return s + 1;
 }
 
 void chk_rule_ifeo_debugger(struct chk_ctx *c)
@@ -838,7 +851,8 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
 
 /* ---- the print spooler's ports, netsh's helpers -------------------------- */
 
-#define PORTS_TAIL "\\Windows NT\\CurrentVersion\\Ports\\"
+#define PORTS_KEY "\\Windows NT\\CurrentVersion\\Ports"
+#define PORTS_TAIL PORTS_KEY "\\"
 
 /* The port a value under ...\Ports names. A port's value name may itself be
  * a path ("C:\\Windows\\System32\\ualapi.dll"): an event's TargetObject then
@@ -846,7 +860,9 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
  * together. Returns the port, or NULL when r is not under Ports. */
 static const char *port_name(const struct snap_reg *r, char *buf, size_t n)
 {
-    if (!r->key || !r->name)
+    /* The key holds the tail but its last backslash (the one between key
+     * and name): tested first, so other values cost no copy. */
+    if (!r->key || !r->name || !chk_ci_find(r->key, PORTS_KEY))
         return NULL;
     snprintf(buf, n, "%s\\%s", r->key, r->name);
     const char *p = chk_ci_find(buf, PORTS_TAIL);
