@@ -50,20 +50,25 @@ void chk_rule_netsh_helper(struct chk_ctx *c);
  * in at most one family; chk_reg_family names it once per value and
  * snapshot (a rule pass used to compare every value's key with every
  * rule's tail: a tenth of check's time). */
+#define FAMILY(t, s)                       \
+    {                                      \
+        t, s, sizeof(t) - 1, sizeof(s) - 1 \
+    }
 static const struct {
     const char *tail, *sub;
+    size_t tl, sl;
 } families[CHK_RF_COUNT] = {
-    [CHK_RF_SM] = {SM_TAIL, ""},
-    [CHK_RF_SM_APPCERT] = {SM_TAIL, "\\AppCertDlls"},
-    [CHK_RF_SM_KNOWNDLLS] = {SM_TAIL, "\\KnownDLLs"},
-    [CHK_RF_SM_SUBSYS] = {SM_TAIL, "\\SubSystems"},
-    [CHK_RF_SM_ENV] = {SM_TAIL, "\\Environment"},
-    [CHK_RF_WINLOGON] = {WL_TAIL, ""},
-    [CHK_RF_LSA] = {LSA_TAIL, ""},
-    [CHK_RF_WDIGEST] = {WDIGEST_TAIL, ""},
-    [CHK_RF_WINDOWS] = {WINDOWS_TAIL, ""},
-    [CHK_RF_SAFEBOOT] = {SAFEBOOT_TAIL, ""},
-    [CHK_RF_NETSH] = {"\\Microsoft\\NetSh", ""},
+    [CHK_RF_SM] = FAMILY(SM_TAIL, ""),
+    [CHK_RF_SM_APPCERT] = FAMILY(SM_TAIL, "\\AppCertDlls"),
+    [CHK_RF_SM_KNOWNDLLS] = FAMILY(SM_TAIL, "\\KnownDLLs"),
+    [CHK_RF_SM_SUBSYS] = FAMILY(SM_TAIL, "\\SubSystems"),
+    [CHK_RF_SM_ENV] = FAMILY(SM_TAIL, "\\Environment"),
+    [CHK_RF_WINLOGON] = FAMILY(WL_TAIL, ""),
+    [CHK_RF_LSA] = FAMILY(LSA_TAIL, ""),
+    [CHK_RF_WDIGEST] = FAMILY(WDIGEST_TAIL, ""),
+    [CHK_RF_WINDOWS] = FAMILY(WINDOWS_TAIL, ""),
+    [CHK_RF_SAFEBOOT] = FAMILY(SAFEBOOT_TAIL, ""),
+    [CHK_RF_NETSH] = FAMILY("\\Microsoft\\NetSh", ""),
 };
 
 uint8_t chk_reg_family(const char *key)
@@ -71,13 +76,9 @@ uint8_t chk_reg_family(const char *key)
     if (!key)
         return CHK_RF_NONE;
     size_t kl = strlen(key);
-    char last = kl ? ascii_lower(key[kl - 1]) : 0;
     for (uint8_t f = CHK_RF_NONE + 1; f < CHK_RF_COUNT; f++) {
-        const char *end = *families[f].sub ? families[f].sub : families[f].tail;
-        if (ascii_lower(end[strlen(end) - 1]) != last)
-            continue; /* most keys end otherwise: one byte tells */
-        size_t sl = strlen(families[f].sub), tl = strlen(families[f].tail);
-        if (kl >= sl + tl && !ascii_casecmp(key + kl - sl, families[f].sub) &&
+        size_t sl = families[f].sl, tl = families[f].tl;
+        if (kl >= sl + tl && !ascii_ncasecmp(key + kl - sl, families[f].sub, sl) &&
             !ascii_ncasecmp(key + kl - sl - tl, families[f].tail, tl))
             return f;
     }

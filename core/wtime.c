@@ -115,7 +115,9 @@ static int digits(const char *s, int n, unsigned *out)
 int wt_parse_iso(const char *s, int64_t *out)
 {
     unsigned y, mo, d, h, mi, se;
-    if (!s || strlen(s) < 19)
+    /* No strlen: a NUL among the first 19 bytes fails a digit or a
+     * separator test before anything past it is read. */
+    if (!s)
         return -1;
     if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
         digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
