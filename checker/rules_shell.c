@@ -303,9 +303,8 @@ enum { V_TAKEOVER = 3u, V_OVERWRITE = 0x7cu }; /* takeown, icacls | the rest */
 static unsigned words_in(const char *cl)
 {
     unsigned found = 0;
-    for (const char *p = cl; *p; p++) {
-        if (p != cl && p[-1] != ' ' && p[-1] != '"' && p[-1] != '\\' && p[-1] != '&')
-            continue;
+    /* Word starts only: the line's, then after each separator libc finds. */
+    for (const char *p = cl; p; p = strpbrk(p, " \"\\&"), p = p ? p + 1 : NULL) {
         char f = ascii_lower(*p);
         if (f != 't' && f != 'i' && f != 'c' && f != 'm' && f != 'x' && f != 'r')
             continue;
