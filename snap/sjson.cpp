@@ -207,8 +207,19 @@ static bool get_int(value v, int64_t lo, int64_t hi, int64_t none, int64_t *out)
         *out = none;
         return true;
     }
+    if (k != T_NUM)
+        return false;
+    /* Integers as integers (cheaper than a double); 1.0 or 1e3 go the
+     * double way, and must still be whole, as cJSON's valuedouble. */
+    int64_t i;
+    if (v.get_int64().get(i) == SUCCESS) {
+        if (i < lo || i > hi)
+            return false;
+        *out = i;
+        return true;
+    }
     double d;
-    if (k != T_NUM || v.get_double().get(d))
+    if (v.get_double().get(d))
         return false;
     if (!(d >= (double)lo && d <= (double)hi) || d != (double)(int64_t)d)
         return false;
