@@ -46,6 +46,12 @@ struct kb_os {
     int child_args_zero;     /* session children: "00000000 0000003c " (Windows 7) */
     int logonui_from_child0; /* LogonUI 2.2-3.5 s after the session-0 child (Windows 7) */
     int user_shell_hosts;    /* sihost, taskhostw, ctfmon, RuntimeBroker, per-user services */
+    /* The version of Security 4688 it writes, which says which fields the
+     * event has (Microsoft's event-4688.md, "Event Versions"): 0 (Vista,
+     * 7) has none of the below; 1 (8.1, 2012 R2) adds CommandLine; 2
+     * (Windows 10, 2016 and later) adds TargetUserSid/Name/DomainName/
+     * LogonId, ParentProcessName and MandatoryLabel (corpus/security.c). */
+    int security_4688_version;
     /* The versions its records carry (corpus/sample.c). */
     const char *file_version;     /* Sysmon FileVersion; {QFE} = the binary's own revision */
     const char *file_version_rtm; /* of the binaries a service pack left at RTM, or NULL */

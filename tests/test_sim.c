@@ -850,6 +850,11 @@ static void kb__os_rows__are_complete(void **state)
         assert_null(strchr(fv, '{'));
         assert_true(o->corpus_weight > 0);
         weights += o->corpus_weight;
+        /* Security 4688 has versions 0, 1 and 2 (corpus/security.c). */
+        assert_true(o->security_4688_version >= 0 && o->security_4688_version <= 2);
+        /* Credential Guard is Windows 10's: the rows that lack it never
+         * turn it on by default. */
+        assert_true(o->can_credential_guard || !o->credential_guard);
         char path[512];
         if (!normal_scenario(o->name, path, sizeof(path)))
             fail_msg("%s: no scenarios/normal-%s*.yaml", o->name, o->name);
