@@ -422,6 +422,8 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
     c->own[0] = 0;
     for (size_t k = 0; k < kb_nprocs; k++)
         c->own[k + 1] = (uint8_t)chk_core_own(k);
+    const struct kb_os *os = kb_os_find(s->os);
+    c->win7 = os ? os->win7 : -1;
     c->k_system = chk_kind_of("System");
     c->k_smss = chk_kind_of("smss.exe");
     c->k_svchost = chk_kind_of("svchost.exe");

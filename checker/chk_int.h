@@ -43,6 +43,7 @@ struct chk_ctx {
     uint8_t *kind;
     uint8_t *own; /* per kind: CHK_OWN_* bits (own[0] = 0) */
     long master;  /* the master smss, -1 if absent */
+    int win7;     /* the snapshot's OS row is Windows 7: 1, a later one: 0, unknown: -1 */
     long wininit; /* the boot's wininit (earliest running), -1 */
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */

@@ -126,7 +126,8 @@ void chk_rule_core_parent(struct chk_ctx *c)
             continue;
         const struct kb_proc *core = &kb_procs[c->kind[i] - 1];
         const struct snap_proc *q = chk_live_parent(c, i);
-        if (!q || chk_in_list(core->parents, chk_name(q)))
+        if (!q || chk_in_list(core->parents, chk_name(q)) ||
+            (core->parents_win7 && c->win7 && chk_in_list(core->parents_win7, chk_name(q))))
             continue;
         char d[300];
         chk_report_proc(c, i, "%s was started by %s; Windows starts it from %s", core->name,

@@ -261,14 +261,21 @@ const struct kb_proc kb_procs[] = {
      .unusual = "another parent or account."},
     /* The smaller core processes: parents as Elastic's Unusual Parent-Child
      * Relationship lists them (CORE-PARENT). */
+    /* Windows 7 starts dwm from a service: the Desktop Window Manager
+     * Session Manager (UxSms, uxsms.dll in svchost -k
+     * LocalSystemNetworkRestricted; HowToGeek, "Desktop Window Manager";
+     * stopping the service ends dwm.exe), Windows 8 and later from
+     * winlogon (kb/oses.def: dwm_under_winlogon). */
     {.name = "dwm.exe",
      .dirs = SYS32,
      .parents = "wininit.exe|winlogon.exe|dwm.exe",
+     .parents_win7 = "svchost.exe",
      .priority = 13,
      .image = "%SystemRoot%\\System32\\dwm.exe",
-     .parent = "winlogon.exe",
+     .parent = "winlogon.exe (Windows 7: svchost.exe, the Desktop Window Manager Session "
+               "Manager service)",
      .instances = "one per interactive session",
-     .user = "Window Manager\\DWM-N (N = the session)",
+     .user = "Window Manager\\DWM-N (N = the session); Windows 7: the user",
      .session = "1 and up",
      .start = "with winlogon",
      .cmdline = "\"dwm.exe\"",

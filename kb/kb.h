@@ -109,8 +109,11 @@ enum kb_sess { KB_SESS_ANY, KB_SESS_ZERO, KB_SESS_USER };
 struct kb_proc {
     const char *name; /* "lsass.exe"; minimal processes have no .exe */
     /* What the checker allows. */
-    const char *dirs;     /* its folders; NULL = no image expected */
-    const char *parents;  /* its parents; NULL = not checked */
+    const char *dirs;    /* its folders; NULL = no image expected */
+    const char *parents; /* its parents; NULL = not checked */
+    /* Parents only Windows 7 has (the OS row's win7): allowed besides
+     * parents when the snapshot is Windows 7 or does not say its OS. */
+    const char *parents_win7;
     const char *children; /* its children; NULL = not checked */
     enum kb_sess where;   /* the sessions it runs in */
     int per_session;      /* instances are counted per session */

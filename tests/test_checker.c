@@ -1818,7 +1818,8 @@ static void cards__agree_with__core_rows(void **state)
             while (s > p->parent && s[-1] != ' ' && s[-1] != '(' && s[-1] != ',')
                 s--;
             size_t n = (size_t)(t + 4 - s);
-            if (!mentions(c->parents, s, n))
+            if (!mentions(c->parents, s, n) &&
+                !(c->parents_win7 && mentions(c->parents_win7, s, n)))
                 fail_msg("%s: the card names parent %.*s, the checker allows %s", c->name, (int)n,
                          s, c->parents);
         }
@@ -1847,6 +1848,32 @@ static void cores__own_rules__derived_from_the_rule_table(void **state)
     for (size_t i = 0; i < chk_nrules; i++)
         if (chk_rules[i].target && kb_proc_index(chk_rules[i].target) < 0)
             fail_msg("%s targets unknown core process %s", chk_rules[i].id, chk_rules[i].target);
+}
+
+/* A parent only Windows 7 has (kb_proc.parents_win7): Windows 7 starts
+ * dwm.exe from the UxSms service's svchost, Windows 8 and later from
+ * winlogon. A Windows 10 snapshot reports it, a Windows 7 one and one that
+ * does not say its OS do not. */
+static void core_parent__windows7_parent__allowed_by_os(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *os;
+        int fires;
+    } cases[] = {{"win10", 1}, {"server2022", 1}, {"win7", 0}, {NULL, 0}};
+    struct chk_findings f = {0};
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct snap s;
+        normal_boot(&s);
+        s.os = cases[i].os;
+        add(&s, 5188, 900, "dwm.exe", S32 "dwm.exe", ALICE, 1, 13, 70200, -1);
+        run(&s, NULL, &f);
+        if (has_rule(&f, "CORE-PARENT") != cases[i].fires)
+            fail_msg("os %s: CORE-PARENT %s", cases[i].os ? cases[i].os : "unknown",
+                     cases[i].fires ? "missing" : "reported");
+        snap_release(&s);
+    }
+    chk_findings_release(&f);
 }
 
 static void table__rows__are_complete(void **state)
@@ -1915,6 +1942,7 @@ int main(void)
         cmocka_unit_test(table__rows__are_complete),
         cmocka_unit_test(cards__agree_with__core_rows),
         cmocka_unit_test(cores__own_rules__derived_from_the_rule_table),
+        cmocka_unit_test(core_parent__windows7_parent__allowed_by_os),
         cmocka_unit_test(scale__hundred_thousand_processes__checked_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
