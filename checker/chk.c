@@ -24,191 +24,31 @@ const struct chk_rule chk_rules[] = {
 };
 const size_t chk_nrules = ARRAY_SIZE(chk_rules);
 
-#define SYS32 "\\windows\\system32"
-
-/* domain.md section 2; late thresholds from malprocfind (wininit/services
- * 45 s, lsass/csrss 60 s after the master smss). */
-const struct chk_core chk_cores[] = {
-    {.name = "System",
-     .children = "smss.exe|Registry|MemCompression|Memory Compression|Secure System|HotPatch"},
-    {.name = "smss.exe",
-     .dirs = SYS32,
-     .parents = "System|smss.exe",
-     .lasting_parent = 1,
-     /* Elastic's Unusual Parent-Child Relationship also allows the
-      * third-party BootExecute programs real estates run (PVS, Sophos,
-      * Omnissa, icarus); a lesson, not an attack. */
-     .children = "smss.exe|autochk.exe|setupcl.exe|poqexec.exe|wpbbin.exe|WerFault.exe|"
-                 "csrss.exe|wininit.exe|winlogon.exe|PvsVmBoot.exe|SophosNA.exe|"
-                 "omnissa-ic-nga.exe|icarus_rvrt.exe",
-     .system_integrity = 1,
-     .own_path_rule = 1,
-     .lookalike = 1},
-    {.name = "csrss.exe",
-     .dirs = SYS32,
-     .parents = "smss.exe",
-     .children = "conhost.exe|WerFault.exe|WerFaultSecure.exe|wermgr.exe|ngentask.exe",
-     .priority = 13,
-     .system_integrity = 1,
-     .per_session = 1,
-     .rdp_parent = 1,
-     .late = 60 * WT_SEC,
-     .own_path_rule = 1,
-     .lookalike = 1},
-    {.name = "wininit.exe",
-     .dirs = SYS32,
-     .parents = "smss.exe",
-     .session = CHK_SESS_ZERO,
-     .late = 45 * WT_SEC,
-     .own_path_rule = 1,
-     .lookalike = 1,
-     .children = "services.exe|lsass.exe|LsaIso.exe|fontdrvhost.exe|lsm.exe|WerFault.exe|"
-                 "LogonUI.exe|dwm.exe",
-     .priority = 13,
-     .system_integrity = 1},
-    {.name = "winlogon.exe",
-     .dirs = SYS32,
-     .parents = "smss.exe",
-     .session = CHK_SESS_USER,
-     .per_session = 1,
-     .rdp_parent = 1,
-     .late = 60 * WT_SEC,
-     .own_path_rule = 1,
-     .lookalike = 1,
-     /* Real boots (../shared/real: Windows 10 Sysmon, OTRF) show userinit,
-      * LogonUI, dwm, AtBroker; fontdrvhost, mpnotify, wlrmdr, WerFault and
-      * the accessibility programs started at the logon screen are
-      * Windows's own (SANS Hunt Evil; SigmaHQ's sticky-key rule names the
-      * shells that are not). A screen saver (.scr) is handled in code. */
-     .children = "userinit.exe|LogonUI.exe|dwm.exe|fontdrvhost.exe|AtBroker.exe|mpnotify.exe|"
-                 "wlrmdr.exe|WerFault.exe|WerFaultSecure.exe|rdpclip.exe|TSTheme.exe|"
-                 "sethc.exe|utilman.exe|osk.exe|Magnify.exe|Narrator.exe|DisplaySwitch.exe",
-     .priority = 13,
-     .system_integrity = 1},
-    {.name = "services.exe",
-     .dirs = SYS32,
-     .lasting_parent = 1,
-     .priority = 9,
-     .system_integrity = 1,
-     .parents = "wininit.exe",
-     .session = CHK_SESS_ZERO,
-     .late = 45 * WT_SEC,
-     .own_path_rule = 1,
-     .lookalike = 1},
-    {.name = "lsass.exe",
-     .dirs = SYS32,
-     .lasting_parent = 1,
-     .priority = 9,
-     .system_integrity = 1,
-     .parents = "wininit.exe",
-     .children = "WerFault.exe|efsui.exe",
-     .session = CHK_SESS_ZERO,
-     .late = 60 * WT_SEC,
-     .own_path_rule = 1,
-     .lookalike = 1},
-    /* Elastic's list: services starts every svchost; Defender and svchost
-     * itself may too. */
-    {.name = "svchost.exe",
-     .dirs = SYS32 "|\\windows\\syswow64",
-     .lookalike = 1,
-     .parents = "services.exe|svchost.exe|MsMpEng.exe"},
-    {.name = "explorer.exe", .dirs = "\\windows|\\windows\\syswow64", .lookalike = 1},
-    /* userinit runs the Winlogon Shell (explorer.exe) and exits; proquota
-     * when profile quotas are on; logon scripts of the user's AD account
-     * (scriptPath) run under it too (checked in code). */
-    {.name = "userinit.exe",
-     .dirs = SYS32,
-     .lookalike = 1,
-     .children = "explorer.exe|proquota.exe",
-     .parents = "winlogon.exe|dwm.exe|KUsrInit.exe"},
-    {.name = "LsaIso.exe",
-     .dirs = SYS32,
-     .lookalike = 1,
-     .lasting_parent = 1,
-     .parents = "wininit.exe"},
-    /* The smaller core processes: parents as Elastic's Unusual Parent-Child
-     * Relationship lists them (CORE-PARENT). */
-    {.name = "dwm.exe",
-     .dirs = SYS32,
-     .parents = "wininit.exe|winlogon.exe|dwm.exe",
-     .generic_parent = 1},
-    {.name = "fontdrvhost.exe",
-     .dirs = SYS32,
-     .parents = "wininit.exe|winlogon.exe|dwm.exe",
-     .generic_parent = 1},
-    {.name = "LogonUI.exe",
-     .dirs = SYS32,
-     .parents = "wininit.exe|winlogon.exe",
-     .generic_parent = 1},
-    {.name = "lsm.exe", .dirs = SYS32, .parents = "wininit.exe", .generic_parent = 1},
-    {.name = "autochk.exe",
-     .dirs = SYS32,
-     .parents = "smss.exe",
-     .generic_parent = 1,
-     .children = "chkdsk.exe|doskey.exe|WerFault.exe",
-     .generic_children = 1},
-    {.name = "spoolsv.exe",
-     .dirs = SYS32,
-     .parents = "services.exe|Workplace Starter.exe",
-     .generic_parent = 1},
-    {.name = "taskhost.exe",
-     .dirs = SYS32,
-     .parents = "services.exe|svchost.exe|ngentask.exe",
-     .generic_parent = 1,
-     .children = "WerFault.exe|wermgr.exe|WerFaultSecure.exe|conhost.exe|ngentask.exe",
-     .generic_children = 1},
-    {.name = "SearchProtocolHost.exe",
-     .dirs = SYS32,
-     .parents = "SearchIndexer.exe|dllhost.exe",
-     .generic_parent = 1,
-     .children = "WerFault.exe|wermgr.exe|WerFaultSecure.exe|conhost.exe|ngentask.exe",
-     .generic_children = 1},
-    {.name = "conhost.exe",
-     .dirs = SYS32,
-     .children = "mscorsvw.exe|wermgr.exe|WerFault.exe|WerFaultSecure.exe",
-     .generic_children = 1},
-    {.name = "wermgr.exe",
-     .dirs = SYS32 "|\\windows\\syswow64",
-     .children = "WerFaultSecure.exe|wermgr.exe|WerFault.exe",
-     .generic_children = 1},
-    {.name = "taskhostw.exe",
-     .dirs = SYS32,
-     .parents = "services.exe|svchost.exe",
-     .generic_parent = 1},
-    {.name = "dllhost.exe",
-     .dirs = SYS32 "|\\windows\\syswow64",
-     .parents = "services.exe|svchost.exe",
-     .generic_parent = 1},
-    /* The Shell Infrastructure Host of a user's session comes from a
-     * service (the User Manager's svchost). */
-    {.name = "sihost.exe", .dirs = SYS32, .parents = "svchost.exe", .generic_parent = 1},
-    {.name = "RuntimeBroker.exe",
-     .dirs = SYS32,
-     .parents = "svchost.exe|Workplace Container Helper.exe",
-     .generic_parent = 1},
-    {.name = "SearchIndexer.exe", .dirs = SYS32, .parents = "services.exe", .generic_parent = 1},
-    {.name = "WmiPrvSE.exe",
-     .dirs = SYS32 "\\wbem|\\windows\\syswow64\\wbem",
-     .parents = "svchost.exe",
-     .generic_parent = 1},
-    {.name = "Registry", .parents = "System", .generic_parent = 1},
-    {.name = "MemCompression", .parents = "System", .generic_parent = 1},
-};
-const size_t chk_ncores = ARRAY_SIZE(chk_cores);
-
-int chk_core_find(const char *name)
+/* Which of core row k's checks a rules.def row of its own makes: a row with
+ * .target = its name and the check SMSS-PATH, SMSS-PARENT, SMSS-CHILDREN or
+ * SMSS-PRIORITY use. The generic rule (CORE-PATH, CORE-PARENT, CORE-CHILDREN,
+ * CORE-PRIORITY) leaves those to it, so a process is judged once. */
+unsigned chk_core_own(size_t k)
 {
-    if (!name)
-        return -1;
-    for (size_t i = 0; i < chk_ncores; i++)
-        if (!ascii_casecmp(name, chk_cores[i].name))
-            return (int)i;
-    return -1;
+    static const struct {
+        void (*check)(struct chk_ctx *c);
+        unsigned bit;
+    } own[] = {{chk_rule_path, CHK_OWN_PATH},
+               {chk_rule_parent, CHK_OWN_PARENT},
+               {chk_rule_children, CHK_OWN_CHILDREN},
+               {chk_rule_priority, CHK_OWN_PRIORITY}};
+    unsigned bits = 0;
+    for (size_t i = 0; i < chk_nrules; i++)
+        for (size_t j = 0; j < ARRAY_SIZE(own); j++)
+            if (chk_rules[i].check == own[j].check && chk_rules[i].target &&
+                !ascii_casecmp(chk_rules[i].target, kb_procs[k].name))
+                bits |= own[j].bit;
+    return bits;
 }
 
 int chk_kind_of(const char *name)
 {
-    return chk_core_find(name) + 1;
+    return kb_proc_index(name) + 1;
 }
 
 const char *chk_name(const struct snap_proc *p)
@@ -216,12 +56,12 @@ const char *chk_name(const struct snap_proc *p)
     return snap_proc_basename(p);
 }
 
-const struct chk_core *chk_target(const struct chk_ctx *c, int *kind)
+const struct kb_proc *chk_target(const struct chk_ctx *c, int *kind)
 {
-    int k = chk_core_find(c->rule->target);
+    int k = kb_proc_index(c->rule->target);
     if (kind)
         *kind = k + 1;
-    return k < 0 ? NULL : &chk_cores[k];
+    return k < 0 ? NULL : &kb_procs[k];
 }
 
 /* ---- severities and lookups --------------------------------------------- */
@@ -615,6 +455,12 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
     size_t n = s->nprocs;
     c->parent = xmalloc((n ? n : 1) * sizeof(*c->parent));
     c->kind = xmalloc(n ? n : 1);
+    c->own = xmalloc(kb_nprocs + 1);
+    c->own[0] = 0;
+    for (size_t k = 0; k < kb_nprocs; k++)
+        c->own[k + 1] = (uint8_t)chk_core_own(k);
+    const struct kb_os *os = kb_os_find(s->os);
+    c->win7 = os ? os->win7 : -1;
     c->k_system = chk_kind_of("System");
     c->k_smss = chk_kind_of("smss.exe");
     c->k_svchost = chk_kind_of("svchost.exe");
@@ -664,6 +510,7 @@ static void ctx_release(struct chk_ctx *c)
 {
     free(c->parent);
     free(c->kind);
+    free(c->own);
     free(c->reg_ifeo);
     free(c->reg_spe);
     free(c->reg_fam);

@@ -10,33 +10,18 @@
 
 #include <stdint.h>
 
+#include "../kb/kb.h"
 #include "chk.h"
 
-enum chk_sess { CHK_SESS_ANY, CHK_SESS_ZERO, CHK_SESS_USER };
+/* The core processes are kb's rows (kb/kb.c: struct kb_proc): their
+ * folders, parents, children, sessions, priority and integrity. A process's
+ * kind is its row's index + 1 (0 = not a core process). */
 
-/* One core process as domain.md section 2 describes it. Lists are '|'
- * separated basenames or normalised folders (see chk_path_norm). */
-struct chk_core {
-    const char *name;     /* "lsass.exe"; minimal processes have no .exe */
-    const char *dirs;     /* allowed folders; NULL = no image expected */
-    const char *parents;  /* allowed parents; NULL = not checked */
-    const char *children; /* allowed children; NULL = not checked */
-    enum chk_sess session;
-    int per_session;   /* instances are counted per session */
-    int rdp_parent;    /* the termsvcs svchost may be recorded as parent */
-    int64_t late;      /* latest normal start after its reference; 0 = n/a */
-    int own_path_rule; /* has its own NAME-PATH row (else CORE-PATH covers it) */
-    int lookalike;     /* a target of LOOKALIKE-NAME */
-    /* Its parent never exits (System, the master smss, wininit): a parent
-     * that has exited is still judged by its name, and one that is not in
-     * the snapshot by its pid (the parent's identity is known without
-     * resolving it). csrss, wininit, winlogon lose their smss child. */
-    int lasting_parent;
-    int generic_parent;   /* CORE-PARENT checks its parents (else its own row does) */
-    int generic_children; /* CORE-CHILDREN checks its children (else its own row does) */
-    int32_t priority;     /* the base priority Windows gives it; 0 = not checked */
-    int system_integrity; /* runs at System integrity (S-1-16-16384) */
-};
+/* Which checks of a core row its own rules.def row makes (SMSS-PATH is
+ * chk_rule_path with .target "smss.exe"), so the generic CORE-* rule skips
+ * them: chk_core_own(row index), and per kind in the context (own[kind]). */
+enum { CHK_OWN_PATH = 1, CHK_OWN_PARENT = 2, CHK_OWN_CHILDREN = 4, CHK_OWN_PRIORITY = 8 };
+unsigned chk_core_own(size_t k);
 
 /* Shells and script hosts, as SigmaHQ's proc_creation_win_cmd_sticky_key_
  * like_backdoor_execution lists them for winlogon's children. */
@@ -49,19 +34,16 @@ struct chk_core {
 #define CHK_ACCESSIBILITY \
     "sethc.exe|utilman.exe|osk.exe|Magnify.exe|Narrator.exe|DisplaySwitch.exe|AtBroker.exe"
 
-extern const struct chk_core chk_cores[];
-extern const size_t chk_ncores;
-/* Index in chk_cores by exact (ASCII case-insensitive) name, or -1. */
-int chk_core_find(const char *name);
-
-/* Per-snapshot facts; kind is chk_cores index + 1 (0 = not a core process). */
+/* Per-snapshot facts; kind is kb_procs index + 1 (0 = not a core process). */
 struct chk_ctx {
     struct snap *s;
     const struct chk_rule *rule;
     struct chk_findings *out;
     long *parent; /* per process: index of its recorded parent, -1 */
     uint8_t *kind;
+    uint8_t *own; /* per kind: CHK_OWN_* bits (own[0] = 0) */
     long master;  /* the master smss, -1 if absent */
+    int win7;     /* the snapshot's OS row is Windows 7: 1, a later one: 0, unknown: -1 */
     long wininit; /* the boot's wininit (earliest running), -1 */
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */
@@ -102,7 +84,7 @@ void chk_report_reg(struct chk_ctx *c, const struct snap_reg *r, const char *fmt
     __attribute__((format(printf, 3, 4)));
 
 /* The core row the current rule targets (rule->target), or NULL. */
-const struct chk_core *chk_target(const struct chk_ctx *c, int *kind);
+const struct kb_proc *chk_target(const struct chk_ctx *c, int *kind);
 int chk_kind_of(const char *name);
 const char *chk_name(const struct snap_proc *p);
 

@@ -218,7 +218,7 @@ static size_t osa(const char *a, size_t m, const char *b, size_t n, size_t cap)
 
 int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwhy)
 {
-    if (!name || !*name || chk_core_find(name) >= 0)
+    if (!name || !*name || kb_proc_index(name) >= 0)
         return 0;
     for (size_t i = 0; i < ARRAY_SIZE(benign); i++)
         if (!ascii_casecmp(name, benign[i]))
@@ -230,14 +230,14 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
     static struct skel cores[32];
     static int have_cores;
     if (!have_cores) {
-        for (size_t i = 0; i < chk_ncores && i < ARRAY_SIZE(cores); i++)
-            skeleton(chk_cores[i].name, &cores[i]);
+        for (size_t i = 0; i < kb_nprocs && i < ARRAY_SIZE(cores); i++)
+            skeleton(kb_procs[i].name, &cores[i]);
         have_cores = 1;
     }
     size_t best = SIZE_MAX;
     const char *best_name = NULL;
-    for (size_t i = 0; i < chk_ncores && i < ARRAY_SIZE(cores); i++) {
-        if (!chk_cores[i].lookalike)
+    for (size_t i = 0; i < kb_nprocs && i < ARRAY_SIZE(cores); i++) {
+        if (!kb_procs[i].lookalike)
             continue;
         const struct skel t = cores[i];
         size_t cap = t.n <= 5 ? 1 : 2;
@@ -246,13 +246,13 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
             /* Same letters: only a trick if something was disguised; a bare
              * "smss" without extension is a source that drops extensions. */
             if (!k.unicode && !k.digit && !k.space && !k.odd_ext && k.exts <= 1 &&
-                !ascii_ncasecmp(name, chk_cores[i].name, t.n) &&
+                !ascii_ncasecmp(name, kb_procs[i].name, t.n) &&
                 (name[t.n] == 0 || !ascii_casecmp(name + t.n, ".exe")))
                 continue;
         }
         if (d <= cap && d < best) {
             best = d;
-            best_name = chk_cores[i].name;
+            best_name = kb_procs[i].name;
         }
     }
     if (!best_name)

@@ -1,6 +1,6 @@
 /*
  * rules_core: the generic process checks -- parent, folder, user, session,
- * instance count, start time and children -- driven by the chk_cores row of
+ * instance count, start time and children -- driven by the kb_procs row of
  * the rule's target, plus the System, explorer and session rules. Each check
  * skips a process whose needed attribute is unknown: a missing field is
  * never a finding by itself.
@@ -27,7 +27,7 @@ void chk_rule_session_unexplained(struct chk_ctx *c);
 /* The pid a process's parent must have when the parent never exits: System
  * (4) for the master smss, the master for a per-session child, the boot's
  * wininit for services, lsass and LsaIso. 0 when it cannot be told. */
-static uint32_t lasting_parent_pid(const struct chk_ctx *c, size_t i, const struct chk_core *core,
+static uint32_t lasting_parent_pid(const struct chk_ctx *c, size_t i, const struct kb_proc *core,
                                    const char **who)
 {
     const struct snap *s = c->s;
@@ -50,7 +50,7 @@ static uint32_t lasting_parent_pid(const struct chk_ctx *c, size_t i, const stru
 void chk_rule_parent(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     struct snap *s = c->s;
     for (size_t i = 0; i < s->nprocs; i++) {
         if (c->kind[i] != kind)
@@ -101,7 +101,7 @@ static int in_dirs(const struct chk_ctx *c, size_t i, const char *dirs)
     return c->img_dir[i] ? chk_in_list(dirs, c->img_dir[i]) : -1;
 }
 
-static void check_path(struct chk_ctx *c, size_t i, const struct chk_core *core)
+static void check_path(struct chk_ctx *c, size_t i, const struct kb_proc *core)
 {
     const struct snap_proc *p = &c->s->procs[i];
     if (!core->dirs || in_dirs(c, i, core->dirs) != 0)
@@ -113,7 +113,7 @@ static void check_path(struct chk_ctx *c, size_t i, const struct chk_core *core)
 void chk_rule_path(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     for (size_t i = 0; i < c->s->nprocs; i++)
         if (c->kind[i] == kind)
             check_path(c, i, core);
@@ -124,9 +124,8 @@ void chk_rule_core_path(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nprocs; i++) {
         if (!c->kind[i])
             continue;
-        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
-        if (!core->own_path_rule)
-            check_path(c, i, core);
+        if (!(c->own[c->kind[i]] & CHK_OWN_PATH))
+            check_path(c, i, &kb_procs[c->kind[i] - 1]);
     }
 }
 
@@ -155,14 +154,14 @@ void chk_rule_explorer_system(struct chk_ctx *c)
 void chk_rule_session(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     for (size_t i = 0; i < c->s->nprocs; i++) {
         int32_t ss = c->s->procs[i].session;
         if (c->kind[i] != kind || ss == SNAP_NO_SESSION)
             continue;
-        if (core->session == CHK_SESS_ZERO && ss != 0)
+        if (core->where == KB_SESS_ZERO && ss != 0)
             chk_report_proc(c, i, "runs in session %ld; expected session 0", (long)ss);
-        else if (core->session == CHK_SESS_USER && ss == 0)
+        else if (core->where == KB_SESS_USER && ss == 0)
             chk_report_proc(c, i,
                             "runs in session 0; expected an interactive session (1 or "
                             "later)");
@@ -188,7 +187,7 @@ static int cmp_inst(const void *a, const void *b)
 void chk_rule_instances(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     struct snap *s = c->s;
     struct inst *v = NULL;
     size_t n = 0, cap = 0;
@@ -230,7 +229,7 @@ void chk_rule_instances(struct chk_ctx *c)
 void chk_rule_late(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     struct snap *s = c->s;
     if (c->master < 0 || s->procs[c->master].create_time == WT_NONE)
         return; /* no reference point */
@@ -309,7 +308,7 @@ static int is_configured_shell(const struct snap *s, const char *name)
 void chk_rule_children(struct chk_ctx *c)
 {
     int kind;
-    const struct chk_core *core = chk_target(c, &kind);
+    const struct kb_proc *core = chk_target(c, &kind);
     struct snap *s = c->s;
     int winlogon = !strcmp(core->name, "winlogon.exe"),
         userinit = !strcmp(core->name, "userinit.exe");
@@ -402,9 +401,22 @@ void chk_rule_session_unexplained(struct chk_ctx *c)
     free(known);
 }
 
+void chk_rule_priority(struct chk_ctx *c);
 void chk_rule_core_priority(struct chk_ctx *c);
 void chk_rule_core_integrity(struct chk_ctx *c);
 void chk_rule_before_boot(struct chk_ctx *c);
+
+/* The target's base priority (SMSS-PRIORITY): the kb row's. */
+void chk_rule_priority(struct chk_ctx *c)
+{
+    int kind;
+    const struct kb_proc *core = chk_target(c, &kind);
+    for (size_t i = 0; i < c->s->nprocs; i++) {
+        int32_t pr = c->s->procs[i].base_priority;
+        if (c->kind[i] == kind && pr != SNAP_NO_PRIORITY && pr != core->priority)
+            chk_report_proc(c, i, "base priority %ld; expected %d", (long)pr, core->priority);
+    }
+}
 
 void chk_rule_core_priority(struct chk_ctx *c)
 {
@@ -412,8 +424,9 @@ void chk_rule_core_priority(struct chk_ctx *c)
         const struct snap_proc *p = &c->s->procs[i];
         if (!c->kind[i] || p->base_priority == SNAP_NO_PRIORITY)
             continue;
-        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
-        if (core->priority && p->base_priority != core->priority)
+        const struct kb_proc *core = &kb_procs[c->kind[i] - 1];
+        if (core->priority_fixed && !(c->own[c->kind[i]] & CHK_OWN_PRIORITY) &&
+            p->base_priority != core->priority)
             chk_report_proc(c, i, "%s has base priority %ld; Windows gives it %ld", core->name,
                             (long)p->base_priority, (long)core->priority);
     }
@@ -424,11 +437,11 @@ void chk_rule_core_integrity(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nprocs; i++) {
         const struct snap_proc *p = &c->s->procs[i];
         if (!c->kind[i] || !p->integrity || !*p->integrity ||
-            !chk_cores[c->kind[i] - 1].system_integrity)
+            !kb_procs[c->kind[i] - 1].system_integrity)
             continue;
         if (ascii_casecmp(p->integrity, "System") && ascii_casecmp(p->integrity, "Protected"))
             chk_report_proc(c, i, "%s runs at %s integrity; it runs at System integrity",
-                            chk_cores[c->kind[i] - 1].name, p->integrity);
+                            kb_procs[c->kind[i] - 1].name, p->integrity);
     }
 }
 

@@ -12,7 +12,6 @@ void chk_rule_smss_instances(struct chk_ctx *c);
 void chk_rule_smss_child_alive(struct chk_ctx *c);
 void chk_rule_smss_late(struct chk_ctx *c);
 void chk_rule_smss_session(struct chk_ctx *c);
-void chk_rule_smss_priority(struct chk_ctx *c);
 
 /* An smss child normally exits within milliseconds; this much grace keeps
  * snapshots taken during a session's creation clean. */
@@ -120,14 +119,5 @@ void chk_rule_smss_session(struct chk_ctx *c)
             continue;
         chk_report_proc(c, i, "a master smss in session %ld; the master belongs to no session",
                         (long)ss);
-    }
-}
-
-void chk_rule_smss_priority(struct chk_ctx *c)
-{
-    for (size_t i = 0; i < c->s->nprocs; i++) {
-        int32_t pr = c->s->procs[i].base_priority;
-        if (c->kind[i] == c->k_smss && pr != SNAP_NO_PRIORITY && pr != 11)
-            chk_report_proc(c, i, "base priority %ld; expected 11", (long)pr);
     }
 }

@@ -121,11 +121,13 @@ void chk_rule_shell_system_session(struct chk_ctx *c);
 void chk_rule_core_parent(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nprocs; i++) {
-        if (!c->kind[i] || !chk_cores[c->kind[i] - 1].generic_parent)
+        if (!c->kind[i] || !kb_procs[c->kind[i] - 1].parents ||
+            (c->own[c->kind[i]] & CHK_OWN_PARENT))
             continue;
-        const struct chk_core *core = &chk_cores[c->kind[i] - 1];
+        const struct kb_proc *core = &kb_procs[c->kind[i] - 1];
         const struct snap_proc *q = chk_live_parent(c, i);
-        if (!q || chk_in_list(core->parents, chk_name(q)))
+        if (!q || chk_in_list(core->parents, chk_name(q)) ||
+            (core->parents_win7 && c->win7 && chk_in_list(core->parents_win7, chk_name(q))))
             continue;
         char d[300];
         chk_report_proc(c, i, "%s was started by %s; Windows starts it from %s", core->name,
@@ -168,9 +170,10 @@ void chk_rule_core_children(struct chk_ctx *c)
 {
     for (size_t i = 0; i < c->s->nprocs; i++) {
         long pi = c->parent[i];
-        if (pi < 0 || !c->kind[pi] || !chk_cores[c->kind[pi] - 1].generic_children)
+        if (pi < 0 || !c->kind[pi] || !kb_procs[c->kind[pi] - 1].children ||
+            (c->own[c->kind[pi]] & CHK_OWN_CHILDREN))
             continue;
-        const struct chk_core *core = &chk_cores[c->kind[pi] - 1];
+        const struct kb_proc *core = &kb_procs[c->kind[pi] - 1];
         const char *name = chk_name(&c->s->procs[i]);
         if (chk_unknown_name(name) || chk_in_list(core->children, name) || wer_system_shell(c, i))
             continue; /* a SYSTEM shell under error reporting is WER-SYSTEM-SHELL's */

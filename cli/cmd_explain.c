@@ -83,26 +83,26 @@ static const char *explainable(size_t i, const void *ctx)
         return chk_rules[i].process;
     if ((i -= chk_nrules) < anom_count())
         return anom_get(i)->id;
-    if ((i -= anom_count()) < kb_nprocs)
-        return kb_procs[i].name;
-    return "registry";
+    const struct kb_proc *card = kb_card_at(i - anom_count());
+    return card ? card->name : "registry";
 }
 
 /* Distinct lessons in table order, for the hint. */
 /* The generic rules that cover a core process besides its own lesson's. */
 static void generic_rules(struct strbuf *sb, const char *name)
 {
-    int k = chk_core_find(name);
+    int k = kb_proc_index(name);
     if (k < 0)
         return;
-    const struct chk_core *c = &chk_cores[k];
+    const struct kb_proc *c = &kb_procs[k];
+    unsigned own = chk_core_own((size_t)k);
     const char *ids[5];
     size_t n = 0;
-    if (c->dirs && !c->own_path_rule)
+    if (c->dirs && !(own & CHK_OWN_PATH))
         ids[n++] = "CORE-PATH";
-    if (c->generic_parent)
+    if (c->parents && !(own & CHK_OWN_PARENT))
         ids[n++] = "CORE-PARENT";
-    if (c->priority)
+    if (c->priority_fixed && !(own & CHK_OWN_PRIORITY))
         ids[n++] = "CORE-PRIORITY";
     if (c->system_integrity)
         ids[n++] = "CORE-INTEGRITY";
@@ -155,8 +155,8 @@ int cmd_explain(int argc, char **argv)
         r = NULL;
     if (r) {
         explain_rule(&sb, r);
-    } else if (chk_lesson_exists(what) || kb_proc_find(what)) {
-        const struct kb_proc *card = kb_proc_find(what);
+    } else if (chk_lesson_exists(what) || kb_card_find(what)) {
+        const struct kb_proc *card = kb_card_find(what);
         if (card) {
             kb_proc_text(&sb, card);
             sb_adds(&sb, "\nrules:\n\n");
@@ -223,8 +223,11 @@ int cmd_explain(int argc, char **argv)
         if (placeholders)
             sb_adds(&sb, "'smsslab explain RULE-ID' shows any of these rules in full.\n");
     } else {
+        size_t ncards = 0;
+        while (kb_card_at(ncards))
+            ncards++;
         const char *guess =
-            cli_closest(what, 2 * chk_nrules + anom_count() + kb_nprocs + 1, explainable, NULL);
+            cli_closest(what, 2 * chk_nrules + anom_count() + ncards + 1, explainable, NULL);
         if (guess)
             return cli_usage_error("explain",
                                    "'%s' is not a rule id, a lesson or an anomaly type; did you "

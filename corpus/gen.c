@@ -170,14 +170,6 @@ static void param(struct scn_anomaly *a, const char *key, char *value /* owned *
     p->value = value;
 }
 
-static const char *const bad_dirs[] = {"C:\\Windows\\Temp\\", "C:\\Users\\Public\\",
-                                       "C:\\ProgramData\\", "C:\\Windows\\System32\\spool\\"};
-
-/* KnownDLLs value names spelled the same in the Windows 7 and 10 lists (sim/profile.c). */
-static const char *const known_entries[] = {"kernel32", "advapi32", "gdi32",   "MSVCRT",
-                                            "NSI",      "WS2_32",   "SHELL32", "SHLWAPI"};
-static const char *const rename_targets[] = {"spoolsv.exe", "sethc.exe", "utilman.exe", "osk.exe"};
-
 static int64_t after_boot_at(struct prng *r, int64_t shift)
 {
     int64_t at = shift + prng_range(r, 2 * WT_MIN + WT_SEC, 45 * WT_MIN);
@@ -202,6 +194,54 @@ static char *catalogue_choice(const struct anom_type *ty, const char *key, struc
     size_t n;
     const char *c = anom_param_choice(&p, prng_below(r, p.nchoices), &n);
     return xstrndup(c, n);
+}
+
+/* The value of parameter key drawn so far, or "". */
+static const char *drawn(const struct scn_anomaly *a, const char *key, size_t n)
+{
+    for (size_t i = 0; i < a->nparams; i++)
+        if (strlen(a->params[i].key) == n && !memcmp(a->params[i].key, key, n))
+            return a->params[i].value;
+    return "";
+}
+
+/* A composed value (the row's P_*_DRAWN or P_*_FROM): one draw per list
+ * of two or more candidates, in the row's order, then the template with
+ * {N} the N-th list's draw, {key} an earlier parameter's value and
+ * {key:file} its file name. anomaly__draw_templates__resolve
+ * (tests/test_corpus.c) holds every row's template to this. */
+static char *composed(const struct anom_pdef *d, const struct scn_anomaly *a, struct prng *r)
+{
+    const char *pick_of[8] = {0};
+    for (size_t i = 0; d->draw && d->draw[i] && i < ARRAY_SIZE(pick_of); i++) {
+        size_t n = 0;
+        while (d->draw[i][n])
+            n++;
+        pick_of[i] = n > 1 ? pick(r, d->draw[i], n) : d->draw[i][0];
+    }
+    struct strbuf sb = STRBUF_INIT;
+    for (const char *f = d->draw_fmt; *f; f++) {
+        const char *end = *f == '{' ? strchr(f, '}') : NULL;
+        if (!end) {
+            sb_addc(&sb, *f);
+            continue;
+        }
+        const char *key = f + 1, *colon = memchr(key, ':', (size_t)(end - key));
+        size_t n = (size_t)((colon ? colon : end) - key);
+        const char *v;
+        if (n == 1 && key[0] >= '0' && key[0] <= '7') {
+            v = pick_of[key[0] - '0'] ? pick_of[key[0] - '0'] : "";
+        } else {
+            v = drawn(a, key, n);
+            if (colon) { /* :file, the part after the last '\\' */
+                const char *b = strrchr(v, '\\');
+                v = b ? b + 1 : v;
+            }
+        }
+        sb_adds(&sb, v);
+        f = end;
+    }
+    return sb_detach(&sb, NULL);
 }
 
 /* Draw valid parameters for type t. Returns 0, or -1 when this sample
@@ -232,26 +272,13 @@ static int gen_anomaly(struct scn *sc, struct prng *r, const char *t, int64_t sh
                 n++;
             param(a, d->key, xstrdup(pick(r, d->seen, n)));
         }
-    /* The rest compose a value from more than one draw. */
-    if (!strcmp(t, "smss-wrong-path")) {
-        param(a, "path", xprintf("%ssmss.exe", PICK(r, bad_dirs)));
-    } else if (!strcmp(t, "core-wrong-path")) {
-        param(a, "path", xprintf("%s%s", PICK(r, bad_dirs), process ? process : "lsass.exe"));
-    } else if (!strcmp(t, "smss-late-master")) {
-        param(a, "delay", dur(shift));
-    } else if (!strcmp(t, "knowndlls-changed")) {
-        param(a, "entry", xstrdup(PICK(r, known_entries)));
-        /* One draw per statement: C leaves the order of a call's arguments
-         * open, and clang drew these the other way round from gcc. The
-         * order is gcc's, so corpora made before stay the same. */
-        const char *base = prng_chance(r, 1, 2) ? "kernel33" : "ntdl1";
-        const char *dir = prng_chance(r, 1, 2) ? "C:\\Users\\Public\\" : "";
-        param(a, "dll", xprintf("%s%s.dll", dir, base));
-    } else if (!strcmp(t, "pending-rename-system32")) {
-        const char *b = PICK(r, rename_targets);
-        param(a, "source", xprintf("%s%s", PICK(r, bad_dirs), b));
-        param(a, "target", xprintf("C:\\Windows\\System32\\%s", b));
-    }
+    /* The rest the row composes (P_*_DRAWN, P_*_FROM) or takes from the
+     * boot's delay (P_BOOT_DELAY), in the row's order. */
+    for (const struct anom_pdef *d = ty->params; d->key; d++)
+        if (d->boot_delay[1])
+            param(a, d->key, dur(shift));
+        else if (d->draw_fmt)
+            param(a, d->key, composed(d, a, r));
     const struct anom_pdef *sdef = anom_pdef(ty, "session");
     if (sdef) {
         if (sess < 0 && sdef->fresh)
@@ -313,7 +340,9 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
     const struct kb_os *os = profile_get(sc->os);
     free(sc->host);
     free(sc->domain);
-    /* One draw per statement, in gcc's order (see knowndlls-changed). */
+    /* One draw per statement: C leaves the order of a call's arguments
+     * open, and clang drew these the other way round from gcc. The order
+     * is gcc's, so corpora made before stay the same. */
     unsigned host_no = (unsigned)prng_below(&rm, 10000);
     const char *prefix = os->server ? PICK(&rm, server_prefix) : PICK(&rm, host_prefix);
     sc->host = xprintf("%s-%04u", prefix, host_no);
@@ -353,12 +382,13 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
                 chosen[nchosen++] = t;
         }
     }
+    /* A row whose parameter delays the boot (P_BOOT_DELAY) draws it now:
+     * the sessions move behind it. */
     int64_t shift = 0;
     for (size_t i = 0; i < nchosen; i++)
-        if (!strcmp(chosen[i], "smss-late-master")) {
-            shift = prng_range(&ra, 90, 600) * WT_SEC;
-            /* Its own label first keeps its delay parameter next to the draw. */
-        }
+        for (const struct anom_pdef *d = anom_find(chosen[i])->params; d->key; d++)
+            if (d->boot_delay[1])
+                shift = prng_range(&ra, d->boot_delay[0], d->boot_delay[1]) * WT_SEC;
 
     gen_sessions(sc, &rs, shift);
 

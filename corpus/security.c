@@ -8,7 +8,8 @@
  * Fields, order, versions and values as Windows writes them: Microsoft's
  * event pages (windows-itpro-docs, auditing/event-4688.md and event-4689.md:
  * version 0 on Vista/Windows 7 without CommandLine and the Target/Parent/
- * MandatoryLabel fields, version 2 from Windows 10; Provider
+ * MandatoryLabel fields, 1 on 8.1 with CommandLine, 2 from Windows 10: the
+ * OS row's security_4688_version, kb/oses.def); Provider
  * Microsoft-Windows-Security-Auditing {54849625-5478-4994-A5BA-3E3B0328C30D},
  * Task 13312/13313, Keywords 0x8020000000000000 = Audit Success, Execution
  * ProcessID 4, <Security/> without a UserID) and the real records in
@@ -30,6 +31,7 @@
 #include "../core/prng.h"
 #include "../core/wtime.h"
 #include "../evtxw/evtxw.h"
+#include "../sim/profile.h"
 
 enum { ST_SECURITY = 202 };
 
@@ -186,7 +188,7 @@ static void fields(struct corpus_sample *cs, const struct srec *x, struct ssink 
     const struct scn *sc = corpus_sample_scn(cs);
     const struct sim *sm = corpus_sample_sim(cs);
     const struct snap_proc *p = sim_proc(sm, (size_t)x->proc);
-    int v2 = sc->os != SCN_OS_WIN7;
+    int ver = profile_get(sc->os)->security_4688_version;
     if (x->eid == 4689) {
         struct account a;
         account_of(sc, p, t1, &a);
@@ -212,10 +214,12 @@ static void fields(struct corpus_sample *cs, const struct srec *x, struct ssink 
     const char *el = elevation(p);
     sstr(s, "TokenElevationType", el, strlen(el));
     s->field(s, "ProcessId", SK_HEX64, NULL, 0, p->ppid);
-    if (!v2)
+    if (ver < 1)
         return;
     const char *cmd = p->command_line ? p->command_line : "";
     sstr(s, "CommandLine", cmd, strlen(cmd));
+    if (ver < 2)
+        return;
     int same = !strcmp(sub.sid, tgt.sid) && sub.logon_id == tgt.logon_id;
     if (same) {
         s->field(s, "TargetUserSid", SK_SID, "S-1-0-0", 7, 0);
@@ -236,7 +240,7 @@ static void fields(struct corpus_sample *cs, const struct srec *x, struct ssink 
 
 static int rec_version(const struct corpus_sample *cs, const struct srec *x)
 {
-    return x->eid == 4688 && corpus_sample_scn(cs)->os != SCN_OS_WIN7 ? 2 : 0;
+    return x->eid == 4688 ? profile_get(corpus_sample_scn(cs)->os)->security_4688_version : 0;
 }
 
 /* ---- XML ------------------------------------------------------------------------------ */
@@ -316,8 +320,8 @@ void corpus_write_security_xml(struct corpus_sample *cs, struct strbuf *sb, stru
 /* ---- EVTX ----------------------------------------------------------------------------- */
 
 #define SEC_MAX_FIELDS 16
-/* EventData templates: 4688 v2, 4688 v0, 4689. */
-enum { T_4688V2, T_4688V0, T_4689, T_N };
+/* EventData templates: 4688 of each version (its fields differ), 4689. */
+enum { T_4688V0, T_4688V1, T_4688V2, T_4689, T_N };
 
 struct esink {
     struct ssink s;
@@ -373,7 +377,7 @@ int corpus_write_security_evtx(struct corpus_sample *cs, struct evtxw *w, struct
     for (size_t i = 0; i < pl.n && !rc; i++) {
         const struct srec *x = &pl.v[i];
         int ver = rec_version(cs, x);
-        int k = x->eid == 4689 ? T_4689 : ver == 2 ? T_4688V2 : T_4688V0;
+        int k = x->eid == 4689 ? T_4689 : T_4688V0 + ver;
         struct esink es = {{evtx_field}, NULL, inner, 0, 0};
         if (!data[k]) {
             data[k] = evtxw_tpl_new();

@@ -10,6 +10,7 @@
 #define SMSS_KB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf;
 struct snap;
@@ -45,6 +46,12 @@ struct kb_os {
     int child_args_zero;     /* session children: "00000000 0000003c " (Windows 7) */
     int logonui_from_child0; /* LogonUI 2.2-3.5 s after the session-0 child (Windows 7) */
     int user_shell_hosts;    /* sihost, taskhostw, ctfmon, RuntimeBroker, per-user services */
+    /* The version of Security 4688 it writes, which says which fields the
+     * event has (Microsoft's event-4688.md, "Event Versions"): 0 (Vista,
+     * 7) has none of the below; 1 (8.1, 2012 R2) adds CommandLine; 2
+     * (Windows 10, 2016 and later) adds TargetUserSid/Name/DomainName/
+     * LogonId, ParentProcessName and MandatoryLabel (corpus/security.c). */
+    int security_4688_version;
     /* The versions its records carry (corpus/sample.c). */
     const char *file_version;     /* Sysmon FileVersion; {QFE} = the binary's own revision */
     const char *file_version_rtm; /* of the binaries a service pack left at RTM, or NULL */
@@ -88,11 +95,42 @@ const char *kb_os_file_version(const struct kb_os *os, unsigned qfe, int rtm, ch
  * NULL shared_section is Windows's default 1024,20480,768. */
 void kb_default_registry(const char *os, const char *shared_section, struct snap *s);
 
-/* ---- process profile cards (kb.c) ----------------------------------------- */
+/* ---- the core processes (kb.c) -------------------------------------------- */
 
+/* Where a core process runs: any session, session 0 only, or an
+ * interactive session (1 and up). */
+enum kb_sess { KB_SESS_ANY, KB_SESS_ZERO, KB_SESS_USER };
+
+/* One core process: the facts the checker enforces and, for the processes
+ * the lessons teach, the profile card `explain` prints. One row per process,
+ * read by the checker (its CORE-* and per-process rules), `explain`,
+ * teach's report and docs/processes.md. Lists are '|' separated basenames or
+ * normalised folders (checker/chk_int.h: chk_path_norm). */
 struct kb_proc {
-    const char *name; /* "smss.exe", "System" */
-    const char *image, *parent, *instances, *user, *session, *start, *priority, *cmdline;
+    const char *name; /* "lsass.exe"; minimal processes have no .exe */
+    /* What the checker allows. */
+    const char *dirs;    /* its folders; NULL = no image expected */
+    const char *parents; /* its parents; NULL = not checked */
+    /* Parents only Windows 7 has (the OS row's win7): allowed besides
+     * parents when the snapshot is Windows 7 or does not say its OS. */
+    const char *parents_win7;
+    const char *children; /* its children; NULL = not checked */
+    enum kb_sess where;   /* the sessions it runs in */
+    int per_session;      /* instances are counted per session */
+    int rdp_parent;       /* the termsvcs svchost may be recorded as parent */
+    int64_t late;         /* latest normal start after the master smss; 0 = n/a */
+    /* Its parent never exits (System, the master smss, wininit): a parent
+     * that has exited is still judged by its name, and one that is not in
+     * the snapshot by its pid (the parent's identity is known without
+     * resolving it). csrss, wininit, winlogon lose their smss child. */
+    int lasting_parent;
+    int priority;         /* the base priority Windows gives it; 0 = none ("-") */
+    int priority_fixed;   /* Windows sets it itself, so another value is a finding */
+    int system_integrity; /* runs at System integrity (S-1-16-16384) */
+    int lookalike;        /* malware borrows its name: a target of LOOKALIKE-NAME */
+    /* The card, as the SANS Hunt Evil poster draws it; does == NULL: no
+     * card (a process the checker knows but the lessons do not teach). */
+    const char *image, *parent, *instances, *user, *session, *start, *cmdline;
     const char *does;    /* what it is for */
     const char *unusual; /* what to look for */
 };
@@ -100,9 +138,16 @@ struct kb_proc {
 extern const struct kb_proc kb_procs[];
 extern const size_t kb_nprocs;
 
-/* The card by process name (ASCII case-insensitive; "smss" finds smss.exe),
- * or NULL. */
-const struct kb_proc *kb_proc_find(const char *name);
+/* The row by exact name (ASCII case-insensitive), or -1. */
+int kb_proc_index(const char *name);
+/* The row with a card by process name (ASCII case-insensitive; "smss"
+ * finds smss.exe), or NULL. */
+const struct kb_proc *kb_card_find(const char *name);
+/* The k-th row with a card, in table order, or NULL past the last. */
+const struct kb_proc *kb_card_at(size_t k);
+/* Its base priority as the card prints it: "13", "-" for none; buf holds
+ * the digits. */
+const char *kb_proc_priority(const struct kb_proc *p, char buf[16]);
 /* The card as text (explain) or as a Markdown section (docs/processes.md). */
 void kb_proc_text(struct strbuf *sb, const struct kb_proc *p);
 void kb_procs_markdown(struct strbuf *sb);

@@ -727,6 +727,26 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
     {                             \
         __VA_ARGS__, NULL         \
     }
+/* A value the corpus composes: P_PATH_DRAWN("source", "{1}{0}", ONE_OF("a",
+ * "b"), ONE_OF("C:\\x\\", "D:\\")) draws a name, then a folder, and writes
+ * the folder before the name; P_PATH_FROM("target", "C:\\w\\{source:file}")
+ * reuses an earlier parameter's draw. */
+#define ONE_OF(...)       \
+    (const char *const[]) \
+    {                     \
+        __VA_ARGS__, NULL \
+    }
+#define DRAWN(fmt_, ...)                                   \
+    .draw_fmt = fmt_, .draw = (const char *const *const[]) \
+    {                                                      \
+        __VA_ARGS__, NULL                                  \
+    }
+#define P_FULLPATH_DRAWN(k, fmt_, ...) P_KIND(k, AP_FULLPATH, DRAWN(fmt_, __VA_ARGS__))
+#define P_PATH_DRAWN(k, fmt_, ...) P_KIND(k, AP_PATH, DRAWN(fmt_, __VA_ARGS__))
+#define P_NAME_DRAWN(k, fmt_, ...) P_KIND(k, AP_NAME, DRAWN(fmt_, __VA_ARGS__))
+#define P_PATH_FROM(k, fmt_) P_KIND(k, AP_PATH, .draw_fmt = fmt_)
+/* A delay of the whole boot, min..max seconds when the corpus draws it. */
+#define P_BOOT_DELAY(k, min_s, max_s) P_KIND(k, AP_DURATION, .boot_delay = {min_s, max_s})
 #define P_PATH_SEEN(k, ...) P_KIND(k, AP_PATH, SEEN(__VA_ARGS__))
 #define P_NAME_SEEN(k, ...) P_KIND(k, AP_NAME, SEEN(__VA_ARGS__))
 #define P_TEXT_SEEN(k, ...) P_KIND(k, AP_TEXT, SEEN(__VA_ARGS__))

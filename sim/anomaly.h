@@ -37,6 +37,16 @@ struct anom_pdef {
     int fresh; /* AP_SESSION: a session nothing else starts (the corpus draws an unused id) */
     const char *const *seen; /* values real attacks used (NULL-terminated), drawn by the
                                 corpus; NULL = the corpus composes one or leaves it out */
+    /* How the corpus composes a value (P_*_DRAWN, P_*_FROM): the lists of
+     * candidates in draw, each drawn in order (one draw per list of two or
+     * more), fill draw_fmt's {0}, {1}, ...; {key} is the value of a
+     * parameter drawn before this one, {key:file} its file name. */
+    const char *draw_fmt;
+    const char *const *const *draw; /* NULL-terminated; NULL = none */
+    /* AP_DURATION (P_BOOT_DELAY): the corpus holds the whole boot back by a
+     * draw of [min, max] seconds, moves the sample's logons behind it and
+     * sets this parameter to it. {0, 0} = not a boot delay. */
+    int boot_delay[2];
 };
 
 struct anom_type {

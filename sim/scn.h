@@ -95,6 +95,10 @@ struct scn_options {
     int per_user_services;   /* per-user service hosts (-k UnistackSvcGroup) at each logon */
     int lsass_crash_report;  /* lsass starts WerFault.exe -u -p PID -s N (no dump asked) */
     int vendor_bootexecute;  /* a third-party BootExecute program (Citrix PvsVmBoot) */
+    /* A folder window in its own explorer.exe after each logon: from
+     * svchost -k DcomLaunch (/factory,{...} -Embedding), or from the
+     * shell's Run dialog ("explorer.exe /separate"). */
+    int explorer_factory, explorer_separate;
     /* The benign processes every real host has (docs/fidelity.md, point 15):
      * AtBroker and per-user services at logon, sihost/taskhostw/ctfmon/
      * RuntimeBroker, Windows 7 taskhost, Windows Update, Defender, a

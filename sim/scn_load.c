@@ -654,6 +654,8 @@ static const struct field option_fields[] = {
     {"per_user_services", h_bool, offsetof(struct scn_options, per_user_services), 0},
     {"lsass_crash_report", h_bool, offsetof(struct scn_options, lsass_crash_report), 0},
     {"vendor_bootexecute", h_bool, offsetof(struct scn_options, vendor_bootexecute), 0},
+    {"explorer_factory", h_bool, offsetof(struct scn_options, explorer_factory), 0},
+    {"explorer_separate", h_bool, offsetof(struct scn_options, explorer_separate), 0},
     {"noise", h_bool, offsetof(struct scn_options, noise), 0},
 };
 

@@ -1077,6 +1077,8 @@ static void act_svchost(struct sim *sm, const struct action *a)
 
 static void act_user_proc(struct sim *sm, const struct action *a);
 enum { UP_EXPLORER, UP_RDPCLIP };
+static void act_folder_window(struct sim *sm, const struct action *a);
+enum { FW_FACTORY, FW_SEPARATE };
 
 static struct pspec as_user(const struct sess *s)
 {
@@ -1234,6 +1236,12 @@ static void act_logon(struct sim *sm, const struct action *a)
                      0);
     int64_t ex = a->t + sim_rand_ms(sm, 30, 250);
     sim_schedule(sm, ex, act_user_proc, UP_EXPLORER, 0, s->id, 0);
+    if (sm->sc->opt.explorer_factory)
+        sim_schedule(sm, ex + sim_rand_ms(sm, 20000, 120000), act_folder_window, FW_FACTORY, 0,
+                     s->id, 0);
+    if (sm->sc->opt.explorer_separate)
+        sim_schedule(sm, ex + sim_rand_ms(sm, 20000, 120000), act_folder_window, FW_SEPARATE, 0,
+                     s->id, 0);
     sim_schedule_exit(sm, ex + sim_rand_ms(sm, 500, 4000), s->userinit);
     sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 300, 1500), s->logonui);
     if (s->kind == SCN_SESS_RDP)
@@ -1254,6 +1262,40 @@ static void act_lsass_report(struct sim *sm, const struct action *a)
                                0, 8, "C:\\Windows\\system32\\");
     long pi = sim_create(sm, a->t, sm->lsass, &p, 0);
     sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 800, 3000), pi);
+}
+
+/* A folder window in an explorer.exe of its own, beside the shell (the
+ * options explorer_factory and explorer_separate; hard negatives for the
+ * EXPLORER-* rules). With "Launch folder windows in a separate process"
+ * (HKCU\...\Explorer\Advanced SeparateProcess = 1) COM starts each one
+ * as the local server CLSID_SeparateMultipleProcessExplorerHost
+ * {75dff2b7-6936-4c06-a8bb-676a7b00b24b}: svchost -k DcomLaunch ->
+ * "C:\Windows\explorer.exe /factory,{75dff2b7-...} -Embedding" (a Sysmon
+ * EID 1 record of exactly this pair is quoted in the public write-up
+ * "Analyzing Suspicious PowerShell Execution", 2021-09-05 12:39:15; Geoff
+ * Chappell, SeparateExplorerFactory). "explorer.exe /separate" typed into
+ * the Run dialog (Gpg4win's GpgEX README: Start -> Run, "explorer.exe
+ * /separate"; winaero, "start Explorer in a separate process") is started
+ * by the shell through ShellExecute, which quotes the program's path. */
+static void act_folder_window(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s || s->explorer < 0 || sm->procs[s->explorer].exit_time != WT_NONE)
+        return;
+    struct pspec p = as_user(s);
+    p.name = "explorer.exe";
+    p.image = "C:\\Windows\\explorer.exe";
+    long parent = s->explorer;
+    if (a->a == FW_FACTORY) {
+        parent = find_svchost(sm, SH_DCOMLAUNCH);
+        p.cmd = "C:\\Windows\\explorer.exe /factory,{75dff2b7-6936-4c06-a8bb-676a7b00b24b} "
+                "-Embedding";
+    } else {
+        p.cmd = "\"C:\\Windows\\explorer.exe\" /separate";
+    }
+    if (parent >= 0 && sm->procs[parent].exit_time == WT_NONE)
+        noise_create(sm, a->t, parent, &p,
+                     a->a == FW_FACTORY ? "explorer-factory" : "explorer-separate");
 }
 
 static void act_user_proc(struct sim *sm, const struct action *a)

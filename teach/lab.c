@@ -24,6 +24,7 @@
 #include "../corpus/corpus.h"
 #include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
+#include "../sim/profile.h"
 #include "../sim/scn.h"
 #include "../sim/sim.h"
 
@@ -320,7 +321,8 @@ static int has_rdp(const struct scn *sc)
 static int hard_neg_fits(const struct scn *sc, const char *id, const char *type)
 {
     if (!strcmp(id, "credential_guard"))
-        return sc->os != SCN_OS_WIN7 && !(type && !strcmp(type, "credential-guard-off"));
+        return profile_get(sc->os)->can_credential_guard &&
+               !(type && !strcmp(type, "credential-guard-off"));
     if (!strcmp(id, "rdp_termsvcs_parent"))
         return has_rdp(sc);
     if (!strcmp(id, "atbroker") || !strcmp(id, "per_user_services"))

@@ -109,15 +109,22 @@ static void cards(struct strbuf *sb, const struct snap *s)
 {
     sb_adds(sb, "<section id=\"processes\"><h2>The core processes of this boot</h2>\n"
                 "<div class=\"cards\">\n");
-    for (size_t k = 0; k < kb_nprocs; k++) {
-        const struct kb_proc *c = &kb_procs[k];
+    const struct kb_proc *c;
+    for (size_t k = 0; (c = kb_card_at(k)) != NULL; k++) {
         size_t n = 0;
         for (size_t i = 0; i < s->nprocs; i++)
             n += !ascii_casecmp(snap_proc_basename(&s->procs[i]), c->name);
         if (!n)
             continue;
-        const char *vals[] = {c->image,   c->parent, c->instances, c->user,
-                              c->session, c->start,  c->priority,  c->cmdline};
+        char pri[16];
+        const char *vals[] = {c->image,
+                              c->parent,
+                              c->instances,
+                              c->user,
+                              c->session,
+                              c->start,
+                              kb_proc_priority(c, pri),
+                              c->cmdline};
         sb_adds(sb, "<article class=\"card\" id=\"card-");
         esc(sb, c->name);
         sb_adds(sb, "\"><h3>");

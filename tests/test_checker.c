@@ -1785,12 +1785,10 @@ static void json__finding_lines__parse_and_are_stable(void **state)
     snap_release(&s);
 }
 
-/* The process cards (kb/kb.c, what explain teaches) and the checker's core
- * rows (chk_cores) state the same facts twice: they must agree. Every
- * parent a card names is one the checker allows (the checker allows more:
- * Elastic's exceptions), the card's base priority is the one the checker
- * enforces, and a core the checker keeps in System32 has its card's image
- * there. */
+/* A kb row (kb/kb.c) holds both what the checker enforces and the card
+ * explain teaches: its prose must say what its lists allow. Every parent a
+ * card names is one the row allows (the row allows more: Elastic's
+ * exceptions), and a row kept in System32 has its card's image there. */
 static int mentions(const char *hay, const char *needle, size_t n)
 {
     for (; *hay; hay++)
@@ -1803,18 +1801,16 @@ static void cards__agree_with__core_rows(void **state)
 {
     (void)state;
     size_t carded = 0;
-    for (size_t i = 0; i < chk_ncores; i++) {
-        const struct chk_core *c = &chk_cores[i];
-        const struct kb_proc *p = kb_proc_find(c->name);
+    for (size_t i = 0; i < kb_nprocs; i++) {
+        const struct kb_proc *c = &kb_procs[i];
+        assert_int_equal(kb_proc_index(c->name), (int)i);
+        const struct kb_proc *p = c->does ? c : NULL;
         if (!p)
             continue;
         carded++;
-        if (c->priority) {
-            char want[16];
-            snprintf(want, sizeof(want), "%d", (int)c->priority);
-            if (strncmp(p->priority, want, strlen(want)))
-                fail_msg("%s: card priority %s, checker %s", c->name, p->priority, want);
-        }
+        assert_ptr_equal(kb_card_find(c->name), c);
+        assert_non_null(p->image);
+        assert_non_null(p->unusual);
         if (c->dirs && strstr(c->dirs, "\\windows\\system32") && !mentions(p->image, "System32", 8))
             fail_msg("%s: card image %s, checker System32", c->name, p->image);
         for (const char *t = c->parents ? p->parent : ""; (t = strstr(t, ".exe")) != NULL; t += 4) {
@@ -1822,12 +1818,62 @@ static void cards__agree_with__core_rows(void **state)
             while (s > p->parent && s[-1] != ' ' && s[-1] != '(' && s[-1] != ',')
                 s--;
             size_t n = (size_t)(t + 4 - s);
-            if (!mentions(c->parents, s, n))
+            if (!mentions(c->parents, s, n) &&
+                !(c->parents_win7 && mentions(c->parents_win7, s, n)))
                 fail_msg("%s: the card names parent %.*s, the checker allows %s", c->name, (int)n,
                          s, c->parents);
         }
     }
+    /* A row without a card is no lesson: explain does not find it. */
+    assert_null(kb_card_find("spoolsv.exe"));
+    assert_non_null(kb_card_find("smss"));
     assert_true(carded >= 10);
+}
+
+/* Which rule judges a core row's path, parents, children and priority comes
+ * from rules.def alone: a row with its own rule (SMSS-PATH, ...) is left
+ * alone by the CORE-* one, so nothing is reported twice or missed. */
+static void cores__own_rules__derived_from_the_rule_table(void **state)
+{
+    (void)state;
+    unsigned smss = chk_core_own((size_t)kb_proc_index("smss.exe"));
+    assert_int_equal(smss, CHK_OWN_PATH | CHK_OWN_PARENT | CHK_OWN_CHILDREN | CHK_OWN_PRIORITY);
+    assert_int_equal(chk_core_own((size_t)kb_proc_index("lsass.exe")),
+                     CHK_OWN_PATH | CHK_OWN_PARENT | CHK_OWN_CHILDREN);
+    assert_int_equal(chk_core_own((size_t)kb_proc_index("svchost.exe")), CHK_OWN_PARENT);
+    assert_int_equal(chk_core_own((size_t)kb_proc_index("dwm.exe")), 0);
+    assert_int_equal(chk_core_own((size_t)kb_proc_index("userinit.exe")),
+                     CHK_OWN_PARENT | CHK_OWN_CHILDREN);
+    /* Every rule with a target names a row. */
+    for (size_t i = 0; i < chk_nrules; i++)
+        if (chk_rules[i].target && kb_proc_index(chk_rules[i].target) < 0)
+            fail_msg("%s targets unknown core process %s", chk_rules[i].id, chk_rules[i].target);
+}
+
+/* A parent only Windows 7 has (kb_proc.parents_win7): Windows 7 starts
+ * dwm.exe from the UxSms service's svchost, Windows 8 and later from
+ * winlogon. A Windows 10 snapshot reports it, a Windows 7 one and one that
+ * does not say its OS do not. */
+static void core_parent__windows7_parent__allowed_by_os(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *os;
+        int fires;
+    } cases[] = {{"win10", 1}, {"server2022", 1}, {"win7", 0}, {NULL, 0}};
+    struct chk_findings f = {0};
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct snap s;
+        normal_boot(&s);
+        s.os = cases[i].os;
+        add(&s, 5188, 900, "dwm.exe", S32 "dwm.exe", ALICE, 1, 13, 70200, -1);
+        run(&s, NULL, &f);
+        if (has_rule(&f, "CORE-PARENT") != cases[i].fires)
+            fail_msg("os %s: CORE-PARENT %s", cases[i].os ? cases[i].os : "unknown",
+                     cases[i].fires ? "missing" : "reported");
+        snap_release(&s);
+    }
+    chk_findings_release(&f);
 }
 
 static void table__rows__are_complete(void **state)
@@ -1844,8 +1890,6 @@ static void table__rows__are_complete(void **state)
         assert_non_null(r->process);
         assert_non_null(r->check);
         assert_ptr_equal(chk_rule_find(r->id), r);
-        if (r->target && chk_core_find(r->target) < 0)
-            fail_msg("%s targets unknown core process %s", r->id, r->target);
         for (size_t j = 0; j < i; j++)
             assert_string_not_equal(chk_rules[j].id, r->id);
     }
@@ -1897,6 +1941,8 @@ int main(void)
         cmocka_unit_test(json__finding_lines__parse_and_are_stable),
         cmocka_unit_test(table__rows__are_complete),
         cmocka_unit_test(cards__agree_with__core_rows),
+        cmocka_unit_test(cores__own_rules__derived_from_the_rule_table),
+        cmocka_unit_test(core_parent__windows7_parent__allowed_by_os),
         cmocka_unit_test(scale__hundred_thousand_processes__checked_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 
 #include "../core/wtime.h"
 #include "../corpus/corpus.h"
+#include "../sim/anomaly.h"
 
 #define REAL "../shared/real/formats/"
 
@@ -1043,10 +1044,97 @@ static void corpus__regf_empty__opens_in_libhivex(void **state)
     unlink(path);
 }
 
+/* The corpus draws a composed parameter from its row alone (P_*_DRAWN,
+ * P_*_FROM, P_BOOT_DELAY in sim/anomalies.def): every template names lists
+ * the row has and parameters drawn before it, so a new row cannot ask
+ * gen.c for a value it does not know how to make. */
+static int drawn_before(const struct anom_type *t, const struct anom_pdef *d, const char *key,
+                        size_t n)
+{
+    for (const struct anom_pdef *e = t->params; e != d; e++)
+        if (strlen(e->key) == n && !memcmp(e->key, key, n))
+            return e->choices || e->seen || e->draw_fmt;
+    return 0;
+}
+
+static void anomaly__draw_templates__resolve(void **state)
+{
+    (void)state;
+    size_t composed = 0, delays = 0;
+    for (size_t i = 0; i < anom_count(); i++) {
+        const struct anom_type *t = anom_get(i);
+        for (const struct anom_pdef *d = t->params; d->key; d++) {
+            if (d->boot_delay[1]) {
+                delays++;
+                assert_int_equal(d->kind, AP_DURATION);
+                assert_true(d->boot_delay[0] > 0 && d->boot_delay[0] <= d->boot_delay[1]);
+            }
+            if (!d->draw_fmt) {
+                assert_null(d->draw);
+                continue;
+            }
+            composed++;
+            assert_null(d->seen); /* one way to draw a parameter */
+            size_t lists = 0;
+            while (d->draw && d->draw[lists]) {
+                assert_non_null(d->draw[lists][0]);
+                lists++;
+            }
+            assert_true(lists <= 8);
+            for (const char *f = strchr(d->draw_fmt, '{'); f; f = strchr(f + 1, '{')) {
+                const char *end = strchr(f, '}');
+                if (!end)
+                    fail_msg("%s %s: '{' without '}'", t->id, d->key);
+                const char *colon = memchr(f + 1, ':', (size_t)(end - f - 1));
+                size_t n = (size_t)((colon ? colon : end) - (f + 1));
+                if (colon && strncmp(colon, ":file}", 6))
+                    fail_msg("%s %s: only {key:file}", t->id, d->key);
+                if (n == 1 && f[1] >= '0' && f[1] <= '9') {
+                    if ((size_t)(f[1] - '0') >= lists)
+                        fail_msg("%s %s: {%c} but %zu lists", t->id, d->key, f[1], lists);
+                } else if (!drawn_before(t, d, f + 1, n)) {
+                    fail_msg("%s %s: {%.*s} is no parameter drawn before it", t->id, d->key, (int)n,
+                             f + 1);
+                }
+            }
+        }
+    }
+    assert_true(composed >= 6);
+    assert_int_equal(delays, 1);
+    /* A drawn sample: the pending rename's target is the source's file in
+     * System32, and core-wrong-path's file is the process it names. */
+    const char *types[] = {"pending-rename-system32", "core-wrong-path"};
+    for (uint64_t k = 0; k < 20; k++) {
+        struct scn sc;
+        corpus_gen_scenario(&sc, 7, k, CORPUS_PPM, types, ARRAY_SIZE(types));
+        for (size_t j = 0; j < sc.nanomalies; j++) {
+            const struct scn_anomaly *a = &sc.anomalies[j];
+            const char *v[4] = {0};
+            static const char *const keys[] = {"source", "target", "process", "path"};
+            for (size_t q = 0; q < a->nparams; q++)
+                for (size_t w = 0; w < 4; w++)
+                    if (!strcmp(a->params[q].key, keys[w]))
+                        v[w] = a->params[q].value;
+            if (!strcmp(a->type, "pending-rename-system32")) {
+                assert_non_null(v[0]);
+                assert_non_null(v[1]);
+                assert_int_equal(strncmp(v[1], "C:\\Windows\\System32\\", 20), 0);
+                assert_string_equal(strrchr(v[0], '\\'), strrchr(v[1], '\\'));
+            } else {
+                assert_non_null(v[2]);
+                assert_non_null(v[3]);
+                assert_string_equal(strrchr(v[3], '\\') + 1, v[2]);
+            }
+        }
+        scn_release(&sc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(corpus__rates__parse_exactly),
+        cmocka_unit_test(anomaly__draw_templates__resolve),
         cmocka_unit_test(corpus__ten_thousand_samples__all_simulate),
         cmocka_unit_test(corpus__same_arguments__byte_identical),
         cmocka_unit_test(corpus__shards__union_equals_unsharded),

@@ -131,7 +131,9 @@ static void check_tree(struct snap *s)
         assert_int_equal(p->ppid, wininit->pid);
         assert_int_equal(p->base_priority, 9);
     }
-    /* explorer: the user's, orphaned by userinit, never SYSTEM. */
+    /* explorer: the user's, orphaned by userinit, never SYSTEM; a folder
+     * window in its own process (explorer_factory, explorer_separate)
+     * carries arguments and comes from DcomLaunch's svchost or the shell. */
     for (size_t i = 0; i < s->nprocs; i++) {
         const struct snap_proc *p = &s->procs[i];
         if (!is(p, "explorer.exe"))
@@ -139,6 +141,10 @@ static void check_tree(struct snap *s)
         assert_string_not_equal(p->user, "NT AUTHORITY\\SYSTEM");
         const struct snap_proc *ui = snap_parent(s, p);
         assert_non_null(ui);
+        if (strstr(p->command_line, " /factory,") || strstr(p->command_line, " /separate")) {
+            assert_true(is(ui, "explorer.exe") || strstr(ui->command_line, "-k DcomLaunch"));
+            continue;
+        }
         assert_true(is(ui, "userinit.exe"));
         assert_false(snap_proc_alive(ui));
     }
@@ -850,6 +856,11 @@ static void kb__os_rows__are_complete(void **state)
         assert_null(strchr(fv, '{'));
         assert_true(o->corpus_weight > 0);
         weights += o->corpus_weight;
+        /* Security 4688 has versions 0, 1 and 2 (corpus/security.c). */
+        assert_true(o->security_4688_version >= 0 && o->security_4688_version <= 2);
+        /* Credential Guard is Windows 10's: the rows that lack it never
+         * turn it on by default. */
+        assert_true(o->can_credential_guard || !o->credential_guard);
         char path[512];
         if (!normal_scenario(o->name, path, sizeof(path)))
             fail_msg("%s: no scenarios/normal-%s*.yaml", o->name, o->name);

@@ -150,6 +150,35 @@ def test_normal_scenarios_check_clean(ctx):
         assert p.returncode == 0, (s.name, p.stdout.decode()[:2000])
 
 
+def test_explorer_folder_windows_are_not_a_second_shell(ctx):
+    """The explorer hard negatives hold what they claim -- a second
+    explorer.exe with arguments beside the shell, from svchost -k DcomLaunch
+    (/factory) or from the shell itself (/separate) -- and check clean; the
+    same process without its arguments is a second shell with a living
+    parent, which EXPLORER-PARENT and EXPLORER-INSTANCES report."""
+    for kind, parent_cmd in (("factory", "-k DcomLaunch"), ("separate", "Explorer.EXE")):
+        sc = ctx.root / "scenarios" / f"hard-negative-explorer-{kind}.yaml"
+        run = json.loads(ctx.run("run", sc, rc=0).stdout)
+        snap = run["snapshots"][-1]
+        procs = snap["processes"]
+        extra = [p for p in procs if p["name"] == "explorer.exe"
+                 and f"/{kind}" in (p["command_line"] or "")]
+        assert len(extra) == 1, (kind, extra)
+        x = extra[0]
+        parent = next(p for p in procs if p["pid"] == x["ppid"]
+                      and p["create_time"] == x["parent_create_time"])
+        assert parent_cmd in parent["command_line"], (kind, parent)
+        assert x["user"] == "CORP\\alice" and x["session"] == 1 and x["exit_time"] is None
+        ctx.run("check", sc, rc=0)
+        # Without its arguments the same process is a second, parented shell.
+        x["command_line"] = "C:\\Windows\\Explorer.EXE"
+        bad = ctx.tmp / f"explorer-{kind}.json"
+        bad.write_text(json.dumps(run))
+        out = ctx.run("check", "--format", "json", bad, rc=1).stdout.decode()
+        rules = {json.loads(line)["rule"] for line in out.splitlines()}
+        assert {"EXPLORER-PARENT", "EXPLORER-INSTANCES"} <= rules, (kind, rules)
+
+
 def test_rules_and_markdown(ctx):
     out = ctx.run("rules", rc=0).stdout.decode()
     assert "SMSS-PARENT" in out and "T1547.001" in out

@@ -2,7 +2,12 @@
 the project's own fixtures. Real files are read in place, never copied into the
 project; the OTRF zip is unpacked into the test's temp dir."""
 import json
+import re
+import shutil
+import subprocess
 import zipfile
+
+from run_e2e import Skip
 
 FIX = "tests/fixtures/real-like/"
 EVTX = ["privesc_unquoted_svc_sysmon_1_11.evtx", "DE_sysmon-3-rdp-tun.evtx",
@@ -54,6 +59,59 @@ def test_real_logs_verdicts(ctx):
         assert p.returncode == (1 if want else 0), f"{name}: exit {p.returncode}: {p.stderr[:300]}"
         got = {json.loads(line)["rule"] for line in p.stdout.decode().splitlines() if line.strip()}
         assert got == want, f"{name}: rules {sorted(got)}, expected {sorted(want)}"
+
+
+# The Windows 7 logs of ../shared/real (PC01; IEWIN7), the process pairs among
+# core processes they record (Sysmon EID 1: ParentImage -> Image), and what
+# the checker may say about them: nothing but the PsExec service's shell.
+WIN7_LOGS = {
+    "DE_sysmon-3-rdp-tun.evtx": set(),
+    "LM_sysmon_psexec_smb_meterpreter.evtx": {"SERVICES-SHELL"},
+    "Sysmon_13_1_UAC_Bypass_EventVwrBypass.evtx": set(),
+}
+WIN7_CORE_PAIRS = {
+    ("smss.exe", "smss.exe"), ("smss.exe", "csrss.exe"), ("smss.exe", "winlogon.exe"),
+    ("winlogon.exe", "LogonUI.exe"), ("winlogon.exe", "AtBroker.exe"),
+    ("services.exe", "taskhost.exe"), ("services.exe", "cmd.exe"),
+    ("services.exe", "wsqmcons.exe"), ("svchost.exe", "TSTheme.exe"),
+}
+
+
+def _eid1_pairs(path):
+    p = subprocess.run(["evtxexport", "-f", "xml", str(path)], capture_output=True, timeout=300)
+    assert p.returncode == 0, p.stderr[:500]
+    pairs = set()
+    for ev in re.findall(r"<Event .*?</Event>", p.stdout.decode("utf-8", "replace"), re.S):
+        if not re.search(r"<EventID[^>]*>1</EventID>", ev):
+            continue
+        d = dict(re.findall(r'<Data Name="(\w+)">([^<]*)</Data>', ev))
+        pairs.add((d["ParentImage"].split("\\")[-1], d["Image"].split("\\")[-1]))
+    return pairs
+
+
+def test_win7_real_logs_core_pairs_allowed(ctx):
+    """Every parent/child pair among core processes that the real Windows 7
+    logs record is one the checker allows (docs/kb.md, "Windows 7"): the
+    parent, path, user and children rules report nothing on them but
+    SERVICES-SHELL on the PsExec log, a true positive."""
+    real = ctx.need_real()
+    if not shutil.which("evtxexport"):
+        raise Skip("evtxexport (libevtx-utils) is not installed")
+    core = set(re.findall(r'\{\.name = "([^"]+)"', (ctx.root / "kb" / "kb.c").read_text()))
+    rules = [json.loads(x)["id"] for x in ctx.run("rules", "--format", "json", rc=0).stdout
+             .splitlines()]
+    tree = [r for r in rules if re.search(r"-(PARENT|PATH|USER|CHILDREN|SHELL)$", r)]
+    assert "CORE-PARENT" in tree and "SMSS-PATH" in tree and "SERVICES-SHELL" in tree
+    seen = set()
+    for name, want in WIN7_LOGS.items():
+        path = real / "evtx" / name
+        seen |= {pc for pc in _eid1_pairs(path) if pc[0] in core or pc[1] in core}
+        p = ctx.run("check", "--format", "json", "--rules", ",".join(tree), path)
+        got = {json.loads(line)["rule"] for line in p.stdout.decode().splitlines() if line}
+        assert got == want, f"{name}: {sorted(got)}, expected {sorted(want)}"
+        assert p.returncode == (1 if want else 0), name
+    # The logs hold the pairs docs/kb.md lists, and no other core pair.
+    assert seen == WIN7_CORE_PAIRS, sorted(seen ^ WIN7_CORE_PAIRS)
 
 
 def test_render_real_evtx_png(ctx):
