@@ -23,6 +23,9 @@
 #define SCN_MAX_REG_ITEMS 4096 /* strings across all registry lists */
 #define SCN_MAX_ANOMALIES 64
 #define SCN_MAX_EVENTS 256 /* session events (lock, reconnect, shutdown, ...) */
+/* A run with a shutdown ends this long after it: the event log has stopped
+ * by then (OTRF: EventLog 6006 two seconds after the 1074). */
+#define SCN_SHUTDOWN_TAIL (10 * WT_SEC)
 #define SCN_MAX_PARAMS 16
 #define SCN_MAX_STRING 4096         /* any scalar */
 #define SCN_MAX_NAME 256            /* names, users, hosts */

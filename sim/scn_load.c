@@ -1287,9 +1287,13 @@ static int check_events(struct ctx *c)
         else if (s->logoff != WT_NONE && s->logoff >= off->at)
             late = "logoff", where = c->sloc[i].logoff;
     }
-    for (size_t i = 0; i < sc->nsnapshots && !late; i++)
-        if (sc->snapshots[i] != SCN_AT_END && sc->snapshots[i] > off->at)
-            late = "snapshots", where = c->snap_loc[i];
+    for (size_t i = 0; i < sc->nsnapshots; i++)
+        if (sc->snapshots[i] != SCN_AT_END && sc->snapshots[i] > off->at + SCN_SHUTDOWN_TAIL)
+            return fail(c, c->snap_loc[i],
+                        "'snapshots' %s is after the end of the run, 10s after the shutdown at "
+                        "%s (%d:%d)",
+                        fmt_dur(c, 0, sc->snapshots[i]), fmt_dur(c, 1, off->at), off->loc.line,
+                        off->loc.col);
     for (size_t i = 0; i < sc->nanomalies && !late; i++) {
         const struct scn_param *pa = find_param(&sc->anomalies[i], "at");
         int64_t at;

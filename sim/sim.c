@@ -1704,10 +1704,9 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
     prng_child(&sm->r_sess, sc->seed, STREAM_SESS);
     sm->boot = sc->boot_time;
     sm->end = sm->boot + derive_end(sc);
-    /* A shutdown ends the run 10 s in: the event log has stopped by then
-     * (OTRF: 6006 two seconds after the 1074). */
+    /* A shutdown ends the run SCN_SHUTDOWN_TAIL after it. */
     if (sc->nevents && sc->events[sc->nevents - 1].kind == SCN_EV_SHUTDOWN)
-        sm->end = sm->boot + sc->events[sc->nevents - 1].at + 10 * WT_SEC;
+        sm->end = sm->boot + sc->events[sc->nevents - 1].at + SCN_SHUTDOWN_TAIL;
 
     add_session(sm, 0, SCN_SESS_CONSOLE, NULL, WT_NONE, WT_NONE, WT_NONE, 0);
     for (size_t i = 0; i < sc->nsessions; i++) {
