@@ -1727,6 +1727,14 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
     for (size_t i = 0; i < sm->nsess; i++)
         if (sm->sess[i].id >= next_id)
             next_id = sm->sess[i].id + 1;
+    for (size_t i = 0; i < sc->nanomalies; i++) /* a session an anomaly opens, too */
+        for (size_t k = 0; k < sc->anomalies[i].nparams; k++) {
+            uint64_t v;
+            if (!strcmp(sc->anomalies[i].params[k].key, "session") &&
+                parse_u64(sc->anomalies[i].params[k].value, SCN_SESSION_ID_MAX, &v) == 0 &&
+                (int64_t)v >= next_id)
+                next_id = (int32_t)v + 1;
+        }
     for (size_t i = 0; i < sc->nevents && sm->prof->win7; i++) {
         const struct scn_event *ev = &sc->events[i];
         if (ev->kind != SCN_EV_RECONNECT || next_id > SCN_SESSION_ID_MAX)
