@@ -24,7 +24,15 @@
 #include "../sim/anomaly.h"
 #include "../sim/profile.h"
 
-enum { ST_MACHINE = 11, ST_SESS = 12, ST_OPT = 13, ST_ANOM = 14, ST_RATE = 15, ST_DNS = 16 };
+enum {
+    ST_MACHINE = 11,
+    ST_SESS = 12,
+    ST_OPT = 13,
+    ST_ANOM = 14,
+    ST_RATE = 15,
+    ST_DNS = 16,
+    ST_EVENTS = 17
+};
 
 static const char *const host_prefix[] = {"WS",  "DESKTOP", "LAPTOP", "PC",  "FIN",   "HR",
                                           "DEV", "OPS",     "SALES",  "ENG", "KIOSK", "LAB"};
@@ -308,6 +316,63 @@ static void gen_anomalies(struct scn *sc, struct prng *r, const char **chosen, s
         }
 }
 
+/* ---- session events: benign noise ------------------------------------------------ */
+
+static void add_event(struct scn *sc, enum scn_event_kind kind, int64_t at, int32_t session)
+{
+    sc->events = xrealloc(sc->events, (sc->nevents + 1) * sizeof(*sc->events));
+    struct scn_event *e = &sc->events[sc->nevents++];
+    memset(e, 0, sizeof(*e));
+    e->kind = kind;
+    e->at = at - at % WT_MSEC;
+    e->session = session;
+}
+
+static int64_t latest(int64_t a, int64_t b)
+{
+    return a == WT_NONE || b > a ? b : a;
+}
+
+/* A quarter of the samples lock and unlock a logged-on session, or
+ * disconnect and reconnect it; a tenth of the anomaly-free ones end with a
+ * shutdown (an anomaly's label may rest on a process the shutdown ends).
+ * The rules the loader checks (sim/scn_load.c, check_events) hold by
+ * construction: 30 s after the logon, 30 s apart, 30 s before the logoff,
+ * nothing after the shutdown. The processes they start are listed as benign
+ * (lock-screen, reconnect-atbroker, reconnect-session, shutdown-screen). */
+static void gen_events(struct scn *sc, struct prng *r)
+{
+    const int64_t gap = 30 * WT_SEC;
+    if (prng_chance(r, 25, 100)) {
+        size_t k = (size_t)prng_below(r, sc->nsessions);
+        const struct scn_session *s = &sc->sessions[k];
+        int64_t lo = s->logon + gap + WT_SEC;
+        int64_t hi = s->logoff == WT_NONE ? lo + 60 * WT_MIN : s->logoff - gap - WT_SEC;
+        if (s->user && s->logon != WT_NONE && hi - lo > 3 * gap) {
+            int64_t t1 = prng_range(r, lo, hi - 2 * gap);
+            int64_t t2 = prng_range(r, t1 + gap + WT_SEC, t1 + 15 * WT_MIN);
+            if (t2 > hi)
+                t2 = hi;
+            int lock = prng_chance(r, 60, 100);
+            add_event(sc, lock ? SCN_EV_LOCK : SCN_EV_DISCONNECT, t1, s->id);
+            add_event(sc, lock ? SCN_EV_UNLOCK : SCN_EV_RECONNECT, t2, s->id);
+        }
+    }
+    if (sc->nanomalies || !prng_chance(r, 10, 100))
+        return;
+    int64_t last = 2 * WT_MIN;
+    for (size_t i = 0; i < sc->nsessions; i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        last = latest(latest(latest(last, s->connect), s->logon), s->logoff);
+    }
+    for (size_t i = 0; i < sc->nsnapshots; i++)
+        if (sc->snapshots[i] != SCN_AT_END)
+            last = latest(last, sc->snapshots[i]);
+    if (sc->nevents)
+        last = latest(last, sc->events[sc->nevents - 1].at);
+    add_event(sc, SCN_EV_SHUTDOWN, last + prng_range(r, WT_MIN, 10 * WT_MIN), -1);
+}
+
 /* ---- the sample ------------------------------------------------------------------ */
 
 void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, uint32_t rate_ppm,
@@ -418,4 +483,9 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
     sc->snapshots[sc->nsnapshots++] = SCN_AT_END;
 
     gen_anomalies(sc, &ra, chosen, nchosen, shift);
+
+    /* Session events last, from their own stream: they fit around what is drawn. */
+    struct prng rev;
+    prng_child(&rev, seed, ST_EVENTS);
+    gen_events(sc, &rev);
 }

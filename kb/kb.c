@@ -287,11 +287,13 @@ const struct kb_proc kb_procs[] = {
      .priority = 13,
      .image = "%SystemRoot%\\System32\\LogonUI.exe",
      .parent = "winlogon.exe (wininit.exe shows the Windows 7 shutdown screen)",
-     .instances = "one while the logon or lock screen is shown; it exits after logon",
+     .instances = "one while the logon, lock or shutdown screen is shown; it exits after logon "
+                  "and unlock",
      .user = "NT AUTHORITY\\SYSTEM",
      .session = "1 and up",
      .start = "at the logon screen",
-     .cmdline = "\"LogonUI.exe\" /flags:0x2 /state0:0xa3...55 /state1:0x41c64e6d (Windows 10)",
+     .cmdline = "\"LogonUI.exe\" /flags:0x2 /state0:0xa3...55 /state1:0x41c64e6d (Windows 10 "
+                "logon screen; /flags:0x0 locked, /flags:0x4 at shutdown; Windows 7 no /state)",
      .does = "the logon screen and the credential providers.",
      .unusual = "another parent, a long-lived one after logon."},
     /* userinit runs the Winlogon Shell (explorer.exe) and exits; proquota

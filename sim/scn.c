@@ -82,6 +82,20 @@ void scn_release(struct scn *sc)
     for (size_t i = 0; i < sc->nanomalies; i++)
         anomaly_release(&sc->anomalies[i]);
     free(sc->anomalies);
+    free(sc->events);
     /* Zeroed, a second release (or a release after a failed load) is a no-op. */
     memset(sc, 0, sizeof(*sc));
+}
+
+static const char *const event_kinds[] = {
+    [SCN_EV_LOCK] = "lock",
+    [SCN_EV_UNLOCK] = "unlock",
+    [SCN_EV_DISCONNECT] = "disconnect",
+    [SCN_EV_RECONNECT] = "reconnect",
+    [SCN_EV_SHUTDOWN] = "shutdown",
+};
+
+const char *scn_event_name(enum scn_event_kind k)
+{
+    return event_kinds[k];
 }

@@ -22,6 +22,10 @@
 #define SCN_MAX_REGS 256
 #define SCN_MAX_REG_ITEMS 4096 /* strings across all registry lists */
 #define SCN_MAX_ANOMALIES 64
+#define SCN_MAX_EVENTS 256 /* session events (lock, reconnect, shutdown, ...) */
+/* A run with a shutdown ends this long after it: the event log has stopped
+ * by then (OTRF: EventLog 6006 two seconds after the 1074). */
+#define SCN_SHUTDOWN_TAIL (10 * WT_SEC)
 #define SCN_MAX_PARAMS 16
 #define SCN_MAX_STRING 4096         /* any scalar */
 #define SCN_MAX_NAME 256            /* names, users, hosts */
@@ -59,6 +63,24 @@ struct scn_session {
 
 /* A registry override: `rel` is the scenario's name for the value
  * ("BootExecute", "SubSystems\Windows", "KnownDLLs\kernel32", "Winlogon\Shell"). */
+/* What happens to a logged-on session, or to the machine, after boot
+ * (docs/scenario.md, `events`): the lock screen, an RDP disconnect and
+ * reconnect, the shutdown. */
+enum scn_event_kind {
+    SCN_EV_LOCK,
+    SCN_EV_UNLOCK,
+    SCN_EV_DISCONNECT,
+    SCN_EV_RECONNECT,
+    SCN_EV_SHUTDOWN
+};
+
+struct scn_event {
+    enum scn_event_kind kind;
+    int64_t at;      /* offset after boot */
+    int32_t session; /* -1 for a shutdown */
+    struct scn_loc loc, at_loc, session_loc;
+};
+
 struct scn_reg {
     char *rel;
     int is_delete; /* YAML null: the value is absent */
@@ -124,6 +146,8 @@ struct scn {
     size_t nregs;
     struct scn_anomaly *anomalies;
     size_t nanomalies;
+    struct scn_event *events; /* in time order (the loader checks it) */
+    size_t nevents;
     struct scn_loc seed_loc, os_loc;
 };
 
@@ -140,7 +164,8 @@ int scn_load_mem(struct scn *sc, const char *name, const char *buf, size_t len, 
 /* The embedded default scenario (scenarios/default.yaml, compiled in). */
 int scn_load_default(struct scn *sc, struct err *e);
 
-const char *scn_os_name(enum scn_os os); /* "win10" */
+const char *scn_os_name(enum scn_os os);           /* "win10" */
+const char *scn_event_name(enum scn_event_kind k); /* "lock" */
 int scn_os_parse(const char *s, enum scn_os *out);
 
 #endif

@@ -43,12 +43,12 @@ struct ctx {
     const unsigned char *buf;
     size_t len;
     int depth;
-    size_t cap_sessions, cap_regs, cap_anomalies, reg_items;
+    size_t cap_sessions, cap_regs, cap_anomalies, cap_events, reg_items;
     int console_seen;
     struct scn_loc console_loc;
     /* Positions kept for the checks that need the whole file (a `duration`
      * may come after the times it bounds). */
-    struct scn_loc duration_loc, boot_loc;
+    struct scn_loc duration_loc, boot_loc, events_loc;
     struct sess_locs sloc[SCN_MAX_SESSIONS + 1];
     struct scn_loc snap_loc[SCN_MAX_SNAPSHOTS];
     char quoted[2][256]; /* QUOTE_MAX bytes, each up to 4 when escaped, and "..." */
@@ -1013,6 +1013,79 @@ static int h_anomalies(struct ctx *c, const yaml_event_t *ev, const struct field
     return each_item(c, ev, f->key, "a list of anomalies", anomaly_item, obj);
 }
 
+/* ---- events: what happens to logged-on sessions and the machine after boot ---- */
+
+static int h_event_type(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
+{
+    struct scn_event *e = obj;
+    if (!is_scalar(ev) || is_null(ev))
+        return type_fail(c, ev, f->key, "lock, unlock, disconnect, reconnect or shutdown");
+    for (int k = SCN_EV_LOCK; k <= SCN_EV_SHUTDOWN; k++)
+        if (!strcmp(sval(ev), scn_event_name((enum scn_event_kind)k))) {
+            e->kind = (enum scn_event_kind)k;
+            return 0;
+        }
+    return fail(c, loc_of(&ev->start_mark),
+                "unknown event 'type' '%s': use lock, unlock, disconnect, reconnect or shutdown",
+                qv(c, 0, ev));
+}
+
+static int h_event_session(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
+{
+    struct scn_event *e = obj;
+    uint64_t v;
+    if (take_u64(c, ev, f->key, SCN_SESSION_ID_MAX, &v))
+        return -1;
+    if (v == 0)
+        return fail(c, loc_of(&ev->start_mark),
+                    "session 0 is the services session: nobody logs on there to lock or "
+                    "disconnect it");
+    e->session = (int32_t)v;
+    return 0;
+}
+
+enum { EF_AT, EF_TYPE, EF_SESSION, EF_COUNT };
+static const struct field event_fields[EF_COUNT] = {
+    [EF_AT] = {"at", h_duration, offsetof(struct scn_event, at), 0},
+    [EF_TYPE] = {"type", h_event_type, 0, 0},
+    [EF_SESSION] = {"session", h_event_session, 0, 0},
+};
+
+static int event_item(struct ctx *c, const yaml_event_t *item, void *arg)
+{
+    struct scn *sc = arg;
+    if (sc->nevents >= SCN_MAX_EVENTS)
+        return fail(c, loc_of(&item->start_mark), "too many events: the limit is %d",
+                    SCN_MAX_EVENTS);
+    struct scn_event e = {
+        .kind = SCN_EV_LOCK, .at = WT_NONE, .session = -1, .loc = loc_of(&item->start_mark)};
+    struct scn_loc at[EF_COUNT] = {{0, 0}};
+    if (parse_fields(c, item, "an event", event_fields, EF_COUNT, &e, at))
+        return -1;
+    if (!at[EF_TYPE].line)
+        return fail(c, e.loc,
+                    "event has no 'type' (lock, unlock, disconnect, reconnect or "
+                    "shutdown)");
+    if (!at[EF_AT].line)
+        return fail(c, e.loc, "event '%s' has no 'at' time", scn_event_name(e.kind));
+    if (e.kind == SCN_EV_SHUTDOWN && at[EF_SESSION].line)
+        return fail(c, at[EF_SESSION], "a shutdown ends every session: it takes no 'session'");
+    if (e.kind != SCN_EV_SHUTDOWN && !at[EF_SESSION].line)
+        return fail(c, e.loc, "event '%s' needs the 'session' it happens to",
+                    scn_event_name(e.kind));
+    e.at_loc = at[EF_AT];
+    e.session_loc = at[EF_SESSION];
+    XGROW(sc->events, c->cap_events, sc->nevents + 1);
+    sc->events[sc->nevents++] = e;
+    return 0;
+}
+
+static int h_events(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
+{
+    c->events_loc = loc_of(&ev->start_mark);
+    return each_item(c, ev, f->key, "a list of events", event_item, obj);
+}
+
 /* ---- the document ---- */
 
 static int h_seed(struct ctx *c, const yaml_event_t *ev, const struct field *f, void *obj)
@@ -1027,7 +1100,7 @@ static int h_os_at(struct ctx *c, const yaml_event_t *ev, const struct field *f,
     return h_os(c, ev, f, obj);
 }
 
-enum { RF_BOOT_TIME = 5, RF_DURATION = 6, RF_COUNT = 12 };
+enum { RF_BOOT_TIME = 5, RF_DURATION = 6, RF_COUNT = 13 };
 static const struct field root_fields[RF_COUNT] = {
     {"name", h_str, offsetof(struct scn, name), SCN_MAX_NAME},
     {"description", h_str, offsetof(struct scn, description), SCN_MAX_STRING},
@@ -1041,6 +1114,7 @@ static const struct field root_fields[RF_COUNT] = {
     {"registry", h_registry, 0, 0},
     {"options", h_options, 0, 0},
     {"anomalies", h_anomalies, 0, 0},
+    {"events", h_events, 0, 0},
 };
 _Static_assert(RF_COUNT <= FIELD_MAX && ARRAY_SIZE(option_fields) <= FIELD_MAX,
                "parse_fields tracks at most FIELD_MAX keys");
@@ -1090,6 +1164,150 @@ static int check_anomaly_sessions(struct ctx *c)
     return 0;
 }
 
+/* Events are listed in time order; each session's follow a state machine
+ * (connected or not, locked or not), come at least SCN_EVENT_GAP after its
+ * logon, before its logoff and after its previous event (the processes an
+ * event starts take seconds: docs/scenario.md), and a shutdown comes last. */
+#define SCN_EVENT_GAP (30 * WT_SEC)
+static int check_events(struct ctx *c)
+{
+    const struct scn *sc = c->sc;
+    /* per listed session: disconnected, locked, time and position of its last event */
+    struct est {
+        int off, locked;
+        int64_t last;
+        struct scn_loc last_loc;
+    } st[SCN_MAX_SESSIONS + 1];
+    memset(st, 0, sizeof(st));
+    int32_t max_id = 1;
+    int temp = 0; /* Windows 7 reconnects: each takes a new session id */
+    for (size_t k = 0; k < sc->nsessions; k++)
+        if (sc->sessions[k].id > max_id)
+            max_id = sc->sessions[k].id;
+    for (size_t i = 0; i < sc->nevents; i++) {
+        const struct scn_event *e = &sc->events[i];
+        const char *name = scn_event_name(e->kind);
+        if (check_end(c, e->at, e->at_loc, "at"))
+            return -1;
+        if (i && e->at < sc->events[i - 1].at)
+            return fail(c, e->at_loc,
+                        "events must be listed in time order: '%s' at %s comes before the "
+                        "previous event's %s (at %d:%d)",
+                        name, fmt_dur(c, 0, e->at), fmt_dur(c, 1, sc->events[i - 1].at),
+                        sc->events[i - 1].at_loc.line, sc->events[i - 1].at_loc.col);
+        if (e->kind == SCN_EV_SHUTDOWN) {
+            if (i + 1 < sc->nevents)
+                return fail(c, sc->events[i + 1].loc,
+                            "no event can follow the shutdown (at %d:%d): the machine is off",
+                            e->loc.line, e->loc.col);
+            if (e->at < 2 * WT_MIN)
+                return fail(c, e->at_loc,
+                            "'shutdown' at %s is during the boot: shut down at 2m or later",
+                            fmt_dur(c, 0, e->at));
+            continue;
+        }
+        size_t k = 0;
+        while (k < sc->nsessions && sc->sessions[k].id != e->session)
+            k++;
+        if (k == sc->nsessions)
+            return fail(c, e->session_loc,
+                        "event '%s' is for session %d, which 'sessions' does not list", name,
+                        (int)e->session);
+        const struct scn_session *s = &sc->sessions[k];
+        if (s->logon == WT_NONE)
+            return fail(c, e->session_loc,
+                        "session %d has no logon: only a logged-on session can %s", (int)s->id,
+                        e->kind == SCN_EV_UNLOCK ? "be unlocked" : name);
+        if (e->at < s->logon + SCN_EVENT_GAP)
+            return fail(c, e->at_loc,
+                        "'%s' at %s is too close to session %d's logon (%s): session events "
+                        "come at least 30s after it",
+                        name, fmt_dur(c, 0, e->at), (int)s->id, fmt_dur(c, 1, s->logon));
+        if (s->logoff != WT_NONE && e->at > s->logoff - SCN_EVENT_GAP)
+            return fail(c, e->at_loc,
+                        "'%s' at %s is too close to session %d's logoff (%s): session events "
+                        "come at least 30s before it",
+                        name, fmt_dur(c, 0, e->at), (int)s->id, fmt_dur(c, 1, s->logoff));
+        struct est *t = &st[k];
+        if (t->last_loc.line && e->at < t->last + SCN_EVENT_GAP)
+            return fail(c, e->at_loc,
+                        "'%s' at %s is less than 30s after session %d's previous event (%s, at "
+                        "%d:%d)",
+                        name, fmt_dur(c, 0, e->at), (int)s->id, fmt_dur(c, 1, t->last),
+                        t->last_loc.line, t->last_loc.col);
+        const char *why = NULL;
+        switch (e->kind) {
+        case SCN_EV_LOCK:
+            why = t->off ? "it is disconnected" : t->locked ? "it is already locked" : NULL;
+            t->locked = 1;
+            break;
+        case SCN_EV_UNLOCK:
+            why = t->off       ? "it is disconnected (a reconnect unlocks it)"
+                  : !t->locked ? "it is not locked"
+                               : NULL;
+            t->locked = 0;
+            break;
+        case SCN_EV_DISCONNECT:
+            why = t->off ? "it is already disconnected" : NULL;
+            t->off = t->locked = 1; /* Windows locks a session it disconnects */
+            break;
+        case SCN_EV_RECONNECT:
+            why = !t->off ? "it is connected: disconnect it first" : NULL;
+            t->off = t->locked = 0;
+            temp++;
+            break;
+        case SCN_EV_SHUTDOWN: break;
+        }
+        if (why)
+            return fail(c, e->at_loc, "cannot %s session %d at %s: %s", name, (int)s->id,
+                        fmt_dur(c, 0, e->at), why);
+        t->last = e->at;
+        t->last_loc = e->at_loc;
+    }
+    if (sc->os == SCN_OS_WIN7 && temp && max_id > SCN_SESSION_ID_MAX - temp)
+        return fail(c, c->events_loc,
+                    "a Windows 7 reconnect opens a new session (id %d and up), past the limit "
+                    "of %d: use smaller session ids",
+                    (int)max_id + 1, SCN_SESSION_ID_MAX);
+    if (!sc->nevents || sc->events[sc->nevents - 1].kind != SCN_EV_SHUTDOWN)
+        return 0;
+    /* Nothing may happen after the machine is off. */
+    const struct scn_event *off = &sc->events[sc->nevents - 1];
+    if (sc->duration != WT_NONE)
+        return fail(c, c->duration_loc,
+                    "'duration' cannot be set with a shutdown (at %d:%d): the simulation ends "
+                    "10s after it",
+                    off->loc.line, off->loc.col);
+    const char *late = NULL;
+    struct scn_loc where = {0, 0};
+    for (size_t i = 0; i < sc->nsessions && !late; i++) {
+        const struct scn_session *s = &sc->sessions[i];
+        if (s->connect != WT_NONE && s->connect >= off->at)
+            late = "connect", where = c->sloc[i].connect;
+        else if (s->logon != WT_NONE && s->logon >= off->at)
+            late = "logon", where = c->sloc[i].logon;
+        else if (s->logoff != WT_NONE && s->logoff >= off->at)
+            late = "logoff", where = c->sloc[i].logoff;
+    }
+    for (size_t i = 0; i < sc->nsnapshots; i++)
+        if (sc->snapshots[i] != SCN_AT_END && sc->snapshots[i] > off->at + SCN_SHUTDOWN_TAIL)
+            return fail(c, c->snap_loc[i],
+                        "'snapshots' %s is after the end of the run, 10s after the shutdown at "
+                        "%s (%d:%d)",
+                        fmt_dur(c, 0, sc->snapshots[i]), fmt_dur(c, 1, off->at), off->loc.line,
+                        off->loc.col);
+    for (size_t i = 0; i < sc->nanomalies && !late; i++) {
+        const struct scn_param *pa = find_param(&sc->anomalies[i], "at");
+        int64_t at;
+        if (pa && !wt_parse_duration(pa->value, INT64_MAX, &at) && at >= off->at)
+            late = "at", where = pa->loc;
+    }
+    if (late)
+        return fail(c, where, "'%s' is after the shutdown at %s (%d:%d): the machine is off", late,
+                    fmt_dur(c, 0, off->at), off->loc.line, off->loc.col);
+    return 0;
+}
+
 /* Checks that need the whole file: a key may bound another written before it. */
 static int check_whole(struct ctx *c)
 {
@@ -1111,7 +1329,7 @@ static int check_whole(struct ctx *c)
     for (size_t i = 0; i < sc->nsnapshots; i++)
         if (check_end(c, sc->snapshots[i], c->snap_loc[i], "snapshots"))
             return -1;
-    if (check_anomaly_sessions(c) < 0)
+    if (check_anomaly_sessions(c) < 0 || check_events(c) < 0)
         return -1;
     /* Default label ids "a<N>" (1-based), then uniqueness across all. */
     for (size_t i = 0; i < sc->nanomalies; i++) {

@@ -23,7 +23,14 @@
 #include "../core/jsonw.h"
 #include "sim_int.h"
 
-enum { STREAM_TIME = 1, STREAM_PID = 2, STREAM_MISC = 3, STREAM_SVC = 4, STREAM_ANOM = 5 };
+enum {
+    STREAM_TIME = 1,
+    STREAM_PID = 2,
+    STREAM_MISC = 3,
+    STREAM_SVC = 4,
+    STREAM_ANOM = 5,
+    STREAM_SESS = 6
+};
 
 #define SYS32 "C:\\Windows\\System32\\"
 #define SYSTEM_USER "NT AUTHORITY\\SYSTEM"
@@ -195,6 +202,10 @@ long sim_create(struct sim *sm, int64_t t, long parent, const struct pspec *ps, 
             l->create_time = t;
         }
     }
+    /* The processes of a Windows 7 reconnect's temporary session. */
+    const struct sess *in = sim_sess(sm, ps->session);
+    if (in && in->noise)
+        sm->noise[idx] = in->noise;
     sim_add_event(sm, t, SIM_EV_PROCESS_CREATE, idx, -1, p->session, NULL, NULL, anomaly);
     return idx;
 }
@@ -967,7 +978,7 @@ static void act_services(struct sim *sm, const struct action *a)
  * scan (Windows 10: usoclient from the Task Scheduler; Windows 7: wuauclt). */
 static void act_boot_noise(struct sim *sm, const struct action *a)
 {
-    if (sm->services < 0 || sm->procs[sm->services].exit_time != WT_NONE)
+    if (sm->down || sm->services < 0 || sm->procs[sm->services].exit_time != WT_NONE)
         return;
     int win7 = sm->prof->has_lsm_proc;
     struct pspec p = sim_system_user;
@@ -1114,7 +1125,7 @@ enum { LN_ATBROKER, LN_SERVICE, LN_TASKHOST };
 static void act_logon_noise(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
-    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+    if (!s || sm->down || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
         return;
     struct pspec p = as_user(s);
     long parent = sm->services;
@@ -1162,7 +1173,8 @@ _Static_assert(ARRAY_SIZE(shell_hosts) == SHELL_HOSTS, "SHELL_HOSTS counts shell
 static void act_shell_hosts(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
-    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE || sm->services < 0)
+    if (!s || sm->down || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE ||
+        sm->services < 0)
         return;
     long parent = find_svchost(sm, shell_hosts[a->a].host);
     if (parent < 0)
@@ -1301,7 +1313,7 @@ static void act_folder_window(struct sim *sm, const struct action *a)
 static void act_user_proc(struct sim *sm, const struct action *a)
 {
     struct sess *s = sim_sess(sm, a->session);
-    if (!s || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
+    if (!s || sm->down || s->main < 0 || sm->procs[s->main].exit_time != WT_NONE)
         return;
     struct pspec p = as_user(s);
     if (a->a == UP_EXPLORER) {
@@ -1374,6 +1386,207 @@ static void act_logoff(struct sim *sm, const struct action *a)
     sim_schedule(sm, cs, act_session_end, 0, 0, s->id, 0);
 }
 
+/* ---- lock, disconnect, reconnect, shutdown (the scenario's `events`) ------------------ */
+
+/* Every draw of these events comes from their own stream, so a scenario
+ * without events keeps its bytes. */
+static int64_t ev_ms(struct sim *sm, int64_t lo_ms, int64_t hi_ms)
+{
+    return prng_range(&sm->r_sess, lo_ms * WT_MSEC, hi_ms * WT_MSEC);
+}
+
+static int alive(const struct sim *sm, long i)
+{
+    return i >= 0 && sm->procs[i].exit_time == WT_NONE;
+}
+
+/* LogonUI's flags as real records show them: 0x0 for the lock screen of a
+ * logged-on session (OTRF, Windows 10 1903: winlogon starts "LogonUI.exe"
+ * /flags:0x0 /state0:0xa38f2855 /state1:0x41c64e6d as the user reconnects
+ * to the session Windows locked at the disconnect; Windows 7 writes /flags
+ * alone, as every PC01 record), 0x4 at a Windows 10 shutdown (MSEDGEWIN10
+ * record 27322, before the reboot), 0x1 at a Windows 7 shutdown. */
+static long logonui(struct sim *sm, int64_t t, long parent, int32_t session, unsigned flags,
+                    const char *why)
+{
+    const char *cmd =
+        sm->prof->logonui_state
+            ? sim_printf(sm, "\"LogonUI.exe\" /flags:0x%x /state0:0xa3%04x55 /state1:0x41c64e6d",
+                         flags, (unsigned)prng_below(&sm->r_sess, 0x10000))
+            : sim_printf(sm, "\"LogonUI.exe\" /flags:0x%x", flags);
+    struct pspec p =
+        as_system("LogonUI.exe", SYS32 "LogonUI.exe", cmd, session, 13, "C:\\Windows\\system32\\");
+    return noise_create(sm, t, parent, &p, why);
+}
+
+enum { SE_LOCK_UI, SE_ATBROKER, SE_UNLOCK, SE_TEMP_AUTH, SE_TEMP_END, SE_SHUTDOWN_UI };
+
+static void unlock(struct sim *sm, struct sess *s, int64_t t)
+{
+    s->locked = 0;
+    sim_add_event(sm, t, SIM_EV_SESSION_UNLOCK, s->main, -1, s->id, s->user, NULL, 0);
+    /* OTRF: LogonUI exits 5 s after the unlock (4801). */
+    if (alive(sm, s->lock_ui))
+        sim_schedule_exit(sm, t + ev_ms(sm, 4000, 6000), s->lock_ui);
+    s->lock_ui = -1;
+}
+
+/* The steps an event schedules; a->a the step, a->session the session. */
+static void act_event_step(struct sim *sm, const struct action *a)
+{
+    struct sess *s = sim_sess(sm, a->session);
+    if (!s)
+        return;
+    switch (a->a) {
+    case SE_LOCK_UI:
+        if (alive(sm, s->main) && !alive(sm, s->lock_ui) && s->locked)
+            s->lock_ui = logonui(sm, a->t, s->main, s->id, 0, "lock-screen");
+        return;
+    case SE_ATBROKER: {
+        /* winlogon starts the accessibility broker as the user at a
+         * reconnect as at a logon (PC01 10:05:26: winlogon 456 of session 1,
+         * 80 ms; OTRF 03:08:36: 1 s). */
+        if (!alive(sm, s->main))
+            return;
+        struct pspec p = as_user(s);
+        p.name = "AtBroker.exe";
+        p.image = SYS32 "AtBroker.exe";
+        p.cmd = "atbroker.exe";
+        p.integrity = "High";
+        long pi = noise_create(sm, a->t, s->main, &p, "reconnect-atbroker");
+        sim_schedule_exit(sm, a->t + ev_ms(sm, 60, 1500), pi);
+        return;
+    }
+    case SE_UNLOCK:
+        if (s->locked && !s->off)
+            unlock(sm, s, a->t);
+        return;
+    case SE_TEMP_AUTH: {
+        /* Windows 7: the user's credentials are accepted in the temporary
+         * session; Windows reconnects the user's own session, whose winlogon
+         * starts AtBroker (1.1 s after the 4624 in PC01's Security log), and
+         * the temporary session ends 60 ms later (PC01: winlogon and LogonUI
+         * together, csrss 10-210 ms after them). */
+        struct sess *u = sim_sess(sm, s->temp_for);
+        if (!u || !alive(sm, s->main))
+            return;
+        int64_t ab = a->t + ev_ms(sm, 500, 1200);
+        if (alive(sm, u->lock_ui))
+            sim_schedule_exit(sm, ab, u->lock_ui);
+        u->lock_ui = -1;
+        u->locked = 0;
+        sim_schedule(sm, ab, act_event_step, SE_ATBROKER, 0, u->id, 0);
+        sim_schedule(sm, ab + ev_ms(sm, 40, 80), act_event_step, SE_TEMP_END, 0, s->id, 0);
+        return;
+    }
+    case SE_TEMP_END: {
+        int64_t cs = a->t + ev_ms(sm, 10, 210);
+        for (size_t i = 0; i < sm->nprocs; i++)
+            if (sm->procs[i].session == s->id && alive(sm, (long)i) && (long)i != s->child)
+                sim_schedule_exit(sm, (long)i == s->csrss ? cs : a->t, (long)i);
+        sim_schedule(sm, cs, act_session_end, 0, 0, s->id, 0);
+        return;
+    }
+    case SE_SHUTDOWN_UI:
+        /* The shutdown screen. Windows 10: winlogon of the console starts
+         * LogonUI /flags:0x4 (MSEDGEWIN10, 10.9 s before the next boot's
+         * smss; session 1, SYSTEM). Windows 7: wininit starts it with
+         * /flags:0x1 (issue #15 point 15; Elastic lists wininit as a LogonUI
+         * parent), on the console, where the screen is shown. */
+        if (sm->prof->win7 && alive(sm, sm->wininit))
+            logonui(sm, a->t, sm->wininit, 1, 1, "shutdown-screen");
+        else if (!sm->prof->win7 && alive(sm, s->main))
+            logonui(sm, a->t, s->main, s->id, 4, "shutdown-screen");
+        return;
+    }
+}
+
+/* Shutdown (OTRF, Windows 10 1903, 1074 at 03:07:17): the users' programs
+ * end within 1.6 s, other sessions' winlogon with LogonUI, dwm and
+ * fontdrvhost 2 s in and their csrss 1.3 s later; the event log stops 2 s
+ * in, so the console's and session 0's core processes end unrecorded. The
+ * run ends 10 s after the shutdown began. */
+static void begin_shutdown(struct sim *sm, int64_t t)
+{
+    sm->down = 1;
+    sim_add_event(sm, t, SIM_EV_SHUTDOWN, -1, -1, -1, NULL, NULL, 0);
+    if (sim_sess(sm, 1))
+        sim_schedule(sm, t + ev_ms(sm, 200, 1000), act_event_step, SE_SHUTDOWN_UI, 0, 1, 0);
+    for (size_t i = 0; i < sm->nprocs; i++) {
+        const struct snap_proc *p = &sm->procs[i];
+        if (alive(sm, (long)i) && p->sid && !strncmp(p->sid, "S-1-5-21-", 9))
+            sim_schedule_exit(sm, t + ev_ms(sm, 300, 1600), (long)i);
+    }
+    for (size_t k = 0; k < sm->nsess; k++) {
+        struct sess *s = &sm->sess[k];
+        if (s->is_boot || !alive(sm, s->main))
+            continue;
+        int64_t wl = t + ev_ms(sm, 1500, 2500), cs = wl + ev_ms(sm, 1000, 1500);
+        for (size_t i = 0; i < sm->nprocs; i++) {
+            const struct snap_proc *p = &sm->procs[i];
+            if (p->session != s->id || !alive(sm, (long)i) || (long)i == s->child ||
+                (p->sid && !strncmp(p->sid, "S-1-5-21-", 9)))
+                continue;
+            sim_schedule_exit(sm, (long)i == s->csrss ? cs : wl, (long)i);
+        }
+        sim_schedule(sm, cs, act_session_end, 0, 0, s->id, 0);
+    }
+}
+
+/* a->a: the index of the event in the scenario. */
+static void act_event(struct sim *sm, const struct action *a)
+{
+    const struct scn_event *e = &sm->sc->events[a->a];
+    if (e->kind == SCN_EV_SHUTDOWN) {
+        begin_shutdown(sm, a->t);
+        return;
+    }
+    struct sess *s = sim_sess(sm, e->session);
+    if (!s || !alive(sm, s->main) || sm->sessions[s->snap_index].logon_time == WT_NONE)
+        return; /* not logged on (the loader allows no such event; a corpus draw neither) */
+    static const enum sim_event_type types[] = {
+        [SCN_EV_LOCK] = SIM_EV_SESSION_LOCK,
+        [SCN_EV_UNLOCK] = SIM_EV_SESSION_UNLOCK,
+        [SCN_EV_DISCONNECT] = SIM_EV_SESSION_DISCONNECT,
+        [SCN_EV_RECONNECT] = SIM_EV_SESSION_RECONNECT,
+    };
+    switch (e->kind) {
+    case SCN_EV_LOCK:
+        /* winlogon shows the lock screen (LogonUI) in the session. */
+        s->locked = 1;
+        sim_add_event(sm, a->t, types[e->kind], s->main, -1, s->id, s->user, NULL, 0);
+        sim_schedule(sm, a->t + ev_ms(sm, 50, 300), act_event_step, SE_LOCK_UI, 0, s->id, 0);
+        return;
+    case SCN_EV_UNLOCK: unlock(sm, s, a->t); return;
+    case SCN_EV_DISCONNECT:
+        /* No process starts or ends; Windows locks the session (OTRF: 4800
+         * one second after the 4779). */
+        s->off = s->locked = 1;
+        sim_add_event(sm, a->t, types[e->kind], s->main, -1, s->id, s->user, NULL, 0);
+        return;
+    case SCN_EV_RECONNECT:
+        s->off = 0;
+        sim_add_event(sm, a->t, types[e->kind], s->main, -1, s->id, s->user, NULL, 0);
+        if (sm->prof->win7) {
+            /* The client was given a temporary session (set up by sim_run,
+             * created by the master smss now): the user logs on there. */
+            for (size_t k = 0; k < sm->nsess; k++)
+                if (sm->sess[k].temp_for == s->id && sm->sess[k].connect == a->t)
+                    sim_schedule(sm, a->t + ev_ms(sm, 5000, 20000), act_event_step, SE_TEMP_AUTH, 0,
+                                 sm->sess[k].id, 0);
+            return;
+        }
+        /* Windows 8+ with NLA: the client lands in the session, locked since
+         * the disconnect (OTRF 03:08:35-43: AtBroker and LogonUI /flags:0x0
+         * 1 s after the 4778, unlocked 3 s after it). */
+        sim_schedule(sm, a->t + ev_ms(sm, 500, 1200), act_event_step, SE_ATBROKER, 0, s->id, 0);
+        sim_schedule(sm, a->t + ev_ms(sm, 500, 1200), act_event_step, SE_LOCK_UI, 0, s->id, 0);
+        sim_schedule(sm, a->t + ev_ms(sm, 2000, 4000), act_event_step, SE_UNLOCK, 0, s->id, 0);
+        return;
+    case SCN_EV_SHUTDOWN: return;
+    }
+}
+
 /* ---- set-up --------------------------------------------------------------------------- */
 
 static const char *user_sid(struct sim *sm, uint32_t rid)
@@ -1412,7 +1625,7 @@ static void add_session(struct sim *sm, int32_t id, enum scn_session_kind kind, 
     s->logon = user ? logon : WT_NONE;
     s->logoff = logoff;
     s->child = s->csrss = s->main = s->logonui = s->dwm = s->fontdrv = -1;
-    s->userinit = s->explorer = s->rdpclip = -1;
+    s->userinit = s->explorer = s->rdpclip = s->lock_ui = -1;
     XGROW(sm->sessions, sm->cap_sessions, sm->nsessions + 1);
     s->snap_index = (long)sm->nsessions;
     struct snap_session *ss = &sm->sessions[sm->nsessions++];
@@ -1433,6 +1646,7 @@ static void reset(struct sim *sm)
     sm->seq = 0;
     sm->nsnapshots = 0;
     sm->failed = 0;
+    sm->down = 0;
     sm->system = sm->master = sm->wininit = sm->services = sm->lsass = sm->termsvcs = -1;
     for (int k = 0; k < SVC_HOSTS; k++)
         sm->svc_host[k] = -1;
@@ -1489,6 +1703,9 @@ static int64_t derive_end(const struct scn *sc)
     for (size_t i = 0; i < sc->nsnapshots; i++)
         if (sc->snapshots[i] != SCN_AT_END && sc->snapshots[i] > last)
             last = sc->snapshots[i];
+    for (size_t i = 0; i < sc->nevents; i++)
+        if (sc->events[i].at > last)
+            last = sc->events[i].at;
     int64_t end = last + 5 * WT_MIN;
     return end < 10 * WT_MIN ? 10 * WT_MIN : end;
 }
@@ -1526,8 +1743,12 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
     prng_child(&sm->r_misc, sc->seed, STREAM_MISC);
     prng_child(&sm->r_svc, sc->seed, STREAM_SVC);
     prng_child(&sm->r_anom, sc->seed, STREAM_ANOM);
+    prng_child(&sm->r_sess, sc->seed, STREAM_SESS);
     sm->boot = sc->boot_time;
     sm->end = sm->boot + derive_end(sc);
+    /* A shutdown ends the run SCN_SHUTDOWN_TAIL after it. */
+    if (sc->nevents && sc->events[sc->nevents - 1].kind == SCN_EV_SHUTDOWN)
+        sm->end = sm->boot + sc->events[sc->nevents - 1].at + SCN_SHUTDOWN_TAIL;
 
     add_session(sm, 0, SCN_SESS_CONSOLE, NULL, WT_NONE, WT_NONE, WT_NONE, 0);
     for (size_t i = 0; i < sc->nsessions; i++) {
@@ -1540,6 +1761,30 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
         if (connect != WT_NONE && connect < sm->boot + 30 * WT_SEC && s->id != 1)
             connect = sm->boot + 30 * WT_SEC; /* extra sessions come after the boot's own */
         add_session(sm, s->id, s->kind, s->user, connect, logon, logoff, 1000 + (uint32_t)i + 1);
+    }
+    /* A Windows 7 reconnect: the RDP client gets a new session first
+     * (PC01: sessions 2 and 3 beside session 1, which one of them
+     * reconnected); ids after the scenario's. */
+    int32_t next_id = 1;
+    for (size_t i = 0; i < sm->nsess; i++)
+        if (sm->sess[i].id >= next_id)
+            next_id = sm->sess[i].id + 1;
+    for (size_t i = 0; i < sc->nanomalies; i++) /* a session an anomaly opens, too */
+        for (size_t k = 0; k < sc->anomalies[i].nparams; k++) {
+            uint64_t v;
+            if (!strcmp(sc->anomalies[i].params[k].key, "session") &&
+                parse_u64(sc->anomalies[i].params[k].value, SCN_SESSION_ID_MAX, &v) == 0 &&
+                (int64_t)v >= next_id)
+                next_id = (int32_t)v + 1;
+        }
+    for (size_t i = 0; i < sc->nevents && sm->prof->win7; i++) {
+        const struct scn_event *ev = &sc->events[i];
+        if (ev->kind != SCN_EV_RECONNECT || next_id > SCN_SESSION_ID_MAX)
+            continue;
+        add_session(sm, next_id, SCN_SESS_RDP, NULL, sm->boot + ev->at, WT_NONE, WT_NONE, 0);
+        sm->sess[sm->nsess - 1].temp_for = ev->session;
+        sm->sess[sm->nsess - 1].noise = "reconnect-session";
+        next_id++;
     }
     init_registry(sm);
     if (anom_apply_all(sm, e) < 0)
@@ -1561,6 +1806,8 @@ int sim_run(struct sim *sm, const struct scn *sc, struct err *e)
         if (s->logoff != WT_NONE)
             sim_schedule(sm, s->logoff, act_logoff, 0, 0, s->id, 0);
     }
+    for (size_t i = 0; i < sc->nevents; i++)
+        sim_schedule(sm, sm->boot + sc->events[i].at, act_event, (long)i, 0, 0, 0);
     while (sm->nheap && !sm->failed) {
         struct action a = pop(sm);
         if (a.t > sm->end)
@@ -1676,11 +1923,21 @@ void sim_snapshot(const struct sim *sm, int64_t at, struct snap *s)
 }
 
 static const char *const event_names[] = {
-    [SIM_EV_PROCESS_CREATE] = "process_create", [SIM_EV_PROCESS_EXIT] = "process_exit",
-    [SIM_EV_SESSION_CREATE] = "session_create", [SIM_EV_SESSION_LOGON] = "session_logon",
-    [SIM_EV_SESSION_END] = "session_end",       [SIM_EV_REGISTRY_READ] = "registry_read",
-    [SIM_EV_REGISTRY_SET] = "registry_set",     [SIM_EV_REGISTRY_DELETE] = "registry_delete",
-    [SIM_EV_FILE_RENAME] = "file_rename",       [SIM_EV_SMSS_STEP] = "smss_step",
+    [SIM_EV_PROCESS_CREATE] = "process_create",
+    [SIM_EV_PROCESS_EXIT] = "process_exit",
+    [SIM_EV_SESSION_CREATE] = "session_create",
+    [SIM_EV_SESSION_LOGON] = "session_logon",
+    [SIM_EV_SESSION_END] = "session_end",
+    [SIM_EV_REGISTRY_READ] = "registry_read",
+    [SIM_EV_REGISTRY_SET] = "registry_set",
+    [SIM_EV_REGISTRY_DELETE] = "registry_delete",
+    [SIM_EV_FILE_RENAME] = "file_rename",
+    [SIM_EV_SMSS_STEP] = "smss_step",
+    [SIM_EV_SESSION_LOCK] = "session_lock",
+    [SIM_EV_SESSION_UNLOCK] = "session_unlock",
+    [SIM_EV_SESSION_DISCONNECT] = "session_disconnect",
+    [SIM_EV_SESSION_RECONNECT] = "session_reconnect",
+    [SIM_EV_SHUTDOWN] = "shutdown",
 };
 
 static void write_event(const struct sim *sm, struct strbuf *sb, size_t seq,

@@ -29,6 +29,12 @@ enum sim_event_type {
     SIM_EV_REGISTRY_DELETE,
     SIM_EV_FILE_RENAME,
     SIM_EV_SMSS_STEP,
+    /* scenario events (docs/scenario.md, `events`) */
+    SIM_EV_SESSION_LOCK,
+    SIM_EV_SESSION_UNLOCK,
+    SIM_EV_SESSION_DISCONNECT,
+    SIM_EV_SESSION_RECONNECT,
+    SIM_EV_SHUTDOWN,
 };
 
 struct sim_event {

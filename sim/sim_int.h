@@ -45,6 +45,13 @@ struct sess {
     long logonui, dwm, fontdrv, userinit, explorer, rdpclip;
     long snap_index; /* index in sessions */
     int hang_label;  /* anomaly: this session's smss child never exits */
+    /* Scenario events: disconnected, locked, the LogonUI of the lock screen;
+     * a Windows 7 reconnect's temporary session names the session it
+     * reconnects (temp_for) and labels its processes benign (noise). */
+    int off, locked;
+    long lock_ui;
+    int32_t temp_for;
+    const char *noise;
 };
 
 /* An anomaly of the scenario with its parameters resolved (anomaly.c). */
@@ -61,6 +68,7 @@ struct sim {
     const struct kb_os *prof;
     uint64_t seed;
     struct prng r_time, r_pid, r_misc, r_svc, r_anom;
+    struct prng r_sess; /* scenario events only, so a scenario without them keeps its bytes */
     struct arena arena;
 
     struct snap_proc *procs;
@@ -101,6 +109,7 @@ struct sim {
     long system, master, wininit, services, lsass, termsvcs;
     long svc_host[SVC_HOSTS]; /* the svchost of each service the benign noise starts from */
     int failed;
+    int down; /* the shutdown has begun: no new noise or logon work */
     struct err *err;
 
     /* Hooks anomalies set before the boot runs. */

@@ -562,6 +562,11 @@ int teach_lab_exercise(struct teach_exercise *x, const struct teach_lab_opts *o,
         const char *types[1] = {x->type};
         corpus_gen_scenario(x->sc, xseed, attempt, normal ? 0 : CORPUS_PPM, normal ? NULL : types,
                             normal ? 0 : 1);
+        /* The corpus's session events (lock, reconnect, shutdown) are no
+         * part of a lesson: exercises stay the hosts they were. */
+        free(x->sc->events);
+        x->sc->events = NULL;
+        x->sc->nevents = 0;
         if (!host_fits(x->sc, x->difficulty))
             continue;
         free(x->sc->name);

@@ -24,8 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/afile.h"
 #include "../core/wtime.h"
 #include "../corpus/corpus.h"
+#include "../evtxw/evtxw.h"
 #include "../sim/anomaly.h"
 
 #define REAL "../shared/real/formats/"
@@ -1130,6 +1132,98 @@ static void anomaly__draw_templates__resolve(void **state)
     }
 }
 
+/* ---- the golden Security log ------------------------------------------------------- */
+
+/* Two small hosts in one file, as a corpus part holds them: Windows 10 (4688
+ * version 2, a lock screen's LogonUI and its 4689) and Windows 7 (version 0).
+ * The golden files pin corpus/security.c's bytes; tests/golden/README.md
+ * says how to regenerate them after a deliberate change. */
+static const char *const security_golden_yaml[] = {
+    "name: golden-security-10\nseed: 3\nos: win10\nhost: {name: GOLDEN-PC, domain: CORP}\n"
+    "sessions: [{id: 1, user: CORP\\alice, logon: 30s}]\n"
+    "events: [{at: 70s, type: lock, session: 1}, {at: 110s, type: unlock, session: 1}]\n"
+    "options: {noise: false, svchosts: 0}\n",
+    "name: golden-security-7\nseed: 4\nos: win7\nhost: {name: GOLDEN-7, domain: CORP}\n"
+    "sessions: [{id: 1, user: CORP\\bob, logon: 40s}]\noptions: {noise: false, svchosts: 0}\n"
+    "duration: 1m\n",
+};
+
+static void golden_compare(const char *name, const void *buf, size_t n)
+{
+    const char *src = getenv("SMSSLAB_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/tests/golden/%s", src && *src ? src : ".", name);
+    struct err e = {""};
+    const char *upd = getenv("SMSSLAB_UPDATE_GOLDEN");
+    if (upd && !strcmp(upd, "1")) {
+        assert_int_equal(afile_write_all(path, buf, n, &e), 0);
+        print_message("updated %s\n", path);
+        return;
+    }
+    char *want = NULL;
+    size_t len = 0;
+    if (read_file_all(path, 1 << 22, &want, &len, &e) != 0)
+        fail_msg("%s (SMSSLAB_UPDATE_GOLDEN=1 creates it: tests/golden/README.md)", e.msg);
+    size_t at = 0;
+    while (at < len && at < n && want[at] == ((const char *)buf)[at])
+        at++;
+    free(want);
+    if (len != n || at != len)
+        fail_msg("%s differs from what corpus/security.c writes at byte %zu "
+                 "(tests/golden/README.md: how to accept a deliberate change)",
+                 path, at);
+}
+
+static void corpus__security_evtx__matches_the_golden_byte_for_byte(void **state)
+{
+    (void)state;
+    struct evtxw *w = evtxw_new();
+    struct strbuf xml = STRBUF_INIT;
+    struct err e = {""};
+    FILE *fp = tmpfile();
+    assert_non_null(fp);
+    assert_int_equal(evtxw_begin(w, fp, "security.evtx", &e), 0);
+    size_t records = 0;
+    for (size_t k = 0; k < ARRAY_SIZE(security_golden_yaml); k++) {
+        struct scn sc;
+        if (scn_load_mem(&sc, "golden.yaml", security_golden_yaml[k],
+                         strlen(security_golden_yaml[k]), &e) < 0)
+            fail_msg("%s", e.msg);
+        struct sim *sm = sim_new();
+        assert_int_equal(sim_run(sm, &sc, &e), 0);
+        struct corpus_sample *cs = corpus_sample_new();
+        corpus_sample_prepare(cs, &sc, sm, k);
+        struct corpus_loc lx = {"x", 1, 0, 0, 0}, le = {"e", 1, 0, 0, 0};
+        corpus_write_security_xml(cs, &xml, &lx);
+        if (corpus_write_security_evtx(cs, w, &le, &e) < 0)
+            fail_msg("%s", e.msg);
+        assert_int_equal(lx.lines, le.lines);
+        assert_int_equal(lx.first_id, le.first_id);
+        records += le.lines;
+        corpus_sample_free(cs);
+        sim_free(sm);
+        scn_release(&sc);
+    }
+    assert_int_equal(evtxw_end(w, &e), 0);
+    long n = ftell(fp);
+    assert_true(n > 0);
+    char *buf = xmalloc((size_t)n);
+    rewind(fp);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    /* both event kinds, both versions, and a file a single chunk holds */
+    assert_in_range(records, 30, 200);
+    assert_non_null(strstr(xml.buf, "<EventID>4689</EventID>"));
+    assert_non_null(strstr(xml.buf, "<Version>2</Version>"));
+    assert_non_null(strstr(xml.buf, "<Version>0</Version>"));
+    assert_non_null(strstr(xml.buf, "/flags:0x0 /state0:"));
+    golden_compare("security-4688-4689.evtx", buf, (size_t)n);
+    golden_compare("security-4688-4689.xml", xml.buf, xml.len);
+    free(buf);
+    sb_release(&xml);
+    evtxw_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1145,6 +1239,7 @@ int main(void)
         cmocka_unit_test(corpus__split_args__command_line_to_argv),
         cmocka_unit_test(corpus__sysmon__fields_match_real_records),
         cmocka_unit_test(corpus__ecs__fields_match_winlogbeat_golden),
+        cmocka_unit_test(corpus__security_evtx__matches_the_golden_byte_for_byte),
         cmocka_unit_test(corpus__score__hand_made_detections),
         cmocka_unit_test(corpus__score__evtx_record_ids_shared_by_two_samples),
         cmocka_unit_test(corpus__builtin_checker__recall_and_precision_one),

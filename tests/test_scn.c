@@ -558,6 +558,48 @@ static const struct bad bad_cases[] = {
         "t.yaml:1:32: duplicate anomaly id 'a2' (first at 1:13)"),
     BAD(anomaly_scalar, "anomalies: [x]\n",
         "t.yaml:1:13: 'anomalies' must be a list of mappings with a 'type', not a plain value"),
+    /* events (lock, unlock, disconnect, reconnect, shutdown) */
+    BAD(event_type,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 5m, type: lck, session: 1}]\n",
+        "t.yaml:2:25: unknown event 'type' 'lck': use lock, unlock, disconnect, reconnect or "
+        "shutdown"),
+    BAD(event_unlock_unlocked,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 5m, type: unlock, session: 1}]\n",
+        "t.yaml:2:15: cannot unlock session 1 at 5m: it is not locked"),
+    BAD(event_reconnect_connected,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 5m, type: reconnect, session: "
+        "1}]\n",
+        "t.yaml:2:15: cannot reconnect session 1 at 5m: it is connected: disconnect it first"),
+    BAD(event_session_unlisted, "events: [{at: 5m, type: lock, session: 2}]\n",
+        "t.yaml:1:40: event 'lock' is for session 2, which 'sessions' does not list"),
+    BAD(event_no_logon, "events: [{at: 5m, type: lock, session: 1}]\n",
+        "t.yaml:1:40: session 1 has no logon: only a logged-on session can lock"),
+    BAD(event_near_logon,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 50s, type: lock, session: 1}]\n",
+        "t.yaml:2:15: 'lock' at 50s is too close to session 1's logon (40s): session events come "
+        "at least 30s after it"),
+    BAD(event_order,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 5m, type: lock, session: 1}, "
+        "{at: 4m, type: unlock, session: 1}]\n",
+        "t.yaml:2:49: events must be listed in time order: 'unlock' at 4m comes before the "
+        "previous "
+        "event's 5m (at 2:15)"),
+    BAD(event_shutdown_session, "events: [{at: 5m, type: shutdown, session: 1}]\n",
+        "t.yaml:1:44: a shutdown ends every session: it takes no 'session'"),
+    BAD(event_after_shutdown,
+        "sessions: [{id: 1, user: a, logon: 40s}]\nevents: [{at: 5m, type: shutdown}, "
+        "{at: 6m, type: lock, session: 1}]\n",
+        "t.yaml:2:36: no event can follow the shutdown (at 2:10): the machine is off"),
+    BAD(event_shutdown_duration, "duration: 1h\nevents: [{at: 5m, type: shutdown}]\n",
+        "t.yaml:1:11: 'duration' cannot be set with a shutdown (at 2:10): the simulation ends 10s "
+        "after it"),
+    BAD(event_shutdown_logon,
+        "sessions: [{id: 2, user: a, logon: 6m}]\nevents: [{at: 5m, type: shutdown}]\n",
+        "t.yaml:1:36: 'logon' is after the shutdown at 5m (2:10): the machine is off"),
+    BAD(event_shutdown_boot, "events: [{at: 1m, type: shutdown}]\n",
+        "t.yaml:1:15: 'shutdown' at 1m is during the boot: shut down at 2m or later"),
+    BAD(event_no_at, "events: [{type: shutdown}]\n",
+        "t.yaml:1:10: event 'shutdown' has no 'at' time"),
     /* anomaly parameters, against the catalogue's tables (sim/anomalies.def) */
     BAD(anomaly_param_choice, "anomalies: [{type: core-wrong-parent, process: notepad.exe}]\n",
         "t.yaml:1:48: 'notepad.exe' is not a valid value here (expected one of: "

@@ -586,6 +586,142 @@ static void fidelity__benign_noise__present_labelled_and_switchable(void **state
     scn_release(&sc);
 }
 
+/* The process a step of a scenario event started: named, labelled `why`,
+ * its command line containing `cmd` (NULL: any), in `session`. */
+static long event_proc(const struct sim *sm, const char *name, const char *why, const char *cmd,
+                       int32_t session)
+{
+    for (size_t i = 0; i < sim_nprocs(sm); i++) {
+        const struct snap_proc *p = sim_proc(sm, i);
+        const char *w = sim_proc_noise(sm, i);
+        if (is(p, name) && w && !strcmp(w, why) && p->session == session &&
+            (!cmd || strstr(p->command_line, cmd)))
+            return (long)i;
+    }
+    fail_msg("no %s (%s, %s) in session %d", name, why, cmd ? cmd : "", (int)session);
+    return -1;
+}
+
+static const struct snap_proc *parent_of(const struct sim *sm, const struct snap_proc *p)
+{
+    for (size_t i = 0; i < sim_nprocs(sm); i++)
+        if (sim_proc(sm, i)->pid == p->ppid &&
+            sim_proc(sm, i)->create_time == p->parent_create_time)
+            return sim_proc(sm, i);
+    fail_msg("%s has no parent", p->name);
+    return NULL;
+}
+
+static int64_t event_time(const struct sim *sm, enum sim_event_type type, int32_t session)
+{
+    for (size_t i = 0; i < sim_nevents(sm); i++)
+        if (sim_event(sm, i)->type == type && sim_event(sm, i)->session == session)
+            return sim_event(sm, i)->time;
+    fail_msg("no event %d in session %d", (int)type, (int)session);
+    return 0;
+}
+
+/* Points 4 and 15: lock, reconnect and shutdown as the real records show
+ * them. Windows 10 (OTRF's reconnect, MSEDGEWIN10's /flags:0x4): the lock
+ * screen is winlogon -> LogonUI /flags:0x0 with the state arguments, gone
+ * 4-6 s after the unlock; a reconnect lands in the session (AtBroker as the
+ * user, the unlock LogonUI); the shutdown LogonUI is /flags:0x4. Windows 7
+ * (PC01): LogonUI /flags:0x0 alone; a reconnect first opens a temporary
+ * session whose winlogon and LogonUI end once the user's own winlogon starts
+ * AtBroker; the shutdown screen is wininit -> LogonUI /flags:0x1. Every
+ * process is labelled benign; the run ends 10 s after the shutdown. */
+static void fidelity__session_events__as_real_records(void **state)
+{
+    (void)state;
+    struct scn sc;
+    struct sim *sm = run_file("scenarios/normal-win10-lock-reconnect-shutdown.yaml", &sc);
+    const struct snap_proc *ui =
+        sim_proc(sm, (size_t)event_proc(sm, "LogonUI.exe", "lock-screen", "/flags:0x0 ", 1));
+    assert_non_null(strstr(ui->command_line, "/state0:0xa3"));
+    assert_non_null(strstr(ui->command_line, "/state1:0x41c64e6d"));
+    assert_string_equal(parent_of(sm, ui)->name, "winlogon.exe");
+    int64_t lock = event_time(sm, SIM_EV_SESSION_LOCK, 1);
+    int64_t unlock = event_time(sm, SIM_EV_SESSION_UNLOCK, 1);
+    assert_in_range(ui->create_time - lock, 50 * WT_MSEC, 300 * WT_MSEC);
+    assert_in_range(ui->exit_time - unlock, 4 * WT_SEC, 6 * WT_SEC);
+    const struct snap_proc *ab =
+        sim_proc(sm, (size_t)event_proc(sm, "AtBroker.exe", "reconnect-atbroker", NULL, 2));
+    assert_string_equal(parent_of(sm, ab)->name, "winlogon.exe");
+    assert_string_equal(ab->user, "THESHIRE\\pgustavo");
+    assert_string_equal(ab->integrity, "High");
+    assert_true(ab->exit_time != WT_NONE);
+    int64_t rc = event_time(sm, SIM_EV_SESSION_RECONNECT, 2);
+    assert_in_range(ab->create_time - rc, 500 * WT_MSEC, 1200 * WT_MSEC);
+    assert_in_range(event_time(sm, SIM_EV_SESSION_UNLOCK, 2) - rc, 2 * WT_SEC, 4 * WT_SEC);
+    event_proc(sm, "LogonUI.exe", "lock-screen", "/flags:0x0 ", 2);
+    const struct snap_proc *down =
+        sim_proc(sm, (size_t)event_proc(sm, "LogonUI.exe", "shutdown-screen", "/flags:0x4 ", 1));
+    assert_string_equal(parent_of(sm, down)->name, "winlogon.exe");
+    int64_t off = event_time(sm, SIM_EV_SHUTDOWN, -1);
+    assert_int_equal(off, sim_boot_time(sm) + 55 * WT_MIN);
+    assert_int_equal(sim_end_time(sm), off + 10 * WT_SEC);
+    assert_true(proc_named(sm, "explorer.exe", 2)->exit_time > off);
+    assert_true(proc_named(sm, "winlogon.exe", 2)->exit_time > off);
+    assert_int_equal(proc_named(sm, "winlogon.exe", 1)->exit_time, WT_NONE);
+    sim_free(sm);
+    scn_release(&sc);
+
+    sm = run_file("scenarios/normal-win7-lock-reconnect-shutdown.yaml", &sc);
+    ui = sim_proc(sm, (size_t)event_proc(sm, "LogonUI.exe", "lock-screen", NULL, 1));
+    assert_string_equal(ui->command_line, "\"LogonUI.exe\" /flags:0x0");
+    /* the temporary sessions (3 and 4) of the two reconnects */
+    const struct snap_proc *twl =
+        sim_proc(sm, (size_t)event_proc(sm, "winlogon.exe", "reconnect-session", NULL, 3));
+    event_proc(sm, "smss.exe", "reconnect-session", "smss.exe 00000000 000000", 3);
+    event_proc(sm, "LogonUI.exe", "reconnect-session", "/flags:0x0", 3);
+    event_proc(sm, "winlogon.exe", "reconnect-session", NULL, 4);
+    ab = sim_proc(sm, (size_t)event_proc(sm, "AtBroker.exe", "reconnect-atbroker", NULL, 1));
+    assert_string_equal(ab->user, "EXAMPLE\\user01");
+    assert_int_equal(parent_of(sm, ab)->session, 1);
+    assert_in_range(twl->exit_time - ab->create_time, 40 * WT_MSEC, 80 * WT_MSEC);
+    assert_true(proc_named(sm, "csrss.exe", 3)->exit_time > twl->exit_time);
+    down = sim_proc(sm, (size_t)event_proc(sm, "LogonUI.exe", "shutdown-screen", NULL, 1));
+    assert_string_equal(down->command_line, "\"LogonUI.exe\" /flags:0x1");
+    assert_string_equal(parent_of(sm, down)->name, "wininit.exe");
+    sim_free(sm);
+    scn_release(&sc);
+}
+
+/* The events draw from their own stream: a scenario without them keeps its
+ * bytes, and adding one changes nothing before it happens. */
+static void sim__session_events__leave_the_rest_of_the_run_alone(void **state)
+{
+    (void)state;
+    const char *base = "os: win10\nseed: 9\nsessions:\n"
+                       "  - {id: 1, user: CORP\\alice, logon: 35s}\n"
+                       "  - {id: 2, kind: rdp, user: CORP\\bob, logon: 3m, logoff: 40m}\n";
+    char with[1024];
+    snprintf(with, sizeof(with),
+             "%sevents:\n  - {at: 20m, type: disconnect, session: 2}\n"
+             "  - {at: 25m, type: reconnect, session: 2}\n",
+             base);
+    struct scn sa, sb;
+    struct err e = {""};
+    struct sim *a = run_text(base, &sa, &e), *b = run_text(with, &sb, &e);
+    assert_non_null(a);
+    assert_non_null(b);
+    int64_t first = sim_boot_time(a) + 20 * WT_MIN;
+    size_t n = 0;
+    for (size_t i = 0; i < sim_nprocs(a) && sim_proc(a, i)->create_time < first; i++, n++) {
+        const struct snap_proc *p = sim_proc(a, i), *q = sim_proc(b, i);
+        assert_int_equal(p->pid, q->pid);
+        assert_int_equal(p->create_time, q->create_time);
+        assert_string_equal(p->command_line ? p->command_line : "",
+                            q->command_line ? q->command_line : "");
+    }
+    assert_true(n > 50);
+    assert_true(sim_nprocs(b) > sim_nprocs(a)); /* the reconnect's AtBroker and LogonUI */
+    sim_free(a);
+    sim_free(b);
+    scn_release(&sa);
+    scn_release(&sb);
+}
+
 static const struct snap_proc *labelled(struct snap *s, const char *name)
 {
     for (size_t i = 0; i < s->nprocs; i++)
@@ -1108,6 +1244,8 @@ int main(void)
         cmocka_unit_test(fidelity__boot_order_and_logonui_timing__as_real_boots),
         cmocka_unit_test(fidelity__process_values__per_os_as_real_records),
         cmocka_unit_test(fidelity__benign_noise__present_labelled_and_switchable),
+        cmocka_unit_test(fidelity__session_events__as_real_records),
+        cmocka_unit_test(sim__session_events__leave_the_rest_of_the_run_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,3 +245,66 @@ def test_values_match_the_real_windows10_boot(ctx):
     # (OTRF) -- the simulator follows the newer version, as its field set does.
     ids = [int(d["LogonId"], 16) for d in real_boot if d["User"].startswith("Window Manager")]
     assert ids and all(i < 0x10000 for i in ids)
+
+
+def _otrf_records(real):
+    """The OTRF reboot's Security records (NXLog JSON in the zip), by RecordNumber."""
+    import zipfile
+
+    z = zipfile.ZipFile(real / "otrf" / "empire_persistence_registry_modification_run_keys_"
+                        "standard_user.zip")
+    recs = {}
+    with z.open(z.namelist()[0]) as f:
+        for line in f:
+            if b"Security-Auditing" not in line:
+                continue
+            e = json.loads(line)
+            recs[e["RecordNumber"]] = e
+    return recs
+
+
+def test_session_events_as_the_real_records_show_them(ctx):
+    # Points 4 and 15: the lock screen, the reconnect and the shutdown. The
+    # scenario files run and check clean at every snapshot (locked,
+    # disconnected, reconnecting, shutting down); a corpus draws the events
+    # as benign noise, listed by kind, and the checker stays clean on them in
+    # every format. With ../shared/real the command lines have the shapes of
+    # the real records: OTRF 49320 (the unlock LogonUI of a reconnect, 1 s
+    # after the 4778 49287) and MSEDGEWIN10 27322 (/flags:0x4 before its
+    # reboot).
+    shape = re.compile(r"0xa3[0-9a-f]{4}55")
+    docs = {}
+    for os_ in ("win7", "win10"):
+        f = ctx.root / "scenarios" / f"normal-{os_}-lock-reconnect-shutdown.yaml"
+        doc = ctx.run("run", f, rc=0).stdout
+        assert ctx.run("check", "-", stdin=doc).returncode == 0, os_
+        docs[os_] = json.loads(doc)
+    procs = {os_: {(p["name"], p["command_line"]) for p in d["snapshots"][-1]["processes"]}
+             for os_, d in docs.items()}
+    assert ("LogonUI.exe", '"LogonUI.exe" /flags:0x0') in procs["win7"]
+    assert ("LogonUI.exe", '"LogonUI.exe" /flags:0x1') in procs["win7"]
+    win10 = {shape.sub("#", c) for n, c in procs["win10"] if n == "LogonUI.exe"}
+    want = {'"LogonUI.exe" /flags:0x0 /state0:# /state1:0x41c64e6d',
+            '"LogonUI.exe" /flags:0x4 /state0:# /state1:0x41c64e6d'}
+    assert want <= win10, win10
+    types = {e["type"] for e in docs["win10"]["events"]}
+    assert {"session_lock", "session_unlock", "session_disconnect", "session_reconnect",
+            "shutdown"} <= types
+
+    out = ctx.tmp / "cevents"
+    ctx.run("corpus", "-n", "120", "--seed", "5", "-o", out, "--anomaly-rate", "0", "-q",
+            "--formats", "sysmon,ecs,evtx,security-xml,native", rc=0)
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    kinds = {b["kind"] for m in manifest for b in m["benign"]}
+    assert {"lock-screen", "reconnect-atbroker", "shutdown-screen"} <= kinds, kinds
+    for fmt in ("native", "sysmon", "ecs", "evtx", "security-xml"):
+        p = ctx.run("check", "--format", "json", *sorted((out / fmt).iterdir()))
+        assert p.returncode == 0, (fmt, p.stdout[:2000])
+
+    real = ctx.need_real()
+    sec = _otrf_records(real)
+    assert sec[49287]["EventID"] == 4778 and sec[49320]["EventID"] == 4688
+    assert shape.sub("#", sec[49320]["CommandLine"]) in win10
+    r = [d for eid, rid, _, d in _real_boot(ctx) if rid == 27322]
+    assert r and shape.sub("#", r[0]["CommandLine"]) in win10
+

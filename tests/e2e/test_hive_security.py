@@ -147,6 +147,22 @@ def test_security_evtx_reads_back_as_its_xml(ctx):
                            p["pid"] for e in got)
 
 
+def test_golden_security_evtx_reads_back_in_both_readers(ctx):
+    # tests/golden/security-4688-4689.evtx is written by tests/test_corpus.c
+    # through corpus/security.c and compared there byte for byte (README.md
+    # beside it: how to regenerate). Both readers, strict (any warning
+    # fails), must give back exactly the events of the XML written with it:
+    # 4688 version 2 (Windows 10) and 0 (Windows 7), 4689.
+    evtxread.need_readers()
+    golden = ctx.root / "tests" / "golden"
+    xml_ev = _xml_events(golden / "security-4688-4689.xml")
+    assert {(e[0], e[1]) for e in xml_ev} == {(4688, 2), (4688, 0), (4689, 0)}
+    assert {e[4] for e in xml_ev} == {"GOLDEN-PC", "GOLDEN-7"}
+    evtx = golden / "security-4688-4689.evtx"
+    assert _evtxexport(evtx) == xml_ev
+    assert _python_evtx(evtx) == [e[:3] + (None,) + e[4:] for e in xml_ev]
+
+
 def test_security_xml_and_evtx_read_to_the_same_tree(ctx):
     out = ctx.tmp / "c"
     ctx.run("corpus", "-n", "1", "--seed", "30", "--anomaly-rate", "1", "--anomalies",
