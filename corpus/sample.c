@@ -194,6 +194,25 @@ static void prepare_placeholders(struct corpus_sample *cs, struct prng *rf)
     }
 }
 
+/* The user whose profile (HKU\<SID>\...) a planted value is in, or NULL:
+ * the account of the processes running with that SID. */
+static const char *profile_user(const struct corpus_sample *cs)
+{
+    for (size_t i = 0; i < cs->boot.nregs; i++) {
+        const struct snap_reg *g = &cs->boot.regs[i];
+        if (!g->anomaly || ascii_ncasecmp(g->key, "HKU\\", 4))
+            continue;
+        const char *sid = g->key + 4;
+        size_t n = strcspn(sid, "\\");
+        for (size_t k = 0; k < sim_nprocs(cs->sm); k++) {
+            const struct snap_proc *p = sim_proc(cs->sm, k);
+            if (p->sid && p->user && strlen(p->sid) == n && !strncmp(p->sid, sid, n))
+                return p->user;
+        }
+    }
+    return NULL;
+}
+
 static void prepare_writer(struct corpus_sample *cs, struct prng *rf)
 {
     static const char *const own[] = {"C:\\Users\\Public\\update.exe",
@@ -207,12 +226,19 @@ static void prepare_writer(struct corpus_sample *cs, struct prng *rf)
     w->user = "NT AUTHORITY\\SYSTEM";
     w->pid = 4 * (uint32_t)prng_range(rf, 1000, 3000);
     switch (user ? prng_below(rf, 4) : 0) {
-    case 0: w->image = "C:\\Windows\\system32\\reg.exe"; return;
+    case 0: w->image = "C:\\Windows\\system32\\reg.exe"; break;
     case 1: w->image = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"; break;
     case 2: w->image = "C:\\Windows\\regedit.exe"; break;
     default: w->image = own[prng_below(rf, ARRAY_SIZE(own))]; break;
     }
-    w->user = user;
+    if (strcmp(w->image, "C:\\Windows\\system32\\reg.exe"))
+        w->user = user;
+    /* A value in a user's profile (HKU\<SID>) is written by that user's own
+     * process, without elevation (Atomic Red Team T1547.004 test 1:
+     * powershell.exe as the user); reg.exe then runs as the user too. */
+    const char *owner = profile_user(cs);
+    if (owner)
+        w->user = owner;
 }
 
 /* Keys every Windows has: a value planted in any other key (an IFEO or
@@ -230,6 +256,12 @@ static int key_created(const struct corpus_sample *cs, size_t reg)
     for (size_t i = 0; i < ARRAY_SIZE(stock); i++)
         if (!ascii_casecmp(key, stock[i]))
             return 0;
+    /* Every profile has its Winlogon key (Atomic Red Team's T1547.004 test
+     * sets HKCU's Shell with Set-ItemProperty, which creates no key). */
+    size_t kl = strlen(key), tl = strlen(KEY_USER_WINLOGON);
+    if (!ascii_ncasecmp(key, "HKU\\", 4) && kl > tl &&
+        !ascii_casecmp(key + kl - tl, KEY_USER_WINLOGON))
+        return 0;
     for (size_t i = 0; i < cs->boot.nregs; i++)
         if (i != reg && !ascii_casecmp(cs->boot.regs[i].key, key) &&
             (!cs->boot.regs[i].anomaly || i < reg))
@@ -1287,10 +1319,14 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
             }
             sb_adds(sb, "},");
         }
-        sb_adds(sb, "\"hive\":\"HKLM\"");
+        /* hive and key split at the first '\\' of the path: HKLM, or HKU
+         * with the key starting at the user's SID. */
         sb_reset(t);
         reg_key(t, g->key);
-        jw_kstr(sb, "key", t->buf + 5);
+        size_t hl = strcspn(t->buf, "\\");
+        jw_key(sb, "hive");
+        jw_strn(sb, t->buf, hl);
+        jw_kstr(sb, "key", t->buf + hl + (t->buf[hl] != 0));
         if (x->eid == 13) {
             sb_reset(t);
             reg_target(t, g);

@@ -664,6 +664,8 @@ static long plant_winlogon_shell(struct sim *sm, const struct scn_anomaly *an,
                                  struct anom_state *st, struct err *e);
 static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an,
                                     struct anom_state *st, struct err *e);
+static long plant_winlogon_shell_user(struct sim *sm, const struct scn_anomaly *an,
+                                      struct anom_state *st, struct err *e);
 static long plant_ssp(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                       struct err *e);
 static long plant_password_filter(struct sim *sm, const struct scn_anomaly *an,
@@ -732,6 +734,9 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
 #define P_TEXT_SEEN(k, ...) P_KIND(k, AP_TEXT, SEEN(__VA_ARGS__))
 #define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_},
+/* A value in a user's profile: the corpus gives it a session a user logs on to. */
+#define USER_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_, 1, 0},
 
 static const struct anom_type catalogue[] = {
 #include "anomalies.def"
@@ -1029,6 +1034,33 @@ static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an
     param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
     return set1(sm, KEY_WINLOGON, "Userinit", SNAP_REG_SZ,
                 sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v), st->label);
+}
+
+/* The user's own Shell (HKU\\<SID>\\Software\\...\\Winlogon): ATT&CK T1547.004
+ * names HKCU's Winlogon key beside HKLM's, and Atomic Red Team's T1547.004
+ * test 1 sets it as the user, no elevation (Set-ItemProperty "HKCU:\\...
+ * \\Winlogon\\" "Shell" "explorer.exe, cmd.exe": the key is in every profile,
+ * Set-ItemProperty creates none). userinit reads it for that user before the
+ * machine's value (act_user_proc). */
+static long plant_winlogon_shell_user(struct sim *sm, const struct scn_anomaly *an,
+                                      struct anom_state *st, struct err *e)
+{
+    int32_t id;
+    if (param_session(sm, an, 1, &id, e) < 0)
+        return -1;
+    const struct scn_session *c = session_cfg(sm, id);
+    const struct sess *s = sim_sess(sm, id);
+    if (!c || !s || !c->user || c->logon == WT_NONE || !s->sid) {
+        bad(sm, param(an, "session") ? param(an, "session")->loc : an->loc, e,
+            "anomaly '%s' writes the profile of session %d's user, but nobody logs on there "
+            "(add a user and logon to that session)",
+            an->type, (int)id);
+        return -1;
+    }
+    const char *v;
+    param_str(an, "program", "C:\\Windows\\System32\\cmd.exe", &v);
+    return set1(sm, sim_printf(sm, "HKU\\%s" KEY_USER_WINLOGON, s->sid), "Shell", SNAP_REG_SZ,
+                sim_printf(sm, "explorer.exe, %s", v), st->label);
 }
 
 /* Security Packages as Windows 7 ships them, then the attacker's SSP. */

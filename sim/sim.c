@@ -1263,8 +1263,13 @@ static void act_user_proc(struct sim *sm, const struct action *a)
         return;
     struct pspec p = as_user(s);
     if (a->a == UP_EXPLORER) {
-        /* userinit starts each comma-separated program of Winlogon\Shell. */
-        long shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
+        /* userinit starts each comma-separated program of Winlogon\Shell:
+         * the user's own value first (HKU\<SID>), else the machine's. */
+        long shv = s->sid ? sim_reg_current(sm, sim_printf(sm, "HKU\\%s" KEY_USER_WINLOGON, s->sid),
+                                            "Shell", a->t)
+                          : -1;
+        if (shv < 0)
+            shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
         const char *shell =
             shv >= 0 && sm->regs[shv].ndata ? sm->regs[shv].data[0] : "explorer.exe";
         int64_t t = a->t;

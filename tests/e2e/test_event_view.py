@@ -134,6 +134,10 @@ def test_registry_change_events_alone(ctx):
             "DeleteValue", 12),
         reg(3, "2024-05-01 08:00:04.000", "HKLM\\System\\CurrentControlSet\\Control\\"
             "Session Manager\\Environment\\__PSLockdownPolicy", None, "DeleteValue", 12),
+        # a user's own Shell of explorer.exe alone is normal (a hard negative)
+        reg(4, "2024-05-01 08:00:05.000", "HKU\\S-1-5-21-1-2-3-1001\\Software\\Microsoft\\"
+            "Windows NT\\CurrentVersion\\Winlogon\\Shell", "explorer.exe",
+            image="C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"),
     ])
     assert findings(ctx, quiet, rc=0) == []
     # Security 4657 (object access auditing) writes the same facts.

@@ -164,6 +164,43 @@ def test_registry_events_as_attacks_write_them(ctx):
                        if eid == 12]
 
 
+def test_per_user_registry_values_under_hku_sid(ctx):
+    # Point 11: a per-user value (the user's own Winlogon Shell) is written
+    # as HKU\<SID>\... by the user's own process, into a key every profile
+    # has (no Sysmon 12), in every format; the checker finds it in each.
+    out = ctx.tmp / "chku"
+    ctx.run("corpus", "-n", "12", "--seed", "7", "-o", out, "--anomaly-rate", "1", "-q",
+            "--anomalies", "winlogon-shell-user", rc=0)
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    recs = _records(out / "sysmon" / "part-00000.xml")
+    hku = [(eid, d) for eid, _, _, d in recs if d.get("TargetObject", "").startswith("HKU\\")]
+    assert hku and all(eid == 13 for eid, _ in hku)
+    # the writer is the user whose SID the path names: their processes run with it
+    sids = {}
+    for eid, _, _, d in recs:
+        if eid == 1 and d.get("User", "").count("\\") == 1:
+            sids.setdefault(d["User"], set())
+    for _, d in hku:
+        assert re.fullmatch(r"HKU\\S-1-5-21-\d+-\d+-\d+-\d+\\Software\\Microsoft\\Windows NT\\"
+                            r"CurrentVersion\\Winlogon\\Shell", d["TargetObject"]), d
+        assert d["User"] != "NT AUTHORITY\\SYSTEM" and d["Details"].startswith("explorer.exe, ")
+    ecs = [json.loads(x) for x in (out / "ecs" / "part-00000.ndjson").read_text().splitlines()]
+    reg = [x["registry"] for x in ecs if x["event"]["code"] == "13"]
+    assert reg and all(r["hive"] == "HKU" and r["key"].startswith("S-1-5-21-") and
+                       r["path"] == "HKU\\" + r["key"] + "\\Shell" for r in reg)
+    assert "HKU\\S-1-5-21-" in (out / "registry" / "part-00000.csv").read_text()
+    assert {d["User"] for _, d in hku} <= set(sids)
+    assert len(hku) == len(manifest)
+    for fmt, files in (("native", ["native"]), ("sysmon", ["sysmon"]), ("ecs", ["ecs"]),
+                       ("evtx", ["evtx"]), ("csv", ["csv", "registry"])):
+        paths = [p for d in files for p in sorted((out / d).iterdir())]
+        det = ctx.tmp / ("chku-" + fmt + ".json")
+        det.write_bytes(ctx.run("check", "--format", "json", *paths).stdout)
+        rep = json.loads(ctx.run("score", "--truth", out, "--detections", det, "--format",
+                                 "json", rc=0).stdout)
+        assert rep["overall"]["recall"] == 1 and rep["overall"]["precision"] == 1, (fmt, rep)
+
+
 def test_fqdn_computer_for_a_dns_domain(ctx):
     # Point 12: host.dns_domain makes every record name NAME.dns_domain (the
     # corpus gives it to half its domain members); without it, the NetBIOS name.
