@@ -1558,10 +1558,12 @@ size_t corpus_write_registry(struct corpus_sample *cs, struct strbuf *sb)
         if (g->type == SNAP_REG_DWORD) {
             sb_addf(&d, "%u", g->dword);
         } else {
-            /* a REG_MULTI_SZ's entries joined with a space, as Sysmon shows them */
+            /* A REG_MULTI_SZ's entries separated by "\0", as reg.exe writes
+             * and reads them (Microsoft, "reg add": /s, "the default separator
+             * is \0"), so "autocheck autochk *\0PvsVmBoot" stays two entries. */
             for (uint32_t k = 0; k < g->ndata; k++) {
                 if (k)
-                    sb_addc(&d, ' ');
+                    sb_adds(&d, "\\0");
                 sb_adds(&d, g->data[k]);
             }
         }
@@ -1647,6 +1649,7 @@ static void write_params(struct corpus_sample *cs, struct strbuf *sb)
     sb_adds(sb, sc->opt.credential_guard < 0 ? "null"
                 : sc->opt.credential_guard   ? "true"
                                              : "false");
+    jw_kbool(sb, "vendor_bootexecute", sc->opt.vendor_bootexecute);
     sb_adds(sb, "},\"snapshots\":[");
     for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
         if (k)

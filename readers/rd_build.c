@@ -768,6 +768,26 @@ static void mark_unrecorded_exits(struct snap *s, const struct rd_ev *ev, size_t
     free(names);
 }
 
+/* A value's data: one string, or for a REG_MULTI_SZ read from a registry
+ * export the entries between its "\0" separators (reg.exe's; a string
+ * without one is a single entry). */
+static void reg_entries(struct snap *s, struct snap_reg *r, int multi, const char *v)
+{
+    uint32_t n = 1;
+    for (const char *p = v; multi && n < RD_MAX_MULTI && (p = strstr(p, "\\0")) != NULL; p += 2)
+        n++;
+    const char **data = arena_alloc(&s->arena, n * sizeof(*data));
+    for (uint32_t k = 0; k < n; k++) {
+        /* at most RD_MAX_MULTI entries: the last one keeps the rest */
+        const char *end = k + 1 < n ? strstr(v, "\\0") : v + strlen(v);
+        data[k] = arena_strndup(&s->arena, v, (size_t)(end - v));
+        if (k + 1 < n)
+            v = end + 2;
+    }
+    r->data = data;
+    r->ndata = n;
+}
+
 /* One registry change onto the snapshot's facts. A deleted key (name "*")
  * deletes every value under it. */
 static void add_reg_fact(struct snap *s, const struct rd_ev *x)
@@ -799,10 +819,7 @@ static void add_reg_fact(struct snap *s, const struct rd_ev *x)
     }
     r->type = (enum snap_reg_type)x->reg_type;
     r->dword = x->dword;
-    const char **data = arena_alloc(&s->arena, sizeof(*data));
-    data[0] = snap_str(s, x->reg_val ? x->reg_val : "");
-    r->data = data;
-    r->ndata = 1;
+    reg_entries(s, r, x->reg_type == SNAP_REG_MULTI_SZ, x->reg_val ? x->reg_val : "");
     r->time = x->t;
     r->writer = snap_str(s, x->image);
     r->deleted = x->reg_deleted;

@@ -929,9 +929,15 @@ static long plant_bootexecute(struct sim *sm, const struct scn_anomaly *an, stru
     (void)e;
     const char *v;
     param_str(an, "program", "BootExecuteNative.exe -q", &v);
-    const char *data[] = {"autocheck autochk *", v};
-    return sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, st->label,
-                       0);
+    /* Appended to what the value holds (a vendor's entry stays). */
+    long cur = sim_reg_current(sm, KEY_SM, "BootExecute", WT_NONE);
+    uint32_t n = cur >= 0 && sm->regs[cur].ndata < 16 ? sm->regs[cur].ndata : 0;
+    const char *data[17] = {"autocheck autochk *"};
+    for (uint32_t k = 0; k < n; k++)
+        data[k] = sm->regs[cur].data[k];
+    data[n ? n : 1] = v;
+    return sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, n ? n + 1 : 2,
+                       st->label, 0);
 }
 
 static long plant_setupexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,

@@ -555,12 +555,14 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
         const char *name, *image, *cmd;
         boot_exec_entry(sm, entry, &name, &image, &cmd);
         struct pspec p = as_system(name, image, cmd, SNAP_NO_SESSION, 8, "C:\\Windows\\system32\\");
-        /* An entry an anomaly added carries its label. */
+        /* An entry an anomaly added carries its label; the vendor's entry
+         * an anomaly appended to stays the vendor's. */
+        int vendor = sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT);
         int anomaly = 0;
-        if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17))
+        if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17) && !vendor)
             anomaly = sm->reg_anomaly[idx];
         long pi = sim_create(sm, a->t, sm->master, &p, anomaly);
-        if (pi >= 0 && !anomaly && sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT))
+        if (pi >= 0 && vendor)
             sm->noise[pi] = "third-party-bootexecute";
         int64_t end = a->t + sim_rand_ms(sm, 600, 1800);
         sim_schedule_exit(sm, end, pi);

@@ -164,6 +164,19 @@ def test_registry_events_as_attacks_write_them(ctx):
                        if eid == 12]
 
 
+def _score_every_format(ctx, out):
+    """The checker on each event format of corpus `out` (the CSV with its
+    registry export) finds every label and nothing else."""
+    for fmt, dirs in (("native", ["native"]), ("sysmon", ["sysmon"]), ("ecs", ["ecs"]),
+                      ("evtx", ["evtx"]), ("csv", ["csv", "registry"])):
+        paths = [p for d in dirs for p in sorted((out / d).iterdir())]
+        det = ctx.tmp / (out.name + "-" + fmt + ".json")
+        det.write_bytes(ctx.run("check", "--format", "json", *paths).stdout)
+        rep = json.loads(ctx.run("score", "--truth", out, "--detections", det, "--format",
+                                 "json", rc=0).stdout)
+        assert rep["overall"]["recall"] == 1 and rep["overall"]["precision"] == 1, (fmt, rep)
+
+
 def test_per_user_registry_values_under_hku_sid(ctx):
     # Point 11: a per-user value (the user's own Winlogon Shell) is written
     # as HKU\<SID>\... by the user's own process, into a key every profile
@@ -191,14 +204,7 @@ def test_per_user_registry_values_under_hku_sid(ctx):
     assert "HKU\\S-1-5-21-" in (out / "registry" / "part-00000.csv").read_text()
     assert {d["User"] for _, d in hku} <= set(sids)
     assert len(hku) == len(manifest)
-    for fmt, files in (("native", ["native"]), ("sysmon", ["sysmon"]), ("ecs", ["ecs"]),
-                       ("evtx", ["evtx"]), ("csv", ["csv", "registry"])):
-        paths = [p for d in files for p in sorted((out / d).iterdir())]
-        det = ctx.tmp / ("chku-" + fmt + ".json")
-        det.write_bytes(ctx.run("check", "--format", "json", *paths).stdout)
-        rep = json.loads(ctx.run("score", "--truth", out, "--detections", det, "--format",
-                                 "json", rc=0).stdout)
-        assert rep["overall"]["recall"] == 1 and rep["overall"]["precision"] == 1, (fmt, rep)
+    _score_every_format(ctx, out)
 
 
 def test_fqdn_computer_for_a_dns_domain(ctx):
@@ -235,6 +241,33 @@ def test_benign_noise_is_labelled_and_the_checker_stays_clean(ctx):
         files = sorted((out / fmt).iterdir())
         p = ctx.run("check", "--format", "json", *files)
         assert p.returncode == 0, (fmt, p.stdout[:2000])
+
+
+def test_vendor_bootexecute_is_drawn_and_the_csv_keeps_its_entries(ctx):
+    # Point 15: the corpus draws a third-party BootExecute entry (Citrix's
+    # PvsVmBoot) as labelled benign noise; the registry CSV separates
+    # REG_MULTI_SZ entries with \0 as reg.exe does, so no format, the CSV
+    # included, raises SM-BOOTEXECUTE on it, while an appended program is found.
+    out = ctx.tmp / "cvendor"
+    ctx.run("corpus", "-n", "60", "--seed", "7", "-o", out, "--anomaly-rate", "0.5", "-q",
+            "--anomalies", "bootexecute-extra,winlogon-shell", rc=0)
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    vendor = [m for m in manifest if m["params"]["options"]["vendor_bootexecute"]]
+    assert vendor and len(vendor) < len(manifest)
+    assert all(any(b["kind"] == "third-party-bootexecute" for b in m["benign"]) for m in vendor)
+    csv = (out / "registry" / "part-00000.csv").read_text()
+    assert "autocheck autochk *\\0PvsVmBoot" in csv
+    _score_every_format(ctx, out)
+    # An export in the old layout (entries joined by a space) reads as one
+    # entry, as it always did; reg.exe's \0 splits.
+    head = "sample_id,key,name,type,data,last_write,anomaly\r\n"
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+    for data, rc in (("autocheck autochk *\\0PvsVmBoot", 0), ("autocheck autochk * PvsVmBoot", 1),
+                     ("autocheck autochk *\\0C:\\x\\evil.exe", 1)):
+        f = ctx.tmp / "multi.csv"
+        f.write_text(head + "0," + key + ",BootExecute,REG_MULTI_SZ," + data + ",,\r\n")
+        p = ctx.run("check", "--format", "json", f, rc=rc)
+        assert (b"SM-BOOTEXECUTE" in p.stdout) == bool(rc), (data, p.stdout)
 
 
 def _real_boot(ctx):
