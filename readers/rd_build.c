@@ -148,6 +148,7 @@ static uint64_t ev_hash(const struct rd_ev *ev)
     h = hash_fnv(h, &ev->kind, 1);
     h = hash_fnv(h, &ev->src, 1);
     h = hash_fnv(h, &ev->reg_deleted, 1);
+    h = hash_fnv(h, &ev->reg_renamed, 1);
     h = hash_fnv(h, &ev->pid, sizeof(ev->pid));
     h = hash_fnv(h, &ev->t, sizeof(ev->t));
     h = hash_fnv(h, &ev->host, sizeof(ev->host)); /* interned: pointer identity */
@@ -169,9 +170,10 @@ static int str_eq(const char *a, const char *b)
 static int ev_same(const struct rd_ev *a, const struct rd_ev *b)
 {
     return a->kind == b->kind && a->src == b->src && a->reg_deleted == b->reg_deleted &&
-           a->pid == b->pid && a->t == b->t && a->host == b->host && str_eq(a->guid, b->guid) &&
-           str_eq(a->image, b->image) && str_eq(a->reg_key, b->reg_key) &&
-           str_eq(a->reg_name, b->reg_name) && str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
+           a->reg_renamed == b->reg_renamed && a->pid == b->pid && a->t == b->t &&
+           a->host == b->host && str_eq(a->guid, b->guid) && str_eq(a->image, b->image) &&
+           str_eq(a->reg_key, b->reg_key) && str_eq(a->reg_name, b->reg_name) &&
+           str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
 }
 
 static void rehash(struct rd_set *set)
@@ -789,9 +791,20 @@ static void reg_entries(struct snap *s, struct snap_reg *r, int multi, const cha
 }
 
 /* One registry change onto the snapshot's facts. A deleted key (name "*")
- * deletes every value under it. */
+ * deletes every value under it; a renamed key moves its values and its
+ * subkeys' to the new name, where the rules then see them. */
 static void add_reg_fact(struct snap *s, const struct rd_ev *x)
 {
+    if (x->reg_renamed) {
+        size_t kl = strlen(x->reg_key);
+        for (size_t k = 0; k < s->nregs; k++) {
+            struct snap_reg *r = &s->regs[k];
+            if (ascii_ncasecmp(r->key, x->reg_key, kl) || (r->key[kl] && r->key[kl] != '\\'))
+                continue;
+            r->key = arena_printf(&s->arena, "%s%s", x->reg_val, r->key + kl);
+        }
+        return;
+    }
     if (x->reg_deleted && x->reg_name && !strcmp(x->reg_name, "*")) {
         size_t kl = strlen(x->reg_key);
         for (size_t k = 0; k < s->nregs; k++) {

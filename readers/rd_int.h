@@ -65,6 +65,7 @@ struct rd_ev {
     const char *reg_key, *reg_name, *reg_val;
     uint8_t reg_type;    /* enum snap_reg_type */
     uint8_t reg_deleted; /* the value (or its key) was deleted */
+    uint8_t reg_renamed; /* the key reg_key was renamed to reg_val (Sysmon 14) */
     uint32_t dword;
     struct snap_rec rec; /* the record it came from (0 = unknown) */
     uint64_t seq;        /* input order: keeps the sort stable */
