@@ -1047,7 +1047,10 @@ static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an
  * test 1 sets it as the user, no elevation (Set-ItemProperty "HKCU:\\...
  * \\Winlogon\\" "Shell" "explorer.exe, cmd.exe": the key is in every profile,
  * Set-ItemProperty creates none). userinit reads it for that user before the
- * machine's value (act_user_proc). */
+ * machine's value (act_user_proc), as the test expects it to run at logon;
+ * Windows XP needed IniFileMapping's system.ini\boot Shell set to "USR:..."
+ * for that (Microsoft, "Different Shells for Different Users", XP Embedded),
+ * which is not modelled. */
 static long plant_winlogon_shell_user(struct sim *sm, const struct scn_anomaly *an,
                                       struct anom_state *st, struct err *e)
 {
