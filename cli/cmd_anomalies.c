@@ -84,7 +84,8 @@ static void markdown(struct strbuf *sb)
                 "Every type has an example in `scenarios/anomaly-ID.yaml`.\n\n"
                 "Hard negatives -- normal variants that look odd -- are scenario `options`,\n"
                 "not anomalies, and carry no label: `rdp_termsvcs_parent`, `special_session`,\n"
-                "`win11_child_line`, `credential_guard`, `shared_section`, `pid_reuse`.\n\n"
+                "`win11_child_line`, `credential_guard`, `shared_section`, `pid_reuse`,\n"
+                "`vendor_bootexecute`.\n\n"
                 "| id | technique | expected rules | parameters | lesson |\n"
                 "|---|---|---|---|---|\n");
     for (size_t i = 0; i < anom_count(); i++) {

@@ -31,7 +31,8 @@ enum {
     ST_ANOM = 14,
     ST_RATE = 15,
     ST_DNS = 16,
-    ST_EVENTS = 17
+    ST_EVENTS = 17, /* lock, reconnect, shutdown */
+    ST_VENDOR = 18  /* the third-party BootExecute entry */
 };
 
 static const char *const host_prefix[] = {"WS",  "DESKTOP", "LAPTOP", "PC",  "FIN",   "HR",
@@ -470,6 +471,11 @@ void corpus_gen_scenario(struct scn *sc, uint64_t corpus_seed, uint64_t index, u
         sc->opt.shared_section = xstrdup(PICK(&ro, shared_sections));
     if (os->can_credential_guard && prng_chance(&ro, 15, 100))
         sc->opt.credential_guard = 1;
+    /* A third-party BootExecute entry (Citrix Provisioning's PvsVmBoot):
+     * labelled benign noise, its own stream so the rest stays as it was. */
+    struct prng rv;
+    prng_child(&rv, seed, ST_VENDOR);
+    sc->opt.vendor_bootexecute = prng_chance(&rv, 8, 100);
 
     /* Snapshots: before boot (the registry smss will read: a pending rename
      * is only visible there), sometimes mid-boot, and at the end. */

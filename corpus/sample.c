@@ -34,19 +34,27 @@
 #include "../sim/profile.h"
 
 enum { ST_SYSMON = 200, ST_BOOTREC = 201, ST_FIDELITY = 202 };
+/* Sysmon 14 timing: ST_RENAME + the value's index, clear of the streams above. */
+enum { ST_RENAME = 1000 };
 
 /* Sysmon 12 (a registry key created) shares its number with the System
  * log's Kernel-General boot record: the plan tells them apart by this code. */
 #define EID_REGKEY 112
+/* Sysmon 14 (a registry key renamed). */
+#define EID_REGRENAME 14
+/* The name regedit gives a key it creates, until the user types one (Sysmon
+ * 14 records in OSSEM's data dictionary: regedit.exe renames "...\Run\New
+ * Key #1" to "...\Run\wardog"). */
+#define REGEDIT_NEW_KEY "New Key #1"
 
 struct rec {
-    int eid;   /* Sysmon 1, 5, 13 or EID_REGKEY (Sysmon 12); 12 is Kernel-General's boot record */
+    int eid; /* Sysmon 1, 5, 13, 14 or EID_REGKEY (Sysmon 12); 12 is Kernel-General's boot record */
     long proc; /* index into sim procs (1, 5) */
-    long reg;  /* index into lab.regs (12, 13) */
+    long reg;  /* index into lab.regs (12, 13, 14) */
     int64_t utc, created;
     uint64_t rid;
     long event;          /* native event seq (1, 5), else -1 */
-    uint32_t writer_pid; /* EID 12, 13: the process that set the value */
+    uint32_t writer_pid; /* EID 12, 13, 14: the process that set the value */
 };
 
 /* The attacker's process that planted the registry values (Sysmon 12/13):
@@ -194,6 +202,25 @@ static void prepare_placeholders(struct corpus_sample *cs, struct prng *rf)
     }
 }
 
+/* The user whose profile (HKU\<SID>\...) a planted value is in, or NULL:
+ * the account of the processes running with that SID. */
+static const char *profile_user(const struct corpus_sample *cs)
+{
+    for (size_t i = 0; i < cs->boot.nregs; i++) {
+        const struct snap_reg *g = &cs->boot.regs[i];
+        if (!g->anomaly || ascii_ncasecmp(g->key, "HKU\\", 4))
+            continue;
+        const char *sid = g->key + 4;
+        size_t n = strcspn(sid, "\\");
+        for (size_t k = 0; k < sim_nprocs(cs->sm); k++) {
+            const struct snap_proc *p = sim_proc(cs->sm, k);
+            if (p->sid && p->user && strlen(p->sid) == n && !strncmp(p->sid, sid, n))
+                return p->user;
+        }
+    }
+    return NULL;
+}
+
 static void prepare_writer(struct corpus_sample *cs, struct prng *rf)
 {
     static const char *const own[] = {"C:\\Users\\Public\\update.exe",
@@ -207,12 +234,19 @@ static void prepare_writer(struct corpus_sample *cs, struct prng *rf)
     w->user = "NT AUTHORITY\\SYSTEM";
     w->pid = 4 * (uint32_t)prng_range(rf, 1000, 3000);
     switch (user ? prng_below(rf, 4) : 0) {
-    case 0: w->image = "C:\\Windows\\system32\\reg.exe"; return;
+    case 0: w->image = "C:\\Windows\\system32\\reg.exe"; break;
     case 1: w->image = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"; break;
     case 2: w->image = "C:\\Windows\\regedit.exe"; break;
     default: w->image = own[prng_below(rf, ARRAY_SIZE(own))]; break;
     }
-    w->user = user;
+    if (strcmp(w->image, "C:\\Windows\\system32\\reg.exe"))
+        w->user = user;
+    /* A value in a user's profile (HKU\<SID>) is written by that user's own
+     * process, without elevation (Atomic Red Team T1547.004 test 1:
+     * powershell.exe as the user); reg.exe then runs as the user too. */
+    const char *owner = profile_user(cs);
+    if (owner)
+        w->user = owner;
 }
 
 /* Keys every Windows has: a value planted in any other key (an IFEO or
@@ -230,11 +264,22 @@ static int key_created(const struct corpus_sample *cs, size_t reg)
     for (size_t i = 0; i < ARRAY_SIZE(stock); i++)
         if (!ascii_casecmp(key, stock[i]))
             return 0;
+    /* Every profile has its Winlogon key (Atomic Red Team's T1547.004 test
+     * sets HKCU's Shell with Set-ItemProperty, which creates no key). */
+    size_t kl = strlen(key), tl = strlen(KEY_USER_WINLOGON);
+    if (!ascii_ncasecmp(key, "HKU\\", 4) && kl > tl &&
+        !ascii_casecmp(key + kl - tl, KEY_USER_WINLOGON))
+        return 0;
     for (size_t i = 0; i < cs->boot.nregs; i++)
         if (i != reg && !ascii_casecmp(cs->boot.regs[i].key, key) &&
             (!cs->boot.regs[i].anomaly || i < reg))
             return 0; /* a stock value or an earlier planted one holds the key */
     return 1;
+}
+
+static int by_regedit(const struct corpus_sample *cs)
+{
+    return !strcmp(cs->writer.image, "C:\\Windows\\regedit.exe");
 }
 
 void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const struct sim *sm,
@@ -295,10 +340,23 @@ void corpus_sample_prepare(struct corpus_sample *cs, const struct scn *sc, const
             t = boot - WT_SEC;
         if (key_created(cs, i)) {
             int64_t tk = t - prng_range(&rf, 5 * WT_MSEC, 40 * WT_MSEC);
-            XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
+            /* regedit creates "New Key #1" and the user then types the
+             * name: Sysmon 12 for the new key, 14 for the rename, seconds
+             * before the value (their own stream: the rest stays as it was). */
+            int64_t tr = WT_NONE;
+            if (by_regedit(cs)) {
+                struct prng rn;
+                prng_child(&rn, sc->seed, ST_RENAME + i);
+                tr = tk;
+                tk = tr - prng_range(&rn, 2 * WT_SEC, 9 * WT_SEC);
+            }
+            XGROW(cs->recs, cs->cap_recs, cs->nrecs + 2);
             cs->recs[cs->nrecs++] =
                 (struct rec){EID_REGKEY, -1, (long)i,       tk, tk + prng_range(&rf, 100, 3000),
                              rid++,      -1, cs->writer.pid};
+            if (tr != WT_NONE)
+                cs->recs[cs->nrecs++] = (struct rec){EID_REGRENAME, -1,    (long)i, tr,
+                                                     tr + 1000,     rid++, -1,      cs->writer.pid};
         }
         XGROW(cs->recs, cs->cap_recs, cs->nrecs + 1);
         cs->recs[cs->nrecs++] = (struct rec){
@@ -577,7 +635,7 @@ static void rec_hdr(const struct corpus_sample *cs, const struct rec *x, struct 
                                  8};
         return;
     }
-    static const uint8_t version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2};
+    static const uint8_t version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2, [14] = 2};
     int eid = sysmon_eid(x);
     *h = (struct corpus_sys){"Microsoft-Windows-Sysmon",
                              "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
@@ -670,6 +728,23 @@ static void reg_target(struct strbuf *sb, const struct snap_reg *g)
     reg_key(sb, g->key);
     sb_addc(sb, '\\');
     sb_adds(sb, g->name);
+}
+
+/* The key Sysmon 12 names as created: regedit's "New Key #1" beside the
+ * key it becomes, else the key itself. */
+static void reg_created_key(const struct corpus_sample *cs, struct strbuf *sb, const char *key)
+{
+    if (!by_regedit(cs)) {
+        reg_key(sb, key);
+        return;
+    }
+    const char *last = strrchr(key, '\\');
+    size_t n = last ? (size_t)(last - key) : strlen(key);
+    struct strbuf parent = STRBUF_INIT;
+    sb_add(&parent, key, n);
+    reg_key(sb, parent.buf);
+    sb_release(&parent);
+    sb_adds(sb, "\\" REGEDIT_NEW_KEY);
 }
 
 /* Sysmon doubles every '%' of a string it logs (csrss's
@@ -784,9 +859,12 @@ static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sin
         return;
     }
     fstr(s, "RuleName", "-");
-    if (x->eid == 13 || x->eid == EID_REGKEY) {
+    if (x->eid == 13 || x->eid == EID_REGKEY || x->eid == EID_REGRENAME) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
-        fstr(s, "EventType", x->eid == 13 ? "SetValue" : "CreateKey");
+        fstr(s, "EventType",
+             x->eid == 13              ? "SetValue"
+             : x->eid == EID_REGRENAME ? "RenameKey"
+                                       : "CreateKey");
         utc_time(t, x->utc);
         fbuf(s, "UtcTime", FK_STR, t);
         writer_guid(cs, t);
@@ -798,8 +876,13 @@ static void rec_fields(struct corpus_sample *cs, const struct rec *x, struct sin
             fbuf(s, "TargetObject", FK_STR, t);
             reg_details(t, g);
             fbuf(s, "Details", FK_STR, t);
-        } else {
+        } else if (x->eid == EID_REGRENAME) {
+            reg_created_key(cs, t, g->key);
+            fbuf(s, "TargetObject", FK_STR, t);
             reg_key(t, g->key);
+            fbuf(s, "NewName", FK_STR, t);
+        } else {
+            reg_created_key(cs, t, g->key);
             fbuf(s, "TargetObject", FK_STR, t);
         }
         fstr(s, "User", cs->writer.user);
@@ -923,10 +1006,10 @@ size_t corpus_write_sysmon(struct corpus_sample *cs, struct strbuf *sb)
 
 struct evtx_state {
     struct evtxw_tpl *sys;     /* this sample's System template (its host) */
-    struct evtxw_tpl *data[5]; /* EventData of Sysmon 1, 5, 13, Kernel-General 12, Sysmon 12 */
-    const char *names[5][EVTX_MAX_FIELDS];
-    uint8_t kinds[5][EVTX_MAX_FIELDS];
-    unsigned nfields[5];
+    struct evtxw_tpl *data[6]; /* EventData of Sysmon 1, 5, 13, Kernel-General 12, Sysmon 12, 14 */
+    const char *names[6][EVTX_MAX_FIELDS];
+    uint8_t kinds[6][EVTX_MAX_FIELDS];
+    unsigned nfields[6];
     struct evtxw_vals *outer, *inner;
 };
 
@@ -935,7 +1018,7 @@ static void evtx_state_free(struct evtx_state *es)
     if (!es)
         return;
     evtxw_tpl_free(es->sys);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         evtxw_tpl_free(es->data[i]);
     evtxw_vals_free(es->outer);
     evtxw_vals_free(es->inner);
@@ -1050,7 +1133,12 @@ static int write_rec_evtx(struct corpus_sample *cs, struct evtxw *w, const struc
                           uint64_t *number, struct err *e)
 {
     struct evtx_state *es = cs->evtx;
-    int k = x->eid == 1 ? 0 : x->eid == 5 ? 1 : x->eid == 13 ? 2 : x->eid == 12 ? 3 : 4;
+    int k = x->eid == 1               ? 0
+            : x->eid == 5             ? 1
+            : x->eid == 13            ? 2
+            : x->eid == 12            ? 3
+            : x->eid == EID_REGRENAME ? 5
+                                      : 4;
     struct evtx_sink xs = {{evtx_field}, es, k, !es->data[k], 0, 0};
     if (xs.building) {
         es->data[k] = evtxw_tpl_new();
@@ -1159,8 +1247,9 @@ static void winlog_common(const struct corpus_sample *cs, struct strbuf *sb, con
                                        [5] = "Process terminated (rule: ProcessTerminate)",
                                        [12] =
                                            "Registry object added or deleted (rule: RegistryEvent)",
-                                       [13] = "Registry value set (rule: RegistryEvent)"};
-    static const int version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2};
+                                       [13] = "Registry value set (rule: RegistryEvent)",
+                                       [14] = "Registry object renamed (rule: RegistryEvent)"};
+    static const int version[] = {[1] = 5, [5] = 3, [12] = 2, [13] = 2, [14] = 2};
     int eid = sysmon_eid(x);
     sb_adds(sb, "\"channel\":\"Microsoft-Windows-Sysmon/Operational\"");
     jw_kstr(sb, "computer_name", cs->computer);
@@ -1249,6 +1338,10 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         sb_adds(sb, "\"action\":\"Registry value set\",\"category\":[\"configuration\","
                     "\"registry\"],\"code\":\"13\",\"kind\":\"event\",\"module\":\"sysmon\","
                     "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"change\"]}");
+    else if (x->eid == EID_REGRENAME)
+        sb_adds(sb, "\"action\":\"Registry object renamed\",\"category\":[\"configuration\","
+                    "\"registry\"],\"code\":\"14\",\"kind\":\"event\",\"module\":\"sysmon\","
+                    "\"provider\":\"Microsoft-Windows-Sysmon\",\"type\":[\"change\"]}");
     else
         sb_adds(sb, "\"action\":\"Registry object added or deleted\",\"category\":["
                     "\"configuration\",\"registry\"],\"code\":\"12\",\"kind\":\"event\","
@@ -1258,7 +1351,7 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
     jw_key(sb, "name");
     jw_str(sb, cs->computer);
     sb_adds(sb, "},\"log\":{\"level\":\"information\"}");
-    if (x->eid == 13 || x->eid == EID_REGKEY) {
+    if (x->eid == 13 || x->eid == EID_REGKEY || x->eid == EID_REGRENAME) {
         const struct snap_reg *g = &cs->boot.regs[x->reg];
         sb_reset(t);
         writer_guid(cs, t);
@@ -1287,10 +1380,17 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
             }
             sb_adds(sb, "},");
         }
-        sb_adds(sb, "\"hive\":\"HKLM\"");
+        /* hive and key split at the first '\\' of the path: HKLM, or HKU
+         * with the key starting at the user's SID. */
         sb_reset(t);
-        reg_key(t, g->key);
-        jw_kstr(sb, "key", t->buf + 5);
+        if (x->eid == 13)
+            reg_key(t, g->key);
+        else
+            reg_created_key(cs, t, g->key);
+        size_t hl = strcspn(t->buf, "\\");
+        jw_key(sb, "hive");
+        jw_strn(sb, t->buf, hl);
+        jw_kstr(sb, "key", t->buf + hl + (t->buf[hl] != 0));
         if (x->eid == 13) {
             sb_reset(t);
             reg_target(t, g);
@@ -1304,6 +1404,15 @@ static void write_rec_ecs(struct corpus_sample *cs, struct strbuf *sb, const str
         user_obj(sb, cs->writer.user);
         sb_adds(sb, ",\"winlog\":{");
         winlog_common(cs, sb, x);
+        if (x->eid == EID_REGRENAME) {
+            /* No ECS field holds the new name: the event's own fields stay
+             * in winlog.event_data, as winlogbeat keeps unmapped ones. */
+            sb_adds(sb, ",\"event_data\":{\"EventType\":\"RenameKey\"");
+            sb_reset(t);
+            reg_key(t, g->key);
+            jw_kstr(sb, "NewName", t->buf);
+            sb_addc(sb, '}');
+        }
         sb_adds(sb, "}}\n");
         return;
     }
@@ -1522,10 +1631,12 @@ size_t corpus_write_registry(struct corpus_sample *cs, struct strbuf *sb)
         if (g->type == SNAP_REG_DWORD) {
             sb_addf(&d, "%u", g->dword);
         } else {
-            /* a REG_MULTI_SZ's entries joined with a space, as Sysmon shows them */
+            /* A REG_MULTI_SZ's entries separated by "\0", as reg.exe writes
+             * and reads them (Microsoft, "reg add": /s, "the default separator
+             * is \0"), so "autocheck autochk *\0PvsVmBoot" stays two entries. */
             for (uint32_t k = 0; k < g->ndata; k++) {
                 if (k)
-                    sb_addc(&d, ' ');
+                    sb_adds(&d, "\\0");
                 sb_adds(&d, g->data[k]);
             }
         }
@@ -1611,6 +1722,7 @@ static void write_params(struct corpus_sample *cs, struct strbuf *sb)
     sb_adds(sb, sc->opt.credential_guard < 0 ? "null"
                 : sc->opt.credential_guard   ? "true"
                                              : "false");
+    jw_kbool(sb, "vendor_bootexecute", sc->opt.vendor_bootexecute);
     sb_adds(sb, "},\"snapshots\":[");
     for (size_t k = 0; k < sim_nsnapshots(cs->sm); k++) {
         if (k)
@@ -1700,15 +1812,16 @@ static void write_label(struct corpus_sample *cs, struct strbuf *sb, size_t li, 
         jw_key(sb, "key");
         jw_str(sb, g->key);
         jw_kstr(sb, "name", g->name);
-        const struct rec *k = rec_of(cs, EID_REGKEY, -1, (long)i), *x = rec_of(cs, 13, -1, (long)i);
+        const struct rec *rs[] = {rec_of(cs, EID_REGKEY, -1, (long)i),
+                                  rec_of(cs, EID_REGRENAME, -1, (long)i),
+                                  rec_of(cs, 13, -1, (long)i)};
         sb_adds(sb, ",\"record_ids\":[");
-        if (k) {
-            sb_addu64(sb, k->rid);
-            if (x)
-                sb_addc(sb, ',');
-        }
-        if (x)
-            sb_addu64(sb, x->rid);
+        for (size_t k = 0, m = 0; k < ARRAY_SIZE(rs); k++)
+            if (rs[k]) {
+                if (m++)
+                    sb_addc(sb, ',');
+                sb_addu64(sb, rs[k]->rid);
+            }
         sb_adds(sb, "]}");
     }
     sb_adds(sb, "],\"events\":[");

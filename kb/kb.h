@@ -19,6 +19,9 @@ struct snap;
 
 #define KEY_SM "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
 #define KEY_WINLOGON "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
+/* The same key in a user's profile, after "HKU\\<SID>" (the user's own Shell,
+ * which userinit reads for that user: ATT&CK T1547.004 names both keys). */
+#define KEY_USER_WINLOGON "\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
 
 /* A Windows version: one row of kb/oses.def, which the scenario loader, the
  * simulator, the checker and the corpus writers all read. */

@@ -148,6 +148,7 @@ static uint64_t ev_hash(const struct rd_ev *ev)
     h = hash_fnv(h, &ev->kind, 1);
     h = hash_fnv(h, &ev->src, 1);
     h = hash_fnv(h, &ev->reg_deleted, 1);
+    h = hash_fnv(h, &ev->reg_renamed, 1);
     h = hash_fnv(h, &ev->pid, sizeof(ev->pid));
     h = hash_fnv(h, &ev->t, sizeof(ev->t));
     h = hash_fnv(h, &ev->host, sizeof(ev->host)); /* interned: pointer identity */
@@ -169,9 +170,10 @@ static int str_eq(const char *a, const char *b)
 static int ev_same(const struct rd_ev *a, const struct rd_ev *b)
 {
     return a->kind == b->kind && a->src == b->src && a->reg_deleted == b->reg_deleted &&
-           a->pid == b->pid && a->t == b->t && a->host == b->host && str_eq(a->guid, b->guid) &&
-           str_eq(a->image, b->image) && str_eq(a->reg_key, b->reg_key) &&
-           str_eq(a->reg_name, b->reg_name) && str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
+           a->reg_renamed == b->reg_renamed && a->pid == b->pid && a->t == b->t &&
+           a->host == b->host && str_eq(a->guid, b->guid) && str_eq(a->image, b->image) &&
+           str_eq(a->reg_key, b->reg_key) && str_eq(a->reg_name, b->reg_name) &&
+           str_eq(a->reg_val, b->reg_val) && a->ppid == b->ppid;
 }
 
 static void rehash(struct rd_set *set)
@@ -768,10 +770,41 @@ static void mark_unrecorded_exits(struct snap *s, const struct rd_ev *ev, size_t
     free(names);
 }
 
+/* A value's data: one string, or for a REG_MULTI_SZ read from a registry
+ * export the entries between its "\0" separators (reg.exe's; a string
+ * without one is a single entry). */
+static void reg_entries(struct snap *s, struct snap_reg *r, int multi, const char *v)
+{
+    uint32_t n = 1;
+    for (const char *p = v; multi && n < RD_MAX_MULTI && (p = strstr(p, "\\0")) != NULL; p += 2)
+        n++;
+    const char **data = arena_alloc(&s->arena, n * sizeof(*data));
+    for (uint32_t k = 0; k < n; k++) {
+        /* at most RD_MAX_MULTI entries: the last one keeps the rest */
+        const char *end = k + 1 < n ? strstr(v, "\\0") : v + strlen(v);
+        data[k] = arena_strndup(&s->arena, v, (size_t)(end - v));
+        if (k + 1 < n)
+            v = end + 2;
+    }
+    r->data = data;
+    r->ndata = n;
+}
+
 /* One registry change onto the snapshot's facts. A deleted key (name "*")
- * deletes every value under it. */
+ * deletes every value under it; a renamed key moves its values and its
+ * subkeys' to the new name, where the rules then see them. */
 static void add_reg_fact(struct snap *s, const struct rd_ev *x)
 {
+    if (x->reg_renamed) {
+        size_t kl = strlen(x->reg_key);
+        for (size_t k = 0; k < s->nregs; k++) {
+            struct snap_reg *r = &s->regs[k];
+            if (ascii_ncasecmp(r->key, x->reg_key, kl) || (r->key[kl] && r->key[kl] != '\\'))
+                continue;
+            r->key = arena_printf(&s->arena, "%s%s", x->reg_val, r->key + kl);
+        }
+        return;
+    }
     if (x->reg_deleted && x->reg_name && !strcmp(x->reg_name, "*")) {
         size_t kl = strlen(x->reg_key);
         for (size_t k = 0; k < s->nregs; k++) {
@@ -799,10 +832,7 @@ static void add_reg_fact(struct snap *s, const struct rd_ev *x)
     }
     r->type = (enum snap_reg_type)x->reg_type;
     r->dword = x->dword;
-    const char **data = arena_alloc(&s->arena, sizeof(*data));
-    data[0] = snap_str(s, x->reg_val ? x->reg_val : "");
-    r->data = data;
-    r->ndata = 1;
+    reg_entries(s, r, x->reg_type == SNAP_REG_MULTI_SZ, x->reg_val ? x->reg_val : "");
     r->time = x->t;
     r->writer = snap_str(s, x->image);
     r->deleted = x->reg_deleted;

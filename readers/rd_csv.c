@@ -181,6 +181,10 @@ static void registry_row(struct csvst *st)
         ev.reg_type = SNAP_REG_DWORD;
         ev.dword = (uint32_t)dw;
     }
+    /* Entries separated by "\0" as reg.exe prints them; an older export
+     * joined them with a space and reads as one entry, as it always did. */
+    if (type && !strcmp(type, "REG_MULTI_SZ"))
+        ev.reg_type = SNAP_REG_MULTI_SZ;
     int64_t t;
     if (!rd_parse_time(fv(st, C_LAST_WRITE), &t))
         ev.t = t;

@@ -20,6 +20,8 @@
  * mode leaves to the caller (a real event nests about six levels). */
 #define RD_MAX_XML_DEPTH 256
 #define RD_MAX_LINE ((size_t)16 << 20)
+/* Entries of one REG_MULTI_SZ read from a registry export (as rd_hive). */
+#define RD_MAX_MULTI 1024u
 #define RD_MAX_DOC ((size_t)256 << 20)
 #define RD_MAX_EVENTS 20000000u
 /* Memory the events of one input may hold while it is read (strings, the
@@ -63,6 +65,7 @@ struct rd_ev {
     const char *reg_key, *reg_name, *reg_val;
     uint8_t reg_type;    /* enum snap_reg_type */
     uint8_t reg_deleted; /* the value (or its key) was deleted */
+    uint8_t reg_renamed; /* the key reg_key was renamed to reg_val (Sysmon 14) */
     uint32_t dword;
     struct snap_rec rec; /* the record it came from (0 = unknown) */
     uint64_t seq;        /* input order: keeps the sort stable */

@@ -358,11 +358,11 @@ static int reg_canon(const char *path, char *out, size_t n)
 
 /* A registry change as a fact: key and value name split at the last '\'
  * of a value path (Sysmon TargetObject), or given apart (Security 4657). */
-static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src, int64_t t,
-                     const char *key_path, const char *name, const char *data, int deleted,
-                     const char *writer, struct err *e)
+static int reg_change(struct rd_set *set, const struct rd_rec *r, enum rd_src src, int64_t t,
+                      const char *key_path, const char *name, const char *data, int deleted,
+                      const char *new_path, const char *writer, struct err *e)
 {
-    char path[1024], key[1024];
+    char path[1024], key[1024], new_key[1024];
     if (!key_path || strlen(key_path) >= sizeof(path))
         return 0;
     snprintf(path, sizeof(path), "%s", key_path);
@@ -381,6 +381,11 @@ static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src
     }
     if (!reg_canon(path, key, sizeof(key)))
         return 0;
+    /* A renamed key: both names in their canonical form; a key renamed
+     * out of the keys the rules read is gone for them. */
+    if (new_path &&
+        (strlen(new_path) >= sizeof(path) || !reg_canon(new_path, new_key, sizeof(new_key))))
+        return reg_change(set, r, src, t, key_path, name, NULL, 1, NULL, writer, e);
     struct rd_ev ev;
     rd_ev_init(&ev, RD_EV_REG, src);
     ev.t = t;
@@ -390,6 +395,10 @@ static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src
     ev.reg_val = data ? data : "";
     ev.reg_type = SNAP_REG_SZ;
     ev.reg_deleted = (uint8_t)deleted;
+    if (new_path) {
+        ev.reg_renamed = 1;
+        ev.reg_val = new_key;
+    }
     ev.image = writer;
     ev.rec = r->rec;
     uint64_t dw;
@@ -407,6 +416,13 @@ static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src
         }
     }
     return rd_set_add(set, &ev, e);
+}
+
+static int reg_event(struct rd_set *set, const struct rd_rec *r, enum rd_src src, int64_t t,
+                     const char *key_path, const char *name, const char *data, int deleted,
+                     const char *writer, struct err *e)
+{
+    return reg_change(set, r, src, t, key_path, name, data, deleted, NULL, writer, e);
 }
 
 /* Sysmon 12 (key or value created/deleted), 13 (value set), 14 (renamed):
@@ -430,7 +446,12 @@ static int sysmon_reg(struct rd_set *set, const struct rd_rec *r, struct err *e)
         return reg_event(set, r, RD_SRC_SYSMON, t, target, NULL, NULL, 1, writer, e);
     if (type && !ascii_casecmp(type, "DeleteKey"))
         return reg_event(set, r, RD_SRC_SYSMON, t, target, "*", NULL, 1, writer, e);
-    return 0; /* CreateKey, RenameKey: no value changes by itself */
+    /* Sysmon 14 RenameKey: TargetObject the old key, NewName the new one
+     * (OSSEM's event-14 records: regedit.exe's "New Key #1" renamed). */
+    const char *new_name = val(r, "NewName");
+    if (r->event_id == 14 && type && !ascii_casecmp(type, "RenameKey") && new_name)
+        return reg_change(set, r, RD_SRC_SYSMON, t, target, "*", NULL, 0, new_name, writer, e);
+    return 0; /* CreateKey: no value changes by itself */
 }
 
 /* Security 4657 "A registry value was modified" (object access auditing

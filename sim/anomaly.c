@@ -664,6 +664,8 @@ static long plant_winlogon_shell(struct sim *sm, const struct scn_anomaly *an,
                                  struct anom_state *st, struct err *e);
 static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an,
                                     struct anom_state *st, struct err *e);
+static long plant_winlogon_shell_user(struct sim *sm, const struct scn_anomaly *an,
+                                      struct anom_state *st, struct err *e);
 static long plant_ssp(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
                       struct err *e);
 static long plant_password_filter(struct sim *sm, const struct scn_anomaly *an,
@@ -752,6 +754,9 @@ static long plant_netsh_helper(struct sim *sm, const struct scn_anomaly *an, str
 #define P_TEXT_SEEN(k, ...) P_KIND(k, AP_TEXT, SEEN(__VA_ARGS__))
 #define REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
     {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_},
+/* A value in a user's profile: the corpus gives it a session a user logs on to. */
+#define USER_REG_ANOM(id_, title_, tech_, rules_, params_, lesson_, plant_) \
+    {id_, title_, tech_, rules_, params_, lesson_, prep_registry, NULL, plant_, 1, 0},
 
 static const struct anom_type catalogue[] = {
 #include "anomalies.def"
@@ -944,9 +949,15 @@ static long plant_bootexecute(struct sim *sm, const struct scn_anomaly *an, stru
     (void)e;
     const char *v;
     param_str(an, "program", "BootExecuteNative.exe -q", &v);
-    const char *data[] = {"autocheck autochk *", v};
-    return sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, 2, st->label,
-                       0);
+    /* Appended to what the value holds (a vendor's entry stays). */
+    long cur = sim_reg_current(sm, KEY_SM, "BootExecute", WT_NONE);
+    uint32_t n = cur >= 0 && sm->regs[cur].ndata < 16 ? sm->regs[cur].ndata : 0;
+    const char *data[17] = {"autocheck autochk *"};
+    for (uint32_t k = 0; k < n; k++)
+        data[k] = sm->regs[cur].data[k];
+    data[n ? n : 1] = v;
+    return sim_reg_set(sm, WT_NONE, KEY_SM, "BootExecute", SNAP_REG_MULTI_SZ, data, n ? n + 1 : 2,
+                       st->label, 0);
 }
 
 static long plant_setupexecute(struct sim *sm, const struct scn_anomaly *an, struct anom_state *st,
@@ -1049,6 +1060,36 @@ static long plant_winlogon_userinit(struct sim *sm, const struct scn_anomaly *an
     param_str(an, "program", "C:\\Users\\Public\\updater.exe", &v);
     return set1(sm, KEY_WINLOGON, "Userinit", SNAP_REG_SZ,
                 sim_printf(sm, "C:\\Windows\\system32\\userinit.exe,%s,", v), st->label);
+}
+
+/* The user's own Shell (HKU\\<SID>\\Software\\...\\Winlogon): ATT&CK T1547.004
+ * names HKCU's Winlogon key beside HKLM's, and Atomic Red Team's T1547.004
+ * test 1 sets it as the user, no elevation (Set-ItemProperty "HKCU:\\...
+ * \\Winlogon\\" "Shell" "explorer.exe, cmd.exe": the key is in every profile,
+ * Set-ItemProperty creates none). userinit reads it for that user before the
+ * machine's value (act_user_proc), as the test expects it to run at logon;
+ * Windows XP needed IniFileMapping's system.ini\boot Shell set to "USR:..."
+ * for that (Microsoft, "Different Shells for Different Users", XP Embedded),
+ * which is not modelled. */
+static long plant_winlogon_shell_user(struct sim *sm, const struct scn_anomaly *an,
+                                      struct anom_state *st, struct err *e)
+{
+    int32_t id;
+    if (param_session(sm, an, 1, &id, e) < 0)
+        return -1;
+    const struct scn_session *c = session_cfg(sm, id);
+    const struct sess *s = sim_sess(sm, id);
+    if (!c || !s || !c->user || c->logon == WT_NONE || !s->sid) {
+        bad(sm, param(an, "session") ? param(an, "session")->loc : an->loc, e,
+            "anomaly '%s' writes the profile of session %d's user, but nobody logs on there "
+            "(add a user and logon to that session)",
+            an->type, (int)id);
+        return -1;
+    }
+    const char *v;
+    param_str(an, "program", "C:\\Windows\\System32\\cmd.exe", &v);
+    return set1(sm, sim_printf(sm, "HKU\\%s" KEY_USER_WINLOGON, s->sid), "Shell", SNAP_REG_SZ,
+                sim_printf(sm, "explorer.exe, %s", v), st->label);
 }
 
 /* Security Packages as Windows 7 ships them, then the attacker's SSP. */

@@ -566,12 +566,14 @@ static void act_boot_execute(struct sim *sm, const struct action *a)
         const char *name, *image, *cmd;
         boot_exec_entry(sm, entry, &name, &image, &cmd);
         struct pspec p = as_system(name, image, cmd, SNAP_NO_SESSION, 8, "C:\\Windows\\system32\\");
-        /* An entry an anomaly added carries its label. */
+        /* An entry an anomaly added carries its label; the vendor's entry
+         * an anomaly appended to stays the vendor's. */
+        int vendor = sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT);
         int anomaly = 0;
-        if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17))
+        if (sm->reg_anomaly[idx] && ascii_ncasecmp(entry, "autocheck autochk", 17) && !vendor)
             anomaly = sm->reg_anomaly[idx];
         long pi = sim_create(sm, a->t, sm->master, &p, anomaly);
-        if (pi >= 0 && !anomaly && sm->sc->opt.vendor_bootexecute && !strcmp(entry, VENDOR_BOOT))
+        if (pi >= 0 && vendor)
             sm->noise[pi] = "third-party-bootexecute";
         int64_t end = a->t + sim_rand_ms(sm, 600, 1800);
         sim_schedule_exit(sm, end, pi);
@@ -1317,8 +1319,13 @@ static void act_user_proc(struct sim *sm, const struct action *a)
         return;
     struct pspec p = as_user(s);
     if (a->a == UP_EXPLORER) {
-        /* userinit starts each comma-separated program of Winlogon\Shell. */
-        long shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
+        /* userinit starts each comma-separated program of Winlogon\Shell:
+         * the user's own value first (HKU\<SID>), else the machine's. */
+        long shv = s->sid ? sim_reg_current(sm, sim_printf(sm, "HKU\\%s" KEY_USER_WINLOGON, s->sid),
+                                            "Shell", a->t)
+                          : -1;
+        if (shv < 0)
+            shv = sim_reg_current(sm, KEY_WINLOGON, "Shell", a->t);
         const char *shell =
             shv >= 0 && sm->regs[shv].ndata ? sm->regs[shv].data[0] : "explorer.exe";
         int64_t t = a->t;

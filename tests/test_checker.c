@@ -717,6 +717,17 @@ FX(wl_shell_miss)
 {
     set_reg(s, KEY_WINLOGON, "Shell", SNAP_REG_SZ, 1, "C:\\Windows\\explorer.exe");
 }
+/* The same value in a user's profile, as Sysmon names it (HKU\SID\...):
+ * an extra program fires; the user's own explorer.exe is normal. */
+#define USER_WL "HKU\\S-1-5-21-1004336348-1177238915-682003330-1001" KEY_USER_WINLOGON
+FX(wl_user_shell_fire)
+{
+    set_reg(s, USER_WL, "Shell", SNAP_REG_SZ, 1, "explorer.exe, C:\\Windows\\System32\\cmd.exe");
+}
+FX(wl_user_shell_miss)
+{
+    set_reg(s, USER_WL, "Shell", SNAP_REG_SZ, 1, "explorer.exe");
+}
 FX(wl_ui_fire)
 {
     set_reg(s, KEY_WINLOGON, "Userinit", SNAP_REG_SZ, 1,
@@ -1278,6 +1289,7 @@ static const struct fixture fixtures[] = {
     {"SM-SUBSYSTEMS-WINDOWS", sm_win_fire, sm_win_miss},
     {"SM-SUBSYSTEMS-KMODE", sm_kmode_fire, sm_kmode_miss},
     {"WINLOGON-SHELL", wl_shell_fire, wl_shell_miss},
+    {"WINLOGON-SHELL", wl_user_shell_fire, wl_user_shell_miss},
     {"WINLOGON-USERINIT", wl_ui_fire, wl_ui_miss},
     {"WINLOGON-CHILDREN", winlogon_child_fire, winlogon_child_miss},
     {"SERVICES-SHELL", services_shell_fire, services_shell_miss},

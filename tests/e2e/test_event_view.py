@@ -46,6 +46,14 @@ def reg(rid, utc, target, details, etype="SetValue", eid=13, image="C:\\Windows\
     return event(rid, eid, d, version=2)
 
 
+def rename(rid, utc, old, new):
+    """Sysmon 14 RenameKey as regedit.exe writes it."""
+    return event(rid, 14, {"EventType": "RenameKey", "UtcTime": utc,
+                           "ProcessGuid": "{22222222-0000-0000-0000-0}", "ProcessId": 4242,
+                           "Image": "C:\\Windows\\regedit.exe", "TargetObject": old,
+                           "NewName": new}, version=2)
+
+
 def write(ctx, name, events):
     p = ctx.tmp / name
     p.write_text("\n".join(events) + "\n")
@@ -134,6 +142,10 @@ def test_registry_change_events_alone(ctx):
             "DeleteValue", 12),
         reg(3, "2024-05-01 08:00:04.000", "HKLM\\System\\CurrentControlSet\\Control\\"
             "Session Manager\\Environment\\__PSLockdownPolicy", None, "DeleteValue", 12),
+        # a user's own Shell of explorer.exe alone is normal (a hard negative)
+        reg(4, "2024-05-01 08:00:05.000", "HKU\\S-1-5-21-1-2-3-1001\\Software\\Microsoft\\"
+            "Windows NT\\CurrentVersion\\Winlogon\\Shell", "explorer.exe",
+            image="C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"),
     ])
     assert findings(ctx, quiet, rc=0) == []
     # Security 4657 (object access auditing) writes the same facts.
@@ -143,6 +155,30 @@ def test_registry_change_events_alone(ctx):
         "NewValue": "autocheck autochk * evil.exe", "ProcessName": S32 + "reg.exe"},
         SECURITY, "2024-05-01T08:00:00.000Z", version=0)])
     assert [x["rule"] for x in findings(ctx, sec)] == ["SM-BOOTEXECUTE"]
+
+
+def test_registry_rename_moves_the_values(ctx):
+    # Sysmon 14 RenameKey: a key made under a decoy name, its Debugger set,
+    # then renamed into place (regedit's "New Key #1", OSSEM's event-14
+    # records): the rules see the value under the key's new name.
+    ifeo = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"
+    new = ifeo + "\\New Key #1"
+    log = write(ctx, "rename.xml", [
+        reg(1, "2024-05-01 08:00:01.000", new, None, "CreateKey", 12),
+        reg(2, "2024-05-01 08:00:02.000", new + "\\Debugger", "C:\\windows\\system32\\cmd.exe"),
+        rename(3, "2024-05-01 08:00:03.000", new, ifeo + "\\sethc.exe"),
+    ])
+    f = findings(ctx, log)
+    assert [x["rule"] for x in f] == ["IFEO-DEBUGGER"], f
+    assert f[0]["registry"]["key"].endswith("\\sethc.exe"), f
+    assert "sticky-keys" in f[0]["message"] or "logon screen" in f[0]["message"], f
+    # renamed out of the keys the rules read: gone for them
+    out = write(ctx, "rename-out.xml", [
+        reg(1, "2024-05-01 08:00:02.000", ifeo + "\\sethc.exe\\Debugger", "cmd.exe"),
+        rename(2, "2024-05-01 08:00:03.000", ifeo,
+               "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\IFEO-old"),
+    ])
+    assert findings(ctx, out, rc=0) == []
 
 
 def test_lsa_and_wdigest_change_events(ctx):

@@ -174,6 +174,50 @@ def test_evtx_reads_back_as_the_sysmon_xml(ctx):
         seen[f["file"]] = first + f["records"]
 
 
+def test_sysmon_14_rename_reads_back(ctx):
+    # Sysmon 14 as regedit's new keys give it (OSSEM's event-14 records:
+    # "New Key #1" created, then renamed): 12 CreateKey of the decoy name,
+    # 14 RenameKey to the real key, 13 SetValue under it; both EVTX readers
+    # read the records back, and the checker finds the same in XML, EVTX and ECS.
+    evtxread.need_readers()
+    out = ctx.tmp / "c14"
+    ctx.run("corpus", "-n", "40", "--seed", "5", "--anomaly-rate", "1", "--anomalies",
+            "sticky-keys,appcertdlls", "--formats", "sysmon,evtx,ecs", "-q", "-o", out, rc=0)
+    part = out / "evtx" / "part-00000.evtx"
+    xml_ev = _xml_events(out / "sysmon" / "part-00000.xml")
+    renames = [(rid, dict(d)) for eid, rid, _, _, d in xml_ev if eid == 14]
+    assert renames
+    by_rid = {rid: (eid, dict(d)) for eid, rid, _, _, d in xml_ev}
+    for rid, d in renames:
+        assert [n for n, _ in by_rid[rid][1].items()] == [
+            "RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image",
+            "TargetObject", "NewName", "User"]
+        assert d["EventType"] == "RenameKey" and d["Image"] == "C:\\Windows\\regedit.exe"
+        parent = d["NewName"].rsplit("\\", 1)[0]
+        assert d["TargetObject"] == parent + "\\New Key #1"
+        # the decoy key was created just before, the value set just after
+        eid12, d12 = by_rid[rid - 1]
+        assert eid12 == 12 and d12["EventType"] == "CreateKey"
+        assert d12["TargetObject"] == d["TargetObject"]
+        eid13, d13 = by_rid[rid + 1]
+        assert eid13 == 13 and d13["TargetObject"].rsplit("\\", 1)[0] == d["NewName"]
+    _same_events(xml_ev, _evtxexport(part), "evtxexport")
+    _same_events(xml_ev, _python_evtx(part), "python-evtx")
+    ecs = [json.loads(x) for x in (out / "ecs" / "part-00000.ndjson").read_text().splitlines()]
+    e14 = [x for x in ecs if x["event"]["code"] == "14"]
+    assert len(e14) == len(renames)
+    assert all(x["winlog"]["event_data"]["EventType"] == "RenameKey" and
+               x["registry"]["path"].endswith("\\New Key #1") for x in e14)
+    found = [evtxread.findings(ctx.run("check", "--format", "json", f, rc=1).stdout)
+             for f in (out / "sysmon" / "part-00000.xml", part,
+                       out / "ecs" / "part-00000.ndjson")]
+    assert found[0] == found[1]
+    regs = [sorted((g["rule"], g["registry"]["key"]) for g in map(json.loads, f)
+                   if "registry" in g) for f in found]
+    assert regs[0] and regs[0] == regs[2]
+    assert not any(k.endswith("New Key #1") for _, k in regs[0])
+
+
 def test_check_finds_the_same_in_evtx_and_xml(ctx):
     out = ctx.tmp / "c"
     ctx.run("corpus", "-n", "6", "--seed", "21", "--anomaly-rate", "1", "--formats",
