@@ -57,6 +57,8 @@ void chk_rule_smss_child_alive(struct chk_ctx *c)
     struct snap *s = c->s;
     int64_t now = WT_NONE;
     int have_now = 0;
+    int k_csrss = chk_kind_of("csrss.exe"), k_wininit = chk_kind_of("wininit.exe"),
+        k_winlogon = chk_kind_of("winlogon.exe");
     for (size_t i = 0; i < s->nprocs; i++) {
         const struct snap_proc *p = &s->procs[i];
         if (c->kind[i] != c->k_smss || !snap_proc_alive(p) || (long)i == c->master ||
@@ -73,9 +75,20 @@ void chk_rule_smss_child_alive(struct chk_ctx *c)
          * without its exit shows it stayed. Before, the 30 s grace keeps a
          * snapshot taken during the session's creation clean. */
         int64_t done = WT_NONE;
-        for (size_t k = 0; k < s->nprocs; k++)
-            if (c->parent[k] == (long)i && s->procs[k].create_time > done)
-                done = s->procs[k].create_time;
+        for (size_t k = 0; k < s->nprocs; k++) {
+            const struct snap_proc *q = &s->procs[k];
+            /* Its own children, or its session's csrss and wininit/winlogon
+             * when another parent is recorded for them (the child has its
+             * session's id: MSEDGEWIN10's `smss.exe 000000d8 00000084` is
+             * in session 1, as the csrss and winlogon it starts). */
+            int started =
+                c->parent[k] == (long)i ||
+                (p->session != SNAP_NO_SESSION && q->session == p->session &&
+                 q->create_time >= p->create_time &&
+                 (c->kind[k] == k_csrss || c->kind[k] == k_wininit || c->kind[k] == k_winlogon));
+            if (started && q->create_time > done)
+                done = q->create_time;
+        }
         if (now == WT_NONE || (now - p->create_time <= SMSS_CHILD_GRACE &&
                                (done == WT_NONE || now - done <= SMSS_CHILD_DONE_GRACE)))
             continue;

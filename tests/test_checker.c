@@ -1888,6 +1888,36 @@ static void core_parent__windows7_parent__allowed_by_os(void **state)
     chk_findings_release(&f);
 }
 
+/* A living smss child whose session's csrss and winlogon are recorded under
+ * another parent (the TermService svchost of an RDP session, sample 784 of
+ * the seed-7 corpus): they still show the session was made, so a log that
+ * goes on 8 s without the child's exit reports it, and one that stops 1 s
+ * after them does not. */
+static void smss_child__session_made_under_another_parent__judged(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t at_ms;
+        int fires;
+    } cases[] = {{11028, 1}, {4000, 0}};
+    struct chk_findings f = {0};
+    struct chk_config cfg = {CHK_INFO, "SMSS-CHILD-NOT-EXITED", NULL};
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct snap s;
+        normal_boot(&s);
+        P(&s, 536)->exit_time = WT_NONE;
+        P(&s, 544)->ppid = 664;
+        P(&s, 600)->ppid = 664;
+        s.at = at_ms(cases[i].at_ms);
+        run(&s, &cfg, &f);
+        if (has_rule(&f, "SMSS-CHILD-NOT-EXITED") != cases[i].fires)
+            fail_msg("at %lld ms: SMSS-CHILD-NOT-EXITED %s", (long long)cases[i].at_ms,
+                     cases[i].fires ? "missing" : "reported");
+        snap_release(&s);
+    }
+    chk_findings_release(&f);
+}
+
 static void table__rows__are_complete(void **state)
 {
     (void)state;
@@ -1942,6 +1972,7 @@ int main(void)
         cmocka_unit_test(coverage__rule_ids__exist),
         cmocka_unit_test(identity__absent_or_exited_parents__judged),
         cmocka_unit_test(fixtures__fire__reports_the_rule),
+        cmocka_unit_test(smss_child__session_made_under_another_parent__judged),
         cmocka_unit_test(fixtures__near_miss__stays_clean),
         cmocka_unit_test(missing_fields__one_at_a_time__never_a_finding),
         cmocka_unit_test(missing_fields__bare_snapshot__no_crash),
