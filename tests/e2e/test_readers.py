@@ -206,6 +206,7 @@ def test_fast_json_path_same_findings_as_cjson(ctx):
     ctx.run("corpus", "-n", "60", "--seed", "21", "-o", out, "--anomaly-rate", "0.7", "-q", rc=0)
     inputs = sorted((out / "native").glob("*.jsonl"))
     assert inputs, "the corpus wrote native run documents"
+    native = list(inputs)
     zip_path = (ctx.root / ".." / "shared" / "real" / "otrf" /
                 "empire_persistence_registry_modification_run_keys_standard_user.zip")
     if zip_path.exists():
@@ -221,4 +222,5 @@ def test_fast_json_path_same_findings_as_cjson(ctx):
             assert fast.returncode == slow.returncode and fast.returncode in (0, 1), p
             assert fast.stdout == slow.stdout, f"{p}: findings differ ({fmt})"
             assert fast.stderr == slow.stderr, p
-    assert any(ctx.run("check", p).returncode == 1 for p in inputs[:-1]), "some findings"
+    # The corpus's own files (OTRF's lines, when present, are clean).
+    assert any(ctx.run("check", p).returncode == 1 for p in native), "some findings"
