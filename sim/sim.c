@@ -1123,6 +1123,18 @@ static const char *const user_svcs[] = {"UnistackSvcGroup -s CDPUserSvc",
                                         "ClipboardSvcGroup -p -s cbdhsvc"};
 enum { LN_ATBROKER, LN_SERVICE, LN_TASKHOST };
 
+/* The accessibility broker winlogon starts as the user, High integrity,
+ * for a moment, at a logon (PC01, IEWIN7) and at a reconnect (PC01, OTRF). */
+static long atbroker(struct sim *sm, const struct sess *s, int64_t t, const char *why)
+{
+    struct pspec p = as_user(s);
+    p.name = "AtBroker.exe";
+    p.image = SYS32 "AtBroker.exe";
+    p.cmd = "atbroker.exe";
+    p.integrity = "High";
+    return noise_create(sm, t, s->main, &p, why);
+}
+
 /* What every logon brings besides the shell (docs/fidelity.md, point 15). */
 static void act_logon_noise(struct sim *sm, const struct action *a)
 {
@@ -1134,14 +1146,7 @@ static void act_logon_noise(struct sim *sm, const struct action *a)
     const char *why;
     switch (a->a) {
     case LN_ATBROKER:
-        /* The accessibility broker, as the user, for a moment (real logons on
-         * PC01 and IEWIN7: winlogon -> atbroker.exe, High integrity). */
-        p.name = "AtBroker.exe";
-        p.image = SYS32 "AtBroker.exe";
-        p.cmd = "atbroker.exe";
-        p.integrity = "High";
-        long pi = noise_create(sm, a->t, s->main, &p, "atbroker");
-        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 300, 2500), pi);
+        sim_schedule_exit(sm, a->t + sim_rand_ms(sm, 300, 2500), atbroker(sm, s, a->t, "atbroker"));
         return;
     case LN_SERVICE:
         p.name = "svchost.exe";
@@ -1455,12 +1460,7 @@ static void act_event_step(struct sim *sm, const struct action *a)
          * 80 ms; OTRF 03:08:36: 1 s). */
         if (!alive(sm, s->main))
             return;
-        struct pspec p = as_user(s);
-        p.name = "AtBroker.exe";
-        p.image = SYS32 "AtBroker.exe";
-        p.cmd = "atbroker.exe";
-        p.integrity = "High";
-        long pi = noise_create(sm, a->t, s->main, &p, "reconnect-atbroker");
+        long pi = atbroker(sm, s, a->t, "reconnect-atbroker");
         sim_schedule_exit(sm, a->t + ev_ms(sm, 60, 1500), pi);
         return;
     }
