@@ -112,20 +112,70 @@ int chk_lesson_exists(const char *lesson)
 
 /* ---- helpers shared by the rules ----------------------------------------- */
 
+/* A '|' list compiled for chk_in_list: each word's place and length, and
+ * which first letters occur (most names are ruled out by that alone). */
+struct in_list {
+    const char *list;
+    uint32_t first[8]; /* bit c: some word starts with lower-case byte c */
+    uint8_t n;
+    uint16_t off[CHK_LIST_MAX];
+    uint8_t len[CHK_LIST_MAX];
+};
+
+/* The word of a '|' list at p: its length in *len; returns where the next
+ * one starts, NULL after the last. */
+static const char *list_word(const char *p, size_t *len)
+{
+    const char *bar = strchr(p, '|');
+    *len = bar ? (size_t)(bar - p) : strlen(p);
+    return bar ? bar + 1 : NULL;
+}
+
+static int compile_list(struct in_list *l, const char *list)
+{
+    memset(l, 0, sizeof(*l));
+    for (const char *p = list, *w; (w = p) != NULL;) {
+        size_t len;
+        p = list_word(w, &len);
+        if (l->n >= CHK_LIST_MAX || len > UINT8_MAX || (size_t)(w - list) > UINT16_MAX)
+            return -1;
+        unsigned char f = len ? (unsigned char)ascii_lower(*w) : 0;
+        l->first[f >> 5] |= 1u << (f & 31);
+        l->off[l->n] = (uint16_t)(w - list);
+        l->len[l->n++] = (uint8_t)len;
+    }
+    l->list = list;
+    return 0;
+}
+
 int chk_in_list(const char *list, const char *s)
 {
     if (!list || !s)
         return 0;
     size_t n = strlen(s);
-    for (const char *p = list;;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && !ascii_ncasecmp(p, s, n))
-            return 1;
-        if (!bar)
-            return 0;
-        p = bar + 1;
+    /* Every rule asks this of every process, always of the same few lists
+     * (literals and kb strings, which live as long as the program): each is
+     * compiled once and found again by its address. A slot another list
+     * took is compiled anew, so the answer never depends on the cache. */
+    static struct in_list cache[64];
+    struct in_list *l = &cache[((uintptr_t)list >> 3) % ARRAY_SIZE(cache)];
+    if (l->list != list && compile_list(l, list) < 0) {
+        l->list = NULL;
+        for (const char *p = list, *w; (w = p) != NULL;) {
+            size_t len;
+            p = list_word(w, &len);
+            if (len == n && !ascii_ncasecmp(w, s, n))
+                return 1;
+        }
+        return 0;
     }
+    unsigned char f = (unsigned char)ascii_lower(*s);
+    if (!(l->first[f >> 5] & (1u << (f & 31))))
+        return 0;
+    for (unsigned i = 0; i < l->n; i++)
+        if (l->len[i] == n && !ascii_ncasecmp(list + l->off[i], s, n))
+            return 1;
+    return 0;
 }
 
 static int starts_case(const char *s, const char *prefix, size_t *n)
@@ -144,11 +194,13 @@ int chk_path_norm(const char *in, char *out, size_t n)
     while (*in == ' ' || *in == '"')
         in++;
     size_t skip;
-    /* Object-manager and Win32 device prefixes carry no meaning for "which folder". */
-    if (starts_case(in, "\\??\\", &skip) || starts_case(in, "\\\\?\\", &skip) ||
-        starts_case(in, "\\\\.\\", &skip))
+    /* Object-manager and Win32 device prefixes carry no meaning for "which
+     * folder". Every prefix starts with '\\' or '%', which most paths
+     * ("C:\\...") do not: tested first. */
+    if (*in == '\\' && (starts_case(in, "\\??\\", &skip) || starts_case(in, "\\\\?\\", &skip) ||
+                        starts_case(in, "\\\\.\\", &skip)))
         in += skip;
-    if (starts_case(in, "\\Device\\HarddiskVolume", &skip)) {
+    if (*in == '\\' && starts_case(in, "\\Device\\HarddiskVolume", &skip)) {
         const char *p = in + skip;
         while (*p >= '0' && *p <= '9')
             p++;
@@ -156,11 +208,12 @@ int chk_path_norm(const char *in, char *out, size_t n)
     }
     size_t o = 0;
     const char *rest = in;
-    if (starts_case(in, "\\SystemRoot", &skip) && (in[skip] == '\\' || !in[skip])) {
+    if (*in == '\\' && starts_case(in, "\\SystemRoot", &skip) && (in[skip] == '\\' || !in[skip])) {
         rest = in + skip;
         memcpy(out, "\\windows", 8);
         o = 8;
-    } else if (starts_case(in, "%SystemRoot%", &skip) || starts_case(in, "%windir%", &skip)) {
+    } else if (*in == '%' &&
+               (starts_case(in, "%SystemRoot%", &skip) || starts_case(in, "%windir%", &skip))) {
         rest = in + skip;
         memcpy(out, "\\windows", 8);
         o = 8;
@@ -455,10 +508,17 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
     size_t n = s->nprocs;
     c->parent = xmalloc((n ? n : 1) * sizeof(*c->parent));
     c->kind = xmalloc(n ? n : 1);
-    c->own = xmalloc(kb_nprocs + 1);
-    c->own[0] = 0;
-    for (size_t k = 0; k < kb_nprocs; k++)
-        c->own[k + 1] = (uint8_t)chk_core_own(k);
+    /* The same for every snapshot (a fact of the two tables), and asking
+     * it cost as much as a tenth of the rule pass: worked out once. The
+     * library is single-threaded (docs/limits.md). */
+    static uint8_t own[256];
+    static int own_done;
+    if (!own_done) {
+        for (size_t k = 0; k < kb_nprocs && k + 1 < sizeof(own); k++)
+            own[k + 1] = (uint8_t)chk_core_own(k);
+        own_done = 1;
+    }
+    c->own = own;
     const struct kb_os *os = kb_os_find(s->os);
     c->win7 = os ? os->win7 : -1;
     c->k_system = chk_kind_of("System");
@@ -510,7 +570,6 @@ static void ctx_release(struct chk_ctx *c)
 {
     free(c->parent);
     free(c->kind);
-    free(c->own);
     free(c->reg_ifeo);
     free(c->reg_spe);
     free(c->reg_fam);

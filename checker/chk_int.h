@@ -41,10 +41,10 @@ struct chk_ctx {
     struct chk_findings *out;
     long *parent; /* per process: index of its recorded parent, -1 */
     uint8_t *kind;
-    uint8_t *own; /* per kind: CHK_OWN_* bits (own[0] = 0) */
-    long master;  /* the master smss, -1 if absent */
-    int win7;     /* the snapshot's OS row is Windows 7: 1, a later one: 0, unknown: -1 */
-    long wininit; /* the boot's wininit (earliest running), -1 */
+    const uint8_t *own; /* per kind: CHK_OWN_* bits (own[0] = 0) */
+    long master;        /* the master smss, -1 if absent */
+    int win7;           /* the snapshot's OS row is Windows 7: 1, a later one: 0, unknown: -1 */
+    long wininit;       /* the boot's wininit (earliest running), -1 */
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */
     const char **reg_ifeo, **reg_spe;
@@ -97,7 +97,11 @@ const char *chk_name(const struct snap_proc *p);
 int chk_path_norm(const char *in, char *out, size_t n);
 /* The folder part of a normalised path (in place: cuts at the last '\'). */
 void chk_path_dir(char *norm);
-/* Is s one of the '|' separated words in list (ASCII case-insensitive)? */
+/* Is s one of the '|' separated words in list (ASCII case-insensitive)?
+ * list must live as long as the program (a literal or a kb string): it is
+ * compiled once and remembered by its address. Lists of more than
+ * CHK_LIST_MAX words are searched word by word. */
+#define CHK_LIST_MAX 48
 int chk_in_list(const char *list, const char *s);
 /* The first occurrence of needle in hay, ASCII case-insensitive, or NULL:
  * the rules search command lines and keys with it (a byte loop calling
