@@ -190,7 +190,11 @@ static int skeleton(const char *name, struct skel *k)
     return 0;
 }
 
-/* Optimal string alignment distance, capped: returns cap+1 when larger. */
+/* Optimal string alignment distance, capped: returns more than cap when
+ * larger. Only the cells within cap of the diagonal are worked out: an
+ * alignment that leaves that band costs more than cap, so the cells beside
+ * the band may stand at cap + 1 (every process name is compared with every
+ * core name, and the full table was most of the lookalike rule). */
 static size_t osa(const char *a, size_t m, const char *b, size_t n, size_t cap)
 {
     size_t d[SKEL_MAX + 1][SKEL_MAX + 1];
@@ -200,8 +204,11 @@ static size_t osa(const char *a, size_t m, const char *b, size_t n, size_t cap)
         d[i][0] = i;
     for (size_t j = 0; j <= n; j++)
         d[0][j] = j;
-    for (size_t i = 1; i <= m; i++)
-        for (size_t j = 1; j <= n; j++) {
+    for (size_t i = 1; i <= m; i++) {
+        size_t lo = i > cap ? i - cap : 1, hi = i + cap < n ? i + cap : n;
+        if (lo > 1)
+            d[i][lo - 1] = cap + 1;
+        for (size_t j = lo; j <= hi; j++) {
             size_t cost = a[i - 1] != b[j - 1];
             size_t v = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < v)
@@ -213,6 +220,9 @@ static size_t osa(const char *a, size_t m, const char *b, size_t n, size_t cap)
                 v = d[i - 2][j - 2] + 1;
             d[i][j] = v;
         }
+        if (hi < n)
+            d[i][hi + 1] = cap + 1;
+    }
     return d[m][n];
 }
 

@@ -1705,6 +1705,73 @@ static void lookalike__names__detected(void **state)
             fail_msg("'%s' wrongly flagged as imitating %s (%s)", good[i], im, why);
     assert_int_equal(chk_lookalike("lsas.exe", &im, why, sizeof(why)), 1);
     assert_string_equal(im, "lsass.exe");
+    /* The distance is worked out only near the diagonal: the exact figure
+     * at the edge of that band (2 for long names), a swap counting one,
+     * and one step past the band found nothing. */
+    static const struct {
+        const char *name, *imitated, *why;
+    } exact[] = {
+        {"svchostxx.exe", "svchost.exe", "edit distance 2"},
+        {"xxsvchost.exe", "svchost.exe", "edit distance 2"},
+        {"svhcost.exe", "svchost.exe", "edit distance 1"},
+        {"sevrcies.exe", "services.exe", "edit distance 2"},
+        {"winlgoon.exe", "winlogon.exe", "edit distance 1"},
+        {"smsx.exe", "smss.exe", "edit distance 1"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(exact); i++) {
+        if (!chk_lookalike(exact[i].name, &im, why, sizeof(why)))
+            fail_msg("'%s' not detected", exact[i].name);
+        assert_string_equal(im, exact[i].imitated);
+        assert_string_equal(why, exact[i].why);
+    }
+    assert_int_equal(chk_lookalike("svchostxxx.exe", &im, why, sizeof(why)), 0);
+    assert_int_equal(chk_lookalike("xvcxoxt.exe", &im, why, sizeof(why)), 0);
+}
+
+/* chk_in_list compiles each list once and remembers it by address: the
+ * answers must be those of a plain word-by-word search, for every list
+ * shape, for many lists at once (slots shared) and past CHK_LIST_MAX. */
+static void in_list__answers__as_a_plain_search(void **state)
+{
+    (void)state;
+    static const char shells[] = "cmd.exe|PowerShell.exe|wt.exe";
+    assert_true(chk_in_list(shells, "CMD.EXE"));
+    assert_true(chk_in_list(shells, "powershell.exe"));
+    assert_true(chk_in_list(shells, "wt.exe"));
+    assert_false(chk_in_list(shells, "cmd.ex"));
+    assert_false(chk_in_list(shells, "cmd.exe "));
+    assert_false(chk_in_list(shells, "pwsh.exe"));
+    assert_false(chk_in_list(shells, ""));
+    assert_false(chk_in_list(NULL, "cmd.exe"));
+    assert_false(chk_in_list(shells, NULL));
+    /* Empty words: at the start, between bars, at the end, alone. */
+    assert_true(chk_in_list("|a", ""));
+    assert_true(chk_in_list("a||b", ""));
+    assert_true(chk_in_list("a|", ""));
+    assert_true(chk_in_list("", ""));
+    assert_false(chk_in_list("a|b", ""));
+    assert_true(chk_in_list("a||b", "B"));
+    /* More lists than the cache has slots, asked in turn twice. */
+    static char many[200][16];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 200; i++) {
+            snprintf(many[i], sizeof(many[i]), "x%d|y%d", i, i);
+            char want[16], other[16];
+            snprintf(want, sizeof(want), "Y%d", i);
+            snprintf(other, sizeof(other), "y%d", i + 1);
+            assert_true(chk_in_list(many[i], want));
+            assert_false(chk_in_list(many[i], other));
+        }
+    /* Past CHK_LIST_MAX words: searched word by word. */
+    char big[8 * (CHK_LIST_MAX + 10)] = "";
+    for (int i = 0; i < CHK_LIST_MAX + 10; i++) {
+        char w[12];
+        snprintf(w, sizeof(w), "%sw%d", i ? "|" : "", i);
+        strcat(big, w);
+    }
+    assert_true(chk_in_list(big, "w0"));
+    assert_true(chk_in_list(big, "W57"));
+    assert_false(chk_in_list(big, "w58"));
 }
 
 static void path_norm__variants__agree(void **state)
@@ -1980,6 +2047,7 @@ int main(void)
         cmocka_unit_test(sessions__unknown_session__counts_and_late),
         cmocka_unit_test(config__filters__work),
         cmocka_unit_test(lookalike__names__detected),
+        cmocka_unit_test(in_list__answers__as_a_plain_search),
         cmocka_unit_test(path_norm__variants__agree),
         cmocka_unit_test(json__finding_lines__parse_and_are_stable),
         cmocka_unit_test(table__rows__are_complete),
