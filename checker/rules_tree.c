@@ -58,18 +58,17 @@ static int unquoted_hijack(const struct snap_proc *p)
     size_t bl = strlen(base);
     if (bl <= 4 || ascii_casecmp(base + bl - 4, ".exe"))
         return 0;
-    char stem[64];
-    if (bl - 4 + 2 > sizeof(stem))
-        return 0;
-    memcpy(stem, base, bl - 4);
-    stem[bl - 4] = ' ';
-    stem[bl - 3] = 0;
-    if (!chk_ci_find(cl, stem))
+    /* The few spaces of the line are found faster than the stem. */
+    size_t sl = bl - 4;
+    const char *sp = strchr(cl, ' ');
+    while (sp && ((size_t)(sp - cl) < sl || ascii_ncasecmp(sp - sl, base, sl)))
+        sp = strchr(sp + 1, ' ');
+    if (!sp)
         return 0;
     char norm_img[1024];
     if (chk_path_norm(img, norm_img, sizeof(norm_img)) < 0)
         return 0;
-    for (const char *sp = strchr(cl, ' '); sp; sp = strchr(sp + 1, ' ')) {
+    for (sp = strchr(cl, ' '); sp; sp = strchr(sp + 1, ' ')) {
         char cut[1024], norm[1024];
         int n = snprintf(cut, sizeof(cut), "%.*s.exe", (int)(sp - cl), cl);
         if (n < 0 || (size_t)n >= sizeof(cut) || chk_path_norm(cut, norm, sizeof(norm)) < 0)
