@@ -370,11 +370,25 @@ int kb_proc_index(const char *name)
 {
     if (!name)
         return -1;
-    /* The first letter rules out most rows without a call: the checker
-     * asks this for every process of every snapshot. */
+    /* The checker asks this for every process of every snapshot and every
+     * rule: the rows are found by length and first letter (a table built
+     * once), and only a row that passes both is compared. */
+    static uint8_t len[64];
+    static char first[64];
+    static int built;
+    if (!built) {
+        for (size_t i = 0; i < kb_nprocs && i < sizeof(len); i++) {
+            size_t n = strlen(kb_procs[i].name);
+            len[i] = (uint8_t)(n < UINT8_MAX ? n : UINT8_MAX);
+            first[i] = ascii_lower(kb_procs[i].name[0]);
+        }
+        built = 1;
+    }
+    size_t n = strnlen(name, UINT8_MAX);
     char f = ascii_lower(*name);
     for (size_t i = 0; i < kb_nprocs; i++)
-        if (ascii_lower(kb_procs[i].name[0]) == f && !ascii_casecmp(name, kb_procs[i].name))
+        if ((i >= sizeof(len) || (len[i] == n && first[i] == f)) &&
+            !ascii_casecmp(name, kb_procs[i].name))
             return (int)i;
     return -1;
 }
