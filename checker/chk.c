@@ -222,13 +222,22 @@ int chk_path_norm(const char *in, char *out, size_t n)
     }
     if (o >= n)
         return -1;
+    /* Each byte through one table (lower case, '/' to '\\'); only a
+     * backslash or a quote needs a second look. Every process's image
+     * path comes here once per snapshot. */
+    static unsigned char map[256];
+    if (!map['a'])
+        for (int b = 0; b < 256; b++)
+            map[b] = b == '/' ? '\\' : (unsigned char)ascii_lower((char)b);
     char prev = o ? 's' : 0;
-    for (const char *p = rest; *p; p++) {
-        char ch = *p == '/' ? '\\' : ascii_lower(*p);
-        if (ch == '"' && !p[1])
-            break; /* closing quote */
-        if (ch == '\\' && prev == '\\')
-            continue;
+    for (const unsigned char *p = (const unsigned char *)rest; *p; p++) {
+        char ch = (char)map[*p];
+        if (ch == '\\' || ch == '"') {
+            if (ch == '"' && !p[1])
+                break; /* closing quote */
+            if (ch == '\\' && prev == '\\')
+                continue;
+        }
         if (o + 1 >= n)
             return -1;
         out[o++] = ch;
