@@ -68,3 +68,53 @@ void strset_clear(struct strset *t)
     free(t->v);
     memset(t, 0, sizeof(*t));
 }
+
+static size_t memo_slot(const struct strmemo *m, uint64_t h, const char *s)
+{
+    size_t j = h & (m->cap - 1);
+    while (m->v[j].s && (m->v[j].h != h || strcmp(m->v[j].s, s)))
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+int strmemo_find(struct strmemo *m, const char *s, int32_t **v)
+{
+    uint64_t h = hash_fnv_str(HASH_FNV_INIT, s);
+    if (m->cap) {
+        size_t j = memo_slot(m, h, s);
+        if (m->v[j].s) {
+            *v = &m->v[j].v;
+            return 1;
+        }
+    }
+    size_t max = m->max ? m->max : 4096;
+    if (m->n >= max) {
+        size_t keep = m->max;
+        strmemo_clear(m);
+        m->max = keep;
+    }
+    if ((m->n + 1) * 2 > m->cap) {
+        struct strmemo g = {xcalloc(m->cap ? m->cap * 2 : 64, sizeof(*g.v)),
+                            m->cap ? m->cap * 2 : 64, m->n, m->max};
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->v[i].s)
+                g.v[memo_slot(&g, m->v[i].h, m->v[i].s)] = m->v[i];
+        free(m->v);
+        *m = g;
+    }
+    size_t j = memo_slot(m, h, s);
+    m->v[j].h = h;
+    m->v[j].s = xstrdup(s);
+    m->v[j].v = 0;
+    m->n++;
+    *v = &m->v[j].v;
+    return 0;
+}
+
+void strmemo_clear(struct strmemo *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->v[i].s);
+    free(m->v);
+    memset(m, 0, sizeof(*m));
+}

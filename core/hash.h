@@ -35,4 +35,21 @@ int strset_add(struct strset *t, const char *s);
 int strset_has(const struct strset *t, const char *s);
 void strset_clear(struct strset *t);
 
+/* Answers about strings that recur (process names, command lines): a pure
+ * function's result per string, remembered across calls. At most max
+ * strings (0: 4096) are kept; the next one empties it first, so memory
+ * stays flat. Zero-initialise; strmemo_clear frees it. */
+struct strmemo {
+    struct strmemo_slot {
+        uint64_t h;
+        char *s;
+        int32_t v;
+    } * v;
+    size_t cap, n, max;
+};
+/* The answer slot for s: returns 1 with *v at the answer when s is known,
+ * 0 with *v at a new slot to fill (s was added). */
+int strmemo_find(struct strmemo *m, const char *s, int32_t **v);
+void strmemo_clear(struct strmemo *m);
+
 #endif

@@ -322,6 +322,48 @@ static void strset__add_has_grow_clear(void **state)
     strset_clear(&set);
 }
 
+static void strmemo__remembers_and_stays_bounded(void **state)
+{
+    (void)state;
+    struct strmemo m = {.max = 100};
+    int32_t *v;
+    char k[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "name-%d", i);
+        assert_int_equal(strmemo_find(&m, k, &v), 0);
+        *v = i * 3;
+    }
+    for (int i = 0; i < 100; i++) { /* every answer found again, a copy of the key */
+        snprintf(k, sizeof(k), "name-%d", i);
+        assert_int_equal(strmemo_find(&m, k, &v), 1);
+        assert_int_equal(*v, i * 3);
+    }
+    /* The 101st string empties it first: memory stays flat. */
+    assert_int_equal(strmemo_find(&m, "new", &v), 0);
+    *v = -7;
+    assert_int_equal(m.n, 1);
+    assert_int_equal(m.max, 100);
+    assert_int_equal(strmemo_find(&m, "new", &v), 1);
+    assert_int_equal(*v, -7);
+    assert_int_equal(strmemo_find(&m, "name-5", &v), 0); /* forgotten, asked anew */
+    assert_int_equal(*v, 0);
+    /* Case and length count: different strings, different answers. */
+    assert_int_equal(strmemo_find(&m, "NEW", &v), 0);
+    assert_int_equal(strmemo_find(&m, "", &v), 0);
+    *v = 9;
+    assert_int_equal(strmemo_find(&m, "", &v), 1);
+    assert_int_equal(*v, 9);
+    strmemo_clear(&m);
+    assert_int_equal(m.n, 0);
+    struct strmemo d = {0}; /* the default bound */
+    for (int i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "k%d", i);
+        strmemo_find(&d, k, &v);
+        assert_true(d.n <= 4096);
+    }
+    strmemo_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +379,7 @@ int main(void)
         cmocka_unit_test(arena__many_allocations__stay_valid),
         cmocka_unit_test(hash__fnv1a__pinned_and_case_folding),
         cmocka_unit_test(strset__add_has_grow_clear),
+        cmocka_unit_test(strmemo__remembers_and_stays_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
