@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/hash.h"
 #include "../core/jsonw.h"
 
 #define SKEL_MAX 64
@@ -226,16 +227,22 @@ static size_t osa(const char *a, size_t m, const char *b, size_t n, size_t cap)
     return d[m][n];
 }
 
-int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwhy)
+/* Why a name imitates a core name, as lookalike_code's low bits say. */
+enum { WHY_UNICODE, WHY_DIGIT, WHY_SPACE, WHY_EXT, WHY_IL, WHY_DIST };
+
+/* Which core row name imitates and why: (row << 4) | WHY_* (WHY_DIST + d
+ * for edit distance d), or -1 when it imitates none. A function of the
+ * name alone, so the rule remembers it per name. */
+static int lookalike_code(const char *name)
 {
     if (!name || !*name || kb_proc_index(name) >= 0)
-        return 0;
+        return -1;
     for (size_t i = 0; i < ARRAY_SIZE(benign); i++)
         if (!ascii_casecmp(name, benign[i]))
-            return 0;
+            return -1;
     struct skel k;
     if (skeleton(name, &k) < 0 || k.n < 3)
-        return 0;
+        return -1;
     /* The core names' skeletons never change: compute them once. */
     static struct skel cores[32];
     static int have_cores;
@@ -244,8 +251,7 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
             skeleton(kb_procs[i].name, &cores[i]);
         have_cores = 1;
     }
-    size_t best = SIZE_MAX;
-    const char *best_name = NULL;
+    size_t best = SIZE_MAX, best_row = 0;
     for (size_t i = 0; i < kb_nprocs && i < ARRAY_SIZE(cores); i++) {
         if (!kb_procs[i].lookalike)
             continue;
@@ -262,22 +268,43 @@ int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwh
         }
         if (d <= cap && d < best) {
             best = d;
-            best_name = kb_procs[i].name;
+            best_row = i;
         }
     }
-    if (!best_name)
+    if (best == SIZE_MAX)
+        return -1;
+    int why = best        ? WHY_DIST + (int)best
+              : k.unicode ? WHY_UNICODE
+              : k.digit   ? WHY_DIGIT
+              : k.space   ? WHY_SPACE
+              : k.exts    ? WHY_EXT
+                          : WHY_IL;
+    return (int)best_row << 4 | why;
+}
+
+static int describe(int code, const char **imitated, char *why, size_t nwhy)
+{
+    static const char *const reasons[] = {
+        [WHY_UNICODE] = "look-alike non-ASCII letters",
+        [WHY_DIGIT] = "digits in place of letters",
+        [WHY_SPACE] = "extra spaces",
+        [WHY_EXT] = "an extra or unusual extension",
+        [WHY_IL] = "look-alike letters (i/l)",
+    };
+    if (code < 0)
         return 0;
-    *imitated = best_name;
-    if (best == 0)
-        snprintf(why, nwhy, "%s",
-                 k.unicode ? "look-alike non-ASCII letters"
-                 : k.digit ? "digits in place of letters"
-                 : k.space ? "extra spaces"
-                 : k.exts  ? "an extra or unusual extension"
-                           : "look-alike letters (i/l)");
+    *imitated = kb_procs[code >> 4].name;
+    int w = code & 15;
+    if (w >= WHY_DIST)
+        snprintf(why, nwhy, "edit distance %d", w - WHY_DIST);
     else
-        snprintf(why, nwhy, "edit distance %zu", best);
+        snprintf(why, nwhy, "%s", reasons[w]);
     return 1;
+}
+
+int chk_lookalike(const char *name, const char **imitated, char *why, size_t nwhy)
+{
+    return describe(lookalike_code(name), imitated, why, nwhy);
 }
 
 void chk_rule_lookalike(struct chk_ctx *c);
@@ -301,7 +328,14 @@ void chk_rule_lookalike(struct chk_ctx *c)
         for (int k = 0; k < 2; k++) {
             const char *imitated, *n = cands[k];
             char why[64];
-            if (n && chk_lookalike(n, &imitated, why, sizeof(why))) {
+            /* Names recur in every snapshot and every log: each is judged
+             * once (the skeleton and ten edit distances were most of this
+             * rule), kept in a bounded memo. */
+            static struct strmemo memo;
+            int32_t *code;
+            if (n && *n && !strmemo_find(&memo, n, &code))
+                *code = lookalike_code(n);
+            if (n && *n && describe(*code, &imitated, why, sizeof(why))) {
                 chk_report_proc(c, i, "'%s' imitates %s (%s)", n, imitated, why);
                 break;
             }
