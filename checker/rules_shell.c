@@ -6,6 +6,8 @@
  */
 #include "chk_int.h"
 
+#include "../core/hash.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,7 +329,13 @@ void chk_rule_accessibility_replaced(struct chk_ctx *c)
         char what[512];
         if (!cl || p->seen_as_parent)
             continue;
-        unsigned verbs = words_in(cl);
+        /* Command lines recur (forty svchosts a boot, the same services
+         * in every log): each is scanned once, kept in a bounded memo. */
+        static struct strmemo memo;
+        int32_t *bits;
+        if (!strmemo_find(&memo, cl, &bits))
+            *bits = (int32_t)words_in(cl);
+        unsigned verbs = (unsigned)*bits;
         /* takeown and icacls open the file for the overwrite that follows. */
         if ((verbs & V_TAKEOVER) && names_accessibility(cl, what, sizeof(what)))
             chk_report_proc(c, i,
