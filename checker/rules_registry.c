@@ -229,9 +229,14 @@ static const struct snap *defaults(int win7, const uint8_t **fam)
     if (!f[win7]) {
         snap_init(&d[win7]);
         kb_default_registry(win7 ? "win7" : "win10", NULL, &d[win7]);
-        f[win7] = xmalloc(d[win7].nregs + 1);
-        for (size_t i = 0; i < d[win7].nregs; i++)
+        /* Per value: its key family, then the first letter of its name
+         * (lower case): default_match compares names only where both agree. */
+        f[win7] = xmalloc(2 * (d[win7].nregs + 1));
+        for (size_t i = 0; i < d[win7].nregs; i++) {
             f[win7][i] = chk_reg_family(d[win7].regs[i].key);
+            const char *n = d[win7].regs[i].name;
+            f[win7][d[win7].nregs + 1 + i] = (uint8_t)ascii_lower(n ? *n : 0);
+        }
     }
     *fam = f[win7];
     return &d[win7];
@@ -250,9 +255,10 @@ static int default_match(int win7, const struct snap_reg *r, uint8_t family)
 {
     const uint8_t *fam;
     const struct snap *d = defaults(win7, &fam);
+    const uint8_t *first = fam + d->nregs + 1, f = (uint8_t)ascii_lower(*r->name);
     for (size_t i = 0; i < d->nregs; i++) {
         const struct snap_reg *x = &d->regs[i];
-        if (fam[i] == family && !ascii_casecmp(x->name, r->name))
+        if (fam[i] == family && first[i] == f && !ascii_casecmp(x->name, r->name))
             return !ascii_casecmp(reg_str(x), reg_str(r));
     }
     return -1;
