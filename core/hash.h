@@ -43,6 +43,7 @@ struct strmemo {
     struct strmemo_slot {
         uint64_t h;
         char *s;
+        size_t n;
         int32_t v;
     } * v;
     size_t cap, n, max;
