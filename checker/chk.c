@@ -543,10 +543,13 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
     c->reg_ifeo = xcalloc(s->nregs + 1, sizeof(*c->reg_ifeo));
     c->reg_spe = xcalloc(s->nregs + 1, sizeof(*c->reg_spe));
     c->reg_fam = xmalloc(s->nregs + 1);
+    c->reg_class = xmalloc((s->nregs + 1) * sizeof(*c->reg_class));
     for (size_t i = 0; i < s->nregs; i++) {
-        c->reg_fam[i] = chk_reg_family(s->regs[i].key);
-        c->reg_ifeo[i] = chk_key_program(s->regs[i].key, CHK_IFEO_TAIL);
-        c->reg_spe[i] = chk_key_program(s->regs[i].key, CHK_SPE_TAIL);
+        const char *key = s->regs[i].key;
+        uint32_t k = c->reg_class[i] = chk_reg_key_class(key);
+        c->reg_fam[i] = (uint8_t)k;
+        c->reg_ifeo[i] = (k & CHK_KEY_IFEO) ? chk_key_program(key, CHK_IFEO_TAIL) : NULL;
+        c->reg_spe[i] = (k & CHK_KEY_SPE) ? chk_key_program(key, CHK_SPE_TAIL) : NULL;
     }
     /* The boot's wininit: the earliest one still running. */
     c->wininit = -1;
@@ -582,6 +585,7 @@ static void ctx_release(struct chk_ctx *c)
     free(c->reg_ifeo);
     free(c->reg_spe);
     free(c->reg_fam);
+    free(c->reg_class);
     free(c->img_norm);
     free(c->img_dir);
     free(c->img_bad);

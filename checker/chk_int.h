@@ -48,7 +48,8 @@ struct chk_ctx {
     /* Per registry value, computed once: the program an Image File
      * Execution Options or SilentProcessExit key is about, else NULL. */
     const char **reg_ifeo, **reg_spe;
-    uint8_t *reg_fam; /* per registry value: its key family (chk_reg_family) */
+    uint8_t *reg_fam;    /* per registry value: its key family (chk_reg_family) */
+    uint32_t *reg_class; /* per registry value: chk_reg_key_class */
     /* Per process, normalised once (chk_path_norm): the image path and its
      * folder; NULL when the image is missing, "?", a bare name (no '\\') or
      * does not normalise (img_bad set). */
@@ -76,6 +77,9 @@ enum {
 };
 /* The family of a registry key, CHK_RF_NONE for none of them. */
 uint8_t chk_reg_family(const char *key);
+/* A key's family (low byte) and what else the rules ask of it. */
+enum { CHK_KEY_IFEO = 1 << 8, CHK_KEY_SPE = 1 << 9, CHK_KEY_PORTS = 1 << 10 };
+uint32_t chk_reg_key_class(const char *key);
 
 /* Emit a finding for the current rule. */
 void chk_report_proc(struct chk_ctx *c, size_t proc, const char *fmt, ...)

@@ -7,6 +7,8 @@
  */
 #include "chk_int.h"
 
+#include "../core/hash.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,8 @@ void chk_rule_netsh_helper(struct chk_ctx *c);
 #define WDIGEST_TAIL "\\Control\\SecurityProviders\\WDigest"
 #define WINDOWS_TAIL "\\Windows NT\\CurrentVersion\\Windows"
 #define SAFEBOOT_TAIL "\\Control\\SafeBoot"
+#define PORTS_KEY "\\Windows NT\\CurrentVersion\\Ports"
+#define PORTS_TAIL PORTS_KEY "\\"
 
 /* The keys the rules below read, each by its tail so ControlSet001 and
  * CurrentControlSet both count. No tail is the end of another, so a key is
@@ -83,6 +87,28 @@ uint8_t chk_reg_family(const char *key)
             return f;
     }
     return CHK_RF_NONE;
+}
+
+uint32_t chk_reg_key_class(const char *key)
+{
+    if (!key)
+        return CHK_RF_NONE;
+    /* The same keys come back in every snapshot: each is classified once
+     * (its family, and whether it names an IFEO or SilentProcessExit
+     * program or lies under Ports), kept in a bounded memo. */
+    static struct strmemo memo;
+    int32_t *v;
+    if (strmemo_find(&memo, key, &v))
+        return (uint32_t)*v;
+    uint32_t k = chk_reg_family(key);
+    if (chk_key_program(key, CHK_IFEO_TAIL))
+        k |= CHK_KEY_IFEO;
+    if (chk_key_program(key, CHK_SPE_TAIL))
+        k |= CHK_KEY_SPE;
+    if (chk_ci_find(key, PORTS_KEY))
+        k |= CHK_KEY_PORTS;
+    *v = (int32_t)k;
+    return k;
 }
 
 /* Is r, a value of the checked snapshot, in key family f? */
@@ -858,18 +884,16 @@ void chk_rule_safeboot_shell(struct chk_ctx *c)
 
 /* ---- the print spooler's ports, netsh's helpers -------------------------- */
 
-#define PORTS_KEY "\\Windows NT\\CurrentVersion\\Ports"
-#define PORTS_TAIL PORTS_KEY "\\"
-
 /* The port a value under ...\Ports names. A port's value name may itself be
  * a path ("C:\\Windows\\System32\\ualapi.dll"): an event's TargetObject then
  * splits at its last backslash, so the port is read from key and name
  * together. Returns the port, or NULL when r is not under Ports. */
-static const char *port_name(const struct snap_reg *r, char *buf, size_t n)
+static const char *port_name(const struct chk_ctx *c, const struct snap_reg *r, char *buf, size_t n)
 {
     /* The key holds the tail but its last backslash (the one between key
-     * and name): tested first, so other values cost no copy. */
-    if (!r->key || !r->name || !chk_ci_find(r->key, PORTS_KEY))
+     * and name): tested first (once per key, chk_reg_key_class), so other
+     * values cost no copy. */
+    if (!r->key || !r->name || !(c->reg_class[r - c->s->regs] & CHK_KEY_PORTS))
         return NULL;
     snprintf(buf, n, "%s\\%s", r->key, r->name);
     const char *p = chk_ci_find(buf, PORTS_TAIL);
@@ -881,7 +905,7 @@ void chk_rule_printer_port(struct chk_ctx *c)
     for (size_t i = 0; i < c->s->nregs; i++) {
         const struct snap_reg *r = &c->s->regs[i];
         char full[1024], norm[1024];
-        const char *port = r->deleted ? NULL : port_name(r, full, sizeof(full));
+        const char *port = r->deleted ? NULL : port_name(c, r, full, sizeof(full));
         /* Windows's ports are names (LPT1:, COM1:, FILE:, PORTPROMPT:,
          * Ne00:, nul:); a local port that is a file path prints into that
          * file, and a .prn in a user's folder is an ordinary print-to-file. */
