@@ -13,6 +13,8 @@
 
 #include "chk_int.h"
 
+#include "../core/hash.h"
+
 #define RULE(fn, ...) void fn(struct chk_ctx *c);
 #include "rules.def"
 #undef RULE
@@ -497,7 +499,16 @@ static void image_paths(struct chk_ctx *c)
         if (!img || !*img || !strchr(img, '\\') || !strcmp(img, "?"))
             continue;
         size_t room = 2 * (strlen(img) + 1);
-        int len = chk_path_norm(img, b, room / 2);
+        /* The same images come back in every snapshot (forty svchosts in
+         * each): each is normalised once, kept in a bounded memo. */
+        static struct strmemo memo;
+        int32_t *v;
+        char *norm;
+        if (!strmemo_find_data(&memo, img, room / 2, &v, &norm))
+            *v = chk_path_norm(img, norm, room / 2);
+        int len = *v;
+        if (len >= 0)
+            memcpy(b, norm, (size_t)len + 1);
         if (len < 0) {
             c->img_bad[i] = 1;
         } else {

@@ -96,12 +96,19 @@ static size_t memo_slot(const struct strmemo *m, uint64_t h, const char *s, size
 
 int strmemo_find(struct strmemo *m, const char *s, int32_t **v)
 {
+    return strmemo_find_data(m, s, 0, v, NULL);
+}
+
+int strmemo_find_data(struct strmemo *m, const char *s, size_t extra, int32_t **v, char **data)
+{
     size_t n = strlen(s);
     uint64_t h = memo_hash(s, n);
     if (m->cap) {
         size_t j = memo_slot(m, h, s, n);
         if (m->v[j].s) {
             *v = &m->v[j].v;
+            if (data)
+                *data = m->v[j].s + n + 1;
             return 1;
         }
     }
@@ -123,10 +130,13 @@ int strmemo_find(struct strmemo *m, const char *s, int32_t **v)
     size_t j = memo_slot(m, h, s, n);
     m->v[j].h = h;
     m->v[j].n = n;
-    m->v[j].s = xstrndup(s, n);
+    m->v[j].s = xcalloc(n + 1 + extra, 1);
+    memcpy(m->v[j].s, s, n);
     m->v[j].v = 0;
     m->n++;
     *v = &m->v[j].v;
+    if (data)
+        *data = m->v[j].s + n + 1;
     return 0;
 }
 

@@ -51,6 +51,10 @@ struct strmemo {
 /* The answer slot for s: returns 1 with *v at the answer when s is known,
  * 0 with *v at a new slot to fill (s was added). */
 int strmemo_find(struct strmemo *m, const char *s, int32_t **v);
+/* The same with extra bytes of answer kept beside s (zeroed when new): *data
+ * points at them. They live until the memo next empties, which a later
+ * call may do: copy them out before asking again. */
+int strmemo_find_data(struct strmemo *m, const char *s, size_t extra, int32_t **v, char **data);
 void strmemo_clear(struct strmemo *m);
 
 #endif

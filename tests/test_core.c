@@ -362,6 +362,19 @@ static void strmemo__remembers_and_stays_bounded(void **state)
         assert_true(d.n <= 4096);
     }
     strmemo_clear(&d);
+    /* Extra bytes of answer beside the key: zeroed when new, kept. */
+    struct strmemo e = {0};
+    char *data;
+    assert_int_equal(strmemo_find_data(&e, "img", 16, &v, &data), 0);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(data[i], 0);
+    strcpy(data, "\\windows\\x");
+    *v = 11;
+    assert_int_equal(strmemo_find_data(&e, "img", 16, &v, &data), 1);
+    assert_int_equal(*v, 11);
+    assert_string_equal(data, "\\windows\\x");
+    assert_int_equal(strmemo_find(&e, "img", &v), 1); /* the same key */
+    strmemo_clear(&e);
 }
 
 int main(void)
