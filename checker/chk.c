@@ -50,7 +50,15 @@ unsigned chk_core_own(size_t k)
 
 int chk_kind_of(const char *name)
 {
-    return kb_proc_index(name) + 1;
+    if (!name)
+        return 0;
+    /* Asked for every process of every snapshot, of a few dozen names:
+     * each name's answer is kept in a bounded memo. */
+    static struct strmemo memo;
+    int32_t *v;
+    if (!strmemo_find(&memo, name, &v))
+        *v = kb_proc_index(name) + 1;
+    return *v;
 }
 
 const char *chk_name(const struct snap_proc *p)
@@ -60,7 +68,7 @@ const char *chk_name(const struct snap_proc *p)
 
 const struct kb_proc *chk_target(const struct chk_ctx *c, int *kind)
 {
-    int k = kb_proc_index(c->rule->target);
+    int k = c->rule->target ? chk_kind_of(c->rule->target) - 1 : -1;
     if (kind)
         *kind = k + 1;
     return k < 0 ? NULL : &kb_procs[k];
