@@ -37,10 +37,10 @@ PY
 # Usage: json_job LABEL FILE RECORDS UNIT OURS_READ OURS_ALL JSON_MODE
 json_job() {
     refs=$("$B/bench/bench_json" "$7" "$2" 3)
-    python3 - "$@" "$(cpu jq -c . "$2")" "$(cpu wc -l "$2")" "$refs" <<'PY'
+    python3 - "$@" "$(cpu jq -c . "$2")" "$(cpu wc -l "$2")" "$refs" "$(cpu cat "$2")" <<'PY'
 import os, sys
-label, path, recs, unit, read, full, mode, jq, wc, refs = sys.argv[1:11]
-recs, read, full, jq, wc = int(recs), float(read), float(full), float(jq), float(wc)
+label, path, recs, unit, read, full, mode, jq, wc, refs, cat = sys.argv[1:12]
+recs, read, full, jq, wc, cat = int(recs), float(read), float(full), float(jq), float(wc), float(cat)
 r = dict(l.split() for l in refs.splitlines())
 cj, sj = float(r["cjson"]), float(r["simdjson"])
 mb = os.path.getsize(path) / 1e6
@@ -54,6 +54,8 @@ print(f"   simdjson On-Demand: {recs / sj:9.0f} {unit}/s  {mb / sj:6.0f} MB/s  "
       f"(bare parse, {'every process field' if mode == 'run' else 'every member'})")
 print(f"   cJSON parse      : {recs / cj:9.0f} {unit}/s  {mb / cj:6.0f} MB/s  "
       f"({cj / sj:.1f}x simdjson; cJSON_Parse, malloc per node)")
+print(f"   cat (read only)  : {recs / cat:9.0f} {unit}/s  {mb / cat:6.0f} MB/s  "
+      f"(the file read smsslab pays and the parses above do not: {cat / sj:.2f}x simdjson)")
 print(f"   jq -c .          : {recs / jq:9.0f} {unit}/s  {mb / jq:6.0f} MB/s  "
       f"({jq / (full or read):.1f}x the time of smsslab)")
 print(f"   wc -l            : {recs / wc:9.0f} {unit}/s  {mb / wc:6.0f} MB/s  "
