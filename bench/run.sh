@@ -46,10 +46,11 @@ cj, sj = float(r["cjson"]), float(r["simdjson"])
 mb = os.path.getsize(path) / 1e6
 print(f"   {label}: {mb:.0f} MB, {recs} {unit}")
 print(f"   smsslab reading  : {recs / read:9.0f} {unit}/s  {mb / read:6.0f} MB/s  "
-      f"{read / sj:.2f}x simdjson  {read / cj:.2f}x cJSON parse")
+      f"{read / sj:.2f}x simdjson  {read / (sj + cat):.2f}x simdjson + cat  {read / cj:.2f}x cJSON parse")
 if full:
     print(f"   smsslab check    : {recs / full:9.0f} {unit}/s  {mb / full:6.0f} MB/s  "
-          f"{full / sj:.2f}x simdjson  {full / cj:.2f}x cJSON parse  (rules included)")
+          f"{full / sj:.2f}x simdjson  {full / (sj + cat):.2f}x simdjson + cat  "
+          f"{full / cj:.2f}x cJSON parse  (rules included)")
 print(f"   simdjson On-Demand: {recs / sj:9.0f} {unit}/s  {mb / sj:6.0f} MB/s  "
       f"(bare parse, {'every process field' if mode == 'run' else 'every member'})")
 print(f"   cJSON parse      : {recs / cj:9.0f} {unit}/s  {mb / cj:6.0f} MB/s  "
