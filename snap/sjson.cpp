@@ -34,6 +34,7 @@ struct sjson {
     ondemand::document doc;
     std::vector<char> copy; /* padded copy of an input without room after it */
     std::vector<sjson_kv> kv;
+    std::vector<const char *> strings; /* get_strings' list, kept for its capacity */
 };
 
 extern "C" struct sjson *sjson_new(void)
@@ -79,18 +80,10 @@ static std::string_view cname(std::string_view k)
     return k.substr(0, strnlen(k.data(), k.size()));
 }
 
-static const char *dup(arena *a, std::string_view s)
-{
-    char *p = static_cast<char *>(arena_alloc(a, s.size() + 1));
-    memcpy(p, s.data(), s.size());
-    p[s.size()] = '\0';
-    return p;
-}
-
-/* What a value is, from its first bytes (simdjson's raw token runs to the
- * next structural character, so a string token holds the whole string). A
- * string without escapes is returned in place (*s); T_ESC strings go
- * through simdjson's unescaping. */
+/* What a value is, from its raw token (simdjson's raw token runs to the
+ * next structural character, so a string token holds the whole string,
+ * its closing quote and the blanks after it). Literals are checked whole:
+ * simdjson's first pass only found where they start. */
 enum tok { T_STR, T_ESC, T_NUM, T_TRUE, T_FALSE, T_NULL, T_OBJ, T_ARR, T_BAD };
 
 static bool only_space(const char *p, const char *end)
@@ -107,25 +100,13 @@ static bool word(std::string_view t, const char *w, size_t n)
            only_space(t.data() + n, t.data() + t.size());
 }
 
-static enum tok kind(value &v, std::string_view *s)
+/* T_STR for any string: the reader below unescapes every string anyway. */
+static enum tok type_of(std::string_view t)
 {
-    std::string_view t = v.raw_json_token();
     if (t.empty())
         return T_BAD;
     switch (t[0]) {
-    case '"': {
-        /* The token is the string and the blanks before the next structural
-         * character: without a backslash in it, its last quote closes it. */
-        const char *p = t.data() + 1, *q = t.data() + t.size();
-        if (memchr(p, '\\', (size_t)(q - p)))
-            return T_ESC;
-        while (q > p && q[-1] != '"')
-            q--;
-        if (q == p)
-            return T_BAD;
-        *s = std::string_view(p, (size_t)(q - 1 - p));
-        return T_STR;
-    }
+    case '"': return T_STR;
     case '{': return T_OBJ;
     case '[': return T_ARR;
     case 't': return word(t, "true", 4) ? T_TRUE : T_BAD;
@@ -133,6 +114,27 @@ static enum tok kind(value &v, std::string_view *s)
     case 'n': return word(t, "null", 4) ? T_NULL : T_BAD;
     default: return (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')) ? T_NUM : T_BAD;
     }
+}
+
+/* For the NXLog lines, which keep strings in place where they can: a
+ * string without escapes is returned as it stands (*s); T_ESC strings go
+ * through simdjson's unescaping. */
+static enum tok kind(value &v, std::string_view *s)
+{
+    std::string_view t = v.raw_json_token();
+    enum tok k = type_of(t);
+    if (k != T_STR)
+        return k;
+    /* Without a backslash in the token, its last quote closes the string. */
+    const char *p = t.data() + 1, *q = t.data() + t.size();
+    if (memchr(p, '\\', (size_t)(q - p)))
+        return T_ESC;
+    while (q > p && q[-1] != '"')
+        q--;
+    if (q == p)
+        return T_BAD;
+    *s = std::string_view(p, (size_t)(q - 1 - p));
+    return T_STR;
 }
 
 /* A string value (T_STR or T_ESC) as cJSON holds it: unescaped, up to an
@@ -147,62 +149,100 @@ static bool string_of(value &v, enum tok k, std::string_view *s)
     return true;
 }
 
-static bool is_type(value &v, json_type want)
+/* A member's key as cJSON compares it: in place when it has no escape
+ * (the closing quote is there: simdjson's first pass checked strings). */
+static bool key_of(ondemand::field &fl, std::string_view *k)
 {
-    std::string_view s;
-    enum tok k = kind(v, &s);
-    switch (want) {
-    case json_type::object: return k == T_OBJ;
-    case json_type::array: return k == T_ARR;
-    case json_type::string: return k == T_STR || k == T_ESC;
-    case json_type::number: return k == T_NUM;
-    case json_type::boolean: return k == T_TRUE || k == T_FALSE;
-    case json_type::null: return k == T_NULL;
-    }
-    return false;
-}
-
-static bool null_value(value &v)
-{
-    std::string_view s;
-    return kind(v, &s) == T_NULL;
-}
-
-/* A string or null; strings are copied into a, NUL-terminated. */
-static bool get_str(value v, arena *a, const char **out)
-{
-    std::string_view s;
-    enum tok k = kind(v, &s);
-    if (k == T_NULL) {
-        *out = nullptr;
+    const char *p = fl.key().raw(), *q = p;
+    while (*q != '"' && *q != '\\' && *q)
+        q++;
+    if (*q != '\\') { /* a raw NUL ends it too, as in cJSON's C string */
+        *k = std::string_view(p, (size_t)(q - p));
         return true;
     }
-    if (!string_of(v, k, &s) || s.size() > SNAP_MAX_STRING)
+    if (fl.unescaped_key().get(*k))
         return false;
-    *out = dup(a, s);
+    *k = cname(*k);
     return true;
 }
 
-static bool get_time(value v, int64_t *out)
+/* ---- run and snapshot documents ----------------------------------------- */
+
+/* What reading one document carries: simdjson's unescaper, the arena for
+ * arrays of strings, and the document's string buffer (sjson_doc.strs). */
+struct rd {
+    const ondemand::parser &parser;
+    arena *a;
+    std::vector<const char *> &strings;
+    uint8_t *str, *end; /* the buffer's next free byte, its end */
+};
+
+/* A string value (its raw token t) as cJSON holds it, NUL-terminated in the
+ * string buffer: unescaped by simdjson straight into it (the one copy; it
+ * also finds the closing quote), up to an escaped NUL. */
+static bool str_of(rd &c, std::string_view t, std::string_view *s)
 {
-    std::string_view s;
-    enum tok k = kind(v, &s);
-    if (k == T_NULL) {
+    if (t.empty() || t[0] != '"')
+        return false;
+    /* simdjson writes in blocks past the string's end: its padding must fit.
+     * The buffer is the text's size plus that, and no string grows when
+     * unescaped, so this only fails on a string read twice (never). */
+    if ((size_t)(c.end - c.str) < t.size() + SIMDJSON_PADDING)
+        return false;
+    ondemand::raw_json_string raw(reinterpret_cast<const uint8_t *>(t.data()) + 1);
+    if (c.parser.unescape(raw, c.str).get(*s))
+        return false;
+    *c.str++ = '\0';
+    /* Only an escape makes a string shorter than its token ("..." and no
+     * blank after it); only an escape makes a NUL (the first pass rejects a
+     * raw one). */
+    if (s->size() + 2 != t.size())
+        *s = cname(*s);
+    return true;
+}
+
+static bool null_or(std::string_view t, bool *null)
+{
+    *null = !t.empty() && t[0] == 'n';
+    return !*null || word(t, "null", 4);
+}
+
+/* A string or null; strings stay in the string buffer. */
+static bool get_str(rd &c, value v, const char **out)
+{
+    std::string_view t = v.raw_json_token(), s;
+    bool null;
+    if (!null_or(t, &null))
+        return false;
+    if (null) {
+        *out = nullptr;
+        return true;
+    }
+    if (!str_of(c, t, &s) || s.size() > SNAP_MAX_STRING)
+        return false;
+    *out = s.data();
+    return true;
+}
+
+static bool get_time(rd &c, value v, int64_t *out)
+{
+    std::string_view t = v.raw_json_token(), s;
+    bool null;
+    if (!null_or(t, &null))
+        return false;
+    if (null) {
         *out = WT_NONE;
         return true;
     }
-    char b[64];
-    if (!string_of(v, k, &s) || s.size() >= sizeof(b))
-        return false;
-    memcpy(b, s.data(), s.size());
-    b[s.size()] = '\0';
-    return wt_parse_iso(b, out) >= 0;
+    uint8_t *mark = c.str;
+    bool ok = str_of(c, t, &s) && s.size() < 64 && wt_parse_iso(s.data(), out) >= 0;
+    c.str = mark; /* the time is kept, not its text */
+    return ok;
 }
 
 static bool get_int(value v, int64_t lo, int64_t hi, int64_t none, int64_t *out)
 {
-    std::string_view s;
-    enum tok k = kind(v, &s);
+    enum tok k = type_of(v.raw_json_token());
     if (k == T_NULL) {
         *out = none;
         return true;
@@ -229,28 +269,135 @@ static bool get_int(value v, int64_t lo, int64_t hi, int64_t none, int64_t *out)
 
 static bool get_bool(value v, uint8_t *out)
 {
-    std::string_view s;
-    enum tok k = kind(v, &s);
+    enum tok k = type_of(v.raw_json_token());
     if (k != T_TRUE && k != T_FALSE)
         return false;
     *out = k == T_TRUE;
     return true;
 }
 
-/* A member's key as cJSON compares it: in place when it has no escape
- * (the closing quote is there: simdjson's first pass checked strings). */
-static bool key_of(ondemand::field &fl, std::string_view *k)
+/* Every key the readers below look at, as one code: each member's key is
+ * matched once, and each reader switches on the code. */
+// clang-format off
+enum key {
+    K_OTHER,
+    K_anomaly, K_at, K_base_priority, K_boot_time, K_command_line, K_create_time, K_cwd,
+    K_data, K_deleted, K_description, K_domain, K_end_time, K_exit_recorded, K_exit_time,
+    K_fields, K_file, K_guid, K_host, K_id, K_image, K_integrity, K_key, K_kind, K_labels,
+    K_line, K_logon_id, K_logon_time, K_name, K_os, K_parent_create_time, K_parent_guid,
+    K_pid, K_ppid, K_processes, K_record, K_registry, K_rules, K_scenario, K_schema, K_seed,
+    K_seen_as_parent, K_session, K_sessions, K_sid, K_snapshots, K_source, K_target,
+    K_technique, K_time, K_type, K_user, K_writer,
+};
+// clang-format on
+
+/* p[0, n) is lit; each case below has n == N - 1, so this compiles to a
+ * compare of a few words. */
+template <size_t N> static bool is(const char *p, const char (&lit)[N])
 {
-    const char *p = fl.key().raw(), *q = p;
-    while (*q != '"' && *q != '\\' && *q)
-        q++;
-    if (*q != '\\') { /* a raw NUL ends it too, as in cJSON's C string */
-        *k = std::string_view(p, (size_t)(q - p));
-        return true;
+    return !memcmp(p, lit, N - 1);
+}
+
+/* The code of the key p[0, n): by its length, then its first letter. */
+static enum key key_code(const char *p, size_t n)
+{
+    switch (n) {
+    case 2: return is(p, "at") ? K_at : is(p, "id") ? K_id : is(p, "os") ? K_os : K_OTHER;
+    case 3:
+        return is(p, "pid")   ? K_pid
+               : is(p, "sid") ? K_sid
+               : is(p, "cwd") ? K_cwd
+               : is(p, "key") ? K_key
+                              : K_OTHER;
+    case 4:
+        switch (p[0]) {
+        case 'd': return is(p, "data") ? K_data : K_OTHER;
+        case 'f': return is(p, "file") ? K_file : K_OTHER;
+        case 'g': return is(p, "guid") ? K_guid : K_OTHER;
+        case 'h': return is(p, "host") ? K_host : K_OTHER;
+        case 'k': return is(p, "kind") ? K_kind : K_OTHER;
+        case 'l': return is(p, "line") ? K_line : K_OTHER;
+        case 'n': return is(p, "name") ? K_name : K_OTHER;
+        case 'p': return is(p, "ppid") ? K_ppid : K_OTHER;
+        case 's': return is(p, "seed") ? K_seed : K_OTHER;
+        case 't': return is(p, "type") ? K_type : is(p, "time") ? K_time : K_OTHER;
+        case 'u': return is(p, "user") ? K_user : K_OTHER;
+        }
+        return K_OTHER;
+    case 5: return is(p, "image") ? K_image : is(p, "rules") ? K_rules : K_OTHER;
+    case 6:
+        switch (p[0]) {
+        case 'd': return is(p, "domain") ? K_domain : K_OTHER;
+        case 'f': return is(p, "fields") ? K_fields : K_OTHER;
+        case 'l': return is(p, "labels") ? K_labels : K_OTHER;
+        case 'r': return is(p, "record") ? K_record : K_OTHER;
+        case 's': return is(p, "schema") ? K_schema : is(p, "source") ? K_source : K_OTHER;
+        case 't': return is(p, "target") ? K_target : K_OTHER;
+        case 'w': return is(p, "writer") ? K_writer : K_OTHER;
+        }
+        return K_OTHER;
+    case 7:
+        return is(p, "anomaly")   ? K_anomaly
+               : is(p, "session") ? K_session
+               : is(p, "deleted") ? K_deleted
+                                  : K_OTHER;
+    case 8:
+        switch (p[0]) {
+        case 'e': return is(p, "end_time") ? K_end_time : K_OTHER;
+        case 'l': return is(p, "logon_id") ? K_logon_id : K_OTHER;
+        case 'r': return is(p, "registry") ? K_registry : K_OTHER;
+        case 's': return is(p, "sessions") ? K_sessions : is(p, "scenario") ? K_scenario : K_OTHER;
+        }
+        return K_OTHER;
+    case 9:
+        switch (p[0]) {
+        case 'b': return is(p, "boot_time") ? K_boot_time : K_OTHER;
+        case 'e': return is(p, "exit_time") ? K_exit_time : K_OTHER;
+        case 'i': return is(p, "integrity") ? K_integrity : K_OTHER;
+        case 'p': return is(p, "processes") ? K_processes : K_OTHER;
+        case 's': return is(p, "snapshots") ? K_snapshots : K_OTHER;
+        case 't': return is(p, "technique") ? K_technique : K_OTHER;
+        }
+        return K_OTHER;
+    case 10: return is(p, "logon_time") ? K_logon_time : K_OTHER;
+    case 11:
+        return is(p, "create_time")   ? K_create_time
+               : is(p, "parent_guid") ? K_parent_guid
+               : is(p, "description") ? K_description
+                                      : K_OTHER;
+    case 12: return is(p, "command_line") ? K_command_line : K_OTHER;
+    case 13:
+        return is(p, "base_priority")   ? K_base_priority
+               : is(p, "exit_recorded") ? K_exit_recorded
+                                        : K_OTHER;
+    case 14: return is(p, "seen_as_parent") ? K_seen_as_parent : K_OTHER;
+    case 18: return is(p, "parent_create_time") ? K_parent_create_time : K_OTHER;
     }
-    if (fl.unescaped_key().get(*k))
+    return K_OTHER;
+}
+
+/* A member's key as cJSON compares it, as its code. No key above has an
+ * escape, so the raw key decides unless it has one; then simdjson
+ * unescapes it (up to an escaped NUL, as cJSON's C string ends). */
+static bool key_of(ondemand::field &fl, enum key *k)
+{
+    /* The raw key runs to its closing quote, the first quote before the
+     * colon (only blanks lie between): found from the value's side, it
+     * costs no scan of the key. */
+    const char *p = fl.key().raw(), *q = fl.value().raw_json_token().data();
+    while (*--q != ':')
+        ;
+    while (*--q != '"')
+        ;
+    size_t n = (size_t)(q - p);
+    *k = key_code(p, n);
+    if (*k != K_OTHER || !memchr(p, '\\', n))
+        return true;
+    std::string_view u;
+    if (fl.unescaped_key().get(u))
         return false;
-    *k = cname(*k);
+    u = cname(u);
+    *k = key_code(u.data(), u.size());
     return true;
 }
 
@@ -258,11 +405,11 @@ static bool key_of(ondemand::field &fl, std::string_view *k)
 template <class F> static bool members(value v, F f)
 {
     ondemand::object o;
-    if (!is_type(v, json_type::object) || v.get_object().get(o))
+    if (type_of(v.raw_json_token()) != T_OBJ || v.get_object().get(o))
         return false;
     for (auto m : o) {
         ondemand::field fl;
-        std::string_view k;
+        enum key k;
         if (std::move(m).get(fl) || !key_of(fl, &k))
             return false;
         if (!f(k, fl.value()))
@@ -274,7 +421,7 @@ template <class F> static bool members(value v, F f)
 template <class F> static bool elements(value v, F f)
 {
     ondemand::array a;
-    if (!is_type(v, json_type::array) || v.get_array().get(a))
+    if (type_of(v.raw_json_token()) != T_ARR || v.get_array().get(a))
         return false;
     for (auto e : a) {
         value x;
@@ -285,22 +432,23 @@ template <class F> static bool elements(value v, F f)
 }
 
 /* An array of at most 4096 strings (read_strings). */
-static bool get_strings(value v, arena *a, const char *const **out, uint32_t *n)
+static bool get_strings(rd &c, value v, const char *const **out, uint32_t *n)
 {
-    std::vector<const char *> tmp;
+    std::vector<const char *> &tmp = c.strings;
+    tmp.clear();
     bool ok = elements(v, [&](value x) {
         std::string_view s;
-        if (!string_of(x, kind(x, &s), &s) || tmp.size() >= 4096)
+        if (!str_of(c, x.raw_json_token(), &s) || tmp.size() >= 4096)
             return false;
-        tmp.push_back(dup(a, s));
+        tmp.push_back(s.data());
         return true;
     });
     if (!ok)
         return false;
-    const char **arr =
-        static_cast<const char **>(arena_alloc(a, (tmp.empty() ? 1 : tmp.size()) * sizeof(char *)));
-    for (size_t i = 0; i < tmp.size(); i++)
-        arr[i] = tmp[i];
+    const char **arr = static_cast<const char **>(
+        arena_alloc(c.a, (tmp.empty() ? 1 : tmp.size()) * sizeof(char *)));
+    if (!tmp.empty()) /* data() may be null */
+        memcpy(arr, tmp.data(), tmp.size() * sizeof(char *));
     *out = arr;
     *n = (uint32_t)tmp.size();
     return true;
@@ -308,76 +456,68 @@ static bool get_strings(value v, arena *a, const char *const **out, uint32_t *n)
 
 static bool get_rec(value v, snap_rec *out)
 {
-    if (null_value(v))
+    if (type_of(v.raw_json_token()) == T_NULL)
         return true;
-    return members(v, [&](std::string_view k, value x) {
+    return members(v, [&](enum key k, value x) {
         int64_t n;
-        if (k != "id" && k != "line")
+        if (k != K_id && k != K_line)
             return true;
         if (!get_int(x, 0, (int64_t)1 << 53, 0, &n))
             return false;
-        (k == "id" ? out->id : out->line) = (uint64_t)n;
+        (k == K_id ? out->id : out->line) = (uint64_t)n;
         return true;
     });
 }
 
 /* ---- the model ---------------------------------------------------------- */
 
-static bool read_proc(value v, snap *pool, arena *a, size_t *count)
+static bool read_proc(rd &c, value v, snap *pool, size_t *count)
 {
     if (*count >= SNAP_MAX_PROCS)
         return false;
     ++*count;
     snap_proc *p = snap_add_proc(pool);
     bool have_pid = false;
-    bool ok = members(v, [&](std::string_view k, value x) {
+    bool ok = members(v, [&](enum key k, value x) {
         int64_t n;
-        if (k == "pid") {
+        switch (k) {
+        case K_pid:
             if (!get_int(x, 0, UINT32_MAX, -1, &n) || n < 0)
                 return false;
             p->pid = (uint32_t)n;
             have_pid = true;
-        } else if (k == "ppid") {
+            return true;
+        case K_ppid:
             if (!get_int(x, 0, UINT32_MAX, 0, &n))
                 return false;
             p->ppid = (uint32_t)n;
-        } else if (k == "name") {
-            return get_str(x, a, &p->name);
-        } else if (k == "image") {
-            return get_str(x, a, &p->image);
-        } else if (k == "command_line") {
-            return get_str(x, a, &p->command_line);
-        } else if (k == "create_time") {
-            return get_time(x, &p->create_time);
-        } else if (k == "exit_time") {
-            return get_time(x, &p->exit_time);
-        } else if (k == "parent_create_time") {
-            return get_time(x, &p->parent_create_time);
-        } else if (k == "session") {
+            return true;
+        case K_name: return get_str(c, x, &p->name);
+        case K_image: return get_str(c, x, &p->image);
+        case K_command_line: return get_str(c, x, &p->command_line);
+        case K_create_time: return get_time(c, x, &p->create_time);
+        case K_exit_time: return get_time(c, x, &p->exit_time);
+        case K_parent_create_time: return get_time(c, x, &p->parent_create_time);
+        case K_session:
             if (!get_int(x, 0, INT32_MAX, SNAP_NO_SESSION, &n))
                 return false;
             p->session = (int32_t)n;
-        } else if (k == "base_priority") {
+            return true;
+        case K_base_priority:
             if (!get_int(x, 0, 31, SNAP_NO_PRIORITY, &n))
                 return false;
             p->base_priority = (int32_t)n;
-        } else if (k == "user") {
-            return get_str(x, a, &p->user);
-        } else if (k == "sid") {
-            return get_str(x, a, &p->sid);
-        } else if (k == "integrity") {
-            return get_str(x, a, &p->integrity);
-        } else if (k == "cwd") {
-            return get_str(x, a, &p->cwd);
-        } else if (k == "guid") {
-            return get_str(x, a, &p->guid);
-        } else if (k == "parent_guid") {
-            return get_str(x, a, &p->parent_guid);
-        } else if (k == "anomaly") {
-            return get_str(x, a, &p->anomaly);
-        } else if (k == "logon_id") {
+            return true;
+        case K_user: return get_str(c, x, &p->user);
+        case K_sid: return get_str(c, x, &p->sid);
+        case K_integrity: return get_str(c, x, &p->integrity);
+        case K_cwd: return get_str(c, x, &p->cwd);
+        case K_guid: return get_str(c, x, &p->guid);
+        case K_parent_guid: return get_str(c, x, &p->parent_guid);
+        case K_anomaly: return get_str(c, x, &p->anomaly);
+        case K_logon_id: {
             const char *s;
-            if (!get_str(x, a, &s))
+            if (!get_str(c, x, &s))
                 return false;
             if (s) {
                 char *end;
@@ -387,52 +527,51 @@ static bool read_proc(value v, snap *pool, arena *a, size_t *count)
                     return false;
                 p->logon_id = id;
             }
-        } else if (k == "exit_recorded") {
+            return true;
+        }
+        case K_exit_recorded: {
             uint8_t b = 1;
             if (!get_bool(x, &b))
                 return false;
             p->exit_unrecorded = !b;
-        } else if (k == "seen_as_parent") {
-            return get_bool(x, &p->seen_as_parent);
-        } else if (k == "record") {
-            return get_rec(x, &p->rec);
+            return true;
         }
-        return true; /* unknown keys are allowed (newer minor versions) */
+        case K_seen_as_parent: return get_bool(x, &p->seen_as_parent);
+        case K_record: return get_rec(x, &p->rec);
+        default: return true; /* unknown keys are allowed (newer minor versions) */
+        }
     });
     return ok && have_pid;
 }
 
 /* base: where this list starts in s (the limit is per list). */
-static bool read_session(value v, snap *s, size_t base, arena *a)
+static bool read_session(rd &c, value v, snap *s, size_t base)
 {
     if (s->nsessions - base >= SNAP_MAX_SESSIONS)
         return false;
     struct snap_session *ss = snap_add_session(s);
     bool have_id = false;
-    bool ok = members(v, [&](std::string_view k, value x) {
+    bool ok = members(v, [&](enum key k, value x) {
         int64_t n;
-        if (k == "id") {
+        switch (k) {
+        case K_id:
             if (!get_int(x, 0, INT32_MAX, -1, &n) || n < 0)
                 return false;
             ss->id = (int32_t)n;
             have_id = true;
-        } else if (k == "kind") {
-            return get_str(x, a, &ss->kind);
-        } else if (k == "user") {
-            return get_str(x, a, &ss->user);
-        } else if (k == "create_time") {
-            return get_time(x, &ss->create_time);
-        } else if (k == "logon_time") {
-            return get_time(x, &ss->logon_time);
-        } else if (k == "end_time") {
-            return get_time(x, &ss->end_time);
+            return true;
+        case K_kind: return get_str(c, x, &ss->kind);
+        case K_user: return get_str(c, x, &ss->user);
+        case K_create_time: return get_time(c, x, &ss->create_time);
+        case K_logon_time: return get_time(c, x, &ss->logon_time);
+        case K_end_time: return get_time(c, x, &ss->end_time);
+        default: return true;
         }
-        return true;
     });
     return ok && have_id;
 }
 
-static bool read_reg(value v, snap *pool, arena *a, size_t *count)
+static bool read_reg(rd &c, value v, snap *pool, size_t *count)
 {
     if (*count >= SNAP_MAX_REGS)
         return false;
@@ -444,24 +583,18 @@ static bool read_reg(value v, snap *pool, arena *a, size_t *count)
     double dn = 0;
     const char *const *dv = nullptr;
     uint32_t dvn = 0;
-    bool ok = members(v, [&](std::string_view k, value x) {
-        if (k == "key")
-            return get_str(x, a, &r->key);
-        if (k == "name")
-            return get_str(x, a, &r->name);
-        if (k == "anomaly")
-            return get_str(x, a, &r->anomaly);
-        if (k == "writer")
-            return get_str(x, a, &r->writer);
-        if (k == "time")
-            return get_time(x, &r->time);
-        if (k == "deleted")
-            return get_bool(x, &r->deleted);
-        if (k == "record")
-            return get_rec(x, &r->rec);
-        if (k == "type") {
+    bool ok = members(v, [&](enum key k, value x) {
+        switch (k) {
+        case K_key: return get_str(c, x, &r->key);
+        case K_name: return get_str(c, x, &r->name);
+        case K_anomaly: return get_str(c, x, &r->anomaly);
+        case K_writer: return get_str(c, x, &r->writer);
+        case K_time: return get_time(c, x, &r->time);
+        case K_deleted: return get_bool(x, &r->deleted);
+        case K_record: return get_rec(x, &r->rec);
+        case K_type: {
             const char *t;
-            if (!get_str(x, a, &t) || !t)
+            if (!get_str(c, x, &t) || !t)
                 return false;
             if (!strcmp(t, "REG_SZ"))
                 r->type = SNAP_REG_SZ;
@@ -473,27 +606,29 @@ static bool read_reg(value v, snap *pool, arena *a, size_t *count)
                 r->type = SNAP_REG_DWORD;
             else
                 return false;
-        } else if (k == "data") {
-            std::string_view s;
-            enum tok t = kind(x, &s);
-            if (t == T_NULL) {
-                dk = NUL;
-            } else if (t == T_STR || t == T_ESC) {
-                if (!string_of(x, t, &s))
+            return true;
+        }
+        case K_data: {
+            std::string_view t = x.raw_json_token(), s;
+            switch (type_of(t)) {
+            case T_NULL: dk = NUL; return true;
+            case T_STR:
+                if (!str_of(c, t, &s))
                     return false;
-                ds = dup(a, s);
+                ds = s.data();
                 dk = STR;
-            } else if (t == T_NUM) {
+                return true;
+            case T_NUM:
                 if (x.get_double().get(dn))
                     return false;
                 dk = NUM;
-            } else if (t == T_ARR) {
-                dk = get_strings(x, a, &dv, &dvn) ? STRS : OTHER;
-            } else {
-                dk = OTHER;
+                return true;
+            case T_ARR: dk = get_strings(c, x, &dv, &dvn) ? STRS : OTHER; return true;
+            default: dk = OTHER; return true;
             }
         }
-        return true;
+        default: return true;
+        }
     });
     if (!ok || !r->key || !r->name || dk == NONE || dk == OTHER)
         return false;
@@ -513,7 +648,7 @@ static bool read_reg(value v, snap *pool, arena *a, size_t *count)
     } else {
         if (dk != STR)
             return false;
-        const char **one = static_cast<const char **>(arena_alloc(a, sizeof(char *)));
+        const char **one = static_cast<const char **>(arena_alloc(c.a, sizeof(char *)));
         one[0] = ds;
         r->data = one;
         r->ndata = 1;
@@ -521,88 +656,78 @@ static bool read_reg(value v, snap *pool, arena *a, size_t *count)
     return true;
 }
 
-static bool read_label(value v, snap *s, arena *a)
+static bool read_label(rd &c, value v, snap *s)
 {
     snap_label *l = snap_add_label(s);
-    return members(v, [&](std::string_view k, value x) {
-        if (k == "id")
-            return get_str(x, a, &l->id);
-        if (k == "type")
-            return get_str(x, a, &l->type);
-        if (k == "technique")
-            return get_str(x, a, &l->technique);
-        if (k == "description")
-            return get_str(x, a, &l->description);
-        if (k == "rules")
-            return get_strings(x, a, &l->rules, &l->nrules);
-        if (k == "target")
-            return members(x, [&](std::string_view tk, value t) {
+    return members(v, [&](enum key k, value x) {
+        switch (k) {
+        case K_id: return get_str(c, x, &l->id);
+        case K_type: return get_str(c, x, &l->type);
+        case K_technique: return get_str(c, x, &l->technique);
+        case K_description: return get_str(c, x, &l->description);
+        case K_rules: return get_strings(c, x, &l->rules, &l->nrules);
+        case K_target:
+            return members(x, [&](enum key tk, value t) {
                 int64_t n;
-                if (tk == "pid") {
+                switch (tk) {
+                case K_pid:
                     if (!get_int(t, 0, UINT32_MAX, 0, &n))
                         return false;
                     l->pid = (uint32_t)n;
                     return true;
+                case K_create_time: return get_time(c, t, &l->create_time);
+                case K_key: return get_str(c, t, &l->reg_key);
+                case K_name: return get_str(c, t, &l->reg_name);
+                default: return true;
                 }
-                if (tk == "create_time")
-                    return get_time(t, &l->create_time);
-                if (tk == "key")
-                    return get_str(t, a, &l->reg_key);
-                if (tk == "name")
-                    return get_str(t, a, &l->reg_name);
-                return true;
             });
-        return true;
+        default: return true;
+        }
     });
 }
 
 /* The keys read_header reads; false when k is not one of them. */
-static bool header_key(std::string_view k, value x, snap *h, bool *ok)
+static bool header_key(rd &c, enum key k, value x, snap *h, bool *ok)
 {
-    arena *a = &h->arena;
-    if (k == "source")
-        *ok = get_str(x, a, &h->source);
-    else if (k == "file")
-        *ok = get_str(x, a, &h->file);
-    else if (k == "scenario")
-        *ok = get_str(x, a, &h->scenario);
-    else if (k == "host")
-        *ok = get_str(x, a, &h->host);
-    else if (k == "domain")
-        *ok = get_str(x, a, &h->domain);
-    else if (k == "os")
-        *ok = get_str(x, a, &h->os);
-    else if (k == "boot_time")
-        *ok = get_time(x, &h->boot_time);
-    else if (k == "at")
-        *ok = get_time(x, &h->at);
-    else if (k == "fields") {
+    switch (k) {
+    case K_source: *ok = get_str(c, x, &h->source); return true;
+    case K_file: *ok = get_str(c, x, &h->file); return true;
+    case K_scenario: *ok = get_str(c, x, &h->scenario); return true;
+    case K_host: *ok = get_str(c, x, &h->host); return true;
+    case K_domain: *ok = get_str(c, x, &h->domain); return true;
+    case K_os: *ok = get_str(c, x, &h->os); return true;
+    case K_boot_time: *ok = get_time(c, x, &h->boot_time); return true;
+    case K_at: *ok = get_time(c, x, &h->at); return true;
+    case K_fields: {
         uint32_t f = 0;
         *ok = elements(x, [&](value e) {
             std::string_view s;
-            if (!string_of(e, kind(e, &s), &s))
+            uint8_t *mark = c.str;
+            if (!str_of(c, e.raw_json_token(), &s))
                 return false;
-            size_t n = strnlen(s.data(), s.size()); /* cJSON compares C strings */
+            c.str = mark; /* only compared */
             for (unsigned i = 0; i < ARRAY_SIZE(snap_field_names); i++)
-                if (strlen(snap_field_names[i]) == n && !memcmp(s.data(), snap_field_names[i], n))
+                if (s == snap_field_names[i])
                     f |= 1u << i;
             return true;
         });
         h->fields = f;
-    } else if (k == "seed") {
+        return true;
+    }
+    case K_seed: {
         double d;
-        *ok = is_type(x, json_type::number) && x.get_double().get(d) == SUCCESS && d >= 0 &&
+        *ok = type_of(x.raw_json_token()) == T_NUM && x.get_double().get(d) == SUCCESS && d >= 0 &&
               d <= 18446744073709551616.0;
         if (*ok)
             h->seed = snap_seed_of(d);
-    } else if (k == "sessions") {
-        *ok = elements(x, [&](value e) { return read_session(e, h, 0, a); });
-    } else if (k == "labels") {
-        *ok = elements(x, [&](value e) { return read_label(e, h, a); });
-    } else {
-        return false;
+        return true;
     }
-    return true;
+    case K_sessions:
+        *ok = elements(x, [&](value e) { return read_session(c, e, h, 0); });
+        return true;
+    case K_labels: *ok = elements(x, [&](value e) { return read_label(c, e, h); }); return true;
+    default: return false;
+    }
 }
 
 static sjson_snap *add_snap(struct sjson_doc *d)
@@ -617,43 +742,41 @@ static sjson_snap *add_snap(struct sjson_doc *d)
 }
 
 /* A body key ("processes", "registry") of snapshot b; false when k is not one. */
-static bool body_key(std::string_view k, value x, struct sjson_doc *d, sjson_snap *b, bool *ok)
+static bool body_key(rd &c, enum key k, value x, struct sjson_doc *d, sjson_snap *b, bool *ok)
 {
-    arena *a = &d->hdr.arena;
-    if (k == "processes")
-        *ok = elements(x, [&](value e) { return read_proc(e, &d->pool, a, &b->nprocs); });
-    else if (k == "registry")
-        *ok = elements(x, [&](value e) { return read_reg(e, &d->pool, a, &b->nregs); });
+    if (k == K_processes)
+        *ok = elements(x, [&](value e) { return read_proc(c, e, &d->pool, &b->nprocs); });
+    else if (k == K_registry)
+        *ok = elements(x, [&](value e) { return read_reg(c, e, &d->pool, &b->nregs); });
     else
         return false;
     return true;
 }
 
 /* One element of "snapshots". */
-static bool read_snapshot(value v, struct sjson_doc *d)
+static bool read_snapshot(rd &c, value v, struct sjson_doc *d)
 {
     sjson_snap *b = add_snap(d);
     bool procs = false, seen_sessions = false;
-    bool ok = members(v, [&](std::string_view k, value x) {
+    bool ok = members(v, [&](enum key k, value x) {
         bool r = true;
-        if (body_key(k, x, d, b, &r)) {
-            procs |= k == "processes";
+        if (body_key(c, k, x, d, b, &r)) {
+            procs |= k == K_processes;
             return r;
         }
-        if (k == "at") {
+        if (k == K_at) {
             b->has_at = 1;
-            return get_time(x, &b->at);
+            return get_time(c, x, &b->at);
         }
-        if (k == "sessions") {
+        if (k == K_sessions) {
             /* The first "sessions" decides, as cJSON_GetObjectItem does. */
             if (seen_sessions)
                 return false;
             seen_sessions = true;
-            if (!is_type(x, json_type::array))
+            if (type_of(x.raw_json_token()) != T_ARR)
                 return true; /* not its own list: ignored */
             b->own_sessions = 1;
-            return elements(
-                x, [&](value e) { return read_session(e, &d->pool, b->sess0, &d->hdr.arena); });
+            return elements(x, [&](value e) { return read_session(c, e, &d->pool, b->sess0); });
         }
         return true;
     });
@@ -661,7 +784,7 @@ static bool read_snapshot(value v, struct sjson_doc *d)
     return ok && procs;
 }
 
-static bool read_doc(sjson *j, struct sjson_doc *d)
+static bool read_doc(sjson *j, struct sjson_doc *d, rd &c)
 {
     ondemand::object root;
     if (j->doc.get_object().get(root))
@@ -670,7 +793,7 @@ static bool read_doc(sjson *j, struct sjson_doc *d)
     sjson_snap *body = nullptr;
     for (auto m : root) {
         ondemand::field fl;
-        std::string_view k;
+        enum key k;
         if (std::move(m).get(fl) || !key_of(fl, &k))
             return false;
         value x = fl.value();
@@ -679,7 +802,7 @@ static bool read_doc(sjson *j, struct sjson_doc *d)
             /* The schema first, as smsslab writes it: the rest is read as
              * it comes. Anything else is the cJSON reader's. */
             std::string_view s;
-            if (k != "schema" || !string_of(x, kind(x, &s), &s))
+            if (k != K_schema || !str_of(c, x.raw_json_token(), &s))
                 return false;
             run = s == SNAP_SCHEMA_RUN || s == SNAP_SCHEMA_RUN_V1;
             d->single = s == SNAP_SCHEMA_SNAPSHOT || s == SNAP_SCHEMA_SNAPSHOT_V1;
@@ -690,18 +813,18 @@ static bool read_doc(sjson *j, struct sjson_doc *d)
             first = false;
             continue;
         }
-        if (header_key(k, x, &d->hdr, &ok)) {
+        if (header_key(c, k, x, &d->hdr, &ok)) {
             if (!ok)
                 return false;
-        } else if (d->single && body_key(k, x, d, body, &ok)) {
-            procs |= k == "processes";
+        } else if (d->single && body_key(c, k, x, d, body, &ok)) {
+            procs |= k == K_processes;
             if (!ok)
                 return false;
-        } else if (run && k == "snapshots") {
+        } else if (run && k == K_snapshots) {
             if (snaps) /* a second one: cJSON reads the first only */
                 return false;
             snaps = true;
-            if (!elements(x, [&](value e) { return read_snapshot(e, d); }))
+            if (!elements(x, [&](value e) { return read_snapshot(c, e, d); }))
                 return false;
         }
     }
@@ -724,6 +847,7 @@ extern "C" void sjson_doc_release(struct sjson_doc *d)
     snap_release(&d->hdr);
     snap_release(&d->pool);
     free(d->snaps);
+    free(d->strs);
     memset(d, 0, sizeof(*d));
 }
 
@@ -736,7 +860,18 @@ extern "C" int sjson_read_doc(struct sjson *j, const char *buf, size_t len, size
     d->nsnaps = 0;
     d->single = 0;
     try {
-        return start(j, buf, len, cap) && read_doc(j, d) ? 1 : 0;
+        if (!start(j, buf, len, cap))
+            return 0;
+        /* Room for every string of the text, unescaped, and simdjson's
+         * overrun past the last one. */
+        if (d->cap_strs < len + SIMDJSON_PADDING) {
+            free(d->strs);
+            d->cap_strs = len + SIMDJSON_PADDING;
+            d->strs = static_cast<char *>(xmalloc(d->cap_strs));
+        }
+        uint8_t *s = reinterpret_cast<uint8_t *>(d->strs);
+        rd c{j->parser, &d->hdr.arena, j->strings, s, s + d->cap_strs};
+        return read_doc(j, d, c) ? 1 : 0;
     } catch (...) {
         return 0;
     }

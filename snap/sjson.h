@@ -54,13 +54,17 @@ struct sjson_snap {
 };
 
 /* A whole document read into the model: the header in hdr (scalars, the
- * document's sessions and labels; its arena holds every string), the
- * snapshot bodies in pool. Valid until the next sjson_doc. */
+ * document's sessions and labels), the snapshot bodies in pool. Every
+ * string is in strs, where simdjson unescaped it once (a document's strings
+ * never need more room than its text); arrays of strings are in hdr's
+ * arena. Valid until the next sjson_read_doc into it. */
 struct sjson_doc {
     struct snap hdr, pool;
     int single; /* a snapshot document: one body in snaps[0] */
     struct sjson_snap *snaps;
     size_t nsnaps, cap_snaps;
+    char *strs;
+    size_t cap_strs;
 };
 void sjson_doc_init(struct sjson_doc *d);
 void sjson_doc_release(struct sjson_doc *d);
