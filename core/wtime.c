@@ -159,19 +159,18 @@ int wt_parse_iso(const char *s, int64_t *out)
     const char *p = s + 19;
     int64_t frac = 0;
     if (*p == '.') {
-        /* Microseconds: the first six digits, scaled up when fewer. */
-        static const int64_t scale[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
-        p++;
-        int n = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (n < 6)
-                frac = frac * 10 + (*p - '0');
-            n++;
-            p++;
-        }
+        /* Microseconds: the digits as a number (unsigned: a long run may
+         * wrap before it is refused), scaled to six digits; digits past
+         * the sixth are cut off. */
+        static const uint64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+        const char *f = ++p;
+        uint64_t v = 0;
+        while ((unsigned)(*p - '0') <= 9)
+            v = v * 10 + (unsigned)(*p++ - '0');
+        long n = p - f;
         if (n == 0 || n > 9)
             return -1;
-        frac *= scale[n < 6 ? n : 6];
+        frac = (int64_t)(n <= 6 ? v * pow10[6 - n] : v / pow10[n - 6]);
     }
     if (*p == 'Z' || *p == 'z')
         p++;

@@ -94,14 +94,18 @@ static bool only_space(const char *p, const char *end)
     return true;
 }
 
-static bool word(std::string_view t, const char *w, size_t n)
+/* t is the literal w, then blanks only. */
+template <size_t N> static bool word(std::string_view t, const char (&w)[N])
 {
-    return t.size() >= n && !memcmp(t.data(), w, n) &&
-           only_space(t.data() + n, t.data() + t.size());
+    return t.size() >= N - 1 && !memcmp(t.data(), w, N - 1) &&
+           only_space(t.data() + N - 1, t.data() + t.size());
 }
 
-/* T_STR for any string: the reader below unescapes every string anyway. */
-static enum tok type_of(std::string_view t)
+/* T_STR for any string: the reader below unescapes every string anyway.
+ * (simdjson_inline, simdjson's forced inlining, marks the few helpers every
+ * field goes through: called from many places, they were not inlined, and
+ * each call cost about as much as its work.) */
+static simdjson_inline enum tok type_of(std::string_view t)
 {
     if (t.empty())
         return T_BAD;
@@ -109,9 +113,9 @@ static enum tok type_of(std::string_view t)
     case '"': return T_STR;
     case '{': return T_OBJ;
     case '[': return T_ARR;
-    case 't': return word(t, "true", 4) ? T_TRUE : T_BAD;
-    case 'f': return word(t, "false", 5) ? T_FALSE : T_BAD;
-    case 'n': return word(t, "null", 4) ? T_NULL : T_BAD;
+    case 't': return word(t, "true") ? T_TRUE : T_BAD;
+    case 'f': return word(t, "false") ? T_FALSE : T_BAD;
+    case 'n': return word(t, "null") ? T_NULL : T_BAD;
     default: return (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')) ? T_NUM : T_BAD;
     }
 }
@@ -180,7 +184,7 @@ struct rd {
 /* A string value (its raw token t) as cJSON holds it, NUL-terminated in the
  * string buffer: unescaped by simdjson straight into it (the one copy; it
  * also finds the closing quote), up to an escaped NUL. */
-static bool str_of(rd &c, std::string_view t, std::string_view *s)
+static simdjson_inline bool str_of(rd &c, std::string_view t, std::string_view *s)
 {
     if (t.empty() || t[0] != '"')
         return false;
@@ -201,14 +205,15 @@ static bool str_of(rd &c, std::string_view t, std::string_view *s)
     return true;
 }
 
+/* Is t null (*null)? False when it only starts like null. */
 static bool null_or(std::string_view t, bool *null)
 {
     *null = !t.empty() && t[0] == 'n';
-    return !*null || word(t, "null", 4);
+    return !*null || word(t, "null");
 }
 
 /* A string or null; strings stay in the string buffer. */
-static bool get_str(rd &c, value v, const char **out)
+static simdjson_inline bool get_str(rd &c, value v, const char **out)
 {
     std::string_view t = v.raw_json_token(), s;
     bool null;
@@ -224,7 +229,7 @@ static bool get_str(rd &c, value v, const char **out)
     return true;
 }
 
-static bool get_time(rd &c, value v, int64_t *out)
+static simdjson_inline bool get_time(rd &c, value v, int64_t *out)
 {
     std::string_view t = v.raw_json_token(), s;
     bool null;
@@ -234,6 +239,18 @@ static bool get_time(rd &c, value v, int64_t *out)
         *out = WT_NONE;
         return true;
     }
+    /* Most times are plain: the token is the quoted text, no blank after
+     * it. Such text is parsed as it stands, in a NUL-terminated copy (of a
+     * fixed size: the input is padded); text that parses has no escape (a
+     * backslash is no character of a time), so it is the string. Anything
+     * else is unescaped first. */
+    if (t.size() >= 2 && t.size() - 2 < 64 && t[0] == '"' && t.back() == '"') {
+        char b[65];
+        memcpy(b, t.data() + 1, 64);
+        b[t.size() - 2] = '\0';
+        if (wt_parse_iso(b, out) >= 0)
+            return true;
+    }
     uint8_t *mark = c.str;
     bool ok = str_of(c, t, &s) && s.size() < 64 && wt_parse_iso(s.data(), out) >= 0;
     c.str = mark; /* the time is kept, not its text */
@@ -242,12 +259,15 @@ static bool get_time(rd &c, value v, int64_t *out)
 
 static bool get_int(value v, int64_t lo, int64_t hi, int64_t none, int64_t *out)
 {
-    enum tok k = type_of(v.raw_json_token());
-    if (k == T_NULL) {
+    std::string_view t = v.raw_json_token();
+    bool null;
+    if (!null_or(t, &null))
+        return false;
+    if (null) {
         *out = none;
         return true;
     }
-    if (k != T_NUM)
+    if (type_of(t) != T_NUM)
         return false;
     /* Integers as integers (cheaper than a double); 1.0 or 1e3 go the
      * double way, and must still be whole, as cJSON's valuedouble. */
@@ -376,10 +396,21 @@ static enum key key_code(const char *p, size_t n)
     return K_OTHER;
 }
 
+/* A key with an escape, unescaped by simdjson (up to an escaped NUL, as
+ * cJSON's C string ends). */
+static bool escaped_key(ondemand::field &fl, enum key *k)
+{
+    std::string_view u;
+    if (fl.unescaped_key().get(u))
+        return false;
+    u = cname(u);
+    *k = key_code(u.data(), u.size());
+    return true;
+}
+
 /* A member's key as cJSON compares it, as its code. No key above has an
- * escape, so the raw key decides unless it has one; then simdjson
- * unescapes it (up to an escaped NUL, as cJSON's C string ends). */
-static bool key_of(ondemand::field &fl, enum key *k)
+ * escape, so the raw key decides unless it has one. */
+static simdjson_inline bool key_of(ondemand::field &fl, enum key *k)
 {
     /* The raw key runs to its closing quote, the first quote before the
      * colon (only blanks lie between): found from the value's side, it
@@ -391,14 +422,7 @@ static bool key_of(ondemand::field &fl, enum key *k)
         ;
     size_t n = (size_t)(q - p);
     *k = key_code(p, n);
-    if (*k != K_OTHER || !memchr(p, '\\', n))
-        return true;
-    std::string_view u;
-    if (fl.unescaped_key().get(u))
-        return false;
-    u = cname(u);
-    *k = key_code(u.data(), u.size());
-    return true;
+    return *k != K_OTHER || !memchr(p, '\\', n) || escaped_key(fl, k);
 }
 
 /* The members of an object; f(key, value) returns false to give up. */

@@ -56,42 +56,58 @@ static void drop_index(struct snap *s)
     s->nindex = 0;
 }
 
+/* New records are copies of these, every field "unknown": cheaper than a
+ * memset and the stores after it, for every record a reader reads. */
+static const struct snap_proc proc_unknown = {
+    .create_time = WT_NONE,
+    .exit_time = WT_NONE,
+    .parent_create_time = WT_NONE,
+    .session = SNAP_NO_SESSION,
+    .base_priority = SNAP_NO_PRIORITY,
+};
+static const struct snap_session session_unknown = {
+    .create_time = WT_NONE, .logon_time = WT_NONE, .end_time = WT_NONE};
+static const struct snap_reg reg_unknown = {.time = WT_NONE};
+static const struct snap_label label_unknown = {.create_time = WT_NONE};
+
+/* Grow only when full: xgrow is a call. */
+#define GROW(arr, n, cap)                 \
+    do {                                  \
+        if ((n) == (cap))                 \
+            XGROW((arr), (cap), (n) + 1); \
+    } while (0)
+
 struct snap_proc *snap_add_proc(struct snap *s)
 {
-    XGROW(s->procs, s->cap_procs, s->nprocs + 1);
+    GROW(s->procs, s->nprocs, s->cap_procs);
     struct snap_proc *p = &s->procs[s->nprocs++];
-    memset(p, 0, sizeof(*p));
-    p->create_time = p->exit_time = p->parent_create_time = WT_NONE;
-    p->session = SNAP_NO_SESSION;
-    p->base_priority = SNAP_NO_PRIORITY;
-    drop_index(s);
+    *p = proc_unknown;
+    if (s->index)
+        drop_index(s);
     return p;
 }
 
 struct snap_session *snap_add_session(struct snap *s)
 {
-    XGROW(s->sessions, s->cap_sessions, s->nsessions + 1);
+    GROW(s->sessions, s->nsessions, s->cap_sessions);
     struct snap_session *ss = &s->sessions[s->nsessions++];
-    memset(ss, 0, sizeof(*ss));
-    ss->create_time = ss->logon_time = ss->end_time = WT_NONE;
+    *ss = session_unknown;
     return ss;
 }
 
 struct snap_reg *snap_add_reg(struct snap *s)
 {
-    XGROW(s->regs, s->cap_regs, s->nregs + 1);
+    GROW(s->regs, s->nregs, s->cap_regs);
     struct snap_reg *r = &s->regs[s->nregs++];
-    memset(r, 0, sizeof(*r));
-    r->time = WT_NONE;
+    *r = reg_unknown;
     return r;
 }
 
 struct snap_label *snap_add_label(struct snap *s)
 {
-    XGROW(s->labels, s->cap_labels, s->nlabels + 1);
+    GROW(s->labels, s->nlabels, s->cap_labels);
     struct snap_label *l = &s->labels[s->nlabels++];
-    memset(l, 0, sizeof(*l));
-    l->create_time = WT_NONE;
+    *l = label_unknown;
     return l;
 }
 

@@ -873,7 +873,8 @@ static int fast_doc(struct snap_reader *r)
     }
     r->ndocs++;
     r->fast_docs++;
-    advance(r, n);
+    r->start += n; /* advance(r, n) without its scan: the document is one line */
+    r->col += n;
     r->fast_on = 1;
     r->fast_next = 0;
     return 1;
@@ -1018,6 +1019,18 @@ static void sessions_as_of(struct snap *s)
     s->nsessions = k;
 }
 
+/* Records into a snapshot just reset (arr has none): one grow, one copy. */
+static void copy_records(void **arr, size_t *count, size_t *cap, const void *src, size_t n,
+                         size_t elem)
+{
+    xgrow(arr, cap, n, elem);
+    if (n)
+        memcpy(*arr, src, n * elem);
+    *count = n;
+}
+#define COPY(arr, count, cap, src, n) \
+    copy_records((void **)&(arr), &(count), &(cap), (src), (n), sizeof(*(arr)))
+
 /* Snapshot r->fast_next of the document the fast path read, as the cJSON
  * path would have built it: the header, then the body. */
 static void fast_snapshot(struct snap_reader *r, struct snap *s)
@@ -1038,14 +1051,10 @@ static void fast_snapshot(struct snap_reader *r, struct snap *s)
     s->fields = h->fields;
     const struct snap_session *ss = b->own_sessions ? pool->sessions + b->sess0 : h->sessions;
     size_t nss = b->own_sessions ? b->nsess : h->nsessions;
-    for (size_t i = 0; i < nss; i++)
-        *snap_add_session(s) = ss[i];
-    for (size_t i = 0; i < h->nlabels; i++)
-        *snap_add_label(s) = h->labels[i];
-    for (size_t i = 0; i < b->nprocs; i++)
-        *snap_add_proc(s) = pool->procs[b->proc0 + i];
-    for (size_t i = 0; i < b->nregs; i++)
-        *snap_add_reg(s) = pool->regs[b->reg0 + i];
+    COPY(s->sessions, s->nsessions, s->cap_sessions, ss, nss);
+    COPY(s->labels, s->nlabels, s->cap_labels, h->labels, h->nlabels);
+    COPY(s->procs, s->nprocs, s->cap_procs, pool->procs + b->proc0, b->nprocs);
+    COPY(s->regs, s->nregs, s->cap_regs, pool->regs + b->reg0, b->nregs);
     if (!d->single && !b->own_sessions)
         sessions_as_of(s);
 }

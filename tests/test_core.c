@@ -129,6 +129,35 @@ static void wtime__iso__formats_and_parses_round_trip(void **state)
             fail_msg("accepted '%s'", bad[i]);
 }
 
+/* wt_parse_iso remembers the last date it read: the same date again must
+ * still have the rest of its text checked, and a different one all of it. */
+static void wtime__iso__same_date_again_is_checked_in_full(void **state)
+{
+    (void)state;
+    int64_t a, b;
+    assert_int_equal(wt_parse_iso("2024-05-01T08:00:00Z", &a), 0);
+    assert_int_equal(wt_parse_iso("2024-05-01 08:00:01.5", &b), 0);
+    assert_int_equal(b - a, WT_SEC + WT_SEC / 2);
+    static const char *const bad[] = {"2024-05-01T24:00:00Z",
+                                      "2024-05-01",
+                                      "2024-05-0",
+                                      "2024-05-01X08:00:00Z",
+                                      "2024-05-01T08:00:00.Z",
+                                      "2024-05-01T08:00:00.0000000000Z",
+                                      "2023-02-29T00:00:00Z"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        if (wt_parse_iso(bad[i], &b) == 0)
+            fail_msg("accepted '%s'", bad[i]);
+        /* after each refusal the remembered date still reads right */
+        assert_int_equal(wt_parse_iso("2024-05-01T08:00:00Z", &b), 0);
+        assert_int_equal(b, a);
+    }
+    assert_int_equal(wt_parse_iso("2023-02-28T00:00:00.000000123Z", &b), 0);
+    assert_int_equal(wt_parse_iso("2023-02-28T00:00:00.1234567Z", &b), 0);
+    assert_int_equal(b % WT_SEC, 123456);
+    assert_int_equal(wt_parse_iso("2023-02-29T00:00:00Z", &b), -1);
+}
+
 static void wtime__durations__strict(void **state)
 {
     (void)state;
@@ -384,6 +413,7 @@ int main(void)
         cmocka_unit_test(jsonw__invalid_utf8__becomes_replacement_char),
         cmocka_unit_test(jsonw__keyed_writers__make_one_valid_object),
         cmocka_unit_test(wtime__iso__formats_and_parses_round_trip),
+        cmocka_unit_test(wtime__iso__same_date_again_is_checked_in_full),
         cmocka_unit_test(wtime__durations__strict),
         cmocka_unit_test(prng__stream__is_pinned),
         cmocka_unit_test(util__strict_numbers),
