@@ -1049,12 +1049,15 @@ static void fast_snapshot(struct snap_reader *r, struct snap *s)
     s->boot_time = h->boot_time;
     s->at = b->has_at ? b->at : h->at;
     s->fields = h->fields;
-    const struct snap_session *ss = b->own_sessions ? pool->sessions + b->sess0 : h->sessions;
+    /* An empty list may have no array at all: no offset is applied to NULL. */
+    const struct snap_session *ss = !b->own_sessions ? h->sessions
+                                    : b->nsess       ? pool->sessions + b->sess0
+                                                     : NULL;
     size_t nss = b->own_sessions ? b->nsess : h->nsessions;
     COPY(s->sessions, s->nsessions, s->cap_sessions, ss, nss);
     COPY(s->labels, s->nlabels, s->cap_labels, h->labels, h->nlabels);
-    COPY(s->procs, s->nprocs, s->cap_procs, pool->procs + b->proc0, b->nprocs);
-    COPY(s->regs, s->nregs, s->cap_regs, pool->regs + b->reg0, b->nregs);
+    COPY(s->procs, s->nprocs, s->cap_procs, b->nprocs ? pool->procs + b->proc0 : NULL, b->nprocs);
+    COPY(s->regs, s->nregs, s->cap_regs, b->nregs ? pool->regs + b->reg0 : NULL, b->nregs);
     if (!d->single && !b->own_sessions)
         sessions_as_of(s);
 }
