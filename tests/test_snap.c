@@ -458,6 +458,28 @@ static void snap__fast_path__edge_documents_and_errors_as_cjson(void **state)
     static const char raw[] = "{\"schema\":\"smsslab.snapshot/2\",\"fields\":[\"image\0x\"],"
                               "\"processes\":[{\"pid\0x\":4,\"name\":\"a\0b\"}]}";
     same_both_ways(NULL, raw, sizeof(raw) - 1);
+    /* Strings over SNAP_MAX_STRING bytes: one an escaped NUL cuts short
+     * enough is taken (the fast path cuts only such strings), one that stays
+     * too long is refused; both as cJSON. The escapes keep them off the
+     * plain-string path. */
+    for (int cut = 1; cut >= 0; cut--) {
+        struct strbuf big = STRBUF_INIT;
+        sb_adds(&big, "{\"schema\":\"smsslab.snapshot/2\",\"processes\":[{\"pid\":4,"
+                      "\"image\":\"C:\\\\");
+        if (cut)
+            sb_adds(&big, "x\\u0000");
+        for (int i = 0; i < SNAP_MAX_STRING; i++)
+            sb_addc(&big, 'y');
+        sb_adds(&big, "\"}]}");
+        assert_int_equal(same_both_ways(NULL, big.buf, big.len), (size_t)cut);
+        struct readout ro;
+        read_all(&ro, NULL, big.buf, big.len, 1);
+        assert_int_equal(ro.rc, cut ? 0 : -1);
+        if (cut)
+            assert_non_null(strstr(ro.snaps.buf, "\"image\":\"C:\\\\x\""));
+        sb_release(&ro.snaps);
+        sb_release(&big);
+    }
     /* The errors keep their places: the second snapshot's pid, the bad literal. */
     struct readout o;
     read_all(&o, NULL, cases[2].in, strlen(cases[2].in), 1);
