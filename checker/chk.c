@@ -68,7 +68,17 @@ const char *chk_name(const struct snap_proc *p)
 
 const struct kb_proc *chk_target(const struct chk_ctx *c, int *kind)
 {
-    int k = c->rule->target ? chk_kind_of(c->rule->target) - 1 : -1;
+    /* Asked by most rules for every snapshot, of the table's own strings:
+     * each row's answer is worked out once. */
+    static int16_t row_kind[ARRAY_SIZE(chk_rules)];
+    static int rows_done;
+    if (!rows_done) {
+        for (size_t i = 0; i < chk_nrules; i++)
+            row_kind[i] = (int16_t)(chk_rules[i].target ? chk_kind_of(chk_rules[i].target) : 0);
+        rows_done = 1;
+    }
+    size_t r = (size_t)(c->rule - chk_rules);
+    int k = (r < chk_nrules ? row_kind[r] : c->rule->target ? chk_kind_of(c->rule->target) : 0) - 1;
     if (kind)
         *kind = k + 1;
     return k < 0 ? NULL : &kb_procs[k];
@@ -528,6 +538,24 @@ static void image_paths(struct chk_ctx *c)
     }
 }
 
+unsigned chk_cl_facts(struct chk_ctx *c, size_t i)
+{
+    uint32_t f = c->cl_facts[i];
+    if (f & CHK_CL_KNOWN)
+        return f & ~CHK_CL_KNOWN;
+    const char *cl = c->s->procs[i].command_line;
+    f = 0;
+    if (cl) {
+        static struct strmemo memo;
+        int32_t *v;
+        if (!strmemo_find(&memo, cl, &v))
+            *v = (int32_t)((chk_cl_verbs(cl) & 0xffu) | (chk_cl_dump_marks(cl) & 0xffu) << 8);
+        f = (uint32_t)*v;
+    }
+    c->cl_facts[i] = f | CHK_CL_KNOWN;
+    return f;
+}
+
 static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out)
 {
     memset(c, 0, sizeof(*c));
@@ -536,6 +564,7 @@ static void ctx_init(struct chk_ctx *c, struct snap *s, struct chk_findings *out
     size_t n = s->nprocs;
     c->parent = xmalloc((n ? n : 1) * sizeof(*c->parent));
     c->kind = xmalloc(n ? n : 1);
+    c->cl_facts = xcalloc(n + 1, sizeof(*c->cl_facts));
     /* The same for every snapshot (a fact of the two tables), and asking
      * it cost as much as a tenth of the rule pass: worked out once. The
      * library is single-threaded (docs/limits.md). */
@@ -601,6 +630,7 @@ static void ctx_release(struct chk_ctx *c)
 {
     free(c->parent);
     free(c->kind);
+    free(c->cl_facts);
     free(c->reg_ifeo);
     free(c->reg_spe);
     free(c->reg_fam);

@@ -56,8 +56,21 @@ struct chk_ctx {
     const char **img_norm, **img_dir;
     uint8_t *img_bad;
     char *img_buf;
+    /* Per process: chk_cl_facts's answer | CHK_CL_KNOWN once asked. */
+    uint32_t *cl_facts;
     int k_system, k_smss, k_svchost; /* kinds looked up once */
 };
+
+/* What the rules look for in a command line, found in one look per
+ * distinct line (kept in a bounded memo) and once per process: the
+ * sticky-keys verbs (chk_cl_verbs, rules_shell.c) in the low byte, the
+ * LSASS dump marks (chk_cl_dump_marks, rules_tree.c) in the next. Two rules
+ * asked a memo each for the same line: a look-up costs a pass to hash it
+ * and one to compare it. 0 for a process without a command line. */
+enum { CHK_CL_KNOWN = 1u << 31 };
+unsigned chk_cl_verbs(const char *cl);
+unsigned chk_cl_dump_marks(const char *cl);
+unsigned chk_cl_facts(struct chk_ctx *c, size_t i);
 
 /* The registry keys the rules read, by tail (rules_registry.c). */
 enum {

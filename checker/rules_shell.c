@@ -293,7 +293,7 @@ static const char *names_accessibility(const char *cl, char *buf, size_t n)
 }
 
 /* The verbs that take over or overwrite a file, as program names or cmd
- * built-ins; bit k of words_in's result is VERBS[k]. */
+ * built-ins; bit k of chk_cl_verbs's result is VERBS[k]. */
 static const char *const VERBS[] = {"takeown", "icacls",  "copy",    "move",
                                     "xcopy",   "replace", "robocopy"};
 enum { V_TAKEOVER = 3u, V_OVERWRITE = 0x7cu }; /* takeown, icacls | the rest */
@@ -302,7 +302,7 @@ enum { V_TAKEOVER = 3u, V_OVERWRITE = 0x7cu }; /* takeown, icacls | the rest */
  * follows a blank, quote, backslash or '&', and ends at a blank, quote,
  * '.' or the end. One pass over the line for all of them (a search per
  * verb was a tenth of check's time). */
-static unsigned words_in(const char *cl)
+unsigned chk_cl_verbs(const char *cl)
 {
     unsigned found = 0;
     /* Word starts only: the line's, then after each separator libc finds. */
@@ -330,12 +330,8 @@ void chk_rule_accessibility_replaced(struct chk_ctx *c)
         if (!cl || p->seen_as_parent)
             continue;
         /* Command lines recur (forty svchosts a boot, the same services
-         * in every log): each is scanned once, kept in a bounded memo. */
-        static struct strmemo memo;
-        int32_t *bits;
-        if (!strmemo_find(&memo, cl, &bits))
-            *bits = (int32_t)words_in(cl);
-        unsigned verbs = (unsigned)*bits;
+         * in every log): each is scanned once (chk_cl_facts). */
+        unsigned verbs = chk_cl_facts(c, i) & 0xffu;
         /* takeown and icacls open the file for the overwrite that follows. */
         if ((verbs & V_TAKEOVER) && names_accessibility(cl, what, sizeof(what)))
             chk_report_proc(c, i,

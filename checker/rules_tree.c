@@ -251,9 +251,9 @@ void chk_rule_userinit_user(struct chk_ctx *c)
  * WerFault's "-ip" (a dump asked for). */
 enum { CL_MINIDUMP = 1, CL_DUMP_IP = 2 };
 
-static int32_t dump_marks(const char *cl)
+unsigned chk_cl_dump_marks(const char *cl)
 {
-    int32_t m = 0;
+    unsigned m = 0;
     if (chk_ci_find(cl, "comsvcs") && chk_ci_find(cl, "minidump"))
         m |= CL_MINIDUMP;
     if (chk_ci_find(cl, " -ip "))
@@ -269,21 +269,18 @@ void chk_rule_lsass_dump(struct chk_ctx *c)
         const char *cl = p->command_line, *name = chk_name(p);
         if (!cl)
             continue;
-        /* Every process's line is searched: each line once, kept in a
-         * bounded memo (lines recur in every snapshot). */
-        static struct strmemo memo;
-        int32_t *marks;
-        if (!strmemo_find(&memo, cl, &marks))
-            *marks = dump_marks(cl);
+        /* Every process's line is searched: each line once (chk_cl_facts;
+         * lines recur in every snapshot). */
+        unsigned marks = chk_cl_facts(c, i) >> 8 & 0xffu;
         /* rundll32 comsvcs.dll, MiniDump <lsass pid> <file> full */
-        if (*marks & CL_MINIDUMP) {
+        if (marks & CL_MINIDUMP) {
             chk_report_proc(c, i, "%s runs comsvcs.dll's MiniDump: '%s'", name, cl);
             continue;
         }
         /* WerFault started by lsass with a dump of lsass asked for (-ip):
          * a crash report has -u -p PID -s N only. */
         long pi = c->parent[i];
-        if ((*marks & CL_DUMP_IP) && !ascii_casecmp(name, "WerFault.exe") && pi >= 0 &&
+        if ((marks & CL_DUMP_IP) && !ascii_casecmp(name, "WerFault.exe") && pi >= 0 &&
             c->kind[pi] == k_lsass)
             chk_report_proc(c, i, "WerFault.exe started by lsass.exe asks for a dump: '%s'", cl);
     }
