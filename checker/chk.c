@@ -193,7 +193,7 @@ int chk_in_list(const char *list, const char *s)
     if (!(l->first[f >> 5] & (1u << (f & 31))))
         return 0;
     for (unsigned i = 0; i < l->n; i++)
-        if (l->len[i] == n && !ascii_ncasecmp(list + l->off[i], s, n))
+        if (l->len[i] == n && ascii_eq_case_n(list + l->off[i], s, n))
             return 1;
     return 0;
 }

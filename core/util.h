@@ -126,6 +126,35 @@ static inline int ascii_casecmp(const char *a, const char *b)
     return ascii_ncasecmp(a, b, SIZE_MAX);
 }
 
+/* Eight bytes with their ASCII capitals lower-cased: a byte is A-Z when,
+ * its top bit cleared, adding 0x3f sets the top bit and adding 0x25 does
+ * not (no carry crosses a byte), and its top bit was clear. */
+static inline uint64_t ascii_lower8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080ULL, low7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t h = x & low7;
+    uint64_t ge_a = h + 0x3f3f3f3f3f3f3f3fULL, gt_z = h + 0x2525252525252525ULL;
+    return x | ((ge_a & ~gt_z & ~x & hi) >> 2);
+}
+
+/* a[0, n) and b[0, n) are equal but for ASCII case. Unlike ascii_ncasecmp
+ * a NUL is a byte like any other: both must hold n bytes. Eight at a time
+ * (the checker compares folders and names against its lists this way). */
+static inline int ascii_eq_case_n(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        __builtin_memcpy(&x, a, 8);
+        __builtin_memcpy(&y, b, 8);
+        if (x != y && ascii_lower8(x) != ascii_lower8(y))
+            return 0;
+    }
+    for (; n; n--)
+        if (ascii_lower(*a++) != ascii_lower(*b++))
+            return 0;
+    return 1;
+}
+
 int ascii_ends_with_case(const char *s, const char *suffix);
 
 /* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, ...) is

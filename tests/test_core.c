@@ -237,6 +237,43 @@ static void util__strict_numbers(void **state)
     assert_int_equal(parse_i64("-", -10, 10, &i), -1);
     assert_int_equal(ascii_casecmp("C:\\WINDOWS\\System32", "c:\\windows\\system32"), 0);
     assert_true(ascii_ends_with_case("SMSS.EXE", ".exe"));
+    /* The eight-at-a-time fold is ascii_lower on every byte value, in
+     * every lane, whatever its neighbours (no carry crosses a byte). */
+    for (unsigned b = 0; b < 256; b++)
+        for (unsigned lane = 0; lane < 8; lane++) {
+            unsigned char w[8], l[8];
+            for (unsigned k = 0; k < 8; k++)
+                w[k] = (unsigned char)(k == lane ? b : (b * 7 + k * 37) & 0xff);
+            uint64_t x, y;
+            memcpy(&x, w, 8);
+            y = ascii_lower8(x);
+            memcpy(l, &y, 8);
+            for (unsigned k = 0; k < 8; k++)
+                if (l[k] != (unsigned char)ascii_lower((char)w[k]))
+                    fail_msg("byte 0x%02x lane %u folds to 0x%02x", w[k], k, l[k]);
+        }
+    /* Equal but for case, over every length and the place of a difference,
+     * NULs compared as bytes; '@' and '[' (beside A and Z) and 0xc1 (A with
+     * the top bit) are not letters. */
+    const char *a = "C:\\WINDOWS\\SYSTEM32\\@[\xc1"
+                    "\0Z",
+               *b = "c:\\windows\\system32\\@[\xc1"
+                    "\0z";
+    for (size_t n = 0; n <= 26; n++) {
+        assert_true(ascii_eq_case_n(a, b, n));
+        char c[32];
+        memcpy(c, b, 26);
+        for (size_t d = 0; d < n; d++) {
+            char keep = c[d];
+            c[d] ^= 0x20; /* a letter's other case (still equal), else another byte */
+            int want = 1;
+            for (size_t k = 0; k < n; k++)
+                if (ascii_lower(a[k]) != ascii_lower(c[k]))
+                    want = 0;
+            assert_int_equal(ascii_eq_case_n(a, c, n), want);
+            c[d] = keep;
+        }
+    }
 }
 
 static void afile__commit_renames_and_abort_leaves_nothing(void **state)
