@@ -80,8 +80,18 @@ static uint64_t memo_hash(const char *s, size_t n)
         h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
         h ^= h >> 29;
     }
+    /* The last 0-7 bytes: two overlapping 4-byte reads or three bytes
+     * (a copy of a variable length was a fifth of the hash). */
     uint64_t w = 0;
-    memcpy(&w, s, n);
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else if (n) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
+            (unsigned char)s[n - 1];
+    }
     h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     return h ^ (h >> 32);
 }
