@@ -247,25 +247,37 @@ void chk_rule_sm_appcert(struct chk_ctx *c)
 }
 
 /* The shipped registry per Windows family, built once from kb/kb_reg.c,
- * with each value's key family (*fam). */
-static const struct snap *defaults(int win7, const uint8_t **fam)
+ * with its values chained by key family and the first letter of their
+ * name (lower case): default_match walks only the chain that can match (a
+ * walk over every shipped value per KnownDLLs value was 2% of check). */
+enum { NO_NEXT = UINT16_MAX };
+_Static_assert(SNAP_MAX_REGS < NO_NEXT, "a shipped value's index fits a chain link");
+struct shipped {
+    struct snap d;
+    uint16_t head[CHK_RF_COUNT][256]; /* first value of a (family, letter), NO_NEXT */
+    uint16_t *next;                   /* the next value of the same chain */
+};
+
+static const struct shipped *defaults(int win7)
 {
-    static struct snap d[2];
-    static uint8_t *f[2];
-    if (!f[win7]) {
-        snap_init(&d[win7]);
-        kb_default_registry(win7 ? "win7" : "win10", NULL, &d[win7]);
-        /* Per value: its key family, then the first letter of its name
-         * (lower case): default_match compares names only where both agree. */
-        f[win7] = xmalloc(2 * (d[win7].nregs + 1));
-        for (size_t i = 0; i < d[win7].nregs; i++) {
-            f[win7][i] = chk_reg_family(d[win7].regs[i].key);
-            const char *n = d[win7].regs[i].name;
-            f[win7][d[win7].nregs + 1 + i] = (uint8_t)ascii_lower(n ? *n : 0);
+    static struct shipped sh[2];
+    struct shipped *h = &sh[win7];
+    if (!h->next) {
+        snap_init(&h->d);
+        kb_default_registry(win7 ? "win7" : "win10", NULL, &h->d);
+        memset(h->head, 0xff, sizeof(h->head));
+        h->next = xmalloc((h->d.nregs + 1) * sizeof(*h->next));
+        /* Built from the last value back, so each chain runs in table
+         * order. The table is a few dozen values (kb_reg.c). */
+        for (size_t i = h->d.nregs; i-- > 0;) {
+            uint8_t fam = chk_reg_family(h->d.regs[i].key);
+            const char *n = h->d.regs[i].name;
+            unsigned char f = (unsigned char)ascii_lower(n ? *n : 0);
+            h->next[i] = h->head[fam][f];
+            h->head[fam][f] = (uint16_t)i;
         }
     }
-    *fam = f[win7];
-    return &d[win7];
+    return h;
 }
 
 /* Which default lists apply: 1 = win7, 0 = later, -1 = unknown (either). */
@@ -279,12 +291,11 @@ static int os_family(const struct snap *s)
  * changed, -1 absent there. */
 static int default_match(int win7, const struct snap_reg *r, uint8_t family)
 {
-    const uint8_t *fam;
-    const struct snap *d = defaults(win7, &fam);
-    const uint8_t *first = fam + d->nregs + 1, f = (uint8_t)ascii_lower(*r->name);
-    for (size_t i = 0; i < d->nregs; i++) {
-        const struct snap_reg *x = &d->regs[i];
-        if (fam[i] == family && first[i] == f && !ascii_casecmp(x->name, r->name))
+    const struct shipped *h = defaults(win7);
+    unsigned char f = (unsigned char)ascii_lower(*r->name);
+    for (uint16_t i = h->head[family][f]; i != NO_NEXT; i = h->next[i]) {
+        const struct snap_reg *x = &h->d.regs[i];
+        if (!ascii_casecmp(x->name, r->name))
             return !ascii_casecmp(reg_str(x), reg_str(r));
     }
     return -1;
@@ -432,9 +443,8 @@ static const char *default_csrss(int win7)
 {
     static const char *v[2];
     if (!v[win7]) {
-        const uint8_t *fam;
         const struct snap_reg *x =
-            snap_reg_find(defaults(win7, &fam), KEY_SM "\\SubSystems", "Windows");
+            snap_reg_find(&defaults(win7)->d, KEY_SM "\\SubSystems", "Windows");
         v[win7] = x ? reg_str(x) : "";
     }
     return v[win7];
