@@ -12,7 +12,6 @@ extern "C" {
 
 #include <simdjson.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -554,15 +553,7 @@ static bool read_proc(rd &c, value v, snap *pool, size_t *count)
             const char *s;
             if (!get_str(c, x, &s))
                 return false;
-            if (s) {
-                char *end;
-                errno = 0;
-                unsigned long long id = strtoull(s, &end, 16);
-                if (errno || *end || strncmp(s, "0x", 2) != 0)
-                    return false;
-                p->logon_id = id;
-            }
-            return true;
+            return !s || snap_parse_logon_id(s, &p->logon_id) == 0;
         }
         case K_exit_recorded: {
             uint8_t b = 1;

@@ -172,6 +172,10 @@ const char *snap_str(struct snap *s, const char *str);
 int snap_proc_alive(const struct snap_proc *p);
 /* The basename of image, or name. Never NULL (may be ""). */
 const char *snap_proc_basename(const struct snap_proc *p);
+/* A logon id as a snapshot writes it ("0x3e7": 0x, then hex digits, at
+ * most 64 bits, as strtoull reads them): 0 with *out, -1 for anything else.
+ * Both JSON readers take it this way. */
+int snap_parse_logon_id(const char *s, uint64_t *out);
 
 /* The recorded parent of p: the process with pid p->ppid whose creation time
  * matches p->parent_create_time, or else the latest one created before p

@@ -462,14 +462,8 @@ static int read_proc(struct ctx *c, const cJSON *o, size_t idx, const char *pref
             if (!strcmp(k, "logon_id")) {
                 const char *s;
                 rc = get_str(c, v, &s);
-                if (!rc && s) {
-                    char *end;
-                    errno = 0;
-                    unsigned long long x = strtoull(s, &end, 16);
-                    if (errno || *end || strncmp(s, "0x", 2) != 0)
-                        rc = fail(c, "expected a hex logon id like \"0x3e7\"");
-                    p->logon_id = x;
-                }
+                if (!rc && s && snap_parse_logon_id(s, &p->logon_id) < 0)
+                    rc = fail(c, "expected a hex logon id like \"0x3e7\"");
             }
             break;
         case 'n':

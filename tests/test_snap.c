@@ -4,6 +4,7 @@
  * either schema, documents that straddle the reader's 1 MiB window, and
  * located errors for broken input.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,51 @@ static void snap__stream_across_window__reads_every_document(void **state)
     snap_release(&s);
     snap_release(&a);
     sb_release(&big);
+}
+
+/* A logon id is taken exactly when strtoull reads it whole after "0x"
+ * (the readers' definition before they had their own loop). */
+static void snap__logon_id__read_as_strtoull_reads_it(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"0x3e7",
+                                      "0x3E7",
+                                      "0x0",
+                                      "0x00000000000000000000003e7",
+                                      "0xffffffffffffffff",
+                                      "0xFFFFFFFFFFFFFFFF",
+                                      "0x10000000000000000",
+                                      "0x1ffffffffffffffff",
+                                      "0x",
+                                      "0X3e7",
+                                      "3e7",
+                                      "0x3g7",
+                                      "0x3e7 ",
+                                      " 0x3e7",
+                                      "0x-1",
+                                      "0x+1",
+                                      "0x0x5",
+                                      "0x3e7\n",
+                                      "",
+                                      "0",
+                                      "0xabcdef",
+                                      "0x123456789abcdef0",
+                                      "0x@",
+                                      "0x`",
+                                      "0xG",
+                                      "0x/",
+                                      "0x:"};
+    for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+        const char *s = ids[i];
+        char *end;
+        errno = 0;
+        unsigned long long want = strtoull(s, &end, 16);
+        int ok = !errno && !*end && !strncmp(s, "0x", 2);
+        uint64_t got = 0;
+        int rc = snap_parse_logon_id(s, &got);
+        if (rc != (ok ? 0 : -1) || (ok && got != want))
+            fail_msg("'%s': %d %llx, strtoull %d %llx", s, rc, (unsigned long long)got, ok, want);
+    }
 }
 
 static void snap__bad_input__located_errors(void **state)
@@ -501,6 +547,7 @@ int main(void)
         cmocka_unit_test(snap__parent__respects_pid_reuse),
         cmocka_unit_test(snap__write_then_read__round_trips),
         cmocka_unit_test(snap__stream_across_window__reads_every_document),
+        cmocka_unit_test(snap__logon_id__read_as_strtoull_reads_it),
         cmocka_unit_test(snap__bad_input__located_errors),
         cmocka_unit_test(snap__deep_nesting__rejected_not_crashed),
         cmocka_unit_test(snap__fast_path__scenarios_read_as_cjson_reads_them),
